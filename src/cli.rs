@@ -1,0 +1,165 @@
+//! The command line. `swrole PROFILE` is the documented usage; subcommands sit beside it,
+//! and a profile named like a subcommand stays reachable with `--profile NAME` or `-- NAME`.
+
+use std::ffi::OsString;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::shell::Shell;
+
+const AFTER_HELP: &str = "\
+Usage in the shell:
+  eval \"$(swrole sw-staging)\"          bash, zsh
+  swrole sw-staging | source           fish
+  swrole exec sw-staging -- aws s3 ls  one command, without touching the shell
+
+Environment:
+  AWS_CONFIG_FILE              config file (default ~/.aws/config)
+  AWS_SHARED_CREDENTIALS_FILE  credentials file (default ~/.aws/credentials)
+  AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL
+                               STS endpoint (also endpoint_url and [services] in the config)
+  SHELL                        output syntax when --shell is not given";
+
+#[derive(Debug, Parser)]
+#[command(name = "swrole", version, about, args_conflicts_with_subcommands = true, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Profile to switch to (from the AWS config and credentials files)
+    #[arg(value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// The profile, for names that look like a subcommand or an option
+    #[arg(long = "profile", value_name = "NAME", conflicts_with = "profile")]
+    pub profile_option: Option<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    #[command(flatten)]
+    pub switch: SwitchArgs,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Output syntax; default: from $SHELL, else POSIX
+    #[arg(short, long, value_enum, value_name = "SHELL")]
+    pub shell: Option<Shell>,
+
+    /// Print credentials even when stdout is a terminal (normally a hint is printed instead)
+    #[arg(long)]
+    pub print: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct SwitchArgs {
+    /// MFA code (6 digits); without it swrole asks on the terminal when a profile has mfa_serial
+    #[arg(short = 't', long, value_name = "CODE")]
+    pub token_code: Option<String>,
+
+    /// Session length of the role, e.g. 3600, 90m, 2h (overrides duration_seconds)
+    #[arg(short, long, value_name = "DURATION", value_parser = parse_duration)]
+    pub duration: Option<u32>,
+
+    /// Region to export and to call STS in (overrides the profile's region)
+    #[arg(short, long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// RoleSessionName for every hop (default: role_session_name, else your login name)
+    #[arg(long, value_name = "NAME")]
+    pub session_name: Option<String>,
+
+    /// Seconds to wait for a connection to STS
+    #[arg(long, value_name = "SECS", default_value_t = 5, env = "SWROLE_CONNECT_TIMEOUT")]
+    pub connect_timeout: u64,
+
+    /// Seconds to wait for STS to answer
+    #[arg(long, value_name = "SECS", default_value_t = 10, env = "SWROLE_READ_TIMEOUT")]
+    pub read_timeout: u64,
+
+    /// Say on stderr what is being done (never secrets)
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+impl SwitchArgs {
+    pub fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.connect_timeout.max(1))
+    }
+    pub fn read_timeout(&self) -> Duration {
+        Duration::from_secs(self.read_timeout.max(1))
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a command with the role's credentials: `swrole exec PROFILE -- CMD ARGS...`
+    Exec {
+        /// Profile to assume
+        profile: String,
+        #[command(flatten)]
+        switch: SwitchArgs,
+        /// The command and its arguments
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<OsString>,
+    },
+    /// Print the lines that remove every variable swrole sets
+    Unset {
+        /// Output syntax; default: from $SHELL, else POSIX
+        #[arg(short, long, value_enum, value_name = "SHELL")]
+        shell: Option<Shell>,
+    },
+    /// List the profiles, one name a line
+    List {
+        /// Also show role, account, MFA and region
+        #[arg(short, long)]
+        long: bool,
+    },
+}
+
+/// Seconds (`3600`) or a human duration (`90m`, `2h`, `1h30m`).
+fn parse_duration(text: &str) -> Result<u32, String> {
+    let secs = match text.parse::<u64>() {
+        Ok(secs) => secs,
+        Err(_) => humantime::parse_duration(text).map_err(|e| format!("{e}: try 3600, 90m or 2h"))?.as_secs(),
+    };
+    let range = crate::plan::MIN_DURATION..=crate::plan::MAX_DURATION;
+    u32::try_from(secs)
+        .ok()
+        .filter(|s| range.contains(s))
+        .ok_or_else(|| format!("{secs} s is outside what STS allows (900 to 43200 seconds)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("3600"), Ok(3600));
+        assert_eq!(parse_duration("2h"), Ok(7200));
+        assert_eq!(parse_duration("1h30m"), Ok(5400));
+        assert!(parse_duration("10s").is_err());
+        assert!(parse_duration("13h").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn profile_named_like_a_subcommand() {
+        let cli = Cli::try_parse_from(["swrole", "--profile", "list"]).unwrap();
+        assert_eq!(cli.profile_option.as_deref(), Some("list"));
+        assert!(cli.command.is_none());
+        let cli = Cli::try_parse_from(["swrole", "--", "list"]).unwrap();
+        assert_eq!(cli.profile.as_deref(), Some("list"));
+        let cli = Cli::try_parse_from(["swrole", "list"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::List { .. })));
+    }
+}

@@ -1,0 +1,59 @@
+//! Credentials in memory. `Debug` never shows the secret key or the session token.
+
+use std::fmt;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+    /// Seconds since the Unix epoch; `None` for long-term keys.
+    pub expiration: Option<i64>,
+    /// The ARN these credentials act as, when STS said so (`AssumedRoleUser.Arn`).
+    pub arn: Option<String>,
+    pub account_id: Option<String>,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"** redacted **")
+            .field("session_token", &self.session_token.as_ref().map(|_| "** redacted **"))
+            .field("expiration", &self.expiration)
+            .field("arn", &self.arn)
+            .finish()
+    }
+}
+
+/// `2026-11-28T13:56:45Z`: RFC 3339, UTC, whole seconds (what starship and the SDKs parse).
+pub fn rfc3339(epoch: i64) -> String {
+    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(epoch.max(0) as u64);
+    humantime::format_rfc3339_seconds(time).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_hides_secrets() {
+        let c = Credentials {
+            access_key_id: "ASIAXXXX".into(),
+            secret_access_key: "very-secret".into(),
+            session_token: Some("token-secret".into()),
+            expiration: Some(0),
+            arn: None,
+            account_id: None,
+        };
+        let text = format!("{c:?} {c:#?}");
+        assert!(!text.contains("very-secret") && !text.contains("token-secret"), "{text}");
+        assert!(text.contains("ASIAXXXX"));
+    }
+
+    #[test]
+    fn rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_795_873_005), "2026-11-28T13:36:45Z");
+    }
+}

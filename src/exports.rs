@@ -1,0 +1,158 @@
+//! The environment contract: which variables a switch sets and which it clears, in a fixed
+//! order (unsets first), independent of any shell syntax.
+
+use crate::credentials::{Credentials, rfc3339};
+
+/// One change to the environment. Names are fixed, valid shell identifiers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    Set(&'static str, String),
+    Unset(&'static str),
+}
+
+/// Ordered, so output is byte-stable.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Exports(pub Vec<Op>);
+
+/// Variables that a stale value of breaks other tools, so every switch clears them:
+/// `AWS_PROFILE`/`AWS_DEFAULT_PROFILE` next to keys make the JS SDK v3 (and any
+/// `--profile`-style SDK) resolve the profile again; botocore reads `AWS_SECURITY_TOKEN`
+/// before `AWS_SESSION_TOKEN`; `AWS_SESSION_EXPIRATION` is granted's old expiry name.
+pub const ALWAYS_UNSET: [&str; 4] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN", "AWS_SESSION_EXPIRATION"];
+
+/// Every variable a switch may set, in output order.
+pub const MANAGED: [&str; 12] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCOUNT_ID",
+    "AWSUME_PROFILE",
+    "SWROLE_PROFILE",
+    "SWROLE_ROLE_ARN",
+    "SWROLE_EXPIRATION",
+    "SWROLE_PREVIOUS_PROFILE",
+];
+
+/// What the switch is to: the profile, its credentials, and the context around them.
+pub struct Switch<'a> {
+    pub profile: &'a str,
+    pub credentials: &'a Credentials,
+    /// The role assumed last, if any (a profile with static keys assumes none).
+    pub role_arn: Option<&'a str>,
+    pub region: Option<&'a str>,
+    /// `SWROLE_PROFILE` of the calling shell, for `sw -`.
+    pub previous: Option<&'a str>,
+}
+
+impl Exports {
+    pub fn for_switch(s: &Switch<'_>) -> Exports {
+        let c = s.credentials;
+        let previous = s.previous.filter(|p| *p != s.profile).map(str::to_string);
+        let values: [Option<String>; 12] = [
+            Some(c.access_key_id.clone()),
+            Some(c.secret_access_key.clone()),
+            c.session_token.clone(),
+            c.expiration.map(rfc3339),
+            s.region.map(str::to_string),
+            s.region.map(str::to_string),
+            c.account_id.clone(),
+            Some(s.profile.to_string()),
+            Some(s.profile.to_string()),
+            s.role_arn.map(str::to_string),
+            c.expiration.map(|e| e.to_string()),
+            previous,
+        ];
+        let mut ops: Vec<Op> = ALWAYS_UNSET.iter().map(|n| Op::Unset(n)).collect();
+        let mut sets = Vec::new();
+        for (name, value) in MANAGED.iter().zip(values) {
+            match value {
+                Some(v) => sets.push(Op::Set(name, v)),
+                // No region known: leave the caller's region alone rather than clear it.
+                None if matches!(*name, "AWS_REGION" | "AWS_DEFAULT_REGION") => {}
+                // Keep the way back for `sw -` when switching to the same profile again.
+                None if *name == "SWROLE_PREVIOUS_PROFILE" => {}
+                None => ops.push(Op::Unset(name)),
+            }
+        }
+        ops.extend(sets);
+        Exports(ops)
+    }
+
+    /// `swrole unset`: clear everything a switch sets, and remember the profile that was
+    /// active so that `sw -` can return to it.
+    pub fn for_unset(previous: Option<&str>) -> Exports {
+        let mut ops: Vec<Op> = ALWAYS_UNSET.iter().chain(MANAGED.iter()).map(|n| Op::Unset(n)).collect();
+        if let Some(p) = previous {
+            ops.retain(|op| *op != Op::Unset("SWROLE_PREVIOUS_PROFILE"));
+            ops.push(Op::Set("SWROLE_PREVIOUS_PROFILE", p.to_string()));
+        }
+        Exports(ops)
+    }
+
+    /// Apply to a child process's environment (`swrole exec`).
+    pub fn apply(&self, cmd: &mut std::process::Command) {
+        for op in &self.0 {
+            match op {
+                Op::Set(k, v) => cmd.env(k, v),
+                Op::Unset(k) => cmd.env_remove(k),
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> Credentials {
+        Credentials {
+            access_key_id: "AK".into(),
+            secret_access_key: "SK".into(),
+            session_token: Some("T".into()),
+            expiration: Some(60),
+            arn: None,
+            account_id: Some("111111111111".into()),
+        }
+    }
+
+    #[test]
+    fn names_are_identifiers() {
+        for n in ALWAYS_UNSET.iter().chain(MANAGED.iter()) {
+            assert!(n.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'), "{n}");
+        }
+    }
+
+    #[test]
+    fn switch_contract() {
+        let c = creds();
+        let e = Exports::for_switch(&Switch {
+            profile: "p",
+            credentials: &c,
+            role_arn: Some("arn:aws:iam::111111111111:role/r"),
+            region: Some("eu-west-1"),
+            previous: Some("old"),
+        });
+        let text: Vec<String> = e.0.iter().map(|o| format!("{o:?}")).collect();
+        assert_eq!(e.0[0], Op::Unset("AWS_PROFILE"));
+        assert!(e.0.contains(&Op::Set("AWS_CREDENTIAL_EXPIRATION", "1970-01-01T00:01:00Z".into())), "{text:?}");
+        assert!(e.0.contains(&Op::Set("SWROLE_PREVIOUS_PROFILE", "old".into())));
+        let unsets = e.0.iter().take_while(|o| matches!(o, Op::Unset(_))).count();
+        assert_eq!(unsets, 4, "unsets first: {text:?}");
+    }
+
+    #[test]
+    fn static_keys_clear_stale_session_values() {
+        let mut c = creds();
+        c.session_token = None;
+        c.expiration = None;
+        c.account_id = None;
+        let e = Exports::for_switch(&Switch { profile: "p", credentials: &c, role_arn: None, region: None, previous: None });
+        for n in ["AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "SWROLE_ROLE_ARN", "SWROLE_EXPIRATION", "AWS_ACCOUNT_ID"] {
+            assert!(e.0.contains(&Op::Unset(n)), "{n}");
+        }
+        assert!(!e.0.iter().any(|o| matches!(o, Op::Unset("AWS_REGION") | Op::Set("AWS_REGION", _))));
+    }
+}

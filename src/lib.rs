@@ -1,0 +1,153 @@
+//! swrole: switch AWS IAM roles in the current shell.
+//!
+//! `main.rs` parses the command line and calls [`run`]; everything else lives here so that
+//! tests can reach the pure core (files, chain, plan, exports, shell emitters) directly.
+
+pub mod chain;
+pub mod cli;
+pub mod config;
+pub mod credentials;
+pub mod env;
+pub mod exports;
+pub mod plan;
+pub mod prompt;
+pub mod shell;
+pub mod sts;
+pub mod switch;
+
+use std::io::IsTerminal;
+
+use anyhow::{Result, bail};
+
+use crate::cli::{Cli, Command, OutputArgs, SwitchArgs};
+use crate::env::Env;
+use crate::exports::{Exports, Switch};
+use crate::shell::{Shell, Syntax};
+use crate::switch::{Files, write_stdout};
+
+pub fn run(cli: Cli) -> Result<()> {
+    let env = Env::from_process();
+    match cli.command {
+        Some(Command::Exec { profile, switch, command }) => exec(&env, &profile, &switch, command),
+        Some(Command::Unset { shell }) => unset(&env, shell),
+        Some(Command::List { long }) => list(&env, long),
+        None => match cli.profile.or(cli.profile_option) {
+            Some(profile) => switch(&env, &profile, &cli.switch, &cli.output),
+            None => bail!("no profile given: run `swrole list` to see them, `swrole --help` for usage"),
+        },
+    }
+}
+
+fn shell_or_detect(env: &Env, shell: Option<Shell>) -> Shell {
+    shell.unwrap_or_else(|| Shell::detect(env.get("SHELL")))
+}
+
+/// `swrole PROFILE`: print the switch for the shell to evaluate.
+fn switch(env: &Env, profile: &str, args: &SwitchArgs, output: &OutputArgs) -> Result<()> {
+    let shell = shell_or_detect(env, output.shell);
+    if !output.print && std::io::stdout().is_terminal() {
+        // The user forgot `eval`: secrets would only land in the scrollback.
+        let hint = shell.syntax().unwrap_or(Syntax::Posix).eval_hint(&[profile]);
+        bail!("this prints credentials for your shell to apply, so nothing was done. Run:\n  {hint}\n(or pass --print to print them here)");
+    }
+    let files = Files::load(env)?;
+    let (plan, creds) = switch::credentials(&files, env, profile, args)?;
+    let text = match shell.syntax() {
+        None => shell::json::render(&creds),
+        Some(syntax) => syntax.render(&Exports::for_switch(&Switch {
+            profile,
+            credentials: &creds,
+            role_arn: plan.hops.last().map(|h| h.role_arn.as_str()),
+            region: plan.region.as_deref(),
+            previous: env.get("SWROLE_PROFILE"),
+        })),
+    };
+    write_stdout(&text)
+}
+
+/// `swrole exec PROFILE -- CMD...`: replace this process with CMD, so its exit status and
+/// signals are the command's own.
+fn exec(env: &Env, profile: &str, args: &SwitchArgs, command: Vec<std::ffi::OsString>) -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    let files = Files::load(env)?;
+    let (plan, creds) = switch::credentials(&files, env, profile, args)?;
+    let exports = Exports::for_switch(&Switch {
+        profile,
+        credentials: &creds,
+        role_arn: plan.hops.last().map(|h| h.role_arn.as_str()),
+        region: plan.region.as_deref(),
+        previous: env.get("SWROLE_PROFILE"),
+    });
+    let (program, rest) = command.split_first().expect("clap requires a command");
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(rest);
+    exports.apply(&mut cmd);
+    let err = cmd.exec();
+    let code = if err.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 };
+    Err(anyhow::Error::new(Failure { code, message: format!("could not run {}: {err}", program.to_string_lossy()) }))
+}
+
+/// `swrole unset`: the lines that remove every variable a switch sets.
+fn unset(env: &Env, shell: Option<Shell>) -> Result<()> {
+    let Some(syntax) = shell_or_detect(env, shell).syntax() else {
+        bail!("--shell json prints credentials; there is nothing to unset in JSON");
+    };
+    write_stdout(&syntax.render(&Exports::for_unset(env.get("SWROLE_PROFILE"))))
+}
+
+/// `swrole list`: profile names, one a line (for people and completion scripts).
+fn list(env: &Env, long: bool) -> Result<()> {
+    let files = Files::load(env)?;
+    let mut out = String::new();
+    if !long {
+        for name in files.set.profiles.keys() {
+            out.push_str(name);
+            out.push('\n');
+        }
+        return write_stdout(&out);
+    }
+    let rows: Vec<[String; 5]> = files
+        .set
+        .profiles
+        .iter()
+        .map(|(name, section)| {
+            let role = section.text("role_arn").unwrap_or("-");
+            let account = plan::account_of(role).unwrap_or("-");
+            let mfa = if section.get("mfa_serial").is_some() { "yes" } else { "no" };
+            let region = section.text("region").unwrap_or("-");
+            [name.clone(), role.to_string(), account.to_string(), mfa.to_string(), region.to_string()]
+        })
+        .collect();
+    let header = ["PROFILE", "ROLE", "ACCOUNT", "MFA", "REGION"].map(str::to_string);
+    let widths: Vec<usize> =
+        (0..5).map(|i| std::iter::once(&header).chain(&rows).map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    for row in std::iter::once(&header).chain(&rows) {
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    write_stdout(&out)
+}
+
+/// An error that carries its own process exit status (1 for all others).
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// Text for the terminal: control characters other than newline (ANSI and OSC escapes,
+/// CR) shown escaped, so file and network text cannot drive the terminal.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| if c.is_control() && c != '\n' { c.escape_default().collect::<Vec<_>>() } else { vec![c] })
+        .collect()
+}

@@ -1,0 +1,17 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = swrole::cli::Cli::parse();
+    match swrole::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line per cause, control characters made visible: file and network text
+            // must not drive the terminal.
+            eprintln!("swrole: {}", swrole::printable(&format!("{err:#}")));
+            let code = err.chain().find_map(|e| e.downcast_ref::<swrole::Failure>()).map_or(1, |f| f.code);
+            ExitCode::from(code)
+        }
+    }
+}

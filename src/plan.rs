@@ -1,0 +1,324 @@
+//! From a resolved chain to the exact STS calls: every parameter validated against the STS
+//! model (`tests/conformance/sts/assumerole-constraints.json`) before anything is sent, and
+//! every error naming the profile, file and line of the bad value. Pure.
+
+use anyhow::{Result, bail};
+
+use crate::chain::{Base, Chain, CredentialSource, DelegatedKind};
+use crate::config::{Paths, ProfileSet, Section, Value, parse};
+use crate::env::Env;
+
+/// STS limits for a role session (seconds).
+pub const MIN_DURATION: u32 = 900;
+pub const MAX_DURATION: u32 = 43_200;
+/// STS caps a session assumed with role credentials ("role chaining") at one hour.
+pub const CHAINED_MAX_DURATION: u32 = 3_600;
+
+/// One AssumeRole call, ready to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HopPlan {
+    pub profile: String,
+    pub role_arn: String,
+    pub session_name: String,
+    pub external_id: Option<String>,
+    pub mfa_serial: Option<String>,
+    /// `None`: not configured, STS's default (one hour) applies.
+    pub duration_seconds: Option<u32>,
+}
+
+impl HopPlan {
+    /// The account of the role, from its ARN (`arn:aws:iam::ACCOUNT:role/NAME`).
+    pub fn account(&self) -> Option<&str> {
+        account_of(&self.role_arn)
+    }
+}
+
+pub fn account_of(arn: &str) -> Option<&str> {
+    let account = arn.split(':').nth(4)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    pub profile: String,
+    pub base: Base,
+    pub hops: Vec<HopPlan>,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    /// Things the user should know that do not stop the switch (printed on stderr).
+    pub warnings: Vec<String>,
+}
+
+/// What the command line adds to the files.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub duration_seconds: Option<u32>,
+    pub region: Option<String>,
+    pub session_name: Option<String>,
+}
+
+/// Describes where a value was written, for error messages: `~/.aws/config:12`.
+fn at(paths: &Paths, v: &Value) -> String {
+    format!("{}:{}", paths.get(v.origin.kind).display(), v.origin.line)
+}
+
+fn matches_set(s: &str, extra: &[u8]) -> bool {
+    s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || extra.contains(&b))
+}
+
+/// Check a profile value against an STS parameter's length and character set.
+fn checked(
+    paths: &Paths,
+    profile: &str,
+    section: &Section,
+    key: &str,
+    (min, max): (usize, usize),
+    extra: &[u8],
+) -> Result<Option<String>> {
+    let Some(v) = section.get(key) else { return Ok(None) };
+    let text = v.text.as_str();
+    if text.len() < min || text.len() > max || !matches_set(text, extra) {
+        bail!(
+            "{}: {key} of profile {profile:?} is not valid: STS takes {min} to {max} characters from \
+             [A-Za-z0-9_{}]",
+            at(paths, v),
+            String::from_utf8_lossy(extra)
+        );
+    }
+    Ok(Some(text.to_string()))
+}
+
+pub fn parse_duration(text: &str) -> Option<u32> {
+    text.parse::<u32>().ok().filter(|d| (MIN_DURATION..=MAX_DURATION).contains(d))
+}
+
+/// The default RoleSessionName: the login name, so CloudTrail shows who switched
+/// (`assumed-role/ROLE/alice`), cut to STS's 2–64 characters of `[\w+=,.@-]`.
+pub fn default_session_name(env: &Env) -> String {
+    let user = env.first(&["USER", "LOGNAME", "USERNAME"]).unwrap_or("");
+    let mut name: String = user
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) { c } else { '-' })
+        .take(64)
+        .collect();
+    if name.len() < 2 {
+        name = format!("swrole-{name}").trim_end_matches('-').to_string();
+    }
+    name
+}
+
+fn valid_region(region: &str) -> bool {
+    !region.is_empty()
+        && region.len() <= 64
+        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Validate `chain` and fill in every parameter.
+pub fn plan(
+    set: &ProfileSet,
+    paths: &Paths,
+    env: &Env,
+    selected: &str,
+    chain: Chain,
+    overrides: &Overrides,
+) -> Result<Plan> {
+    let mut warnings = Vec::new();
+    let default_name = match &overrides.session_name {
+        Some(name) => {
+            if !(2..=64).contains(&name.len()) || !matches_set(name, b"+=,.@-") {
+                bail!("--session-name {name:?} is not valid: STS takes 2 to 64 characters from [A-Za-z0-9_+=,.@-]");
+            }
+            name.clone()
+        }
+        None => default_session_name(env),
+    };
+    let base_is_role_session = matches!(
+        chain.base,
+        Base::Delegated { kind: DelegatedKind::Sso | DelegatedKind::WebIdentity, .. }
+            | Base::CredentialSource {
+                source: CredentialSource::Ec2InstanceMetadata | CredentialSource::EcsContainer,
+                ..
+            }
+    );
+    let last = chain.hops.len().saturating_sub(1);
+    let mut hops = Vec::with_capacity(chain.hops.len());
+    for (index, hop) in chain.hops.iter().enumerate() {
+        let section = set.profile(&hop.profile).expect("resolved profiles exist");
+        let role = section.get("role_arn").expect("hops have role_arn");
+        if !(20..=2048).contains(&hop.role_arn.len()) || !hop.role_arn.starts_with("arn:") {
+            bail!(
+                "{}: role_arn of profile {:?} is not a role ARN (expected arn:aws:iam::ACCOUNT:role/NAME)",
+                at(paths, role),
+                hop.profile
+            );
+        }
+        let session_name = match overrides.session_name {
+            Some(_) => Some(default_name.clone()),
+            None => checked(paths, &hop.profile, section, "role_session_name", (2, 64), b"+=,.@-")?,
+        }
+        .unwrap_or_else(|| default_name.clone());
+        let external_id = checked(paths, &hop.profile, section, "external_id", (2, 1224), b"+=,.@:/-")?;
+        let mfa_serial = checked(paths, &hop.profile, section, "mfa_serial", (9, 256), b"+=/:,.@-")?;
+        let mut duration_seconds = match section.get("duration_seconds") {
+            None => None,
+            Some(v) => Some(parse_duration(&v.text).ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: duration_seconds of profile {:?} is {:?}: it must be a whole number of seconds from {} \
+                     to {}",
+                    at(paths, v),
+                    hop.profile,
+                    v.text,
+                    MIN_DURATION,
+                    MAX_DURATION
+                )
+            })?),
+        };
+        if index == last && overrides.duration_seconds.is_some() {
+            duration_seconds = overrides.duration_seconds;
+        }
+        let chained = index > 0 || base_is_role_session;
+        if let Some(d) = duration_seconds.filter(|&d| chained && d > CHAINED_MAX_DURATION) {
+            warnings.push(format!(
+                "profile {:?} asks for {d} s, but its credentials come from another role (role chaining), \
+                 which STS caps at {CHAINED_MAX_DURATION} s: asking for {CHAINED_MAX_DURATION} s",
+                hop.profile
+            ));
+            duration_seconds = Some(CHAINED_MAX_DURATION);
+        }
+        hops.push(HopPlan {
+            profile: hop.profile.clone(),
+            role_arn: hop.role_arn.clone(),
+            session_name,
+            external_id,
+            mfa_serial,
+            duration_seconds,
+        });
+    }
+    let region = region(set, paths, env, selected, &chain, overrides)?;
+    let endpoint = endpoint(set, env, selected)?;
+    if let Some(base) = set.profile(chain.base.profile()) {
+        for key in ["aws_access_key_id", "aws_secret_access_key", "aws_session_token"] {
+            if let Some(v) = base.get(key).filter(|v| v.text.contains(['\r', '\n', ' ', '\t', '"', '\''])) {
+                bail!(
+                    "{}: {key} of profile {:?} contains spaces, quotes or line breaks: check the file",
+                    at(paths, v),
+                    chain.base.profile()
+                );
+            }
+        }
+    }
+    Ok(Plan { profile: selected.to_string(), base: chain.base, hops, region, endpoint, warnings })
+}
+
+/// The region: `--region`, else the first profile along the chain (selected profile first)
+/// that names one, else `AWS_REGION` / `AWS_DEFAULT_REGION` of the calling shell.
+fn region(
+    set: &ProfileSet,
+    paths: &Paths,
+    env: &Env,
+    selected: &str,
+    chain: &Chain,
+    overrides: &Overrides,
+) -> Result<Option<String>> {
+    if let Some(r) = &overrides.region {
+        if !valid_region(r) {
+            bail!("--region {r:?} is not a region name (like eu-west-1)");
+        }
+        return Ok(Some(r.clone()));
+    }
+    let names = std::iter::once(selected)
+        .chain(chain.hops.iter().rev().map(|h| h.profile.as_str()))
+        .chain(std::iter::once(chain.base.profile()));
+    for name in names {
+        if let Some(v) = set.profile(name).and_then(|s| s.get("region")) {
+            if !valid_region(&v.text) {
+                bail!("{}: region {:?} of profile {name:?} is not a region name (like eu-west-1)", at(paths, v), v.text);
+            }
+            return Ok(Some(v.text.clone()));
+        }
+    }
+    Ok(env.first(&["AWS_REGION", "AWS_DEFAULT_REGION"]).filter(|r| valid_region(r)).map(str::to_string))
+}
+
+/// The STS endpoint, chosen as the SDKs do: `AWS_ENDPOINT_URL_STS`, then the profile's
+/// `[services]` section (`sts = \n endpoint_url = ...`), then `AWS_ENDPOINT_URL`, then the
+/// profile's `endpoint_url`; none of them when `ignore_configured_endpoint_urls` is true.
+fn endpoint(set: &ProfileSet, env: &Env, selected: &str) -> Result<Option<String>> {
+    let profile = set.profile(selected);
+    let ignore = env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").map(|v| v.eq_ignore_ascii_case("true")).unwrap_or_else(
+        || profile.and_then(|p| p.text("ignore_configured_endpoint_urls")).is_some_and(|v| v.eq_ignore_ascii_case("true")),
+    );
+    if ignore {
+        return Ok(None);
+    }
+    let from_services = || {
+        let services = set.services.get(profile?.text("services")?)?;
+        let block = services.text("sts")?;
+        parse::sub_properties(block).into_iter().find(|(k, _)| k == "endpoint_url").map(|(_, v)| v)
+    };
+    let url = env
+        .get("AWS_ENDPOINT_URL_STS")
+        .map(str::to_string)
+        .or_else(from_services)
+        .or_else(|| env.get("AWS_ENDPOINT_URL").map(str::to_string))
+        .or_else(|| profile.and_then(|p| p.text("endpoint_url")).map(str::to_string));
+    match url {
+        Some(url) => check_endpoint(&url).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Only `https://`, or `http://` to a loopback address (a local emulator): credentials
+/// must not cross a network in clear text.
+pub fn check_endpoint(url: &str) -> Result<String> {
+    let lower = url.to_ascii_lowercase();
+    if let Some(rest) = lower.strip_prefix("http://") {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        let host = match authority.strip_prefix('[') {
+            Some(v6) => v6.split(']').next().unwrap_or(""),
+            None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+        };
+        let loopback = host == "localhost"
+            || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        if !loopback {
+            bail!("STS endpoint {url:?} uses plain http to a non-loopback host: use https");
+        }
+    } else if !lower.starts_with("https://") {
+        bail!("STS endpoint {url:?} is not an http(s) URL");
+    }
+    if url.chars().any(|c| c.is_control() || c == ' ') {
+        bail!("STS endpoint URL contains spaces or control characters");
+    }
+    Ok(url.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_names() {
+        assert_eq!(default_session_name(&Env::from_pairs([("USER", "alice")])), "alice");
+        assert_eq!(default_session_name(&Env::from_pairs([("USER", "d o$e")])), "d-o-e");
+        assert_eq!(default_session_name(&Env::default()), "swrole");
+        assert_eq!(default_session_name(&Env::from_pairs([("USER", "x")])), "swrole-x");
+        assert_eq!(default_session_name(&Env::from_pairs([("USER", "a".repeat(100))])).len(), 64);
+    }
+
+    #[test]
+    fn endpoints() {
+        assert!(check_endpoint("http://127.0.0.1:5000").is_ok());
+        assert!(check_endpoint("http://localhost:5000/").is_ok());
+        assert!(check_endpoint("http://[::1]:5000/").is_ok());
+        assert!(check_endpoint("https://sts.example.com").is_ok());
+        assert!(check_endpoint("http://sts.example.com").is_err());
+        assert!(check_endpoint("http://127.0.0.1.evil.com/").is_err());
+        assert!(check_endpoint("ftp://x").is_err());
+    }
+
+    #[test]
+    fn accounts() {
+        assert_eq!(account_of("arn:aws:iam::210987654321:role/x"), Some("210987654321"));
+        assert_eq!(account_of("myrole"), None);
+    }
+}

@@ -1,0 +1,57 @@
+//! Questions on the controlling terminal (`/dev/tty`), never on stdout, so that they work
+//! inside `$(...)` and `| source`.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+
+use anyhow::{Context, Result, bail};
+
+/// An MFA code as STS takes it: exactly six digits.
+pub fn check_token_code(code: &str) -> Result<()> {
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("the MFA code must be 6 digits");
+    }
+    Ok(())
+}
+
+/// The controlling terminal, or an error saying how to do without one.
+pub fn terminal(why: &str, instead: &str) -> Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .with_context(|| format!("{why}, but there is no terminal to ask on: {instead}"))
+}
+
+/// Ask for the MFA code of `serial` on the terminal, up to three times.
+pub fn ask_token_code(tty: &File, profile: &str, serial: &str) -> Result<String> {
+    let mut reader = BufReader::new(tty);
+    let mut out = tty;
+    for _ in 0..3 {
+        write!(out, "swrole: MFA code for {serial} (profile {profile}): ").context("could not write to the terminal")?;
+        out.flush().ok();
+        let mut line = String::new();
+        if reader.read_line(&mut line).context("could not read from the terminal")? == 0 {
+            bail!("no MFA code entered (end of input)");
+        }
+        let code = line.trim();
+        match check_token_code(code) {
+            Ok(()) => return Ok(code.to_string()),
+            Err(e) => writeln!(out, "swrole: {e}").ok(),
+        };
+    }
+    bail!("no valid MFA code entered")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_codes() {
+        assert!(check_token_code("123456").is_ok());
+        for bad in ["12345", "1234567", "12345a", "", " 123456", "１２３４５６"] {
+            assert!(check_token_code(bad).is_err(), "{bad:?}");
+        }
+    }
+}

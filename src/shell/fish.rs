@@ -1,0 +1,65 @@
+//! fish: `set -gx NAME 'value'` and `set -e -g NAME`.
+//!
+//! fish's single quotes are not POSIX ones: inside `'...'` both `\\` and `\'` are escapes
+//! (fish 3.x), so `\` is written `\\` and `'` is written `\'`; everything else, newlines
+//! included, is literal. POSIX quoting would turn a trailing `\` into a syntax error.
+//! Verified by the real-shell round trips in `tests/` (fish 3.6).
+
+use std::fmt::Write;
+
+use crate::exports::{Exports, Op};
+
+pub fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    for c in value.chars() {
+        if c == '\\' || c == '\'' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+pub fn render(exports: &Exports) -> String {
+    let mut out = String::new();
+    for op in &exports.0 {
+        match op {
+            Op::Set(name, value) => writeln!(out, "set -gx {name} {}", quote(value)),
+            Op::Unset(name) => writeln!(out, "set -e -g {name}"),
+        }
+        .expect("writing to a String");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table() {
+        let cases = [
+            ("", "''"),
+            ("a b", "'a b'"),
+            ("it's", "'it\\'s'"),
+            ("a\\b", "'a\\\\b'"),
+            ("x\\", "'x\\\\'"),
+            ("a\\'b", "'a\\\\\\'b'"),
+            ("$HOME", "'$HOME'"),
+            ("(id)", "'(id)'"),
+            ("a\nb", "'a\nb'"),
+            ("é♀", "'é♀'"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(quote(value), expected, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn lines() {
+        let e = Exports(vec![Op::Unset("A"), Op::Set("B", "x".into())]);
+        assert_eq!(render(&e), "set -e -g A\nset -gx B 'x'\n");
+    }
+}

@@ -1,0 +1,248 @@
+//! The network edge: the only module that talks to STS or to the SDK's credential
+//! providers. Errors become one readable line with what to check, never the SDK's debug
+//! dump and never a secret.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, anyhow};
+use aws_sdk_sts::config::retry::RetryConfig;
+use aws_sdk_sts::config::timeout::TimeoutConfig;
+use aws_sdk_sts::config::{BehaviorVersion, ProvideCredentials, Region};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+
+use crate::chain::{Base, CredentialSource};
+use crate::credentials::Credentials;
+use crate::plan::HopPlan;
+
+/// Network settings for every STS call of one switch.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+}
+
+impl Settings {
+    fn describe_endpoint(&self) -> String {
+        match (&self.endpoint, &self.region) {
+            (Some(url), _) => url.clone(),
+            (None, Some(region)) => format!("sts.{region}.amazonaws.com"),
+            (None, None) => "sts.us-east-1.amazonaws.com".to_string(),
+        }
+    }
+}
+
+/// A tokio runtime for the calls of one switch: current thread, built only when a call
+/// is needed.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().context("could not start the async runtime")
+}
+
+fn client(settings: &Settings, signer: &Credentials) -> aws_sdk_sts::Client {
+    let creds = aws_sdk_sts::config::Credentials::new(
+        &signer.access_key_id,
+        &signer.secret_access_key,
+        signer.session_token.clone(),
+        None,
+        "swrole",
+    );
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(settings.connect_timeout)
+        .read_timeout(settings.read_timeout)
+        .operation_attempt_timeout(settings.read_timeout + settings.connect_timeout)
+        .operation_timeout(3 * (settings.read_timeout + settings.connect_timeout))
+        .build();
+    // No region anywhere: STS's default region, as the AWS CLI does.
+    let region = settings.region.clone().unwrap_or_else(|| "us-east-1".to_string());
+    let mut config = aws_sdk_sts::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region))
+        .credentials_provider(creds)
+        .timeout_config(timeouts)
+        .retry_config(RetryConfig::standard().with_max_attempts(3));
+    if let Some(url) = &settings.endpoint {
+        config = config.endpoint_url(url);
+    }
+    aws_sdk_sts::Client::from_conf(config.build())
+}
+
+/// One AssumeRole call.
+pub async fn assume_role(
+    settings: &Settings,
+    signer: &Credentials,
+    hop: &HopPlan,
+    token_code: Option<&str>,
+) -> Result<Credentials> {
+    let request = client(settings, signer)
+        .assume_role()
+        .role_arn(&hop.role_arn)
+        .role_session_name(&hop.session_name)
+        .set_external_id(hop.external_id.clone())
+        .set_serial_number(hop.mfa_serial.clone())
+        .set_token_code(token_code.map(str::to_string))
+        .set_duration_seconds(hop.duration_seconds.map(|d| d as i32));
+    let context = || format!("could not assume {} for profile {:?}", hop.role_arn, hop.profile);
+    let output = request.send().await.map_err(|e| describe(e, settings)).with_context(context)?;
+    let c = output.credentials().ok_or_else(|| anyhow!("STS answered without credentials")).with_context(context)?;
+    let arn = output.assumed_role_user().map(|u| u.arn().to_string());
+    let account_id = arn.as_deref().and_then(crate::plan::account_of).map(str::to_string);
+    let creds = Credentials {
+        access_key_id: c.access_key_id().to_string(),
+        secret_access_key: c.secret_access_key().to_string(),
+        session_token: Some(c.session_token().to_string()),
+        expiration: Some(c.expiration().secs()),
+        arn,
+        account_id: account_id.or_else(|| hop.account().map(str::to_string)),
+    };
+    check_shape(&creds).with_context(context)?;
+    Ok(creds)
+}
+
+/// Credentials from a source the AWS SDK implements (credential_process, IAM Identity
+/// Center, web identity, instance or container metadata).
+pub async fn provided_credentials(base: &Base) -> Result<Credentials> {
+    use aws_config::{ecs, imds, profile};
+    let result = match base {
+        Base::StaticKeys { .. } | Base::CredentialSource { source: CredentialSource::Environment, .. } => {
+            unreachable!("static and environment credentials are read without the SDK")
+        }
+        Base::CredentialSource { source: CredentialSource::Ec2InstanceMetadata, .. } => {
+            imds::credentials::ImdsCredentialsProvider::builder().build().provide_credentials().await
+        }
+        Base::CredentialSource { source: CredentialSource::EcsContainer, .. } => {
+            ecs::EcsCredentialsProvider::builder().build().provide_credentials().await
+        }
+        Base::Delegated { profile, .. } => {
+            profile::ProfileFileCredentialsProvider::builder().profile_name(profile).build().provide_credentials().await
+        }
+    };
+    let c = result.map_err(|e| anyhow!(root_cause(&e))).with_context(|| match base {
+        Base::CredentialSource { profile, source, .. } => {
+            format!("could not get {} credentials for profile {profile:?}", source.name())
+        }
+        other => format!("could not get the credentials of profile {:?}", other.profile()),
+    })?;
+    let creds = Credentials {
+        access_key_id: c.access_key_id().to_string(),
+        secret_access_key: c.secret_access_key().to_string(),
+        session_token: c.session_token().map(str::to_string),
+        expiration: c.expiry().map(epoch),
+        arn: None,
+        account_id: c.account_id().map(|a| a.as_str().to_string()),
+    };
+    check_shape(&creds)?;
+    Ok(creds)
+}
+
+fn epoch(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Credentials that will be printed into a shell: an access key id is `[A-Za-z0-9]`, and
+/// nothing may be empty. Secrets are quoted on output whatever they hold, but an empty or
+/// odd value means a broken or hostile endpoint.
+fn check_shape(c: &Credentials) -> Result<()> {
+    let id_ok = (16..=128).contains(&c.access_key_id.len()) && c.access_key_id.bytes().all(|b| b.is_ascii_alphanumeric());
+    if !id_ok {
+        anyhow::bail!("the credentials received have a malformed access key id");
+    }
+    if c.secret_access_key.is_empty() || c.session_token.as_deref() == Some("") {
+        anyhow::bail!("the credentials received have an empty secret key or session token");
+    }
+    Ok(())
+}
+
+/// The innermost error message of a chain: the part that says what happened.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur = e;
+    let mut text = cur.to_string();
+    while let Some(next) = cur.source() {
+        cur = next;
+        let t = cur.to_string();
+        if !t.is_empty() {
+            text = t;
+        }
+    }
+    text
+}
+
+/// One readable line for an STS failure, with what to check.
+fn describe<E, R>(err: SdkError<E, R>, settings: &Settings) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let endpoint = settings.describe_endpoint();
+    match &err {
+        SdkError::TimeoutError(_) => anyhow!(
+            "STS at {endpoint} did not answer in time (connect timeout {:?}, read timeout {:?})",
+            settings.connect_timeout,
+            settings.read_timeout
+        ),
+        SdkError::DispatchFailure(d) => {
+            let what = if d.is_timeout() { "timed out".to_string() } else { root_cause(&err) };
+            anyhow!("could not reach STS at {endpoint}: {what}")
+        }
+        SdkError::ResponseError(_) => anyhow!("STS at {endpoint} sent a response that could not be read"),
+        SdkError::ServiceError(service) => {
+            let code = service.err().code().unwrap_or("Unknown");
+            let message = service.err().message().unwrap_or("").to_string();
+            anyhow!("{}", service_error_line(code, &message))
+        }
+        _ => anyhow!("could not call STS at {endpoint}: {}", root_cause(&err)),
+    }
+}
+
+/// STS error codes, with the fix users need most often.
+pub fn service_error_line(code: &str, message: &str) -> String {
+    let hint = match code {
+        "AccessDenied" if message.contains("MultiFactorAuthentication") || message.contains("MFA") => {
+            "check the MFA code (a fresh one, from the device named by mfa_serial)"
+        }
+        "AccessDenied" => {
+            "check that the role's trust policy allows the source identity, and whether it requires MFA or an external id"
+        }
+        "ExpiredToken" | "ExpiredTokenException" => "the source credentials have expired: refresh them and try again",
+        "InvalidClientTokenId" | "UnrecognizedClientException" => {
+            "the source access key is not valid: check the source profile's keys"
+        }
+        "SignatureDoesNotMatch" => "the source secret key is wrong: check the source profile's keys",
+        "ValidationError" if message.contains("1 hour session limit") || message.contains("DurationSeconds") => {
+            "a role assumed with another role's credentials (role chaining) is limited to 3600 seconds: lower duration_seconds"
+        }
+        "ValidationError" => "STS rejected a parameter: check the profile's values",
+        "RegionDisabledException" => "STS is not activated in this region for the account: use another region",
+        "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => "too many requests: wait a moment",
+        "PackedPolicyTooLarge" | "MalformedPolicyDocument" => "the session policy is too large or malformed",
+        _ => "",
+    };
+    let message = sanitize(message);
+    let mut line = format!("{code}: {message}");
+    if !hint.is_empty() {
+        line.push_str(&format!(" ({hint})"));
+    }
+    line
+}
+
+/// Text from the network shown on a terminal: control characters (ANSI escapes, CR) made
+/// visible and the length bounded.
+pub fn sanitize(text: &str) -> String {
+    let mut out: String = text.chars().take(500).flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect();
+    if text.chars().count() > 500 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_lines() {
+        let l = service_error_line("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.");
+        assert!(l.starts_with("AccessDenied: MultiFactorAuthentication") && l.contains("MFA code"), "{l}");
+        assert_eq!(service_error_line("X", "a\u{1b}[31mb"), "X: a\\u{1b}[31mb");
+    }
+}
