@@ -173,7 +173,8 @@ pub fn resolve(set: &ProfileSet, selected: &str) -> Result<Chain, ChainError> {
         }
         visited.push(name.clone());
         let is_selected = visited.len() == 1;
-        if !is_selected && static_keys(&name, section)? {
+        // A half key pair here is not an error yet: the profile may still assume a role.
+        if !is_selected && static_keys(&name, section) == Ok(true) {
             break Base::StaticKeys { profile: name };
         }
         let role = value(section, "role_arn");
@@ -187,12 +188,15 @@ pub fn resolve(set: &ProfileSet, selected: &str) -> Result<Chain, ChainError> {
                     (None, None) => return Err(ChainError::NoSource { profile: name }),
                     (None, Some(source)) => break credential_source_base(&name, &source.text)?,
                     (Some(source), None) if source.text == name => {
-                        // Self reference: this profile's own keys assume its own role, once.
-                        if static_keys(&name, section)? {
-                            break Base::StaticKeys { profile: name };
+                        // Self reference: this profile's own credentials assume its own role,
+                        // once. Without credentials of its own it is a loop.
+                        match base_provider(set, &name, section, is_selected) {
+                            Err(ChainError::NoCredentials { .. }) => {
+                                visited.push(name);
+                                return Err(ChainError::Loop { path: visited });
+                            }
+                            other => break other?,
                         }
-                        visited.push(name);
-                        return Err(ChainError::Loop { path: visited });
                     }
                     (Some(source), None) => name = source.text.clone(),
                 }
@@ -238,29 +242,42 @@ fn base_provider(set: &ProfileSet, name: &str, section: &Section, selected: bool
     Err(ChainError::NoCredentials { profile: name.to_string(), selected })
 }
 
-/// IAM Identity Center settings, checked as the SDK checks them before any call.
+/// IAM Identity Center settings, checked as the SDK (which fetches these credentials for
+/// swrole) checks them before any call: legacy `sso_*` keys in the profile, or
+/// `sso_session` naming an `[sso-session]` that holds the start URL and region.
 fn sso_base(set: &ProfileSet, name: &str, section: &Section) -> Result<Option<DelegatedKind>, ChainError> {
     let err = |message: String| Err(ChainError::Sso { profile: name.to_string(), message });
     let keys = ["sso_session", "sso_account_id", "sso_role_name", "sso_start_url", "sso_region"];
     if !keys.iter().any(|k| has(section, k)) {
         return Ok(None);
     }
+    let mut start_url = has(section, "sso_start_url");
+    let mut region = has(section, "sso_region");
+    if let Some(session) = value(section, "sso_session") {
+        for (key, present) in [("sso_start_url", start_url), ("sso_region", region)] {
+            if present {
+                return err(format!(
+                    "`{key}` can only be specified in the [sso-session] config when a session name is given"
+                ));
+            }
+        }
+        let Some(session_section) = set.sso_sessions.get(&session.text) else {
+            return err(format!(
+                "sso-session named `{}` (referenced by profile `{name}`) was not found",
+                session.text
+            ));
+        };
+        start_url = has(session_section, "sso_start_url");
+        region = has(session_section, "sso_region");
+    }
     match (has(section, "sso_account_id"), has(section, "sso_role_name")) {
         (false, true) => return err("if `sso_role_name` is set, then `sso_account_id` must also be set".into()),
         (true, false) => return err("if `sso_account_id` is set, then `sso_role_name` must also be set".into()),
         _ => {}
     }
-    if let Some(session) = value(section, "sso_session") {
-        if set.sso_sessions.get(&session.text).is_none() {
-            return err(format!(
-                "sso-session named `{}` (referenced by profile `{name}`) was not found",
-                session.text
-            ));
-        }
-        if has(section, "sso_region") {
-            return err(
-                "`sso_region` can only be specified in the [sso-session] config when a session name is given".into()
-            );
+    for (key, present) in [("sso_region", region), ("sso_start_url", start_url)] {
+        if !present {
+            return err(format!("profile missing `{key}`"));
         }
     }
     Ok(Some(DelegatedKind::Sso))

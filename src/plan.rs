@@ -198,9 +198,9 @@ pub fn plan(
     let endpoint = endpoint(set, env, selected)?;
     if let Some(base) = set.profile(chain.base.profile()) {
         for key in ["aws_access_key_id", "aws_secret_access_key", "aws_session_token"] {
-            if let Some(v) = base.get(key).filter(|v| v.text.contains(['\r', '\n', ' ', '\t', '"', '\''])) {
+            if let Some(v) = base.get(key).filter(|v| v.text.contains([' ', '"', '\'']) || v.text.chars().any(char::is_control)) {
                 bail!(
-                    "{}: {key} of profile {:?} contains spaces, quotes or line breaks: check the file",
+                    "{}: {key} of profile {:?} contains spaces, quotes or control characters: check the file",
                     at(paths, v),
                     chain.base.profile()
                 );

@@ -147,8 +147,11 @@ fn check_shape(c: &Credentials) -> Result<()> {
     if !id_ok {
         anyhow::bail!("the credentials received have a malformed access key id");
     }
-    if c.secret_access_key.is_empty() || c.session_token.as_deref() == Some("") {
-        anyhow::bail!("the credentials received have an empty secret key or session token");
+    let secrets = std::iter::once(c.secret_access_key.as_str()).chain(c.session_token.as_deref());
+    for secret in secrets {
+        if secret.is_empty() || secret.chars().any(char::is_control) {
+            anyhow::bail!("the credentials received have an empty secret or one with control characters");
+        }
     }
     Ok(())
 }

@@ -1,0 +1,107 @@
+//! Fixtures and tools shared by the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tempfile::TempDir;
+
+/// Whether missing tools fail the test (CI sets `SWROLE_REQUIRE_TOOLS=1`) or skip it with a
+/// printed notice (a laptop without zsh or moto).
+pub fn require(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !found {
+        if std::env::var("SWROLE_REQUIRE_TOOLS").as_deref() == Ok("1") {
+            panic!("{tool} is required (SWROLE_REQUIRE_TOOLS=1) but not found on PATH");
+        }
+        eprintln!("skipping: {tool} not found (CI sets SWROLE_REQUIRE_TOOLS=1 and installs it)");
+    }
+    found
+}
+
+pub fn conformance(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance").join(path)
+}
+
+pub fn read_json(path: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(conformance(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A home directory with an AWS config and credentials file, and a command builder that
+/// runs swrole against them with a clean environment.
+pub struct Fixture {
+    pub dir: TempDir,
+}
+
+impl Fixture {
+    pub fn new(config: &str, credentials: &str) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".aws")).unwrap();
+        std::fs::write(dir.path().join(".aws/config"), config).unwrap();
+        std::fs::write(dir.path().join(".aws/credentials"), credentials).unwrap();
+        Fixture { dir }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.home().join(".aws/config")
+    }
+
+    /// `swrole ARGS` with only PATH, HOME and USER from outside.
+    pub fn swrole(&self) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::cargo_bin("swrole").unwrap();
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("USER", "tester")
+            .env("SHELL", "/bin/bash");
+        cmd
+    }
+}
+
+pub fn swrole_path() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("swrole")
+}
+
+/// The seed's config (DEVELOPERS.md) and an IAM user's keys.
+pub const SEED_CONFIG: &str = "\
+[default]
+region = ap-northeast-1
+output = json
+
+[profile sw-staging]
+source_profile = default
+role_arn = arn:aws:iam::210987654321:role/delegate_root_organization
+mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com
+
+[profile sw-production]
+source_profile = default
+role_arn = arn:aws:iam::111111111111:role/delegate_root_organization
+mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com
+";
+
+pub const SEED_CREDENTIALS: &str = "\
+[default]
+aws_access_key_id = AKIAIOSFODNN7EXAMPLE
+aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+";
+
+/// The variables of `env -0` output.
+pub fn parse_env0(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
+    bytes
+        .split(|&b| b == 0)
+        .filter(|e| !e.is_empty())
+        .filter_map(|e| {
+            let e = String::from_utf8_lossy(e);
+            let (k, v) = e.split_once('=')?;
+            Some((k.to_string(), v.to_string()))
+        })
+        .collect()
+}
