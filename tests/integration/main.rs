@@ -5,5 +5,5 @@ mod conformance;
 // mod faults;
 // mod moto;
 // mod pty;
-// mod shells;
+mod shells;
 mod util;

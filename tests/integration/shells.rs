@@ -1,0 +1,233 @@
+//! Every emitted line proven in the real shell: values read back byte for byte after the
+//! shell evaluates swrole's output exactly as users do (`eval "$(...)"`, `| source`), under
+//! strict options, with nothing on stderr.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use swrole::exports::{Exports, Op};
+use swrole::shell::Syntax;
+
+use crate::util::{Fixture, parse_env0, require};
+
+/// Values that break naive quoting in one shell or another.
+pub const HOSTILE: &[&str] = &[
+    "",
+    "a b",
+    "it's",
+    "a\\b",
+    "a\\\\b",
+    "a\\'b",
+    "$HOME",
+    "`id`",
+    "$(id)",
+    "!!",
+    "a\nb",
+    "\t",
+    "é♀",
+    "*",
+    "~x",
+    "#x",
+    ";x",
+    "‘x’",
+    "trailing\n",
+    "\\",
+    "'",
+    "x\\",
+    "\r\n",
+    "\u{1b}]0;title\u{7}\u{1b}[31mred",
+    "[a-z]*?",
+    "{a,b}",
+    "a;b|c&d>e<f",
+    "%s%n",
+    "\"double\"",
+    "--flag",
+    "-e",
+    "x=y",
+    "🦀 and 中文",
+    "IFS=x ls",
+];
+
+/// How each shell is started, with strict options, and how it reads and prints.
+struct ShellRun {
+    name: &'static str,
+    syntax: Syntax,
+    args: &'static [&'static str],
+    /// Reads the code on stdin, applies it, then prints `$SWROLE_T` (or `<unset>`).
+    script: &'static str,
+}
+
+const SHELLS: &[ShellRun] = &[
+    ShellRun {
+        name: "bash",
+        syntax: Syntax::Posix,
+        args: &["--noprofile", "--norc", "-e", "-u", "-o", "pipefail", "-c"],
+        script: r#"shopt -s failglob nullglob; IFS=x; eval "$(cat)"; printf %s "${SWROLE_T-<unset>}""#,
+    },
+    ShellRun {
+        name: "zsh",
+        syntax: Syntax::Posix,
+        args: &["-e", "-u", "-o", "pipefail", "--no-globalrcs", "--no-rcs", "-c"],
+        script: r#"setopt NOMATCH; IFS=x; eval "$(cat)"; printf %s "${SWROLE_T-<unset>}""#,
+    },
+    ShellRun {
+        name: "fish",
+        syntax: Syntax::Fish,
+        args: &["--no-config", "--private", "-c"],
+        script: r#"source; if set -q SWROLE_T; printf %s "$SWROLE_T"; else; printf '<unset>'; end"#,
+    },
+    ShellRun {
+        name: "sh (dash)",
+        syntax: Syntax::Posix,
+        args: &["-e", "-u", "-c"],
+        script: r#"eval "$(cat)"; printf %s "${SWROLE_T-<unset>}""#,
+    },
+];
+
+fn program(shell: &ShellRun) -> &'static str {
+    match shell.name {
+        "sh (dash)" => "sh",
+        other => other,
+    }
+}
+
+fn run_shell(shell: &ShellRun, code: &str, env: &[(&str, &str)]) -> (String, String, bool) {
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(program(shell))
+        .args(shell.args)
+        .arg(shell.script)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(code.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned(), out.status.success())
+}
+
+fn available(shell: &ShellRun) -> bool {
+    require(program(shell))
+}
+
+#[test]
+fn values_round_trip_byte_for_byte() {
+    let mut cases = 0;
+    for shell in SHELLS {
+        if !available(shell) {
+            continue;
+        }
+        for value in HOSTILE {
+            let code = shell.syntax.render(&Exports(vec![Op::Set("SWROLE_T", value.to_string())]));
+            let (out, err, ok) = run_shell(shell, &code, &[]);
+            assert!(ok && err.is_empty(), "{}: {value:?}: status ok={ok}, stderr {err:?}\ncode: {code}", shell.name);
+            assert_eq!(out, *value, "{}: value changed; code: {code}", shell.name);
+            cases += 1;
+        }
+    }
+    println!("real-shell round trips: {cases} value cases");
+}
+
+#[test]
+fn unset_round_trip() {
+    for shell in SHELLS {
+        if !available(shell) {
+            continue;
+        }
+        let code = shell.syntax.render(&Exports(vec![Op::Unset("SWROLE_T"), Op::Unset("SWROLE_NEVER_SET")]));
+        let (out, err, ok) = run_shell(shell, &code, &[("SWROLE_T", "old")]);
+        assert!(ok && err.is_empty(), "{}: {err}", shell.name);
+        assert_eq!(out, "<unset>", "{}", shell.name);
+    }
+}
+
+/// The whole binary, as users run it: a profile whose static keys hold characters that
+/// shells treat specially, evaluated and read back through `env -0`.
+#[test]
+fn swrole_output_evaluates_to_the_exact_values() {
+    let secret = r"a$(touch${IFS}pwned)`touch${IFS}pwned2`\;|&<>*?[x]{a,b}~#%!x\";
+    let fx = Fixture::new(
+        "[profile weird]\nregion = eu-west-1\n",
+        &format!("[weird]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {secret}\n"),
+    );
+    for (shell, flag) in [("bash", "bash"), ("zsh", "zsh"), ("fish", "fish"), ("sh", "posix")] {
+        if !require(shell) {
+            continue;
+        }
+        let out = fx.swrole().args(["weird", "--shell", flag]).env("SWROLE_PROFILE", "before").assert().success();
+        let code = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        let script = match shell {
+            "fish" => "source; env -0",
+            _ => "eval \"$(cat)\"; env -0",
+        };
+        let work = tempfile::tempdir().unwrap();
+        let mut child = Command::new(shell)
+            .args(["-c", script])
+            .current_dir(work.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap())
+            .env("HOME", fx.home())
+            .env("AWS_PROFILE", "stale")
+            .env("AWS_SECURITY_TOKEN", "stale")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(code.as_bytes()).unwrap();
+        let result = child.wait_with_output().unwrap();
+        assert!(result.status.success() && result.stderr.is_empty(), "{shell}: {}", String::from_utf8_lossy(&result.stderr));
+        let env = parse_env0(&result.stdout);
+        assert_eq!(env["AWS_SECRET_ACCESS_KEY"], secret, "{shell}");
+        assert_eq!(env["AWS_ACCESS_KEY_ID"], "AKIAIOSFODNN7EXAMPLE");
+        assert_eq!(env["AWS_REGION"], "eu-west-1");
+        assert_eq!(env["SWROLE_PROFILE"], "weird");
+        assert!(!env.contains_key("AWS_PROFILE") && !env.contains_key("AWS_SECURITY_TOKEN"), "{shell}: stale variables kept");
+        assert!(!env.contains_key("AWS_SESSION_TOKEN"), "{shell}: static keys have no token");
+        assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0, "{shell}: something was executed");
+    }
+}
+
+/// `swrole unset` in each real shell removes every variable a switch sets.
+#[test]
+fn unset_command_clears_everything() {
+    let fx = Fixture::new("", "");
+    let mut all: Vec<(&str, &str)> =
+        swrole::exports::MANAGED.iter().chain(swrole::exports::ALWAYS_UNSET.iter()).map(|n| (*n, "x")).collect();
+    all.retain(|(n, _)| *n != "SWROLE_PROFILE");
+    all.push(("SWROLE_PROFILE", "sw-staging"));
+    for (shell, flag) in [("bash", "bash"), ("zsh", "zsh"), ("fish", "fish")] {
+        if !require(shell) {
+            continue;
+        }
+        let out = fx.swrole().args(["unset", "--shell", flag]).env("SWROLE_PROFILE", "sw-staging").assert().success();
+        let code = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        let script = if shell == "fish" { "source; env -0" } else { "eval \"$(cat)\"; env -0" };
+        let mut child = Command::new(shell)
+            .args(["-c", script])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap())
+            .env("HOME", fx.home())
+            .envs(all.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(code.as_bytes()).unwrap();
+        let result = child.wait_with_output().unwrap();
+        assert!(result.stderr.is_empty(), "{shell}: {}", String::from_utf8_lossy(&result.stderr));
+        let env = parse_env0(&result.stdout);
+        for (name, _) in &all {
+            if *name == "SWROLE_PREVIOUS_PROFILE" {
+                assert_eq!(env.get(*name).map(String::as_str), Some("sw-staging"), "{shell}: the way back for `sw -`");
+            } else {
+                assert!(!env.contains_key(*name), "{shell}: {name} survived unset");
+            }
+        }
+    }
+}
