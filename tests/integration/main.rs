@@ -3,7 +3,7 @@
 // mod cli;
 mod conformance;
 // mod faults;
-// mod moto;
-// mod pty;
+mod moto;
+mod pty;
 mod shells;
 mod util;

@@ -1,0 +1,72 @@
+//! The MFA prompt on a real pseudo-terminal, with stdout a pipe as inside `$(...)`.
+
+use std::process::Command;
+
+use crate::moto::{Moto, seed};
+use crate::util::{require, swrole_path};
+
+fn pty_run(moto: &Moto, home: &std::path::Path, answer: &str, args: &[&str]) -> serde_json::Value {
+    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
+    let out = Command::new("python3")
+        .arg(helper)
+        .arg("MFA code")
+        .arg(answer)
+        .arg(swrole_path())
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("USER", "tester")
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn mfa_code_is_asked_on_the_terminal() {
+    if !require("python3") {
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    let (fx, _) = seed(&moto);
+    let r = pty_run(&moto, fx.home(), "424242", &["sw-staging", "--shell", "bash"]);
+    assert_eq!(r["status"], 0, "{r}");
+    let tty = r["tty"].as_str().unwrap();
+    assert!(tty.contains("MFA code for arn:aws:iam::123456789012:mfa/your.mail@example.com"), "{tty}");
+    let stdout = r["stdout"].as_str().unwrap();
+    assert!(stdout.contains("export SWROLE_PROFILE=sw-staging"), "{stdout}");
+    assert!(!stdout.contains("MFA"), "the prompt never goes to stdout");
+    let requests = moto.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].form["TokenCode"], "424242");
+}
+
+#[test]
+fn a_bad_code_is_asked_again_and_never_sent() {
+    if !require("python3") {
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    let (fx, _) = seed(&moto);
+    // The helper answers the first prompt only: the second and third get end of input.
+    let r = pty_run(&moto, fx.home(), "12ab56", &["sw-staging", "--shell", "bash"]);
+    assert_ne!(r["status"], 0, "{r}");
+    assert_eq!(r["stdout"], "", "nothing on stdout after a failure");
+    assert!(r["tty"].as_str().unwrap().contains("must be 6 digits"), "{r}");
+    assert!(moto.requests().is_empty(), "no call with a malformed code");
+}
+
+#[test]
+fn ctrl_c_at_the_prompt_leaves_stdout_empty() {
+    if !require("python3") {
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    let (fx, _) = seed(&moto);
+    let r = pty_run(&moto, fx.home(), "^C", &["sw-staging", "--shell", "bash"]);
+    assert_eq!(r["status"], -2, "ended by SIGINT (a shell reports 130): {r}");
+    assert_eq!(r["stdout"], "");
+    assert!(moto.requests().is_empty());
+}
