@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result, anyhow};
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
+use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::config::{BehaviorVersion, ProvideCredentials, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 
@@ -171,10 +172,9 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// One readable line for an STS failure, with what to check.
-fn describe<E, R>(err: SdkError<E, R>, settings: &Settings) -> anyhow::Error
+fn describe<E>(err: SdkError<E, HttpResponse>, settings: &Settings) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
 {
     let endpoint = settings.describe_endpoint();
     match &err {
@@ -188,6 +188,10 @@ where
             anyhow!("could not reach STS at {endpoint}: {what}")
         }
         SdkError::ResponseError(_) => anyhow!("STS at {endpoint} sent a response that could not be read"),
+        SdkError::ServiceError(service) if service.err().code().is_none() => anyhow!(
+            "STS at {endpoint} sent a response that could not be read (HTTP status {})",
+            service.raw().status().as_u16()
+        ),
         SdkError::ServiceError(service) => {
             let code = service.err().code().unwrap_or("Unknown");
             let message = service.err().message().unwrap_or("").to_string();

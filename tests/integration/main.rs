@@ -2,7 +2,7 @@
 
 // mod cli;
 mod conformance;
-// mod faults;
+mod faults;
 mod moto;
 mod pty;
 mod shells;

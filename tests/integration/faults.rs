@@ -1,0 +1,222 @@
+//! STS faults from a small fake STS on loopback (moto cannot produce them in a form the
+//! Rust SDK parses): each one gives a single readable line on stderr, no secret, empty
+//! stdout, exit status 1, in bounded time.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::util::{Fixture, SEED_CONFIG, SEED_CREDENTIALS};
+
+const SOURCE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/// What the fake answers every request with.
+#[derive(Clone)]
+enum Answer {
+    Status(u16, String),
+    /// Accept the connection and never answer.
+    Hang,
+}
+
+struct FakeSts {
+    port: u16,
+    requests: Arc<AtomicUsize>,
+}
+
+fn error_xml(code: &str, message: &str) -> String {
+    format!(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>\
+         <Code>{code}</Code><Message>{message}</Message></Error><RequestId>r-1</RequestId></ErrorResponse>"
+    )
+}
+
+fn credentials_xml(access_key: &str, secret: &str, token: &str) -> String {
+    format!(
+        "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><Credentials>\
+         <AccessKeyId>{access_key}</AccessKeyId><SecretAccessKey>{secret}</SecretAccessKey>\
+         <SessionToken>{token}</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>\
+         <AssumedRoleUser><AssumedRoleId>AROA:x</AssumedRoleId>\
+         <Arn>arn:aws:sts::210987654321:assumed-role/r/x</Arn></AssumedRoleUser></AssumeRoleResult>\
+         <ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></AssumeRoleResponse>"
+    )
+}
+
+impl FakeSts {
+    fn start(answer: Answer) -> FakeSts {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(AtomicUsize::new(0));
+        let count = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let answer = answer.clone();
+                let count = count.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut length = 0;
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                            length = v.trim().parse().unwrap_or(0);
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0; length];
+                    let _ = reader.read_exact(&mut body);
+                    count.fetch_add(1, Ordering::SeqCst);
+                    match answer {
+                        Answer::Hang => std::thread::sleep(Duration::from_secs(60)),
+                        Answer::Status(status, body) => {
+                            let _ = write!(
+                                stream,
+                                "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                                body.len()
+                            );
+                        }
+                    }
+                });
+            }
+        });
+        FakeSts { port, requests }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+/// Switch to sw-staging against `url`; check the failure contract; return stderr.
+fn fails(url: &str) -> String {
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    let started = Instant::now();
+    let out = fx
+        .swrole()
+        .args(["sw-staging", "-t", "123456", "--shell", "bash", "-v", "--connect-timeout", "1", "--read-timeout", "1"])
+        .env("AWS_ENDPOINT_URL_STS", url)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(out.stdout.is_empty(), "stdout must stay empty on failure");
+    assert!(!stderr.contains(SOURCE_SECRET), "the source secret leaked: {stderr}");
+    assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
+    let error_lines: Vec<&str> = stderr.lines().filter(|l| !l.starts_with("swrole: base") && !l.starts_with("swrole: AssumeRole")).collect();
+    assert_eq!(error_lines.len(), 1, "one error line: {stderr}");
+    error_lines[0].to_string()
+}
+
+#[test]
+fn access_denied() {
+    let sts = FakeSts::start(Answer::Status(
+        403,
+        error_xml("AccessDenied", "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:AssumeRole"),
+    ));
+    let line = fails(&sts.url());
+    assert!(line.contains("could not assume arn:aws:iam::210987654321:role/delegate_root_organization for profile \"sw-staging\""), "{line}");
+    assert!(line.contains("AccessDenied: User: arn:aws:iam::123456789012:user/alice is not authorized") && line.contains("trust policy"), "{line}");
+    assert_eq!(sts.requests(), 1, "a client error is not retried");
+}
+
+#[test]
+fn invalid_mfa_code() {
+    let sts = FakeSts::start(Answer::Status(
+        403,
+        error_xml("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code."),
+    ));
+    let line = fails(&sts.url());
+    assert!(line.contains("check the MFA code"), "{line}");
+}
+
+#[test]
+fn expired_source_token() {
+    let sts = FakeSts::start(Answer::Status(400, error_xml("ExpiredToken", "The security token included in the request is expired")));
+    assert!(fails(&sts.url()).contains("ExpiredToken: The security token included in the request is expired (the source credentials have expired"));
+}
+
+#[test]
+fn chained_duration_over_an_hour() {
+    let msg = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.";
+    let sts = FakeSts::start(Answer::Status(400, error_xml("ValidationError", msg)));
+    assert!(fails(&sts.url()).contains("role chaining) is limited to 3600 seconds"));
+}
+
+#[test]
+fn server_errors_are_retried_then_reported() {
+    let sts = FakeSts::start(Answer::Status(500, error_xml("InternalError", "boom")));
+    let line = fails(&sts.url());
+    assert!(line.contains("InternalError: boom"), "{line}");
+    assert_eq!(sts.requests(), 3, "the SDK's standard retry: three attempts");
+}
+
+#[test]
+fn throttling_is_retried_then_reported() {
+    let sts = FakeSts::start(Answer::Status(400, error_xml("Throttling", "Rate exceeded")));
+    let line = fails(&sts.url());
+    assert!(line.contains("Throttling: Rate exceeded (too many requests"), "{line}");
+    assert_eq!(sts.requests(), 3);
+}
+
+#[test]
+fn no_answer_times_out() {
+    let sts = FakeSts::start(Answer::Hang);
+    let line = fails(&sts.url());
+    assert!(line.contains("did not answer in time") || line.contains("timed out"), "{line}");
+}
+
+#[test]
+fn connection_refused() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let line = fails(&format!("http://127.0.0.1:{port}"));
+    assert!(line.contains(&format!("could not reach STS at http://127.0.0.1:{port}")), "{line}");
+}
+
+#[test]
+fn malformed_body() {
+    let sts = FakeSts::start(Answer::Status(200, "<AssumeRoleResponse><oops".into()));
+    let line = fails(&sts.url());
+    assert!(line.contains("could not be read") || line.contains("without credentials"), "{line}");
+}
+
+#[test]
+fn hostile_credentials_are_refused() {
+    for (id, secret, token) in [
+        ("ASIA$(touch x)AAAAAAAA", "s", "t"),
+        ("ASIAAAAAAAAAAAAAAAAA", "line1&#10;export PWNED=1", "t"),
+        ("ASIAAAAAAAAAAAAAAAAA", "s", ""),
+        ("ASIA", "s", "t"),
+    ] {
+        let sts = FakeSts::start(Answer::Status(200, credentials_xml(id, secret, token)));
+        let line = fails(&sts.url());
+        assert!(line.contains("credentials received"), "{id} {secret} {token}: {line}");
+    }
+}
+
+#[test]
+fn odd_but_valid_secrets_are_quoted_not_refused() {
+    let sts = FakeSts::start(Answer::Status(200, credentials_xml("ASIAAAAAAAAAAAAAAAAA", "a'$(touch x)`id`", "tok+/=")));
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    let out = fx.swrole().args(["sw-staging", "-t", "123456", "--shell", "bash"]).env("AWS_ENDPOINT_URL_STS", sts.url()).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains(r#"export AWS_SECRET_ACCESS_KEY='a'\''$(touch x)`id`'"#), "{text}");
+}
+
+#[test]
+fn plain_http_is_refused_off_loopback() {
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    let out = fx.swrole().args(["sw-staging", "-t", "123456"]).env("AWS_ENDPOINT_URL_STS", "http://sts.example.com").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("plain http to a non-loopback host"));
+}
