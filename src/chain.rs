@@ -25,9 +25,9 @@ pub enum Base {
 impl Base {
     pub fn profile(&self) -> &str {
         match self {
-            Base::StaticKeys { profile } | Base::CredentialSource { profile, .. } | Base::Delegated { profile, .. } => {
-                profile
-            }
+            Base::StaticKeys { profile }
+            | Base::CredentialSource { profile, .. }
+            | Base::Delegated { profile, .. } => profile,
         }
     }
 }
@@ -40,8 +40,11 @@ pub enum CredentialSource {
 }
 
 impl CredentialSource {
-    pub const ALL: [CredentialSource; 3] =
-        [CredentialSource::Environment, CredentialSource::Ec2InstanceMetadata, CredentialSource::EcsContainer];
+    pub const ALL: [CredentialSource; 3] = [
+        CredentialSource::Environment,
+        CredentialSource::Ec2InstanceMetadata,
+        CredentialSource::EcsContainer,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -150,7 +153,9 @@ fn static_keys(name: &str, section: &Section) -> Result<bool, ChainError> {
         (true, false) => {
             Err(ChainError::PartialKeys { profile: name.to_string(), missing: "aws_secret_access_key" })
         }
-        (false, true) => Err(ChainError::PartialKeys { profile: name.to_string(), missing: "aws_access_key_id" }),
+        (false, true) => {
+            Err(ChainError::PartialKeys { profile: name.to_string(), missing: "aws_access_key_id" })
+        }
     }
 }
 
@@ -164,7 +169,10 @@ pub fn resolve(set: &ProfileSet, selected: &str) -> Result<Chain, ChainError> {
             Some(s) => s,
             None if visited.is_empty() => return Err(ChainError::NotFound { name }),
             None => {
-                return Err(ChainError::SourceNotFound { name, from: visited.last().cloned().unwrap_or_default() });
+                return Err(ChainError::SourceNotFound {
+                    name,
+                    from: visited.last().cloned().unwrap_or_default(),
+                });
             }
         };
         if visited.contains(&name) {
@@ -214,12 +222,20 @@ fn credential_source_base(profile: &str, value: &str) -> Result<Base, ChainError
         .into_iter()
         .find(|s| s.name() == value)
         .map(|source| Base::CredentialSource { profile: profile.to_string(), source })
-        .ok_or_else(|| ChainError::BadCredentialSource { profile: profile.to_string(), value: value.to_string() })
+        .ok_or_else(|| ChainError::BadCredentialSource {
+            profile: profile.to_string(),
+            value: value.to_string(),
+        })
 }
 
 /// The base of a profile without an AssumeRole of its own, in the SDK's precedence:
 /// credential_source > web identity > SSO > credential_process > static keys.
-fn base_provider(set: &ProfileSet, name: &str, section: &Section, selected: bool) -> Result<Base, ChainError> {
+fn base_provider(
+    set: &ProfileSet,
+    name: &str,
+    section: &Section,
+    selected: bool,
+) -> Result<Base, ChainError> {
     let delegated = |kind| Ok(Base::Delegated { profile: name.to_string(), kind });
     if let Some(source) = value(section, "credential_source") {
         return credential_source_base(name, &source.text);
@@ -271,8 +287,12 @@ fn sso_base(set: &ProfileSet, name: &str, section: &Section) -> Result<Option<De
         region = has(session_section, "sso_region");
     }
     match (has(section, "sso_account_id"), has(section, "sso_role_name")) {
-        (false, true) => return err("if `sso_role_name` is set, then `sso_account_id` must also be set".into()),
-        (true, false) => return err("if `sso_account_id` is set, then `sso_role_name` must also be set".into()),
+        (false, true) => {
+            return err("if `sso_role_name` is set, then `sso_account_id` must also be set".into());
+        }
+        (true, false) => {
+            return err("if `sso_account_id` is set, then `sso_role_name` must also be set".into());
+        }
         _ => {}
     }
     for (key, present) in [("sso_region", region), ("sso_start_url", start_url)] {
@@ -305,7 +325,9 @@ mod tests {
 
     #[test]
     fn loops_show_the_whole_cycle() {
-        let s = set("[profile a]\nrole_arn = x\nsource_profile = b\n[profile b]\nrole_arn = y\nsource_profile = a\n");
+        let s = set(
+            "[profile a]\nrole_arn = x\nsource_profile = b\n[profile b]\nrole_arn = y\nsource_profile = a\n",
+        );
         let e = resolve(&s, "a").unwrap_err();
         assert_eq!(e, ChainError::Loop { path: vec!["a".into(), "b".into(), "a".into()] });
         assert!(e.to_string().ends_with("a -> b -> a"), "{e}");

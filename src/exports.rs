@@ -18,7 +18,8 @@ pub struct Exports(pub Vec<Op>);
 /// `AWS_PROFILE`/`AWS_DEFAULT_PROFILE` next to keys make the JS SDK v3 (and any
 /// `--profile`-style SDK) resolve the profile again; botocore reads `AWS_SECURITY_TOKEN`
 /// before `AWS_SESSION_TOKEN`; `AWS_SESSION_EXPIRATION` is granted's old expiry name.
-pub const ALWAYS_UNSET: [&str; 4] = ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN", "AWS_SESSION_EXPIRATION"];
+pub const ALWAYS_UNSET: [&str; 4] =
+    ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN", "AWS_SESSION_EXPIRATION"];
 
 /// Every variable a switch may set, in output order.
 pub const MANAGED: [&str; 12] = [
@@ -137,7 +138,10 @@ mod tests {
         });
         let text: Vec<String> = e.0.iter().map(|o| format!("{o:?}")).collect();
         assert_eq!(e.0[0], Op::Unset("AWS_PROFILE"));
-        assert!(e.0.contains(&Op::Set("AWS_CREDENTIAL_EXPIRATION", "1970-01-01T00:01:00Z".into())), "{text:?}");
+        assert!(
+            e.0.contains(&Op::Set("AWS_CREDENTIAL_EXPIRATION", "1970-01-01T00:01:00Z".into())),
+            "{text:?}"
+        );
         assert!(e.0.contains(&Op::Set("SWROLE_PREVIOUS_PROFILE", "old".into())));
         let unsets = e.0.iter().take_while(|o| matches!(o, Op::Unset(_))).count();
         assert_eq!(unsets, 4, "unsets first: {text:?}");
@@ -149,8 +153,20 @@ mod tests {
         c.session_token = None;
         c.expiration = None;
         c.account_id = None;
-        let e = Exports::for_switch(&Switch { profile: "p", credentials: &c, role_arn: None, region: None, previous: None });
-        for n in ["AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION", "SWROLE_ROLE_ARN", "SWROLE_EXPIRATION", "AWS_ACCOUNT_ID"] {
+        let e = Exports::for_switch(&Switch {
+            profile: "p",
+            credentials: &c,
+            role_arn: None,
+            region: None,
+            previous: None,
+        });
+        for n in [
+            "AWS_SESSION_TOKEN",
+            "AWS_CREDENTIAL_EXPIRATION",
+            "SWROLE_ROLE_ARN",
+            "SWROLE_EXPIRATION",
+            "AWS_ACCOUNT_ID",
+        ] {
             assert!(e.0.contains(&Op::Unset(n)), "{n}");
         }
         assert!(!e.0.iter().any(|o| matches!(o, Op::Unset("AWS_REGION") | Op::Set("AWS_REGION", _))));

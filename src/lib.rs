@@ -48,7 +48,9 @@ fn switch(env: &Env, profile: &str, args: &SwitchArgs, output: &OutputArgs) -> R
     if !output.print && std::io::stdout().is_terminal() {
         // The user forgot `eval`: secrets would only land in the scrollback.
         let hint = shell.syntax().unwrap_or(Syntax::Posix).eval_hint(&[profile]);
-        bail!("this prints credentials for your shell to apply, so nothing was done. Run:\n  {hint}\n(or pass --print to print them here)");
+        bail!(
+            "this prints credentials for your shell to apply, so nothing was done. Run:\n  {hint}\n(or pass --print to print them here)"
+        );
     }
     let files = Files::load(env)?;
     let (plan, creds) = switch::credentials(&files, env, profile, args)?;
@@ -84,7 +86,10 @@ fn exec(env: &Env, profile: &str, args: &SwitchArgs, command: Vec<std::ffi::OsSt
     exports.apply(&mut cmd);
     let err = cmd.exec();
     let code = if err.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 };
-    Err(anyhow::Error::new(Failure { code, message: format!("could not run {}: {err}", program.to_string_lossy()) }))
+    Err(anyhow::Error::new(Failure {
+        code,
+        message: format!("could not run {}: {err}", program.to_string_lossy()),
+    }))
 }
 
 /// `swrole unset`: the lines that remove every variable a switch sets.
@@ -119,8 +124,9 @@ fn list(env: &Env, long: bool) -> Result<()> {
         })
         .collect();
     let header = ["PROFILE", "ROLE", "ACCOUNT", "MFA", "REGION"].map(str::to_string);
-    let widths: Vec<usize> =
-        (0..5).map(|i| std::iter::once(&header).chain(&rows).map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..5)
+        .map(|i| std::iter::once(&header).chain(&rows).map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
     for row in std::iter::once(&header).chain(&rows) {
         let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
         out.push_str(cells.join("  ").trim_end());
@@ -148,6 +154,8 @@ impl std::error::Error for Failure {}
 /// CR) shown escaped, so file and network text cannot drive the terminal.
 pub fn printable(text: &str) -> String {
     text.chars()
-        .flat_map(|c| if c.is_control() && c != '\n' { c.escape_default().collect::<Vec<_>>() } else { vec![c] })
+        .flat_map(
+            |c| if c.is_control() && c != '\n' { c.escape_default().collect::<Vec<_>>() } else { vec![c] },
+        )
         .collect()
 }

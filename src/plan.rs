@@ -126,7 +126,9 @@ pub fn plan(
     let default_name = match &overrides.session_name {
         Some(name) => {
             if !(2..=64).contains(&name.len()) || !matches_set(name, b"+=,.@-") {
-                bail!("--session-name {name:?} is not valid: STS takes 2 to 64 characters from [A-Za-z0-9_+=,.@-]");
+                bail!(
+                    "--session-name {name:?} is not valid: STS takes 2 to 64 characters from [A-Za-z0-9_+=,.@-]"
+                );
             }
             name.clone()
         }
@@ -198,7 +200,10 @@ pub fn plan(
     let endpoint = endpoint(set, env, selected)?;
     if let Some(base) = set.profile(chain.base.profile()) {
         for key in ["aws_access_key_id", "aws_secret_access_key", "aws_session_token"] {
-            if let Some(v) = base.get(key).filter(|v| v.text.contains([' ', '"', '\'']) || v.text.chars().any(char::is_control)) {
+            if let Some(v) = base
+                .get(key)
+                .filter(|v| v.text.contains([' ', '"', '\'']) || v.text.chars().any(char::is_control))
+            {
                 bail!(
                     "{}: {key} of profile {:?} contains spaces, quotes or control characters: check the file",
                     at(paths, v),
@@ -232,7 +237,11 @@ fn region(
     for name in names {
         if let Some(v) = set.profile(name).and_then(|s| s.get("region")) {
             if !valid_region(&v.text) {
-                bail!("{}: region {:?} of profile {name:?} is not a region name (like eu-west-1)", at(paths, v), v.text);
+                bail!(
+                    "{}: region {:?} of profile {name:?} is not a region name (like eu-west-1)",
+                    at(paths, v),
+                    v.text
+                );
             }
             return Ok(Some(v.text.clone()));
         }
@@ -245,9 +254,14 @@ fn region(
 /// profile's `endpoint_url`; none of them when `ignore_configured_endpoint_urls` is true.
 fn endpoint(set: &ProfileSet, env: &Env, selected: &str) -> Result<Option<String>> {
     let profile = set.profile(selected);
-    let ignore = env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").map(|v| v.eq_ignore_ascii_case("true")).unwrap_or_else(
-        || profile.and_then(|p| p.text("ignore_configured_endpoint_urls")).is_some_and(|v| v.eq_ignore_ascii_case("true")),
-    );
+    let ignore = env
+        .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .map(|v| v.eq_ignore_ascii_case("true"))
+        .unwrap_or_else(|| {
+            profile
+                .and_then(|p| p.text("ignore_configured_endpoint_urls"))
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        });
     if ignore {
         return Ok(None);
     }
@@ -278,8 +292,8 @@ pub fn check_endpoint(url: &str) -> Result<String> {
             Some(v6) => v6.split(']').next().unwrap_or(""),
             None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
         };
-        let loopback = host == "localhost"
-            || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+        let loopback =
+            host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
         if !loopback {
             bail!("STS endpoint {url:?} uses plain http to a non-loopback host: use https");
         }

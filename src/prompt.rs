@@ -28,7 +28,8 @@ pub fn ask_token_code(tty: &File, profile: &str, serial: &str) -> Result<String>
     let mut reader = BufReader::new(tty);
     let mut out = tty;
     for _ in 0..3 {
-        write!(out, "swrole: MFA code for {serial} (profile {profile}): ").context("could not write to the terminal")?;
+        write!(out, "swrole: MFA code for {serial} (profile {profile}): ")
+            .context("could not write to the terminal")?;
         out.flush().ok();
         let mut line = String::new();
         if reader.read_line(&mut line).context("could not read from the terminal")? == 0 {

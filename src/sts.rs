@@ -5,9 +5,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, anyhow};
+use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
-use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::config::{BehaviorVersion, ProvideCredentials, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 
@@ -37,7 +37,10 @@ impl Settings {
 /// A tokio runtime for the calls of one switch: current thread, built only when a call
 /// is needed.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().context("could not start the async runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("could not start the async runtime")
 }
 
 fn client(settings: &Settings, signer: &Credentials) -> aws_sdk_sts::Client {
@@ -85,7 +88,10 @@ pub async fn assume_role(
         .set_duration_seconds(hop.duration_seconds.map(|d| d as i32));
     let context = || format!("could not assume {} for profile {:?}", hop.role_arn, hop.profile);
     let output = request.send().await.map_err(|e| describe(e, settings)).with_context(context)?;
-    let c = output.credentials().ok_or_else(|| anyhow!("STS answered without credentials")).with_context(context)?;
+    let c = output
+        .credentials()
+        .ok_or_else(|| anyhow!("STS answered without credentials"))
+        .with_context(context)?;
     let arn = output.assumed_role_user().map(|u| u.arn().to_string());
     let account_id = arn.as_deref().and_then(crate::plan::account_of).map(str::to_string);
     let creds = Credentials {
@@ -115,7 +121,11 @@ pub async fn provided_credentials(base: &Base) -> Result<Credentials> {
             ecs::EcsCredentialsProvider::builder().build().provide_credentials().await
         }
         Base::Delegated { profile, .. } => {
-            profile::ProfileFileCredentialsProvider::builder().profile_name(profile).build().provide_credentials().await
+            profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(profile)
+                .build()
+                .provide_credentials()
+                .await
         }
     };
     let c = result.map_err(|e| anyhow!(root_cause(&e))).with_context(|| match base {
@@ -144,7 +154,8 @@ fn epoch(t: SystemTime) -> i64 {
 /// nothing may be empty. Secrets are quoted on output whatever they hold, but an empty or
 /// odd value means a broken or hostile endpoint.
 fn check_shape(c: &Credentials) -> Result<()> {
-    let id_ok = (16..=128).contains(&c.access_key_id.len()) && c.access_key_id.bytes().all(|b| b.is_ascii_alphanumeric());
+    let id_ok = (16..=128).contains(&c.access_key_id.len())
+        && c.access_key_id.bytes().all(|b| b.is_ascii_alphanumeric());
     if !id_ok {
         anyhow::bail!("the credentials received have a malformed access key id");
     }
@@ -210,16 +221,22 @@ pub fn service_error_line(code: &str, message: &str) -> String {
         "AccessDenied" => {
             "check that the role's trust policy allows the source identity, and whether it requires MFA or an external id"
         }
-        "ExpiredToken" | "ExpiredTokenException" => "the source credentials have expired: refresh them and try again",
+        "ExpiredToken" | "ExpiredTokenException" => {
+            "the source credentials have expired: refresh them and try again"
+        }
         "InvalidClientTokenId" | "UnrecognizedClientException" => {
             "the source access key is not valid: check the source profile's keys"
         }
         "SignatureDoesNotMatch" => "the source secret key is wrong: check the source profile's keys",
-        "ValidationError" if message.contains("1 hour session limit") || message.contains("DurationSeconds") => {
+        "ValidationError"
+            if message.contains("1 hour session limit") || message.contains("DurationSeconds") =>
+        {
             "a role assumed with another role's credentials (role chaining) is limited to 3600 seconds: lower duration_seconds"
         }
         "ValidationError" => "STS rejected a parameter: check the profile's values",
-        "RegionDisabledException" => "STS is not activated in this region for the account: use another region",
+        "RegionDisabledException" => {
+            "STS is not activated in this region for the account: use another region"
+        }
         "Throttling" | "ThrottlingException" | "RequestLimitExceeded" => "too many requests: wait a moment",
         "PackedPolicyTooLarge" | "MalformedPolicyDocument" => "the session policy is too large or malformed",
         _ => "",
@@ -235,7 +252,11 @@ pub fn service_error_line(code: &str, message: &str) -> String {
 /// Text from the network shown on a terminal: control characters (ANSI escapes, CR) made
 /// visible and the length bounded.
 pub fn sanitize(text: &str) -> String {
-    let mut out: String = text.chars().take(500).flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] }).collect();
+    let mut out: String = text
+        .chars()
+        .take(500)
+        .flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] })
+        .collect();
     if text.chars().count() > 500 {
         out.push('…');
     }
@@ -248,7 +269,10 @@ mod tests {
 
     #[test]
     fn error_lines() {
-        let l = service_error_line("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code.");
+        let l = service_error_line(
+            "AccessDenied",
+            "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+        );
         assert!(l.starts_with("AccessDenied: MultiFactorAuthentication") && l.contains("MFA code"), "{l}");
         assert_eq!(service_error_line("X", "a\u{1b}[31mb"), "X: a\\u{1b}[31mb");
     }

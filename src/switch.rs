@@ -46,7 +46,12 @@ impl Files {
         if !near.is_empty() {
             text.push_str(&format!("; did you mean {}?", near.join(", ")));
         }
-        if let Some(why) = self.set.ignored.iter().find(|i| i.contains(&format!("[{name}]")) || i.contains(&format!(" {name}]"))) {
+        if let Some(why) = self
+            .set
+            .ignored
+            .iter()
+            .find(|i| i.contains(&format!("[{name}]")) || i.contains(&format!(" {name}]")))
+        {
             text.push_str(&format!("\n  note: {why}"));
         } else if self.set.profiles.is_empty() {
             text.push_str(" (no profiles are defined)");
@@ -60,7 +65,8 @@ fn closest<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> 
     let mut scored: Vec<(f64, &str)> = names
         .map(|n| {
             let score = strsim::normalized_damerau_levenshtein(&name.to_lowercase(), &n.to_lowercase());
-            let contains = n.to_lowercase().contains(&name.to_lowercase()) || name.to_lowercase().contains(&n.to_lowercase());
+            let contains = n.to_lowercase().contains(&name.to_lowercase())
+                || name.to_lowercase().contains(&n.to_lowercase());
             (if contains { score.max(0.7) } else { score }, n)
         })
         .filter(|(score, _)| *score >= 0.5)
@@ -76,7 +82,12 @@ fn say(args: &SwitchArgs, text: impl FnOnce() -> String) {
 }
 
 /// The credentials of `profile`: the base, then each AssumeRole in turn.
-pub fn credentials(files: &Files, env: &Env, profile: &str, args: &SwitchArgs) -> Result<(Plan, Credentials)> {
+pub fn credentials(
+    files: &Files,
+    env: &Env,
+    profile: &str,
+    args: &SwitchArgs,
+) -> Result<(Plan, Credentials)> {
     let plan = files.plan(env, profile, args)?;
     for w in &plan.warnings {
         eprintln!("swrole: warning: {w}");
@@ -104,13 +115,18 @@ pub fn credentials(files: &Files, env: &Env, profile: &str, args: &SwitchArgs) -
         read_timeout: args.read_timeout(),
     };
     let needs_network = !plan.hops.is_empty()
-        || !matches!(plan.base, Base::StaticKeys { .. } | Base::CredentialSource { source: CredentialSource::Environment, .. });
+        || !matches!(
+            plan.base,
+            Base::StaticKeys { .. } | Base::CredentialSource { source: CredentialSource::Environment, .. }
+        );
     let runtime = if needs_network { Some(sts::runtime()?) } else { None };
 
     say(args, || format!("base credentials: {}", describe_base(&plan.base)));
     let mut creds = match &plan.base {
         Base::StaticKeys { profile } => static_keys(&files.set, profile),
-        Base::CredentialSource { profile, source: CredentialSource::Environment } => environment_keys(env, profile)?,
+        Base::CredentialSource { profile, source: CredentialSource::Environment } => {
+            environment_keys(env, profile)?
+        }
         other => runtime.as_ref().expect("network runtime").block_on(sts::provided_credentials(other))?,
     };
     let mut token_code = args.token_code.clone();
@@ -119,7 +135,9 @@ pub fn credentials(files: &Files, env: &Env, profile: &str, args: &SwitchArgs) -
             None => None,
             Some(serial) => match token_code.take() {
                 Some(code) => Some(code),
-                None => Some(prompt::ask_token_code(tty.as_ref().expect("opened above"), &hop.profile, serial)?),
+                None => {
+                    Some(prompt::ask_token_code(tty.as_ref().expect("opened above"), &hop.profile, serial)?)
+                }
             },
         };
         say(args, || {
@@ -132,7 +150,12 @@ pub fn credentials(files: &Files, env: &Env, profile: &str, args: &SwitchArgs) -
                 hop.duration_seconds.map_or("default".to_string(), |d| format!("{d} s"))
             )
         });
-        creds = runtime.as_ref().expect("network runtime").block_on(sts::assume_role(&settings, &creds, hop, code.as_deref()))?;
+        creds = runtime.as_ref().expect("network runtime").block_on(sts::assume_role(
+            &settings,
+            &creds,
+            hop,
+            code.as_deref(),
+        ))?;
     }
     Ok((plan, creds))
 }
@@ -140,7 +163,9 @@ pub fn credentials(files: &Files, env: &Env, profile: &str, args: &SwitchArgs) -
 fn describe_base(base: &Base) -> String {
     match base {
         Base::StaticKeys { profile } => format!("static keys of profile {profile:?}"),
-        Base::CredentialSource { profile, source } => format!("credential_source {} (profile {profile:?})", source.name()),
+        Base::CredentialSource { profile, source } => {
+            format!("credential_source {} (profile {profile:?})", source.name())
+        }
         Base::Delegated { profile, kind } => format!("{kind:?} of profile {profile:?} (through the AWS SDK)"),
     }
 }

@@ -53,7 +53,10 @@ impl Paths {
                 },
             }
         };
-        Ok(Paths { config: pick("AWS_CONFIG_FILE", "config")?, credentials: pick("AWS_SHARED_CREDENTIALS_FILE", "credentials")? })
+        Ok(Paths {
+            config: pick("AWS_CONFIG_FILE", "config")?,
+            credentials: pick("AWS_SHARED_CREDENTIALS_FILE", "credentials")?,
+        })
     }
 
     pub fn get(&self, kind: FileKind) -> &Path {
@@ -199,7 +202,7 @@ enum Target {
 /// What a header means in a file of this kind: the target, the name, and whether the name
 /// came with a prefix. `None`: the spec ignores the section.
 fn classify(kind: FileKind, header: &str) -> Option<(Target, &str, bool)> {
-    let split = header.split_once(|c| c == ' ' || c == '\t').map(|(p, n)| (p, n.trim_matches([' ', '\t'])));
+    let split = header.split_once([' ', '\t']).map(|(p, n)| (p, n.trim_matches([' ', '\t'])));
     match kind {
         FileKind::Credentials => Some((Target::Profile, header, false)),
         FileKind::Config => match split {
@@ -233,7 +236,9 @@ fn ignored_section_reason(kind: FileKind, header: &str, line: usize) -> String {
 /// Profile, section and property names: `[A-Za-z0-9_\-/.%@:+]+` (spec.md §2.5).
 pub fn is_identifier(name: &str) -> bool {
     !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'/' | b'.' | b'%' | b'@' | b':' | b'+'))
+        && name.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'/' | b'.' | b'%' | b'@' | b':' | b'+')
+        })
 }
 
 /// Read a whole file as UTF-8 text. Missing: empty. Anything else that is not a readable

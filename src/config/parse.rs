@@ -85,7 +85,8 @@ pub fn parse(text: &str) -> Result<Vec<RawSection>, SyntaxError> {
             let Some(section) = sections.last_mut() else {
                 return Err(err("expected a profile definition before this property"));
             };
-            let (key, value) = split_property(strip_comment(line, true)).map_err(|e| err(e.for_property()))?;
+            let (key, value) =
+                split_property(strip_comment(line, true)).map_err(|e| err(e.for_property()))?;
             sub_properties = value.is_empty();
             property_open = true;
             section.properties.push(RawProperty {
@@ -173,7 +174,10 @@ mod tests {
         assert_eq!(parse("k = v").unwrap_err().message, "expected a profile definition before this property");
         assert_eq!(parse("[a]\n  x").unwrap_err().line, 2);
         assert_eq!(parse("[a]\nnoequals").unwrap_err().message, "expected an '=' sign defining a property");
-        assert_eq!(parse("[a]\ns3 =\n  bad").unwrap_err().message, "expected an '=' sign defining a sub-property");
+        assert_eq!(
+            parse("[a]\ns3 =\n  bad").unwrap_err().message,
+            "expected an '=' sign defining a sub-property"
+        );
     }
 
     #[test]

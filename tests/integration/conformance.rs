@@ -53,12 +53,30 @@ fn as_kotlin(sections: &BTreeMap<String, Section>) -> Json {
 /// Kotlin keeps the case of property names; the Rust SDK and swrole lower-case them.
 fn lower_keys(sections: &Json) -> Json {
     let lower = |props: &Json| -> Json {
-        props.as_object().unwrap().iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect::<serde_json::Map<_, _>>().into()
+        props
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.clone()))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
     };
-    sections.as_object().unwrap().iter().map(|(name, props)| (name.clone(), lower(props))).collect::<serde_json::Map<_, _>>().into()
+    sections
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(name, props)| (name.clone(), lower(props)))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
-fn report(suite: &str, total: usize, failures: &[String], documented: &BTreeMap<&str, &str>, differing: &BTreeSet<String>) {
+fn report(
+    suite: &str,
+    total: usize,
+    failures: &[String],
+    documented: &BTreeMap<&str, &str>,
+    differing: &BTreeSet<String>,
+) {
     let passed = total - differing.len();
     println!("{suite}: {passed} of {total} cases pass; {} documented differences", documented.len());
     assert!(failures.is_empty(), "{suite}: unexpected results:\n{}", failures.join("\n"));
@@ -73,7 +91,8 @@ fn rust_profile_parser_suite() {
     let mut failures = Vec::new();
     for case in cases {
         let name = case["name"].as_str().unwrap();
-        let result = ProfileSet::from_texts(&text(case, "configFile"), &text(case, "credentialsFile"), &paths());
+        let result =
+            ProfileSet::from_texts(&text(case, "configFile"), &text(case, "credentialsFile"), &paths());
         let out = &case["output"];
         match (result, out["errorContaining"].as_str()) {
             (Err(e), Some(expected)) => {
@@ -86,12 +105,16 @@ fn rust_profile_parser_suite() {
             (Ok(set), None) => {
                 let expected = &out["config"];
                 if as_rust(&set.profiles) != expected["profiles"] {
-                    failures.push(format!("{name}: profiles {} != {}", as_rust(&set.profiles), expected["profiles"]));
+                    failures.push(format!(
+                        "{name}: profiles {} != {}",
+                        as_rust(&set.profiles),
+                        expected["profiles"]
+                    ));
                 }
-                if let Some(sso) = expected.get("sso_sessions") {
-                    if &as_rust(&set.sso_sessions) != sso {
-                        failures.push(format!("{name}: sso_sessions {} != {sso}", as_rust(&set.sso_sessions)));
-                    }
+                if let Some(sso) = expected.get("sso_sessions")
+                    && &as_rust(&set.sso_sessions) != sso
+                {
+                    failures.push(format!("{name}: sso_sessions {} != {sso}", as_rust(&set.sso_sessions)));
                 }
             }
         }
@@ -113,7 +136,8 @@ fn kotlin_profile_parser_suite() {
     let mut differing = BTreeSet::new();
     for case in cases {
         let name = case["name"].as_str().unwrap().to_string();
-        let result = ProfileSet::from_texts(&text(case, "configFile"), &text(case, "credentialsFile"), &paths());
+        let result =
+            ProfileSet::from_texts(&text(case, "configFile"), &text(case, "credentialsFile"), &paths());
         let out = &case["output"];
         let same = match (&result, out.get("errorContaining")) {
             // Kotlin's messages are its own ("Encountered unexpected token"): compare the outcome.
@@ -132,7 +156,13 @@ fn kotlin_profile_parser_suite() {
         }
     }
     assert_eq!(cases.len(), 67);
-    report("aws-sdk-kotlin profile-parser-tests", cases.len(), &[], &KOTLIN_PARSER_DIFFERENCES.into_iter().collect(), &differing);
+    report(
+        "aws-sdk-kotlin profile-parser-tests",
+        cases.len(),
+        &[],
+        &KOTLIN_PARSER_DIFFERENCES.into_iter().collect(),
+        &differing,
+    );
 }
 
 #[test]
@@ -153,7 +183,11 @@ fn file_location_suites() {
                 continue;
             }
             let env = Env::from_pairs(
-                case["environment"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())),
+                case["environment"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())),
             );
             let p = Paths::from_env(&env).unwrap();
             assert_eq!(p.config.to_str().unwrap(), case["configLocation"], "{}", case["name"]);
@@ -170,7 +204,11 @@ fn render_profiles(input: &Json) -> String {
     let mut out = String::new();
     for (section, prefix) in [("profiles", "profile "), ("sso_sessions", "sso-session ")] {
         for (name, props) in input[section].as_object().into_iter().flatten() {
-            let header = if name == "default" && section == "profiles" { "default".to_string() } else { format!("{prefix}{name}") };
+            let header = if name == "default" && section == "profiles" {
+                "default".to_string()
+            } else {
+                format!("{prefix}{name}")
+            };
             out.push_str(&format!("[{header}]\n"));
             for (k, v) in props.as_object().unwrap() {
                 out.push_str(&format!("{k} = {}\n", v.as_str().unwrap()));
@@ -190,14 +228,17 @@ fn chain_json(set: &ProfileSet, c: &chain::Chain) -> Vec<Json> {
             .into()
     };
     let base = match &c.base {
-        Base::StaticKeys { profile } => json!({"AccessKey": pick(p(profile), &["aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_account_id"])}),
+        Base::StaticKeys { profile } => {
+            json!({"AccessKey": pick(p(profile), &["aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_account_id"])})
+        }
         Base::CredentialSource { source, .. } => json!({"NamedSource": source.name()}),
         Base::Delegated { profile, kind: DelegatedKind::WebIdentity } => {
             json!({"WebIdentityToken": pick(p(profile), &["role_arn", "web_identity_token_file", "role_session_name"])})
         }
         Base::Delegated { profile, kind: DelegatedKind::Sso } => {
             let s = p(profile);
-            let mut fields = pick(s, &["sso_session", "sso_account_id", "sso_role_name", "sso_start_url", "sso_region"]);
+            let mut fields =
+                pick(s, &["sso_session", "sso_account_id", "sso_role_name", "sso_start_url", "sso_region"]);
             if let Some(session) = s.text("sso_session").and_then(|n| set.sso_sessions.get(n)) {
                 let extra = pick(session, &["sso_start_url", "sso_region"]);
                 fields.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
@@ -225,7 +266,12 @@ fn expected_element(e: &Json) -> Json {
         other => other.to_string(),
     };
     let fields = match fields {
-        Json::Object(m) => m.iter().filter(|(k, _)| *k != "source").map(|(k, v)| (rename(k), v.clone())).collect::<serde_json::Map<_, _>>().into(),
+        Json::Object(m) => m
+            .iter()
+            .filter(|(k, _)| *k != "source")
+            .map(|(k, v)| (rename(k), v.clone()))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
         other => other.clone(),
     };
     let kind = match kind.as_str() {
@@ -249,7 +295,9 @@ fn error_matches(expected: &str, err: &ChainError) -> bool {
         ChainError::Loop { .. } => e.contains("infinite loop"),
         ChainError::BothSources { .. } => e.contains("contained both"),
         ChainError::NoSource { .. } => e.contains("must contain `source_profile`"),
-        ChainError::PartialKeys { missing, .. } => e.contains(missing) || e.contains("did not contain credential information"),
+        ChainError::PartialKeys { missing, .. } => {
+            e.contains(missing) || e.contains("did not contain credential information")
+        }
         ChainError::NoCredentials { .. } => e.contains("did not contain credential information"),
         ChainError::BadCredentialSource { .. } => e.contains("not valid") || e.contains("credential source"),
         ChainError::WebIdentityWithoutRole { .. } => e.contains("role_arn"),
@@ -265,14 +313,21 @@ fn run_chain_case(config: &str, selected: &str, output: &Json) -> Result<(), Str
     match (chain::resolve(&set, selected), output.get("Error")) {
         (Err(err), Some(expected)) => {
             let expected = expected.as_str().unwrap();
-            if error_matches(expected, &err) { Ok(()) } else { Err(format!("error {err} is not {expected:?}")) }
+            if error_matches(expected, &err) {
+                Ok(())
+            } else {
+                Err(format!("error {err} is not {expected:?}"))
+            }
         }
         (Ok(c), None) => {
             let got = chain_json(&set, &c);
-            let want: Vec<Json> = output["ProfileChain"].as_array().unwrap().iter().map(expected_element).collect();
+            let want: Vec<Json> =
+                output["ProfileChain"].as_array().unwrap().iter().map(expected_element).collect();
             if got == want { Ok(()) } else { Err(format!("chain {got:?} != {want:?}")) }
         }
-        (Ok(c), Some(expected)) => Err(format!("resolved {:?}, expected error {expected}", chain_json(&set, &c))),
+        (Ok(c), Some(expected)) => {
+            Err(format!("resolved {:?}, expected error {expected}", chain_json(&set, &c)))
+        }
         (Err(err), None) => Err(format!("unexpected error {err}")),
     }
 }
@@ -296,14 +351,35 @@ fn rust_assume_role_suite() {
 /// Where the Kotlin SDK resolves differently from the Rust SDK and botocore (spec.md §4.1),
 /// swrole follows the majority (and the AWS CLI).
 const KOTLIN_CHAIN_DIFFERENCES: [(&str, &str); 8] = [
-    ("ignore source profile when explicit credentials are specified", "Rust/botocore assume the role with the source profile; Kotlin uses the selected profile's own keys"),
-    ("self referential profile (load base credentials, ignore role)", "Rust/botocore use the profile's keys to assume its own role once; Kotlin skips the role"),
-    ("static credentials precedence test", "same rule: role_arn + source_profile at the selected profile win over its own keys"),
-    ("infinite loop with web identity token", "role_arn + web_identity_token_file is a web-identity base in Rust/botocore, so source_profile is not followed"),
-    ("chained assume role profiles with static credentials (ignore assume role when static credentials present)", "same web-identity rule: the selected profile has web_identity_token_file"),
+    (
+        "ignore source profile when explicit credentials are specified",
+        "Rust/botocore assume the role with the source profile; Kotlin uses the selected profile's own keys",
+    ),
+    (
+        "self referential profile (load base credentials, ignore role)",
+        "Rust/botocore use the profile's keys to assume its own role once; Kotlin skips the role",
+    ),
+    (
+        "static credentials precedence test",
+        "same rule: role_arn + source_profile at the selected profile win over its own keys",
+    ),
+    (
+        "infinite loop with web identity token",
+        "role_arn + web_identity_token_file is a web-identity base in Rust/botocore, so source_profile is not followed",
+    ),
+    (
+        "chained assume role profiles with static credentials (ignore assume role when static credentials present)",
+        "same web-identity rule: the selected profile has web_identity_token_file",
+    ),
     ("assume role with source profile precedence test", "same web-identity rule"),
-    ("assume role with named provider / credential source precedence test", "same web-identity rule: Rust then takes credential_source as the base and assumes no role"),
-    ("SSO role precedence test", "the Rust SDK (which fetches SSO credentials for swrole) rejects sso_region / sso_start_url in a profile that names an sso-session; Kotlin accepts equal values"),
+    (
+        "assume role with named provider / credential source precedence test",
+        "same web-identity rule: Rust then takes credential_source as the base and assumes no role",
+    ),
+    (
+        "SSO role precedence test",
+        "the Rust SDK (which fetches SSO credentials for swrole) rejects sso_region / sso_start_url in a profile that names an sso-session; Kotlin accepts equal values",
+    ),
 ];
 
 #[test]
@@ -327,7 +403,13 @@ fn kotlin_chain_suite() {
         }
     }
     assert_eq!(cases.len(), 42);
-    report("aws-sdk-kotlin profile-chain-tests", cases.len(), &failures, &KOTLIN_CHAIN_DIFFERENCES.into_iter().collect(), &differing);
+    report(
+        "aws-sdk-kotlin profile-chain-tests",
+        cases.len(),
+        &failures,
+        &KOTLIN_CHAIN_DIFFERENCES.into_iter().collect(),
+        &differing,
+    );
 }
 
 #[test]
@@ -351,9 +433,15 @@ fn botocore_chain_cases() {
                     let signer = calls[0]["signed_with"].as_str().unwrap_or("");
                     let base_ok = match &c.base {
                         Base::StaticKeys { .. } => signer.is_empty() || signer.contains("static keys"),
-                        Base::CredentialSource { source: CredentialSource::Environment, .. } => signer.contains("environment"),
-                        Base::CredentialSource { source: CredentialSource::Ec2InstanceMetadata, .. } => signer.contains("IMDS"),
-                        Base::CredentialSource { source: CredentialSource::EcsContainer, .. } => signer.contains("container"),
+                        Base::CredentialSource { source: CredentialSource::Environment, .. } => {
+                            signer.contains("environment")
+                        }
+                        Base::CredentialSource { source: CredentialSource::Ec2InstanceMetadata, .. } => {
+                            signer.contains("IMDS")
+                        }
+                        Base::CredentialSource { source: CredentialSource::EcsContainer, .. } => {
+                            signer.contains("container")
+                        }
                         Base::Delegated { .. } => false,
                     };
                     arns == want && base_ok
@@ -370,7 +458,11 @@ fn botocore_chain_cases() {
             failures.push(format!("{docs}: {result:?}"));
         }
     }
-    println!("botocore assume-role cases: {} of {} agree on the chain", cases.len() - failures.len(), cases.len());
+    println!(
+        "botocore assume-role cases: {} of {} agree on the chain",
+        cases.len() - failures.len(),
+        cases.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -380,12 +472,16 @@ fn botocore_chain_cases() {
 fn other_sdk_fixtures_parse_or_fail_cleanly() {
     let bad = ["aws_config_bad", "aws_config_badbytes", "aws_config_nested_bad"];
     let mut counts = (0, 0);
-    for dir in ["botocore/tests/unit/cfg", "aws-sdk-go-v1/internal/ini/testdata/valid", "aws-sdk-go-v1/internal/ini/testdata/invalid"] {
+    for dir in [
+        "botocore/tests/unit/cfg",
+        "aws-sdk-go-v1/internal/ini/testdata/valid",
+        "aws-sdk-go-v1/internal/ini/testdata/invalid",
+    ] {
         for entry in std::fs::read_dir(conformance(dir)).unwrap() {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_str().unwrap().to_string();
-            let result = swrole::config::read_file(&path)
-                .and_then(|text| ProfileSet::from_texts(&text, "", &paths()));
+            let result =
+                swrole::config::read_file(&path).and_then(|text| ProfileSet::from_texts(&text, "", &paths()));
             if bad.contains(&name.as_str()) {
                 assert!(result.is_err(), "{dir}/{name} should be an error");
             }

@@ -103,7 +103,18 @@ fn fails(url: &str) -> String {
     let started = Instant::now();
     let out = fx
         .swrole()
-        .args(["sw-staging", "-t", "123456", "--shell", "bash", "-v", "--connect-timeout", "1", "--read-timeout", "1"])
+        .args([
+            "sw-staging",
+            "-t",
+            "123456",
+            "--shell",
+            "bash",
+            "-v",
+            "--connect-timeout",
+            "1",
+            "--read-timeout",
+            "1",
+        ])
         .env("AWS_ENDPOINT_URL_STS", url)
         .output()
         .unwrap();
@@ -112,7 +123,10 @@ fn fails(url: &str) -> String {
     assert!(out.stdout.is_empty(), "stdout must stay empty on failure");
     assert!(!stderr.contains(SOURCE_SECRET), "the source secret leaked: {stderr}");
     assert!(started.elapsed() < Duration::from_secs(20), "took {:?}", started.elapsed());
-    let error_lines: Vec<&str> = stderr.lines().filter(|l| !l.starts_with("swrole: base") && !l.starts_with("swrole: AssumeRole")).collect();
+    let error_lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("swrole: base") && !l.starts_with("swrole: AssumeRole"))
+        .collect();
     assert_eq!(error_lines.len(), 1, "one error line: {stderr}");
     error_lines[0].to_string()
 }
@@ -121,11 +135,18 @@ fn fails(url: &str) -> String {
 fn access_denied() {
     let sts = FakeSts::start(Answer::Status(
         403,
-        error_xml("AccessDenied", "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:AssumeRole"),
+        error_xml(
+            "AccessDenied",
+            "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:AssumeRole",
+        ),
     ));
     let line = fails(&sts.url());
     assert!(line.contains("could not assume arn:aws:iam::210987654321:role/delegate_root_organization for profile \"sw-staging\""), "{line}");
-    assert!(line.contains("AccessDenied: User: arn:aws:iam::123456789012:user/alice is not authorized") && line.contains("trust policy"), "{line}");
+    assert!(
+        line.contains("AccessDenied: User: arn:aws:iam::123456789012:user/alice is not authorized")
+            && line.contains("trust policy"),
+        "{line}"
+    );
     assert_eq!(sts.requests(), 1, "a client error is not retried");
 }
 
@@ -141,13 +162,17 @@ fn invalid_mfa_code() {
 
 #[test]
 fn expired_source_token() {
-    let sts = FakeSts::start(Answer::Status(400, error_xml("ExpiredToken", "The security token included in the request is expired")));
+    let sts = FakeSts::start(Answer::Status(
+        400,
+        error_xml("ExpiredToken", "The security token included in the request is expired"),
+    ));
     assert!(fails(&sts.url()).contains("ExpiredToken: The security token included in the request is expired (the source credentials have expired"));
 }
 
 #[test]
 fn chained_duration_over_an_hour() {
-    let msg = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.";
+    let msg =
+        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.";
     let sts = FakeSts::start(Answer::Status(400, error_xml("ValidationError", msg)));
     assert!(fails(&sts.url()).contains("role chaining) is limited to 3600 seconds"));
 }
@@ -205,9 +230,17 @@ fn hostile_credentials_are_refused() {
 
 #[test]
 fn odd_but_valid_secrets_are_quoted_not_refused() {
-    let sts = FakeSts::start(Answer::Status(200, credentials_xml("ASIAAAAAAAAAAAAAAAAA", "a'$(touch x)`id`", "tok+/=")));
+    let sts = FakeSts::start(Answer::Status(
+        200,
+        credentials_xml("ASIAAAAAAAAAAAAAAAAA", "a'$(touch x)`id`", "tok+/="),
+    ));
     let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
-    let out = fx.swrole().args(["sw-staging", "-t", "123456", "--shell", "bash"]).env("AWS_ENDPOINT_URL_STS", sts.url()).assert().success();
+    let out = fx
+        .swrole()
+        .args(["sw-staging", "-t", "123456", "--shell", "bash"])
+        .env("AWS_ENDPOINT_URL_STS", sts.url())
+        .assert()
+        .success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(text.contains(r#"export AWS_SECRET_ACCESS_KEY='a'\''$(touch x)`id`'"#), "{text}");
 }
@@ -215,7 +248,12 @@ fn odd_but_valid_secrets_are_quoted_not_refused() {
 #[test]
 fn plain_http_is_refused_off_loopback() {
     let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
-    let out = fx.swrole().args(["sw-staging", "-t", "123456"]).env("AWS_ENDPOINT_URL_STS", "http://sts.example.com").output().unwrap();
+    let out = fx
+        .swrole()
+        .args(["sw-staging", "-t", "123456"])
+        .env("AWS_ENDPOINT_URL_STS", "http://sts.example.com")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("plain http to a non-loopback host"));

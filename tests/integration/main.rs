@@ -1,6 +1,6 @@
 //! One integration-test binary (links once; shared helpers in `util`).
 
-// mod cli;
+mod cli;
 mod conformance;
 mod faults;
 mod moto;

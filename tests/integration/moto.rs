@@ -58,7 +58,7 @@ impl Moto {
             .stderr(Stdio::null())
             .spawn()
             .expect("moto_server starts");
-        let moto = Moto { child, port, recording: recording };
+        let moto = Moto { child, port, recording };
         let deadline = Instant::now() + Duration::from_secs(60);
         while http(port, "GET", "/moto-api/").is_err() {
             assert!(Instant::now() < deadline, "moto_server did not start on port {port}");
@@ -149,8 +149,10 @@ fn seed_scenario_staging_then_production() {
     let Some(moto) = Moto::start() else { return };
     let (_fx, swrole) = seed(&moto);
 
-    let staging = swrole().args(["sw-staging", "--token-code", "123456", "--shell", "bash"]).assert().success();
-    let env = eval_in_bash(&stdout(&staging), &[("AWS_PROFILE", "sw-staging"), ("AWS_SECURITY_TOKEN", "stale")]);
+    let staging =
+        swrole().args(["sw-staging", "--token-code", "123456", "--shell", "bash"]).assert().success();
+    let env =
+        eval_in_bash(&stdout(&staging), &[("AWS_PROFILE", "sw-staging"), ("AWS_SECURITY_TOKEN", "stale")]);
     assert!(env["AWS_ACCESS_KEY_ID"].starts_with("ASIA"), "{env:?}");
     assert!(!env["AWS_SESSION_TOKEN"].is_empty());
     assert_eq!(env["AWS_REGION"], "ap-northeast-1");
@@ -211,7 +213,8 @@ role_arn = arn:aws:iam::333333333333:role/three
 mfa_serial = arn:aws:iam::000000000000:mfa/alice
 duration_seconds = 7200
 ";
-    let fx = Fixture::new(config, "[base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n");
+    let fx =
+        Fixture::new(config, "[base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n");
     let out = fx
         .swrole()
         .args(["hop3", "-t", "111222", "--shell", "json"])
@@ -219,16 +222,31 @@ duration_seconds = 7200
         .assert()
         .success();
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
-    assert!(stderr.contains("role chaining") && stderr.contains("hop3"), "the 7200 s on a chained hop is capped with a warning: {stderr}");
+    assert!(
+        stderr.contains("role chaining") && stderr.contains("hop3"),
+        "the 7200 s on a chained hop is capped with a warning: {stderr}"
+    );
     let doc: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     assert_eq!(doc["Version"], 1);
     assert!(doc["AccessKeyId"].as_str().unwrap().starts_with("ASIA"));
 
     let r = moto.requests();
     let arns: Vec<&str> = r.iter().map(|q| q.form["RoleArn"].as_str()).collect();
-    assert_eq!(arns, ["arn:aws:iam::111111111111:role/one", "arn:aws:iam::222222222222:role/two", "arn:aws:iam::333333333333:role/three"]);
+    assert_eq!(
+        arns,
+        [
+            "arn:aws:iam::111111111111:role/one",
+            "arn:aws:iam::222222222222:role/two",
+            "arn:aws:iam::333333333333:role/three"
+        ]
+    );
     assert_eq!(r[0].access_key, "AKIABASEKEY000000001");
-    assert!(r[1].access_key.starts_with("ASIA") && r[2].access_key.starts_with("ASIA") && r[1].access_key != r[2].access_key, "each hop signed by the previous one's credentials");
+    assert!(
+        r[1].access_key.starts_with("ASIA")
+            && r[2].access_key.starts_with("ASIA")
+            && r[1].access_key != r[2].access_key,
+        "each hop signed by the previous one's credentials"
+    );
     assert!(r.iter().all(|q| q.region == "eu-west-1"), "region from the chain: {r:?}");
     assert_eq!(r[0].form["DurationSeconds"], "7200", "the first hop is not chained");
     assert_eq!(r[2].form["DurationSeconds"], "3600", "a chained hop is capped at one hour");
@@ -236,7 +254,10 @@ duration_seconds = 7200
     assert_eq!(r[1].form["ExternalId"], "partner-42");
     assert_eq!(r[1].form["RoleSessionName"], "ci.bot@example");
     assert_eq!(r[0].form["RoleSessionName"], "tester");
-    assert!(r[..2].iter().all(|q| !q.form.contains_key("SerialNumber")), "MFA only on the hop that asks for it");
+    assert!(
+        r[..2].iter().all(|q| !q.form.contains_key("SerialNumber")),
+        "MFA only on the hop that asks for it"
+    );
     assert_eq!(r[2].form["SerialNumber"], "arn:aws:iam::000000000000:mfa/alice");
     assert_eq!(r[2].form["TokenCode"], "111222");
 }
@@ -256,7 +277,8 @@ fn exec_runs_the_command_with_the_role_and_keeps_its_status() {
     assert!(!env.contains_key("AWS_PROFILE"));
 
     swrole().args(["exec", "sw-staging", "-t", "123456", "--", "true"]).assert().code(0);
-    let missing = swrole().args(["exec", "sw-staging", "-t", "123456", "--", "/nonexistent/cmd"]).assert().code(127);
+    let missing =
+        swrole().args(["exec", "sw-staging", "-t", "123456", "--", "/nonexistent/cmd"]).assert().code(127);
     assert!(String::from_utf8_lossy(&missing.get_output().stderr).contains("could not run /nonexistent/cmd"));
     // A signal ends the command itself: swrole's process is the command (exec), so the
     // caller sees the signal, as if it had run the command directly.
@@ -282,4 +304,23 @@ fn endpoint_from_the_services_section() {
     let fx = Fixture::new(&config, "");
     fx.swrole().args(["local", "--shell", "bash"]).assert().success();
     assert_eq!(moto.requests().len(), 1);
+}
+
+/// The README's "try it without an AWS account" command works as written.
+#[test]
+fn try_it_script_switches_to_sw_staging() {
+    if !require("moto_server") || !require("python3") {
+        return;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/try-it.sh");
+    let out = Command::new("bash")
+        .args([script, "sh", "-c", "env -0"])
+        .env("SWROLE", crate::util::swrole_path())
+        .env("USER", "tester")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let env = parse_env0(&out.stdout);
+    assert_eq!(env["SWROLE_PROFILE"], "sw-staging");
+    assert!(env["AWS_ACCESS_KEY_ID"].starts_with("ASIA"));
 }

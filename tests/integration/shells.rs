@@ -107,7 +107,11 @@ fn run_shell(shell: &ShellRun, code: &str, env: &[(&str, &str)]) -> (String, Str
         .unwrap();
     child.stdin.take().unwrap().write_all(code.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned(), out.status.success())
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.success(),
+    )
 }
 
 fn available(shell: &ShellRun) -> bool {
@@ -124,7 +128,11 @@ fn values_round_trip_byte_for_byte() {
         for value in HOSTILE {
             let code = shell.syntax.render(&Exports(vec![Op::Set("SWROLE_T", value.to_string())]));
             let (out, err, ok) = run_shell(shell, &code, &[]);
-            assert!(ok && err.is_empty(), "{}: {value:?}: status ok={ok}, stderr {err:?}\ncode: {code}", shell.name);
+            assert!(
+                ok && err.is_empty(),
+                "{}: {value:?}: status ok={ok}, stderr {err:?}\ncode: {code}",
+                shell.name
+            );
             assert_eq!(out, *value, "{}: value changed; code: {code}", shell.name);
             cases += 1;
         }
@@ -158,7 +166,8 @@ fn swrole_output_evaluates_to_the_exact_values() {
         if !require(shell) {
             continue;
         }
-        let out = fx.swrole().args(["weird", "--shell", flag]).env("SWROLE_PROFILE", "before").assert().success();
+        let out =
+            fx.swrole().args(["weird", "--shell", flag]).env("SWROLE_PROFILE", "before").assert().success();
         let code = String::from_utf8(out.get_output().stdout.clone()).unwrap();
         let script = match shell {
             "fish" => "source; env -0",
@@ -180,13 +189,20 @@ fn swrole_output_evaluates_to_the_exact_values() {
             .unwrap();
         child.stdin.take().unwrap().write_all(code.as_bytes()).unwrap();
         let result = child.wait_with_output().unwrap();
-        assert!(result.status.success() && result.stderr.is_empty(), "{shell}: {}", String::from_utf8_lossy(&result.stderr));
+        assert!(
+            result.status.success() && result.stderr.is_empty(),
+            "{shell}: {}",
+            String::from_utf8_lossy(&result.stderr)
+        );
         let env = parse_env0(&result.stdout);
         assert_eq!(env["AWS_SECRET_ACCESS_KEY"], secret, "{shell}");
         assert_eq!(env["AWS_ACCESS_KEY_ID"], "AKIAIOSFODNN7EXAMPLE");
         assert_eq!(env["AWS_REGION"], "eu-west-1");
         assert_eq!(env["SWROLE_PROFILE"], "weird");
-        assert!(!env.contains_key("AWS_PROFILE") && !env.contains_key("AWS_SECURITY_TOKEN"), "{shell}: stale variables kept");
+        assert!(
+            !env.contains_key("AWS_PROFILE") && !env.contains_key("AWS_SECURITY_TOKEN"),
+            "{shell}: stale variables kept"
+        );
         assert!(!env.contains_key("AWS_SESSION_TOKEN"), "{shell}: static keys have no token");
         assert_eq!(std::fs::read_dir(work.path()).unwrap().count(), 0, "{shell}: something was executed");
     }
@@ -196,15 +212,23 @@ fn swrole_output_evaluates_to_the_exact_values() {
 #[test]
 fn unset_command_clears_everything() {
     let fx = Fixture::new("", "");
-    let mut all: Vec<(&str, &str)> =
-        swrole::exports::MANAGED.iter().chain(swrole::exports::ALWAYS_UNSET.iter()).map(|n| (*n, "x")).collect();
+    let mut all: Vec<(&str, &str)> = swrole::exports::MANAGED
+        .iter()
+        .chain(swrole::exports::ALWAYS_UNSET.iter())
+        .map(|n| (*n, "x"))
+        .collect();
     all.retain(|(n, _)| *n != "SWROLE_PROFILE");
     all.push(("SWROLE_PROFILE", "sw-staging"));
     for (shell, flag) in [("bash", "bash"), ("zsh", "zsh"), ("fish", "fish")] {
         if !require(shell) {
             continue;
         }
-        let out = fx.swrole().args(["unset", "--shell", flag]).env("SWROLE_PROFILE", "sw-staging").assert().success();
+        let out = fx
+            .swrole()
+            .args(["unset", "--shell", flag])
+            .env("SWROLE_PROFILE", "sw-staging")
+            .assert()
+            .success();
         let code = String::from_utf8(out.get_output().stdout.clone()).unwrap();
         let script = if shell == "fish" { "source; env -0" } else { "eval \"$(cat)\"; env -0" };
         let mut child = Command::new(shell)
@@ -224,7 +248,11 @@ fn unset_command_clears_everything() {
         let env = parse_env0(&result.stdout);
         for (name, _) in &all {
             if *name == "SWROLE_PREVIOUS_PROFILE" {
-                assert_eq!(env.get(*name).map(String::as_str), Some("sw-staging"), "{shell}: the way back for `sw -`");
+                assert_eq!(
+                    env.get(*name).map(String::as_str),
+                    Some("sw-staging"),
+                    "{shell}: the way back for `sw -`"
+                );
             } else {
                 assert!(!env.contains_key(*name), "{shell}: {name} survived unset");
             }

@@ -1,7 +1,8 @@
 """Run a command on a new pseudo-terminal and answer its prompts; report what happened.
 
-Usage: pty_run.py PROMPT ANSWERS CMD [ARGS...]
-The command's stdout is a pipe (as inside `$(...)`); stdin, stderr and /dev/tty are the pty.
+Usage: pty_run.py [--tty-stdout] PROMPT ANSWERS CMD [ARGS...]
+The command's stdout is a pipe (as inside `$(...)`), or with --tty-stdout the terminal too
+(a user who forgot `eval`); stdin, stderr and /dev/tty are the pty.
 ANSWERS is a comma-separated list typed one per appearance of PROMPT; "^C" sends an
 interrupt; once the list is used up, further prompts get end of input (^D).
 Prints one JSON object: {"tty": ..., "stdout": ..., "status": ...}; a negative status is the
@@ -15,11 +16,16 @@ import signal
 import sys
 import time
 
-prompt, answers, cmd = sys.argv[1].encode(), sys.argv[2].split(","), sys.argv[3:]
+args = sys.argv[1:]
+tty_stdout = args[0] == "--tty-stdout"
+if tty_stdout:
+    args = args[1:]
+prompt, answers, cmd = args[0].encode(), args[1].split(","), args[2:]
 r, w = os.pipe()
 pid, fd = pty.fork()
 if pid == 0:
-    os.dup2(w, 1)
+    if not tty_stdout:
+        os.dup2(w, 1)
     os.close(r)
     os.close(w)
     os.execvp(cmd[0], cmd)

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Try swrole without an AWS account: start moto's local STS emulator on 127.0.0.1 with the
+# sample config from the README (sw-staging, sw-production behind MFA), switch to
+# sw-staging, and open a subshell in it (or run the given command there and exit).
+#
+#   pip install 'moto[server]'     # once
+#   scripts/try-it.sh              # interactive subshell; `exit` to leave
+#   scripts/try-it.sh aws sts get-caller-identity
+#
+# SWROLE=path/to/swrole picks the binary (default: swrole on PATH).
+set -euo pipefail
+swrole=${SWROLE:-swrole}
+command -v moto_server >/dev/null || { echo "try-it: moto_server not found: pip install 'moto[server]'" >&2; exit 1; }
+
+dir=$(mktemp -d)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+MOTO_RECORDER_FILEPATH="$dir/recording" moto_server -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 &
+moto=$!
+trap 'kill "$moto" 2>/dev/null; rm -rf "$dir"' EXIT
+for _ in $(seq 100); do
+    python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$port/moto-api/')" 2>/dev/null && break
+    sleep 0.1
+done
+
+cat >"$dir/config" <<'CONFIG'
+[default]
+region = ap-northeast-1
+output = json
+
+[profile sw-staging]
+source_profile = default
+role_arn = arn:aws:iam::210987654321:role/delegate_root_organization
+mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com
+
+[profile sw-production]
+source_profile = default
+role_arn = arn:aws:iam::111111111111:role/delegate_root_organization
+mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com
+CONFIG
+cat >"$dir/credentials" <<'CREDENTIALS'
+[default]
+aws_access_key_id = AKIAIOSFODNN7EXAMPLE
+aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+CREDENTIALS
+
+export AWS_CONFIG_FILE="$dir/config" AWS_SHARED_CREDENTIALS_FILE="$dir/credentials"
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+# The emulator accepts any 6-digit code; on a terminal, leave out --token-code to be asked.
+eval "$("$swrole" sw-staging --token-code 123456 --shell bash)"
+echo "try-it: switched to $SWROLE_PROFILE (role $SWROLE_ROLE_ARN) until $AWS_CREDENTIAL_EXPIRATION" >&2
+if [ "$#" -gt 0 ]; then
+    "$@"
+else
+    echo "try-it: a subshell in sw-staging; try: $swrole sw-production -t 654321 --print | head; exit to leave" >&2
+    "${SHELL:-bash}" -i
+fi
