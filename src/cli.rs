@@ -79,6 +79,10 @@ pub struct SwitchArgs {
     #[arg(long, value_name = "SECS", default_value_t = 10, env = "SWROLE_READ_TIMEOUT")]
     pub read_timeout: u64,
 
+    /// Switch without asking, also to a profile marked swrole_confirm = true
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+
     /// Say on stderr what is being done (never secrets)
     #[arg(short, long)]
     pub verbose: bool,
@@ -110,6 +114,15 @@ pub enum Command {
         /// Output syntax; default: from $SHELL, else POSIX
         #[arg(short, long, value_enum, value_name = "SHELL")]
         shell: Option<Shell>,
+    },
+    /// Print the shell integration (the `sw` function, prompt helper, completion)
+    Init {
+        /// The shell to integrate with
+        #[arg(value_enum)]
+        shell: Shell,
+        /// Name of the function (default sw; it cannot be swrole)
+        #[arg(long, value_name = "NAME", default_value = "sw")]
+        cmd: String,
     },
     /// List the profiles, one name a line
     List {

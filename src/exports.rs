@@ -22,7 +22,7 @@ pub const ALWAYS_UNSET: [&str; 4] =
     ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN", "AWS_SESSION_EXPIRATION"];
 
 /// Every variable a switch may set, in output order.
-pub const MANAGED: [&str; 12] = [
+pub const MANAGED: [&str; 13] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -34,6 +34,7 @@ pub const MANAGED: [&str; 12] = [
     "SWROLE_PROFILE",
     "SWROLE_ROLE_ARN",
     "SWROLE_EXPIRATION",
+    "SWROLE_COLOR",
     "SWROLE_PREVIOUS_PROFILE",
 ];
 
@@ -44,6 +45,8 @@ pub struct Switch<'a> {
     /// The role assumed last, if any (a profile with static keys assumes none).
     pub role_arn: Option<&'a str>,
     pub region: Option<&'a str>,
+    /// The profile's prompt colour (`swrole_color`).
+    pub color: Option<&'a str>,
     /// `SWROLE_PROFILE` of the calling shell, for `sw -`.
     pub previous: Option<&'a str>,
 }
@@ -52,7 +55,7 @@ impl Exports {
     pub fn for_switch(s: &Switch<'_>) -> Exports {
         let c = s.credentials;
         let previous = s.previous.filter(|p| *p != s.profile).map(str::to_string);
-        let values: [Option<String>; 12] = [
+        let values: [Option<String>; 13] = [
             Some(c.access_key_id.clone()),
             Some(c.secret_access_key.clone()),
             c.session_token.clone(),
@@ -64,6 +67,7 @@ impl Exports {
             Some(s.profile.to_string()),
             s.role_arn.map(str::to_string),
             c.expiration.map(|e| e.to_string()),
+            s.color.map(str::to_string),
             previous,
         ];
         let mut ops: Vec<Op> = ALWAYS_UNSET.iter().map(|n| Op::Unset(n)).collect();
@@ -134,6 +138,7 @@ mod tests {
             credentials: &c,
             role_arn: Some("arn:aws:iam::111111111111:role/r"),
             region: Some("eu-west-1"),
+            color: None,
             previous: Some("old"),
         });
         let text: Vec<String> = e.0.iter().map(|o| format!("{o:?}")).collect();
@@ -144,7 +149,7 @@ mod tests {
         );
         assert!(e.0.contains(&Op::Set("SWROLE_PREVIOUS_PROFILE", "old".into())));
         let unsets = e.0.iter().take_while(|o| matches!(o, Op::Unset(_))).count();
-        assert_eq!(unsets, 4, "unsets first: {text:?}");
+        assert_eq!(unsets, 5, "unsets first (no colour: SWROLE_COLOR cleared): {text:?}");
     }
 
     #[test]
@@ -158,6 +163,7 @@ mod tests {
             credentials: &c,
             role_arn: None,
             region: None,
+            color: None,
             previous: None,
         });
         for n in [

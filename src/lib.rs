@@ -9,6 +9,7 @@ pub mod config;
 pub mod credentials;
 pub mod env;
 pub mod exports;
+pub mod init;
 pub mod plan;
 pub mod prompt;
 pub mod shell;
@@ -31,6 +32,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Exec { profile, switch, command }) => exec(&env, &profile, &switch, command),
         Some(Command::Unset { shell }) => unset(&env, shell),
         Some(Command::List { long }) => list(&env, long),
+        Some(Command::Init { shell, cmd }) => write_stdout(&init::script(shell, &cmd)?),
         None => match cli.profile.or(cli.profile_option) {
             Some(profile) => switch(&env, &profile, &cli.switch, &cli.output),
             None => bail!("no profile given: run `swrole list` to see them, `swrole --help` for usage"),
@@ -61,6 +63,7 @@ fn switch(env: &Env, profile: &str, args: &SwitchArgs, output: &OutputArgs) -> R
             credentials: &creds,
             role_arn: plan.hops.last().map(|h| h.role_arn.as_str()),
             region: plan.region.as_deref(),
+            color: plan.color.as_deref(),
             previous: env.get("SWROLE_PROFILE"),
         })),
     };
@@ -78,6 +81,7 @@ fn exec(env: &Env, profile: &str, args: &SwitchArgs, command: Vec<std::ffi::OsSt
         credentials: &creds,
         role_arn: plan.hops.last().map(|h| h.role_arn.as_str()),
         region: plan.region.as_deref(),
+        color: plan.color.as_deref(),
         previous: env.get("SWROLE_PROFILE"),
     });
     let (program, rest) = command.split_first().expect("clap requires a command");

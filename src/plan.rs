@@ -45,6 +45,10 @@ pub struct Plan {
     pub hops: Vec<HopPlan>,
     pub region: Option<String>,
     pub endpoint: Option<String>,
+    /// `swrole_confirm = true`: ask before switching (production guardrail).
+    pub confirm: bool,
+    /// `swrole_color`: the prompt colour of this profile.
+    pub color: Option<String>,
     /// Things the user should know that do not stop the switch (printed on stderr).
     pub warnings: Vec<String>,
 }
@@ -212,7 +216,47 @@ pub fn plan(
             }
         }
     }
-    Ok(Plan { profile: selected.to_string(), base: chain.base, hops, region, endpoint, warnings })
+    let (confirm, color) = guardrail(set, paths, selected)?;
+    Ok(Plan {
+        profile: selected.to_string(),
+        base: chain.base,
+        hops,
+        region,
+        endpoint,
+        confirm,
+        color,
+        warnings,
+    })
+}
+
+/// Colours a prompt can show: the eight ANSI names, or a 256-colour number.
+pub const COLORS: [&str; 8] = ["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"];
+
+/// swrole's own profile keys (the AWS tools ignore unknown keys): `swrole_confirm = true`
+/// asks before switching; `swrole_color = red` colours the prompt.
+fn guardrail(set: &ProfileSet, paths: &Paths, selected: &str) -> Result<(bool, Option<String>)> {
+    let Some(section) = set.profile(selected) else { return Ok((false, None)) };
+    let confirm = match section.get("swrole_confirm") {
+        None => false,
+        Some(v) if v.text.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.text.eq_ignore_ascii_case("false") => false,
+        Some(v) => bail!(
+            "{}: swrole_confirm of profile {selected:?} is {:?}: use true or false",
+            at(paths, v),
+            v.text
+        ),
+    };
+    let color = match section.get("swrole_color") {
+        None => None,
+        Some(v) if COLORS.contains(&v.text.as_str()) || v.text.parse::<u8>().is_ok() => Some(v.text.clone()),
+        Some(v) => bail!(
+            "{}: swrole_color of profile {selected:?} is {:?}: use one of {} or a number from 0 to 255",
+            at(paths, v),
+            v.text,
+            COLORS.join(", ")
+        ),
+    };
+    Ok((confirm, color))
 }
 
 /// The region: `--region`, else the first profile along the chain (selected profile first)

@@ -28,7 +28,8 @@ pub fn ask_token_code(tty: &File, profile: &str, serial: &str) -> Result<String>
     let mut reader = BufReader::new(tty);
     let mut out = tty;
     for _ in 0..3 {
-        write!(out, "swrole: MFA code for {serial} (profile {profile}): ")
+        // One write, so that nothing typed early can land inside the question.
+        out.write_all(format!("swrole: MFA code for {serial} (profile {profile}): ").as_bytes())
             .context("could not write to the terminal")?;
         out.flush().ok();
         let mut line = String::new();
@@ -42,6 +43,17 @@ pub fn ask_token_code(tty: &File, profile: &str, serial: &str) -> Result<String>
         };
     }
     bail!("no valid MFA code entered")
+}
+
+/// Ask a yes/no question on the terminal; only `y` or `yes` is a yes.
+pub fn confirm(tty: &File, question: &str) -> Result<bool> {
+    let mut out = tty;
+    out.write_all(format!("swrole: {question} [y/N] ").as_bytes())
+        .context("could not write to the terminal")?;
+    out.flush().ok();
+    let mut line = String::new();
+    BufReader::new(tty).read_line(&mut line).context("could not read from the terminal")?;
+    Ok(matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }
 
 #[cfg(test)]

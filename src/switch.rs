@@ -96,6 +96,19 @@ pub fn credentials(
     if let Some(code) = &args.token_code {
         prompt::check_token_code(code)?;
     }
+    if plan.confirm && !args.yes {
+        let tty = prompt::terminal(
+            &format!("profile {profile:?} asks for confirmation (swrole_confirm = true)"),
+            "pass --yes to switch without asking",
+        )?;
+        let target = match plan.hops.last() {
+            Some(hop) => format!("{profile} (account {}, {})", hop.account().unwrap_or("?"), hop.role_arn),
+            None => profile.to_string(),
+        };
+        if !prompt::confirm(&tty, &format!("switch to {target}?"))? {
+            bail!("not switched to profile {profile:?}: not confirmed");
+        }
+    }
     let mfa_hops = plan.hops.iter().filter(|h| h.mfa_serial.is_some()).count();
     let prompts_needed = mfa_hops.saturating_sub(usize::from(args.token_code.is_some()));
     let tty = if prompts_needed > 0 {

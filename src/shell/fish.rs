@@ -1,4 +1,4 @@
-//! fish: `set -gx NAME 'value'` and `set -e -g NAME`.
+//! fish: `set -gx NAME 'value'` and `set -e -g NAME; or true`.
 //!
 //! fish's single quotes are not POSIX ones: inside `'...'` both `\\` and `\'` are escapes
 //! (fish 3.x), so `\` is written `\\` and `'` is written `\'`; everything else, newlines
@@ -27,7 +27,9 @@ pub fn render(exports: &Exports) -> String {
     for op in &exports.0 {
         match op {
             Op::Set(name, value) => writeln!(out, "set -gx {name} {}", quote(value)),
-            Op::Unset(name) => writeln!(out, "set -e -g {name}"),
+            // `set -e` of an unset variable returns 4, and a later successful `set` keeps
+            // that status (fish 3.6): `or true` leaves the evaluation's status at 0.
+            Op::Unset(name) => writeln!(out, "set -e -g {name}; or true"),
         }
         .expect("writing to a String");
     }
@@ -60,6 +62,6 @@ mod tests {
     #[test]
     fn lines() {
         let e = Exports(vec![Op::Unset("A"), Op::Set("B", "x".into())]);
-        assert_eq!(render(&e), "set -e -g A\nset -gx B 'x'\n");
+        assert_eq!(render(&e), "set -e -g A; or true\nset -gx B 'x'\n");
     }
 }

@@ -27,7 +27,7 @@ fn static_profile_in_each_syntax() {
         String::from_utf8_lossy(&bash.get_output().stdout),
         "unset AWS_PROFILE\nunset AWS_DEFAULT_PROFILE\nunset AWS_SECURITY_TOKEN\nunset AWS_SESSION_EXPIRATION\n\
          unset AWS_SESSION_TOKEN\nunset AWS_CREDENTIAL_EXPIRATION\nunset AWS_ACCOUNT_ID\nunset SWROLE_ROLE_ARN\n\
-         unset SWROLE_EXPIRATION\n\
+         unset SWROLE_EXPIRATION\nunset SWROLE_COLOR\n\
          export AWS_ACCESS_KEY_ID=AKIASTATIC0000000001\nexport AWS_SECRET_ACCESS_KEY=static-secret-value\n\
          export AWS_REGION=eu-central-1\nexport AWS_DEFAULT_REGION=eu-central-1\nexport AWSUME_PROFILE=static\n\
          export SWROLE_PROFILE=static\n"
@@ -40,7 +40,10 @@ fn static_profile_in_each_syntax() {
     assert!(String::from_utf8_lossy(&fish.get_output().stdout).contains("set -gx SWROLE_PROFILE 'static'\n"));
     // $SHELL decides when --shell is not given.
     let detected = fx.swrole().arg("static").env("SHELL", "/usr/bin/fish").assert().success();
-    assert!(String::from_utf8_lossy(&detected.get_output().stdout).starts_with("set -e -g AWS_PROFILE\n"));
+    assert!(
+        String::from_utf8_lossy(&detected.get_output().stdout)
+            .starts_with("set -e -g AWS_PROFILE; or true\n")
+    );
 }
 
 #[test]

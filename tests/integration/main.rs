@@ -5,5 +5,6 @@ mod conformance;
 mod faults;
 mod moto;
 mod pty;
+mod shell_files;
 mod shells;
 mod util;

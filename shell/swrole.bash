@@ -1,0 +1,151 @@
+# shellcheck shell=bash
+# swrole for bash: `source shell/swrole.bash` or `eval "$(swrole init bash)"` in ~/.bashrc.
+#
+#   sw PROFILE [FLAGS]   switch this shell to PROFILE (flags as for `swrole PROFILE`)
+#   sw                   show the active profile, account, role, region and time left
+#   sw -                 switch back to the previous profile
+#   sw off               clear everything swrole set
+#
+# Prompt, without starting any process (bash 4.2+):
+#   PROMPT_COMMAND="swrole_prompt_update${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+#   PS1='${SWROLE_PROMPT:+[$SWROLE_PROMPT] }'"$PS1"
+# Auto-refresh before expiry (off by default): SWROLE_REFRESH_MINUTES=10 before this file.
+# Everything here is a function; the names other than sw and swrole_prompt_* start __swrole_.
+
+__swrole_sw() {
+    \builtin local __swrole_out
+    case "${1-}" in
+        "")
+            __swrole_status
+            return
+            ;;
+        -)
+            if [[ -z "${SWROLE_PREVIOUS_PROFILE-}" ]]; then
+                \builtin printf 'swrole: no previous profile to switch back to\n' >&2
+                return 1
+            fi
+            \builtin shift
+            \builtin set -- "${SWROLE_PREVIOUS_PROFILE}" "$@"
+            ;;
+        off | unset)
+            __swrole_out="$(\command swrole unset --shell bash)" || return
+            \builtin eval "${__swrole_out}"
+            return
+            ;;
+        -h | --help | -V | --version | help | init | list | exec)
+            \command swrole "$@"
+            return
+            ;;
+        *) ;;
+    esac
+    __swrole_out="$(\command swrole --shell bash "$@")" || return
+    \builtin eval "${__swrole_out}"
+}
+
+# Seconds since the epoch from the shell itself: no process.
+__swrole_now() {
+    if [[ -n "${EPOCHSECONDS-}" ]]; then
+        __swrole_epoch=${EPOCHSECONDS}
+    else
+        \builtin printf -v __swrole_epoch '%(%s)T' -1
+    fi
+}
+
+# "42m", "3h05m" or "expired" for SWROLE_EXPIRATION, into __swrole_left.
+__swrole_time_left() {
+    __swrole_left=""
+    case "${SWROLE_EXPIRATION-}" in
+        "" | *[!0-9]*) return ;;
+        *) ;;
+    esac
+    __swrole_now
+    \builtin local secs=$((SWROLE_EXPIRATION - __swrole_epoch))
+    if [[ "${secs}" -le 0 ]]; then
+        __swrole_left="expired"
+    elif [[ "${secs}" -ge 3600 ]]; then
+        \builtin printf -v __swrole_left '%dh%02dm' $((secs / 3600)) $((secs % 3600 / 60))
+    else
+        __swrole_left="$((secs / 60))m"
+    fi
+}
+
+__swrole_status() {
+    if [[ -z "${SWROLE_PROFILE-}" ]]; then
+        \builtin printf 'swrole: no role active (sw PROFILE to switch)\n' >&2
+        return 1
+    fi
+    \builtin local __swrole_left
+    __swrole_time_left
+    \builtin printf '%s' "${SWROLE_PROFILE}"
+    [[ -n "${AWS_ACCOUNT_ID-}" ]] && \builtin printf '  account %s' "${AWS_ACCOUNT_ID}"
+    [[ -n "${SWROLE_ROLE_ARN-}" ]] && \builtin printf '  role %s' "${SWROLE_ROLE_ARN#*:role/}"
+    [[ -n "${AWS_REGION-}" ]] && \builtin printf '  region %s' "${AWS_REGION}"
+    case "${__swrole_left}" in
+        "") ;;
+        expired) \builtin printf '  expired' ;;
+        *) \builtin printf '  %s left' "${__swrole_left}" ;;
+    esac
+    \builtin printf '\n'
+}
+
+# SWROLE_PROMPT="sw-production 42m" (in the profile's swrole_color), or empty.
+swrole_prompt_update() {
+    SWROLE_PROMPT=""
+    [[ -n "${SWROLE_PROFILE-}" ]] || return 0
+    \builtin local __swrole_left text color=""
+    __swrole_time_left
+    text="${SWROLE_PROFILE}${__swrole_left:+ ${__swrole_left}}"
+    case "${SWROLE_COLOR-}" in
+        black) color=30 ;; red) color=31 ;; green) color=32 ;; yellow) color=33 ;;
+        blue) color=34 ;; magenta) color=35 ;; cyan) color=36 ;; white) color=37 ;;
+        "" | *[!0-9]*) ;;
+        *) color="38;5;${SWROLE_COLOR}" ;;
+    esac
+    if [[ -n "${color}" ]]; then
+        # \001 and \002 tell readline that the escape sequences take no room.
+        SWROLE_PROMPT=$'\001\e['"${color}"$'m\002'"${text}"$'\001\e[0m\002'
+    else
+        SWROLE_PROMPT="${text}"
+    fi
+}
+
+# The same text on stdout, for `PS1='$(swrole_prompt_info) ...'` (one subshell a prompt).
+swrole_prompt_info() {
+    swrole_prompt_update
+    \builtin printf '%s' "${SWROLE_PROMPT}"
+}
+
+# Re-run the switch for the active profile when it expires within SWROLE_REFRESH_MINUTES.
+__swrole_refresh() {
+    case "${SWROLE_REFRESH_MINUTES-}" in
+        "" | *[!0-9]*) return 0 ;;
+        *) ;;
+    esac
+    case "${SWROLE_EXPIRATION-}" in
+        "" | *[!0-9]*) return 0 ;;
+        *) ;;
+    esac
+    [[ -n "${SWROLE_PROFILE-}" ]] || return 0
+    \builtin local __swrole_epoch
+    __swrole_now
+    if [[ $((SWROLE_EXPIRATION - __swrole_epoch)) -le $((SWROLE_REFRESH_MINUTES * 60)) ]]; then
+        \builtin printf 'swrole: refreshing %s\n' "${SWROLE_PROFILE}" >&2
+        __swrole_sw "${SWROLE_PROFILE}"
+    fi
+}
+
+__swrole_complete() {
+    \builtin local cur="${COMP_WORDS[COMP_CWORD]}" words
+    if [[ "${COMP_CWORD}" -eq 1 ]]; then
+        words="$(\command swrole list 2>/dev/null) off -"
+    else
+        words="--token-code --duration --region --session-name --yes --verbose --print"
+    fi
+    \builtin mapfile -t COMPREPLY < <(\builtin compgen -W "${words}" -- "${cur}" || true)
+}
+
+sw() { __swrole_sw "$@"; }                     # swrole: cmd
+\builtin complete -F __swrole_complete sw      # swrole: cmd
+if [[ -n "${SWROLE_REFRESH_MINUTES-}" ]]; then
+    PROMPT_COMMAND="__swrole_refresh${PROMPT_COMMAND:+;${PROMPT_COMMAND}}"
+fi

@@ -1,0 +1,77 @@
+# swrole for PowerShell: `. shell/swrole.ps1` or, in $PROFILE,
+#   Invoke-Expression (& { (swrole init powershell | Out-String) })
+#
+#   sw PROFILE [FLAGS]   switch this session to PROFILE (flags as for `swrole PROFILE`)
+#   sw                   show the active profile, account, role, region and time left
+#   sw -                 switch back to the previous profile
+#   sw off               clear everything swrole set
+#
+# Prompt: `swrole_prompt_info` returns "sw-production 42m".
+
+function global:__swrole_exe {
+    Get-Command -Name swrole -CommandType Application -ErrorAction Stop | Select-Object -First 1
+}
+
+function global:__swrole_sw {
+    $exe = __swrole_exe
+    $rest = @($args)
+    if ($rest.Count -eq 0) { __swrole_status; return }
+    $first = [string]$rest[0]
+    if ($first -in @('-h', '--help', '-V', '--version', 'help', 'init', 'list', 'exec')) {
+        & $exe @rest
+        return
+    }
+    if ($first -in @('off', 'unset')) {
+        $out = & $exe unset --shell powershell | Out-String
+        if ($LASTEXITCODE -eq 0) { Invoke-Expression $out }
+        return
+    }
+    if ($first -eq '-') {
+        if (-not $env:SWROLE_PREVIOUS_PROFILE) {
+            [Console]::Error.WriteLine('swrole: no previous profile to switch back to')
+            return
+        }
+        $rest[0] = $env:SWROLE_PREVIOUS_PROFILE
+    }
+    $out = & $exe --shell powershell @rest | Out-String
+    if ($LASTEXITCODE -eq 0) { Invoke-Expression $out }
+}
+
+function global:__swrole_time_left {
+    if ($env:SWROLE_EXPIRATION -notmatch '^[0-9]+$') { return '' }
+    $secs = [long]$env:SWROLE_EXPIRATION - [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
+    if ($secs -le 0) { return 'expired' }
+    if ($secs -ge 3600) { return ('{0}h{1:d2}m' -f [math]::Floor($secs / 3600), [math]::Floor(($secs % 3600) / 60)) }
+    return ('{0}m' -f [math]::Floor($secs / 60))
+}
+
+function global:__swrole_status {
+    if (-not $env:SWROLE_PROFILE) {
+        [Console]::Error.WriteLine('swrole: no role active (sw PROFILE to switch)')
+        return
+    }
+    $line = $env:SWROLE_PROFILE
+    if ($env:AWS_ACCOUNT_ID) { $line += "  account $env:AWS_ACCOUNT_ID" }
+    if ($env:SWROLE_ROLE_ARN) { $line += '  role ' + ($env:SWROLE_ROLE_ARN -replace '^.*:role/', '') }
+    if ($env:AWS_REGION) { $line += "  region $env:AWS_REGION" }
+    $left = __swrole_time_left
+    if ($left -eq 'expired') { $line += '  expired' } elseif ($left) { $line += "  $left left" }
+    $line
+}
+
+function global:swrole_prompt_info {
+    if (-not $env:SWROLE_PROFILE) { return '' }
+    $left = __swrole_time_left
+    if ($left) { return "$env:SWROLE_PROFILE $left" }
+    return $env:SWROLE_PROFILE
+}
+
+function global:sw { __swrole_sw @args }  # swrole: cmd
+
+Register-ArgumentCompleter -Native -CommandName sw -ScriptBlock {  # swrole: cmd
+    param($wordToComplete, $commandAst, $cursorPosition)
+    $words = @(& (__swrole_exe) list 2>$null) + @('off', '-')
+    $words | Where-Object { $_ -like "$wordToComplete*" } | ForEach-Object {
+        [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)
+    }
+}

@@ -1,0 +1,108 @@
+//! `swrole init SHELL [--cmd NAME]`: the shell integration from `shell/`, embedded at build
+//! time and printed verbatim, so that sourcing the file and evaluating `swrole init` give
+//! the same functions.
+
+use anyhow::{Result, bail};
+
+use crate::shell::Shell;
+
+const BASH: &str = include_str!("../shell/swrole.bash");
+const ZSH: &str = include_str!("../shell/swrole.zsh");
+const FISH: &str = include_str!("../shell/swrole.fish");
+const POWERSHELL: &str = include_str!("../shell/swrole.ps1");
+
+/// The lines that name the user-facing function end with this marker; `--cmd` renames the
+/// word `sw` in those lines only.
+const MARKER: &str = "# swrole: cmd";
+
+pub fn script(shell: Shell, cmd: &str) -> Result<String> {
+    let text = match shell {
+        Shell::Bash => BASH,
+        Shell::Zsh => ZSH,
+        Shell::Fish => FISH,
+        Shell::Powershell => POWERSHELL,
+        Shell::Posix | Shell::Json => {
+            bail!("no shell integration for {}: use bash, zsh, fish or powershell", shell.name())
+        }
+    };
+    let valid = cmd.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && cmd.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !valid {
+        bail!(
+            "--cmd {cmd:?} is not a valid function name (letters, digits, _ and -, not starting with a digit or -)"
+        );
+    }
+    if cmd == "swrole" {
+        bail!(
+            "--cmd swrole would hide the binary: inside `$(swrole ...)` the function would call itself. Pick another name"
+        );
+    }
+    Ok(text
+        .lines()
+        .map(|line| if line.ends_with(MARKER) { rename(line, cmd) } else { line.to_string() } + "\n")
+        .collect())
+}
+
+/// Replace the word `sw` (not part of a longer name) with `cmd`.
+fn rename(line: &str, cmd: &str) -> String {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    let mut prev: Option<char> = None;
+    while let Some(pos) = rest.find("sw") {
+        let before = rest[..pos].chars().next_back().or(prev);
+        let after = rest[pos + 2..].chars().next();
+        out.push_str(&rest[..pos]);
+        if before.is_some_and(is_word) || after.is_some_and(is_word) {
+            out.push_str("sw");
+        } else {
+            out.push_str(cmd);
+        }
+        prev = Some('w');
+        rest = &rest[pos + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rename_whole_words_only() {
+        assert_eq!(
+            rename("sw() { __swrole_sw \"$@\"; }  # swrole: cmd", "s"),
+            "s() { __swrole_sw \"$@\"; }  # swrole: cmd"
+        );
+        assert_eq!(
+            rename("complete -F __swrole_complete sw  # swrole: cmd", "role"),
+            "complete -F __swrole_complete role  # swrole: cmd"
+        );
+        assert_eq!(
+            rename("complete -c sw -f  # swrole: cmd", "aws-role"),
+            "complete -c aws-role -f  # swrole: cmd"
+        );
+    }
+
+    #[test]
+    fn names() {
+        assert!(script(Shell::Bash, "swrole").is_err());
+        assert!(script(Shell::Bash, "1x").is_err());
+        assert!(script(Shell::Bash, "a;b").is_err());
+        assert!(script(Shell::Json, "sw").is_err());
+        assert_eq!(script(Shell::Zsh, "sw").unwrap(), ZSH);
+    }
+
+    #[test]
+    fn every_shell_names_the_function_in_marked_lines() {
+        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Powershell] {
+            let text = script(shell, "sw").unwrap();
+            assert!(text.lines().filter(|l| l.ends_with(MARKER)).count() >= 2, "{shell:?}");
+            let renamed = script(shell, "role").unwrap();
+            for line in renamed.lines().filter(|l| l.ends_with(MARKER)) {
+                assert_eq!(rename(line, "ZZ"), line, "{shell:?}: a whole-word sw is left");
+            }
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! The files in shell/: sourced in clean shells, linted, and the `sw` function driven in
+//! real bash, zsh and fish with the real binary against moto.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use crate::moto::Moto;
+use crate::util::{Fixture, SEED_CONFIG, SEED_CREDENTIALS, require, swrole_path};
+
+fn shell_file(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("shell").join(name)
+}
+
+/// PATH with the swrole under test first.
+fn path() -> String {
+    let dir = swrole_path().parent().unwrap().to_path_buf();
+    format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default())
+}
+
+/// Run `script` in a clean `shell` (no rc files) with the fixture's home and extra env.
+fn run(shell: &str, script: &str, fx: &Fixture, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(shell);
+    match shell {
+        "bash" => cmd.args(["--noprofile", "--norc", "-c", script]),
+        "zsh" => cmd.args(["--no-globalrcs", "--no-rcs", "-c", script]),
+        "fish" => cmd.args(["--no-config", "--private", "-c", script]),
+        other => panic!("{other}"),
+    };
+    cmd.env_clear()
+        .env("PATH", path())
+        .env("HOME", fx.home())
+        .env("USER", "tester")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const FILES: [(&str, &str); 3] = [("bash", "swrole.bash"), ("zsh", "swrole.zsh"), ("fish", "swrole.fish")];
+
+fn source_line(file: &str) -> String {
+    format!("source '{}'", shell_file(file).display())
+}
+
+#[test]
+fn sourcing_prints_nothing_and_defines_sw() {
+    let fx = Fixture::new("", "");
+    for (shell, file) in FILES {
+        if !require(shell) {
+            continue;
+        }
+        let check = match shell {
+            "fish" => "functions -q sw; and functions -q swrole_prompt_info",
+            _ => "typeset -f sw >/dev/null && typeset -f swrole_prompt_info >/dev/null",
+        };
+        let out = run(shell, &format!("{}\n{check}", source_line(file)), &fx, &[]);
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        assert!(
+            out.stdout.is_empty() && out.stderr.is_empty(),
+            "{shell}: {} {}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn shellcheck_is_clean() {
+    if !require("shellcheck") {
+        return;
+    }
+    for file in ["swrole.bash", "swrole.zsh"] {
+        let out = Command::new("shellcheck").args(["--enable=all"]).arg(shell_file(file)).output().unwrap();
+        assert!(out.status.success(), "{file}:\n{}", text(&out.stdout));
+    }
+}
+
+#[test]
+fn init_prints_the_files_and_renames_with_cmd() {
+    let fx = Fixture::new("", "");
+    for (flag, file) in [
+        ("bash", "swrole.bash"),
+        ("zsh", "swrole.zsh"),
+        ("fish", "swrole.fish"),
+        ("powershell", "swrole.ps1"),
+    ] {
+        let out = fx.swrole().args(["init", flag]).assert().success();
+        assert_eq!(
+            text(&out.get_output().stdout),
+            std::fs::read_to_string(shell_file(file)).unwrap(),
+            "{flag}"
+        );
+    }
+    for shell in ["bash", "zsh", "fish"] {
+        if !require(shell) {
+            continue;
+        }
+        let script = match shell {
+            "fish" => "swrole init fish --cmd role | source; functions -q role; and not functions -q sw",
+            other => &format!(
+                "eval \"$(swrole init {other} --cmd role)\"; typeset -f role >/dev/null && ! typeset -f sw >/dev/null"
+            ),
+        };
+        let out = run(shell, script, &fx, &[]);
+        assert!(out.status.success() && out.stderr.is_empty(), "{shell}: {}", text(&out.stderr));
+    }
+    let out = fx.swrole().args(["init", "bash", "--cmd", "swrole"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("would hide the binary"));
+}
+
+/// The whole workflow in each shell: switch, status, switch, back, off, and a failed
+/// switch that leaves the environment as it was.
+#[test]
+fn sw_switches_back_and_off_in_each_shell() {
+    let Some(moto) = Moto::start() else { return };
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    for (shell, file) in FILES {
+        if !require(shell) {
+            continue;
+        }
+        let posix = format!(
+            r#"{source}
+sw sw-staging -t 123456 || exit 11
+printf 'A=%s\n' "$SWROLE_PROFILE"
+sw
+sw sw-production -t 654321 || exit 12
+printf 'B=%s P=%s\n' "$SWROLE_PROFILE" "$SWROLE_PREVIOUS_PROFILE"
+sw - -t 111111 || exit 13
+printf 'C=%s P=%s\n' "$SWROLE_PROFILE" "$SWROLE_PREVIOUS_PROFILE"
+before=$(env | sort)
+sw no-such-profile -t 123456 && exit 14
+after=$(env | sort)
+[ "$before" = "$after" ] || exit 15
+sw off
+printf 'D=%s K=%s\n' "${{SWROLE_PROFILE-none}}" "${{AWS_ACCESS_KEY_ID-none}}"
+sw && exit 16
+exit 0
+"#,
+            source = source_line(file)
+        );
+        let fish = format!(
+            r#"{source}
+sw sw-staging -t 123456; or exit 11
+printf 'A=%s\n' $SWROLE_PROFILE
+sw
+sw sw-production -t 654321; or exit 12
+printf 'B=%s P=%s\n' $SWROLE_PROFILE $SWROLE_PREVIOUS_PROFILE
+sw - -t 111111; or exit 13
+printf 'C=%s P=%s\n' $SWROLE_PROFILE $SWROLE_PREVIOUS_PROFILE
+set before (env | sort)
+sw no-such-profile -t 123456; and exit 14
+set after (env | sort)
+test "$before" = "$after"; or exit 15
+sw off
+printf 'D=%s K=%s\n' (set -q SWROLE_PROFILE; and echo $SWROLE_PROFILE; or echo none) (set -q AWS_ACCESS_KEY_ID; and echo set; or echo none)
+sw; and exit 16
+exit 0
+"#,
+            source = source_line(file)
+        );
+        let script = if shell == "fish" { fish } else { posix };
+        let out = run(shell, &script, &fx, &[("AWS_ENDPOINT_URL_STS", &moto.url())]);
+        let stdout = text(&out.stdout);
+        let stderr = text(&out.stderr);
+        assert!(out.status.success(), "{shell}: status {:?}\n{stdout}\n{stderr}", out.status.code());
+        assert!(stdout.contains("A=sw-staging\n"), "{shell}: {stdout}");
+        assert!(
+            stdout.contains(
+                "sw-staging  account 210987654321  role delegate_root_organization  region ap-northeast-1  "
+            ),
+            "{shell}: status line: {stdout}"
+        );
+        assert!(stdout.contains("m left\n"), "{shell}: {stdout}");
+        assert!(stdout.contains("B=sw-production P=sw-staging\n"), "{shell}: {stdout}");
+        assert!(stdout.contains("C=sw-staging P=sw-production\n"), "{shell}: {stdout}");
+        assert!(stdout.contains("D=none K=none\n"), "{shell}: {stdout}");
+        assert!(stderr.contains("profile \"no-such-profile\" not found"), "{shell}: {stderr}");
+        assert!(stderr.contains("no role active"), "{shell}: {stderr}");
+    }
+    assert_eq!(moto.requests().len(), 9, "three switches in each of three shells");
+}
+
+/// The prompt helper uses the shell's own clock and parameter expansion: it works with an
+/// empty PATH (no external command) and its code has no command substitution or pipe
+/// (no subshell).
+#[test]
+fn prompt_helper_starts_no_process() {
+    let fx = Fixture::new("", "");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let in_42m = (now + 42 * 60 + 30).to_string();
+    for (shell, file) in [("bash", "swrole.bash"), ("zsh", "swrole.zsh")] {
+        if !require(shell) {
+            continue;
+        }
+        let script = format!(
+            r#"{source}
+PATH=
+swrole_prompt_update; printf '[%s]\n' "$SWROLE_PROMPT"
+SWROLE_EXPIRATION=1; swrole_prompt_update; printf '[%s]\n' "$SWROLE_PROMPT"
+SWROLE_COLOR=red; swrole_prompt_update; printf '[%s]\n' "$SWROLE_PROMPT"
+unset SWROLE_PROFILE; swrole_prompt_update; printf '[%s]\n' "$SWROLE_PROMPT"
+typeset -f swrole_prompt_update __swrole_time_left
+typeset -f __swrole_now || true
+"#,
+            source = source_line(file)
+        );
+        let out =
+            run(shell, &script, &fx, &[("SWROLE_PROFILE", "sw-production"), ("SWROLE_EXPIRATION", &in_42m)]);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success() && out.stderr.is_empty(), "{shell}: {}", text(&out.stderr));
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines[0], "[sw-production 42m]", "{shell}");
+        assert_eq!(lines[1], "[sw-production expired]", "{shell}");
+        let red = if shell == "zsh" {
+            "[%F{red}sw-production expired%f]"
+        } else {
+            "[\u{1}\u{1b}[31m\u{2}sw-production expired\u{1}\u{1b}[0m\u{2}]"
+        };
+        assert_eq!(lines[2], red, "{shell}");
+        assert_eq!(lines[3], "[]", "{shell}");
+        let code = lines[4..].join("\n");
+        for forks in ["`", "<(", "command "] {
+            assert!(!code.contains(forks), "{shell}: the prompt code contains {forks:?}:\n{code}");
+        }
+        // A `|` not followed by the `)` that closes a case pattern (`a | b)`) is a pipeline.
+        let pipeline = code.lines().find(|l| l.find(" | ").is_some_and(|at| !l[at..].contains(')')));
+        assert!(pipeline.is_none(), "{shell}: a pipeline in the prompt code: {pipeline:?}");
+        // `$((` is arithmetic; `$(` followed by anything else is a subshell.
+        assert!(
+            !code.replace("$((", "").contains("$("),
+            "{shell}: command substitution in the prompt code:\n{code}"
+        );
+    }
+}
+
+#[test]
+fn completion_offers_the_profiles() {
+    let fx = Fixture::new(SEED_CONFIG, "");
+    let cases = [
+        (
+            "bash",
+            "swrole.bash",
+            "COMP_WORDS=(sw sw-s); COMP_CWORD=1; __swrole_complete; printf '%s\\n' \"${COMPREPLY[@]}\"",
+        ),
+        ("zsh", "swrole.zsh", "compadd() { shift; printf '%s\\n' \"$@\"; }; CURRENT=2; __swrole_complete"),
+        ("fish", "swrole.fish", "complete -C 'sw sw-'"),
+    ];
+    for (shell, file, probe) in cases {
+        if !require(shell) {
+            continue;
+        }
+        let out = run(shell, &format!("{}\n{probe}", source_line(file)), &fx, &[]);
+        let stdout = text(&out.stdout);
+        assert!(out.stderr.is_empty(), "{shell}: {}", text(&out.stderr));
+        assert!(stdout.lines().any(|l| l == "sw-staging"), "{shell}: {stdout}");
+        if shell != "zsh" {
+            assert!(!stdout.lines().any(|l| l == "default"), "{shell}: filtered by prefix: {stdout}");
+        } else {
+            assert!(
+                stdout.lines().any(|l| l == "sw-production") && stdout.lines().any(|l| l == "off"),
+                "{stdout}"
+            );
+        }
+    }
+    // A different config file through AWS_CONFIG_FILE: completion reads it.
+    let other = fx.home().join("other-config");
+    std::fs::write(&other, "[profile elsewhere]\nregion = x\n").unwrap();
+    if require("bash") {
+        let probe = "COMP_WORDS=(sw e); COMP_CWORD=1; __swrole_complete; printf '%s\\n' \"${COMPREPLY[@]}\"";
+        let out = run(
+            "bash",
+            &format!("{}\n{probe}", source_line("swrole.bash")),
+            &fx,
+            &[("AWS_CONFIG_FILE", other.to_str().unwrap())],
+        );
+        assert_eq!(text(&out.stdout), "elsewhere\n");
+    }
+}
+
+/// Auto-refresh re-runs the switch when the role expires within the window.
+#[test]
+fn auto_refresh_switches_again_near_expiry() {
+    let Some(moto) = Moto::start() else { return };
+    let config = "[profile ci]\nsource_profile = base\nrole_arn = arn:aws:iam::123456789012:role/ci\n\
+                  [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n";
+    let fx = Fixture::new(config, "");
+    for (shell, file) in [("bash", "swrole.bash"), ("zsh", "swrole.zsh")] {
+        if !require(shell) {
+            continue;
+        }
+        let script = format!(
+            r#"{source}
+sw ci || exit 11
+first=$AWS_ACCESS_KEY_ID
+__swrole_refresh
+[ "$AWS_ACCESS_KEY_ID" = "$first" ] || exit 12
+SWROLE_REFRESH_MINUTES=90
+__swrole_refresh 2>/dev/null
+[ "$AWS_ACCESS_KEY_ID" != "$first" ] || exit 13
+"#,
+            source = source_line(file)
+        );
+        let out = run(shell, &script, &fx, &[("AWS_ENDPOINT_URL_STS", &moto.url())]);
+        assert!(out.status.success(), "{shell}: {:?} {}", out.status.code(), text(&out.stderr));
+    }
+    // The hook is installed only when asked for.
+    if require("zsh") {
+        let source = source_line("swrole.zsh");
+        let out = run("zsh", &format!("{source}\nprint -r -- \"${{preexec_functions[*]-}}\""), &fx, &[]);
+        assert_eq!(text(&out.stdout), "\n");
+        let out = run(
+            "zsh",
+            &format!("{source}\nprint -r -- \"${{preexec_functions[*]-}}\""),
+            &fx,
+            &[("SWROLE_REFRESH_MINUTES", "10")],
+        );
+        assert_eq!(text(&out.stdout), "__swrole_refresh\n");
+    }
+}
+
+/// A profile marked `swrole_confirm = true` asks on the terminal first.
+#[test]
+fn production_guardrail_asks_first() {
+    if !require("python3") {
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    let config = format!("{SEED_CONFIG}swrole_confirm = true\nswrole_color = red\n");
+    let fx = Fixture::new(&config, SEED_CREDENTIALS);
+    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
+    let ask = |answer: &str| -> serde_json::Value {
+        let out = Command::new("python3")
+            .args([helper, "[y/N]", answer])
+            .arg(swrole_path())
+            .args(["sw-production", "-t", "123456", "--shell", "bash"])
+            .env_clear()
+            .env("PATH", path())
+            .env("HOME", fx.home())
+            .env("AWS_ENDPOINT_URL_STS", moto.url())
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let no = ask("n");
+    assert_eq!(no["status"], 1, "{no}");
+    assert_eq!(no["stdout"], "");
+    assert!(no["tty"].as_str().unwrap().contains("switch to sw-production (account 111111111111"), "{no}");
+    assert!(moto.requests().is_empty(), "nothing is sent before the answer");
+    let yes = ask("y");
+    assert_eq!(yes["status"], 0, "{yes}");
+    assert!(yes["stdout"].as_str().unwrap().contains("export SWROLE_COLOR=red\n"), "{yes}");
+    assert_eq!(moto.requests().len(), 1);
+
+    // Without a terminal: refused, unless --yes.
+    let out = fx
+        .swrole()
+        .args(["sw-production", "-t", "123456"])
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(
+        text(&out.stderr).contains("asks for confirmation (swrole_confirm = true)")
+            && text(&out.stderr).contains("--yes")
+    );
+    fx.swrole()
+        .args(["sw-production", "-t", "123456", "--yes", "--shell", "bash"])
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .assert()
+        .success();
+    // A switch to a profile without a colour clears the colour of the previous one.
+    let out = fx
+        .swrole()
+        .args(["sw-staging", "-t", "123456", "--shell", "bash"])
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .assert()
+        .success();
+    assert!(text(&out.get_output().stdout).contains("unset SWROLE_COLOR\n"));
+}
+
+#[test]
+fn guardrail_values_are_checked() {
+    let fx = Fixture::new(
+        "[profile p]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = s\nswrole_color = pink\n",
+        "",
+    );
+    let out = fx.swrole().arg("p").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(":4: swrole_color of profile \"p\" is \"pink\""),
+        "{}",
+        text(&out.stderr)
+    );
+}
