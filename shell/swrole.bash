@@ -130,7 +130,7 @@ __swrole_refresh() {
     __swrole_now
     if [[ $((SWROLE_EXPIRATION - __swrole_epoch)) -le $((SWROLE_REFRESH_MINUTES * 60)) ]]; then
         \builtin printf 'swrole: refreshing %s\n' "${SWROLE_PROFILE}" >&2
-        __swrole_sw "${SWROLE_PROFILE}"
+        __swrole_sw "${SWROLE_PROFILE}" --refresh-margin "${SWROLE_REFRESH_MINUTES}m"
     fi
 }
 

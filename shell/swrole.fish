@@ -88,7 +88,7 @@ function __swrole_refresh --on-event fish_preexec
     test -n "$SWROLE_PROFILE"; or return 0
     if test (math $SWROLE_EXPIRATION - (date +%s)) -le (math $SWROLE_REFRESH_MINUTES \* 60)
         printf 'swrole: refreshing %s\n' $SWROLE_PROFILE >&2
-        __swrole_sw $SWROLE_PROFILE
+        __swrole_sw $SWROLE_PROFILE --refresh-margin {$SWROLE_REFRESH_MINUTES}m
     end
 end
 

@@ -117,7 +117,7 @@ __swrole_refresh() {
     [[ -n "${SWROLE_PROFILE-}" ]] || return 0
     if [[ $((SWROLE_EXPIRATION - EPOCHSECONDS)) -le $((SWROLE_REFRESH_MINUTES * 60)) ]]; then
         \builtin printf 'swrole: refreshing %s\n' "${SWROLE_PROFILE}" >&2
-        __swrole_sw "${SWROLE_PROFILE}"
+        __swrole_sw "${SWROLE_PROFILE}" --refresh-margin "${SWROLE_REFRESH_MINUTES}m"
     fi
 }
 

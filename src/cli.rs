@@ -79,6 +79,22 @@ pub struct SwitchArgs {
     #[arg(long, value_name = "SECS", default_value_t = 10, env = "SWROLE_READ_TIMEOUT")]
     pub read_timeout: u64,
 
+    /// Neither read nor write the credential cache
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Ignore cached credentials and MFA sessions; cache the new ones
+    #[arg(long, conflicts_with = "no_cache")]
+    pub refresh: bool,
+
+    /// Renew cached credentials this long before they expire
+    #[arg(long, value_name = "DURATION", default_value = "10m", env = "SWROLE_REFRESH_MARGIN", value_parser = parse_margin)]
+    pub refresh_margin: u32,
+
+    /// Length of the MFA session that serves every role behind the same MFA device
+    #[arg(long, value_name = "DURATION", default_value = "12h", env = "SWROLE_MFA_SESSION_DURATION", value_parser = parse_session_duration)]
+    pub mfa_session_duration: u32,
+
     /// Switch without asking, also to a profile marked swrole_confirm = true
     #[arg(short = 'y', long)]
     pub yes: bool,
@@ -124,6 +140,11 @@ pub enum Command {
         #[arg(long, value_name = "NAME", default_value = "sw")]
         cmd: String,
     },
+    /// Show or clear cached credentials and MFA sessions (never their secrets)
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
     /// List the profiles, one name a line
     List {
         /// Also show role, account, MFA and region
@@ -132,17 +153,41 @@ pub enum Command {
     },
 }
 
-/// Seconds (`3600`) or a human duration (`90m`, `2h`, `1h30m`).
-fn parse_duration(text: &str) -> Result<u32, String> {
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// One line per entry: profile, kind, expiry, time left
+    List,
+    /// Remove every entry, or those of one profile
+    Clear {
+        /// Only the entries made for this profile
+        profile: Option<String>,
+    },
+}
+
+/// Seconds (`3600`) or a human duration (`90m`, `2h`, `1h30m`), within `min..=max`.
+fn seconds_within(text: &str, min: u32, max: u32) -> Result<u32, String> {
     let secs = match text.parse::<u64>() {
         Ok(secs) => secs,
         Err(_) => humantime::parse_duration(text).map_err(|e| format!("{e}: try 3600, 90m or 2h"))?.as_secs(),
     };
-    let range = crate::plan::MIN_DURATION..=crate::plan::MAX_DURATION;
     u32::try_from(secs)
         .ok()
-        .filter(|s| range.contains(s))
-        .ok_or_else(|| format!("{secs} s is outside what STS allows (900 to 43200 seconds)"))
+        .filter(|s| (min..=max).contains(s))
+        .ok_or_else(|| format!("{secs} s is outside the allowed {min} to {max} seconds"))
+}
+
+/// A role session: what STS allows.
+fn parse_duration(text: &str) -> Result<u32, String> {
+    seconds_within(text, crate::plan::MIN_DURATION, crate::plan::MAX_DURATION)
+}
+
+/// An MFA session (GetSessionToken for an IAM user): 15 minutes to 36 hours.
+fn parse_session_duration(text: &str) -> Result<u32, String> {
+    seconds_within(text, 900, 129_600)
+}
+
+fn parse_margin(text: &str) -> Result<u32, String> {
+    seconds_within(text, 0, 43_200)
 }
 
 #[cfg(test)]
@@ -160,7 +205,9 @@ mod tests {
         assert_eq!(parse_duration("3600"), Ok(3600));
         assert_eq!(parse_duration("2h"), Ok(7200));
         assert_eq!(parse_duration("1h30m"), Ok(5400));
-        assert!(parse_duration("10s").is_err());
+        assert!(parse_duration("10s").unwrap_err().contains("outside the allowed 900 to 43200"));
+        assert_eq!(parse_margin("0"), Ok(0));
+        assert_eq!(parse_session_duration("36h"), Ok(129_600));
         assert!(parse_duration("13h").is_err());
         assert!(parse_duration("soon").is_err());
     }

@@ -3,6 +3,7 @@
 //! `main.rs` parses the command line and calls [`run`]; everything else lives here so that
 //! tests can reach the pure core (files, chain, plan, exports, shell emitters) directly.
 
+pub mod cache;
 pub mod chain;
 pub mod cli;
 pub mod config;
@@ -20,7 +21,7 @@ use std::io::IsTerminal;
 
 use anyhow::{Result, bail};
 
-use crate::cli::{Cli, Command, OutputArgs, SwitchArgs};
+use crate::cli::{CacheAction, Cli, Command, OutputArgs, SwitchArgs};
 use crate::env::Env;
 use crate::exports::{Exports, Switch};
 use crate::shell::{Shell, Syntax};
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Exec { profile, switch, command }) => exec(&env, &profile, &switch, command),
         Some(Command::Unset { shell }) => unset(&env, shell),
         Some(Command::List { long }) => list(&env, long),
+        Some(Command::Cache { action }) => cache_command(&env, action),
         Some(Command::Init { shell, cmd }) => write_stdout(&init::script(shell, &cmd)?),
         None => match cli.profile.or(cli.profile_option) {
             Some(profile) => switch(&env, &profile, &cli.switch, &cli.output),
@@ -137,6 +139,46 @@ fn list(env: &Env, long: bool) -> Result<()> {
         out.push('\n');
     }
     write_stdout(&out)
+}
+
+/// `swrole cache list|clear [PROFILE]`: what is cached (never secrets), or remove it.
+fn cache_command(env: &Env, action: CacheAction) -> Result<()> {
+    let Some(cache) = cache::Cache::locate(env, 0) else {
+        bail!("neither XDG_CACHE_HOME nor HOME is set: there is no cache")
+    };
+    let entries = cache.entries()?;
+    match action {
+        CacheAction::List => {
+            let now = cache::now();
+            let mut out = String::new();
+            for (_, e) in &entries {
+                let left = e.expiration - now;
+                let left = if left <= 0 { "expired".to_string() } else { format!("{}m left", left / 60) };
+                out.push_str(&format!(
+                    "{}\t{}\t{}\t{left}\n",
+                    e.profile,
+                    e.kind.name(),
+                    credentials::rfc3339(e.expiration)
+                ));
+            }
+            write_stdout(&out)
+        }
+        CacheAction::Clear { profile } => {
+            let mut removed = 0;
+            for (path, e) in &entries {
+                if profile.as_deref().is_none_or(|p| p == e.profile) {
+                    cache.remove(path)?;
+                    removed += 1;
+                }
+            }
+            eprintln!(
+                "swrole: removed {removed} cache entr{} from {}",
+                if removed == 1 { "y" } else { "ies" },
+                cache.dir().display()
+            );
+            Ok(())
+        }
+    }
 }
 
 /// An error that carries its own process exit status (1 for all others).

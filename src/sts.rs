@@ -106,6 +106,41 @@ pub async fn assume_role(
     Ok(creds)
 }
 
+/// One GetSessionToken call with an MFA code: a session of the IAM user that satisfies
+/// MFA conditions, to assume roles with later without another code.
+pub async fn get_session_token(
+    settings: &Settings,
+    signer: &Credentials,
+    serial: &str,
+    token_code: &str,
+    duration_seconds: u32,
+) -> Result<Credentials> {
+    let context = || format!("could not get an MFA session for {serial}");
+    let output = client(settings, signer)
+        .get_session_token()
+        .serial_number(serial)
+        .token_code(token_code)
+        .duration_seconds(duration_seconds as i32)
+        .send()
+        .await
+        .map_err(|e| describe(e, settings))
+        .with_context(context)?;
+    let c = output
+        .credentials()
+        .ok_or_else(|| anyhow!("STS answered without credentials"))
+        .with_context(context)?;
+    let creds = Credentials {
+        access_key_id: c.access_key_id().to_string(),
+        secret_access_key: c.secret_access_key().to_string(),
+        session_token: Some(c.session_token().to_string()),
+        expiration: Some(c.expiration().secs()),
+        arn: None,
+        account_id: signer.account_id.clone(),
+    };
+    check_shape(&creds).with_context(context)?;
+    Ok(creds)
+}
+
 /// Credentials from a source the AWS SDK implements (credential_process, IAM Identity
 /// Center, web identity, instance or container metadata).
 pub async fn provided_credentials(base: &Base) -> Result<Credentials> {

@@ -1,14 +1,18 @@
 //! One switch, end to end: files → chain → plan → MFA → STS → credentials. The terminal
 //! and the network are reached from here only through `prompt` and `sts`.
 
-use anyhow::{Context, Result, anyhow, bail};
+use std::time::Duration;
 
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::json;
+
+use crate::cache::{self, Cache, Entry, Kind};
 use crate::chain::{self, Base, ChainError, CredentialSource};
 use crate::cli::SwitchArgs;
 use crate::config::{Paths, ProfileSet};
 use crate::credentials::Credentials;
 use crate::env::Env;
-use crate::plan::{self, Overrides, Plan};
+use crate::plan::{self, CHAINED_MAX_DURATION, HopPlan, Overrides, Plan};
 use crate::{prompt, sts};
 
 /// Everything a command needs to know about the files.
@@ -81,7 +85,8 @@ fn say(args: &SwitchArgs, text: impl FnOnce() -> String) {
     }
 }
 
-/// The credentials of `profile`: the base, then each AssumeRole in turn.
+/// The credentials of `profile`: from the cache when it holds fresh ones (no SDK, no
+/// runtime, no network), else the base and each AssumeRole in turn, then cached.
 pub fn credentials(
     files: &Files,
     env: &Env,
@@ -97,30 +102,123 @@ pub fn credentials(
         prompt::check_token_code(code)?;
     }
     if plan.confirm && !args.yes {
-        let tty = prompt::terminal(
-            &format!("profile {profile:?} asks for confirmation (swrole_confirm = true)"),
-            "pass --yes to switch without asking",
-        )?;
-        let target = match plan.hops.last() {
-            Some(hop) => format!("{profile} (account {}, {})", hop.account().unwrap_or("?"), hop.role_arn),
-            None => profile.to_string(),
-        };
-        if !prompt::confirm(&tty, &format!("switch to {target}?"))? {
-            bail!("not switched to profile {profile:?}: not confirmed");
-        }
+        confirm(&plan, profile)?;
     }
-    let mfa_hops = plan.hops.iter().filter(|h| h.mfa_serial.is_some()).count();
-    let prompts_needed = mfa_hops.saturating_sub(usize::from(args.token_code.is_some()));
-    let tty = if prompts_needed > 0 {
-        let hop = plan.hops.iter().rev().find(|h| h.mfa_serial.is_some()).expect("counted above");
-        Some(prompt::terminal(
-            &format!("profile {:?} needs an MFA code", hop.profile),
-            "pass it with --token-code CODE",
-        )?)
-    } else {
+    // Long-term keys straight from the files are not worth caching.
+    let cache = if args.no_cache || plan.hops.is_empty() {
         None
+    } else {
+        Cache::locate(env, args.refresh_margin.into())
     };
+    let source = source_identity(&plan.base, &files.set, env);
+    let key = cache::key_name(&json!({
+        "kind": "role",
+        "source": source,
+        "endpoint": plan.endpoint,
+        "hops": plan.hops.iter().map(|h| json!([h.role_arn, h.external_id, h.session_name, h.mfa_serial, h.duration_seconds])).collect::<Vec<_>>(),
+    }));
+    let _lock = match &cache {
+        Some(cache) => {
+            if !args.refresh
+                && let Some(hit) = warn(cache.get(&key, Kind::Role)).flatten()
+            {
+                say(args, || format!("credentials from the cache ({})", cache.dir().display()));
+                return Ok((plan, hit.credentials()));
+            }
+            // Wait for another swrole making the same credentials, then look again.
+            let lock = warn(cache.lock(&key, LOCK_WAIT));
+            if lock.is_some()
+                && !args.refresh
+                && let Some(hit) = warn(cache.get(&key, Kind::Role)).flatten()
+            {
+                say(args, || "credentials from the cache, made by another swrole".to_string());
+                return Ok((plan, hit.credentials()));
+            }
+            lock
+        }
+        None => None,
+    };
+    let creds = fetch(files, env, &plan, args, cache.as_ref(), &source)?;
+    if let Some(cache) = &cache
+        && let Some(entry) = Entry::new(Kind::Role, profile, &creds)
+        && let Err(e) = cache.put(&key, &entry)
+    {
+        eprintln!("swrole: warning: the credentials were not cached: {e:#}");
+    }
+    Ok((plan, creds))
+}
 
+/// How long a switch waits for another one holding the same cache entry (which may be
+/// waiting for an MFA code).
+const LOCK_WAIT: Duration = Duration::from_secs(300);
+
+/// A cache problem is worth a warning, never a failed switch.
+fn warn<T>(result: Result<T>) -> Option<T> {
+    result.map_err(|e| eprintln!("swrole: warning: {e:#}")).ok()
+}
+
+fn confirm(plan: &Plan, profile: &str) -> Result<()> {
+    let tty = prompt::terminal(
+        &format!("profile {profile:?} asks for confirmation (swrole_confirm = true)"),
+        "pass --yes to switch without asking",
+    )?;
+    let target = match plan.hops.last() {
+        Some(hop) => format!("{profile} (account {}, {})", hop.account().unwrap_or("?"), hop.role_arn),
+        None => profile.to_string(),
+    };
+    if !prompt::confirm(&tty, &format!("switch to {target}?"))? {
+        bail!("not switched to profile {profile:?}: not confirmed");
+    }
+    Ok(())
+}
+
+/// Who signs the first call, as far as the files and environment tell, without secrets:
+/// part of every cache key, so that rotated keys or another source never share entries.
+fn source_identity(base: &Base, set: &ProfileSet, env: &Env) -> serde_json::Value {
+    match base {
+        Base::StaticKeys { profile } => {
+            json!({"static": profile, "key": set.profile(profile).and_then(|s| s.text("aws_access_key_id"))})
+        }
+        Base::CredentialSource { source: CredentialSource::Environment, .. } => {
+            json!({"environment": env.get("AWS_ACCESS_KEY_ID")})
+        }
+        Base::CredentialSource { profile, source } => json!({"source": source.name(), "profile": profile}),
+        Base::Delegated { profile, kind } => json!({"delegated": format!("{kind:?}"), "profile": profile}),
+    }
+}
+
+/// MFA codes: `--token-code` for the first, the terminal (opened when first needed) for
+/// the others.
+struct Codes {
+    flag: Option<String>,
+    tty: Option<std::fs::File>,
+}
+
+impl Codes {
+    fn next(&mut self, profile: &str, serial: &str) -> Result<String> {
+        if let Some(code) = self.flag.take() {
+            return Ok(code);
+        }
+        if self.tty.is_none() {
+            self.tty = Some(prompt::terminal(
+                &format!("profile {profile:?} needs an MFA code"),
+                "pass it with --token-code CODE",
+            )?);
+        }
+        prompt::ask_token_code(self.tty.as_ref().expect("opened above"), profile, serial)
+    }
+}
+
+/// The network path: base credentials, then each hop; the first hop behind an MFA device
+/// goes through a cached MFA session when it can.
+fn fetch(
+    files: &Files,
+    env: &Env,
+    plan: &Plan,
+    args: &SwitchArgs,
+    cache: Option<&Cache>,
+    source: &serde_json::Value,
+) -> Result<Credentials> {
     let settings = sts::Settings {
         region: plan.region.clone(),
         endpoint: plan.endpoint.clone(),
@@ -133,6 +231,7 @@ pub fn credentials(
             Base::StaticKeys { .. } | Base::CredentialSource { source: CredentialSource::Environment, .. }
         );
     let runtime = if needs_network { Some(sts::runtime()?) } else { None };
+    let rt = || runtime.as_ref().expect("a runtime when there is a network call");
 
     say(args, || format!("base credentials: {}", describe_base(&plan.base)));
     let mut creds = match &plan.base {
@@ -140,37 +239,96 @@ pub fn credentials(
         Base::CredentialSource { profile, source: CredentialSource::Environment } => {
             environment_keys(env, profile)?
         }
-        other => runtime.as_ref().expect("network runtime").block_on(sts::provided_credentials(other))?,
+        other => rt().block_on(sts::provided_credentials(other))?,
     };
-    let mut token_code = args.token_code.clone();
-    for hop in &plan.hops {
-        let code = match &hop.mfa_serial {
-            None => None,
-            Some(serial) => match token_code.take() {
-                Some(code) => Some(code),
-                None => {
-                    Some(prompt::ask_token_code(tty.as_ref().expect("opened above"), &hop.profile, serial)?)
+    let mut codes = Codes { flag: args.token_code.clone(), tty: None };
+    for (index, hop) in plan.hops.iter().enumerate() {
+        let mut code = None;
+        if let Some(serial) = &hop.mfa_serial {
+            // GetSessionToken needs long-term keys; STS allows a role assumed from such a
+            // session one hour at most.
+            let long_term = matches!(plan.base, Base::StaticKeys { .. }) && creds.session_token.is_none();
+            let short = hop.duration_seconds.is_none_or(|d| d <= CHAINED_MAX_DURATION);
+            match cache {
+                Some(cache) if index == 0 && long_term && short => {
+                    creds = mfa_session(cache, &settings, rt(), &creds, source, plan, hop, &mut codes, args)?;
                 }
-            },
-        };
+                _ => {
+                    if cache.is_some() && index == 0 && long_term {
+                        eprintln!(
+                            "swrole: profile {:?} asks for {} s, more than the hour STS allows a role assumed from an \
+                             MFA session: asking for a fresh MFA code instead",
+                            hop.profile,
+                            hop.duration_seconds.unwrap_or_default()
+                        );
+                    }
+                    code = Some(codes.next(&hop.profile, serial)?);
+                }
+            }
+        }
         say(args, || {
             format!(
                 "AssumeRole {} for profile {:?} (session {}, MFA {}, duration {})",
                 hop.role_arn,
                 hop.profile,
                 hop.session_name,
-                hop.mfa_serial.as_deref().unwrap_or("none"),
+                if code.is_some() {
+                    hop.mfa_serial.as_deref().unwrap_or("none")
+                } else if hop.mfa_serial.is_some() {
+                    "through the MFA session"
+                } else {
+                    "none"
+                },
                 hop.duration_seconds.map_or("default".to_string(), |d| format!("{d} s"))
             )
         });
-        creds = runtime.as_ref().expect("network runtime").block_on(sts::assume_role(
-            &settings,
-            &creds,
-            hop,
-            code.as_deref(),
-        ))?;
+        let hop_plan = if code.is_none() { HopPlan { mfa_serial: None, ..hop.clone() } } else { hop.clone() };
+        creds = rt().block_on(sts::assume_role(&settings, &creds, &hop_plan, code.as_deref()))?;
     }
-    Ok((plan, creds))
+    Ok(creds)
+}
+
+/// The MFA session of the source identity and device: from the cache, or made now with one
+/// code (GetSessionToken) and cached for the next switch, in this terminal or another.
+#[allow(clippy::too_many_arguments)]
+fn mfa_session(
+    cache: &Cache,
+    settings: &sts::Settings,
+    rt: &tokio::runtime::Runtime,
+    long_term: &Credentials,
+    source: &serde_json::Value,
+    plan: &Plan,
+    hop: &HopPlan,
+    codes: &mut Codes,
+    args: &SwitchArgs,
+) -> Result<Credentials> {
+    let serial = hop.mfa_serial.as_deref().expect("MFA hop");
+    let key = cache::key_name(
+        &json!({"kind": "mfa-session", "source": source, "serial": serial, "endpoint": plan.endpoint}),
+    );
+    if !args.refresh
+        && let Some(hit) = warn(cache.get(&key, Kind::MfaSession)).flatten()
+    {
+        say(args, || format!("MFA session for {serial} from the cache"));
+        return Ok(hit.credentials());
+    }
+    let _lock = warn(cache.lock(&key, LOCK_WAIT));
+    if !args.refresh
+        && let Some(hit) = warn(cache.get(&key, Kind::MfaSession)).flatten()
+    {
+        return Ok(hit.credentials());
+    }
+    let code = codes.next(&hop.profile, serial)?;
+    say(args, || format!("GetSessionToken for {serial} ({} s)", args.mfa_session_duration));
+    let session =
+        rt.block_on(sts::get_session_token(settings, long_term, serial, &code, args.mfa_session_duration))?;
+    let profile = plan.base.profile();
+    if let Some(entry) = Entry::new(Kind::MfaSession, profile, &session)
+        && let Err(e) = cache.put(&key, &entry)
+    {
+        eprintln!("swrole: warning: the MFA session was not cached: {e:#}");
+    }
+    Ok(session)
 }
 
 fn describe_base(base: &Base) -> String {

@@ -107,7 +107,7 @@ fn bad_values_are_reported_with_file_and_line_before_any_call() {
     // A bad flag is a usage error: clap's exit status 2.
     let out = fx.swrole().args(["long", "--duration", "5m"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(out.stdout.is_empty() && stderr_of(&out).contains("outside what STS allows"));
+    assert!(out.stdout.is_empty() && stderr_of(&out).contains("outside the allowed 900 to 43200 seconds"));
 }
 
 #[test]

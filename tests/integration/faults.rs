@@ -110,6 +110,7 @@ fn fails(url: &str) -> String {
             "--shell",
             "bash",
             "-v",
+            "--no-cache",
             "--connect-timeout",
             "1",
             "--read-timeout",
@@ -237,7 +238,7 @@ fn odd_but_valid_secrets_are_quoted_not_refused() {
     let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
     let out = fx
         .swrole()
-        .args(["sw-staging", "-t", "123456", "--shell", "bash"])
+        .args(["sw-staging", "-t", "123456", "--shell", "bash", "--no-cache"])
         .env("AWS_ENDPOINT_URL_STS", sts.url())
         .assert()
         .success();

@@ -167,8 +167,9 @@ fn seed_scenario_staging_then_production() {
     assert!((now + 3000..now + 3700).contains(&expiry), "default session is one hour: {expiry} vs {now}");
     assert!(!env.contains_key("AWS_PROFILE") && !env.contains_key("AWS_SECURITY_TOKEN"));
 
+    // No code, no terminal: the MFA session made for sw-staging serves sw-production.
     let production = swrole()
-        .args(["sw-production", "-t", "654321", "--shell", "bash"])
+        .args(["sw-production", "--shell", "bash"])
         .env("SWROLE_PROFILE", "sw-staging")
         .assert()
         .success();
@@ -177,19 +178,47 @@ fn seed_scenario_staging_then_production() {
     assert_eq!(env["SWROLE_PREVIOUS_PROFILE"], "sw-staging");
     assert_eq!(env["AWS_ACCOUNT_ID"], "111111111111");
 
-    let requests = moto.requests();
-    assert_eq!(requests.len(), 2, "{requests:?}");
-    let (a, b) = (&requests[0], &requests[1]);
-    assert_eq!(a.form["Action"], "AssumeRole");
-    assert_eq!(a.form["RoleArn"], "arn:aws:iam::210987654321:role/delegate_root_organization");
-    assert_eq!(a.form["SerialNumber"], "arn:aws:iam::123456789012:mfa/your.mail@example.com");
-    assert_eq!(a.form["TokenCode"], "123456");
-    assert_eq!(a.form["RoleSessionName"], "tester");
-    assert!(!a.form.contains_key("DurationSeconds") && !a.form.contains_key("ExternalId"));
-    assert_eq!(a.access_key, "AKIAIOSFODNN7EXAMPLE", "signed with the IAM user's key");
-    assert_eq!(a.region, "ap-northeast-1", "the source profile's region");
-    assert_eq!(b.form["RoleArn"], "arn:aws:iam::111111111111:role/delegate_root_organization");
-    assert_eq!(b.form["TokenCode"], "654321");
+    let r = moto.requests();
+    let actions: Vec<&str> = r.iter().map(|q| q.form["Action"].as_str()).collect();
+    assert_eq!(actions, ["GetSessionToken", "AssumeRole", "AssumeRole"], "{r:?}");
+    assert_eq!(r[0].form["SerialNumber"], "arn:aws:iam::123456789012:mfa/your.mail@example.com");
+    assert_eq!(r[0].form["TokenCode"], "123456");
+    assert_eq!(r[0].form["DurationSeconds"], "43200", "a 12-hour MFA session by default");
+    assert_eq!(r[0].access_key, "AKIASEEDUSERKEY00001", "signed with the IAM user's key");
+    assert_eq!(r[0].region, "ap-northeast-1", "the source profile's region");
+    for (q, arn) in r[1..].iter().zip(["210987654321", "111111111111"]) {
+        assert_eq!(q.form["RoleArn"], format!("arn:aws:iam::{arn}:role/delegate_root_organization"));
+        assert_eq!(q.form["RoleSessionName"], "tester");
+        assert!(
+            !q.form.contains_key("SerialNumber") && !q.form.contains_key("TokenCode"),
+            "the session carries the MFA"
+        );
+        assert!(!q.form.contains_key("DurationSeconds") && !q.form.contains_key("ExternalId"));
+        assert_eq!(
+            q.access_key, "AKIAIOSFODNN7EXAMPLE",
+            "signed with moto's MFA-session key, not the user's"
+        );
+    }
+}
+
+/// With the cache off, each switch sends its MFA code with its own AssumeRole.
+#[test]
+fn without_the_cache_each_assume_role_carries_the_code() {
+    let Some(moto) = Moto::start() else { return };
+    let (_fx, swrole) = seed(&moto);
+    for (profile, code) in [("sw-staging", "123456"), ("sw-production", "654321"), ("sw-staging", "111111")] {
+        swrole().args([profile, "-t", code, "--no-cache", "--shell", "bash"]).assert().success();
+    }
+    let r = moto.requests();
+    assert_eq!(r.len(), 3);
+    for (q, code) in r.iter().zip(["123456", "654321", "111111"]) {
+        assert_eq!(q.form["Action"], "AssumeRole");
+        assert_eq!(q.form["SerialNumber"], "arn:aws:iam::123456789012:mfa/your.mail@example.com");
+        assert_eq!(q.form["TokenCode"], code);
+        assert_eq!(q.access_key, "AKIASEEDUSERKEY00001");
+    }
+    let err = swrole().args(["sw-staging", "--no-cache"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&err.stderr).contains("needs an MFA code"), "nothing was cached");
 }
 
 #[test]
@@ -289,7 +318,8 @@ fn exec_runs_the_command_with_the_role_and_keeps_its_status() {
         .status;
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(status.signal(), Some(15));
-    assert_eq!(moto.requests().len(), 4);
+    // The first exec made the credentials (MFA session + role); the others used the cache.
+    assert_eq!(moto.requests().len(), 2);
 }
 
 #[test]

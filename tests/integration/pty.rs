@@ -39,7 +39,8 @@ fn mfa_code_is_asked_on_the_terminal() {
     assert!(stdout.contains("export SWROLE_PROFILE=sw-staging"), "{stdout}");
     assert!(!stdout.contains("MFA"), "the prompt never goes to stdout");
     let requests = moto.requests();
-    assert_eq!(requests.len(), 1);
+    assert_eq!(requests.len(), 2, "the MFA session, then the role");
+    assert_eq!(requests[0].form["Action"], "GetSessionToken");
     assert_eq!(requests[0].form["TokenCode"], "424242");
 }
 

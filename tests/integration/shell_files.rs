@@ -117,11 +117,12 @@ fn init_prints_the_files_and_renames_with_cmd() {
 #[test]
 fn sw_switches_back_and_off_in_each_shell() {
     let Some(moto) = Moto::start() else { return };
-    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
     for (shell, file) in FILES {
         if !require(shell) {
             continue;
         }
+        // A home (and so a cache) per shell.
+        let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
         let posix = format!(
             r#"{source}
 sw sw-staging -t 123456 || exit 11
@@ -181,7 +182,9 @@ exit 0
         assert!(stderr.contains("profile \"no-such-profile\" not found"), "{shell}: {stderr}");
         assert!(stderr.contains("no role active"), "{shell}: {stderr}");
     }
-    assert_eq!(moto.requests().len(), 9, "three switches in each of three shells");
+    // Per shell: the MFA session, sw-staging, sw-production; `sw -` is served from the cache.
+    let actions: Vec<String> = moto.requests().iter().map(|r| r.form["Action"].clone()).collect();
+    assert_eq!(actions, ["GetSessionToken", "AssumeRole", "AssumeRole"].repeat(3));
 }
 
 /// The prompt helper uses the shell's own clock and parameter expansion: it works with an
@@ -353,7 +356,7 @@ fn production_guardrail_asks_first() {
     let yes = ask("y");
     assert_eq!(yes["status"], 0, "{yes}");
     assert!(yes["stdout"].as_str().unwrap().contains("export SWROLE_COLOR=red\n"), "{yes}");
-    assert_eq!(moto.requests().len(), 1);
+    assert_eq!(moto.requests().len(), 2, "the MFA session, then the role");
 
     // Without a terminal: refused, unless --yes.
     let out = fx

@@ -70,7 +70,8 @@ pub fn swrole_path() -> PathBuf {
     assert_cmd::cargo::cargo_bin("swrole")
 }
 
-/// The seed's config (DEVELOPERS.md) and an IAM user's keys.
+/// The seed's config (DEVELOPERS.md) and an IAM user's keys (not moto's fixed
+/// AKIAIOSFODNN7EXAMPLE, which it hands out as GetSessionToken credentials).
 pub const SEED_CONFIG: &str = "\
 [default]
 region = ap-northeast-1
@@ -89,7 +90,7 @@ mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com
 
 pub const SEED_CREDENTIALS: &str = "\
 [default]
-aws_access_key_id = AKIAIOSFODNN7EXAMPLE
+aws_access_key_id = AKIASEEDUSERKEY00001
 aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
 ";
 

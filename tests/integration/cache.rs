@@ -1,0 +1,284 @@
+//! The credential cache against moto: hits without STS, MFA sessions across profiles,
+//! margins, refusals of unsafe files, concurrency.
+
+use std::collections::BTreeSet;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::moto::{Moto, seed};
+use crate::util::{Fixture, SEED_CONFIG, SEED_CREDENTIALS, swrole_path};
+
+const NO_MFA: &str = "[profile ci]\nsource_profile = base\nrole_arn = arn:aws:iam::123456789012:role/ci\n\
+                      [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = base-secret\n";
+
+fn cache_dir(fx: &Fixture) -> PathBuf {
+    fx.home().join(".cache/swrole")
+}
+
+fn entries(fx: &Fixture) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(cache_dir(fx))
+        .map(|d| {
+            d.map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn key_id(out: &[u8]) -> String {
+    let text = String::from_utf8_lossy(out);
+    text.lines().find_map(|l| l.strip_prefix("export AWS_ACCESS_KEY_ID=")).expect("an access key").to_string()
+}
+
+fn switch(fx: &Fixture, moto_url: &str, args: &[&str]) -> std::process::Output {
+    fx.swrole().args(args).args(["--shell", "bash"]).env("AWS_ENDPOINT_URL_STS", moto_url).output().unwrap()
+}
+
+#[test]
+fn a_cache_hit_needs_no_sts() {
+    let Some(moto) = Moto::start() else { return };
+    let fx = Fixture::new(NO_MFA, "");
+    let first = switch(&fx, &moto.url(), &["ci"]);
+    assert!(first.status.success());
+    let url = moto.url();
+    drop(moto);
+    let second = switch(&fx, &url, &["ci", "-v"]);
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert_eq!(key_id(&first.stdout), key_id(&second.stdout));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("credentials from the cache"));
+    // With the cache off, the stopped endpoint shows.
+    let third = switch(&fx, &url, &["ci", "--no-cache", "--connect-timeout", "1"]);
+    assert_eq!(third.status.code(), Some(1));
+}
+
+#[test]
+fn margin_and_refresh_are_honoured() {
+    let Some(moto) = Moto::start() else { return };
+    let fx = Fixture::new(NO_MFA, "");
+    let url = moto.url();
+    let a = key_id(&switch(&fx, &url, &["ci"]).stdout);
+    assert_eq!(key_id(&switch(&fx, &url, &["ci"]).stdout), a, "fresh: from the cache");
+    assert_eq!(moto.requests().len(), 1);
+    // moto's sessions last an hour: a 61-minute margin makes the entry too old.
+    let b = key_id(&switch(&fx, &url, &["ci", "--refresh-margin", "61m"]).stdout);
+    assert_ne!(a, b);
+    assert_eq!(moto.requests().len(), 2);
+    let c = key_id(&switch(&fx, &url, &["ci", "--refresh"]).stdout);
+    assert_ne!(b, c);
+    assert_eq!(key_id(&switch(&fx, &url, &["ci"]).stdout), c, "--refresh wrote the new credentials");
+    let d = switch(&fx, &url, &["ci", "--no-cache"]);
+    assert_ne!(key_id(&d.stdout), c);
+    assert_eq!(key_id(&switch(&fx, &url, &["ci"]).stdout), c, "--no-cache wrote nothing");
+    assert_eq!(moto.requests().len(), 4);
+}
+
+#[test]
+fn a_long_role_session_falls_back_to_a_fresh_code() {
+    let Some(moto) = Moto::start() else { return };
+    let config = format!("{SEED_CONFIG}duration_seconds = 7200\n");
+    let fx = Fixture::new(&config, SEED_CREDENTIALS);
+    let out = switch(&fx, &moto.url(), &["sw-production", "-t", "123456"]);
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("more than the hour STS allows a role assumed from an MFA session"), "{stderr}");
+    let r = moto.requests();
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].form["Action"], "AssumeRole");
+    assert_eq!(r[0].form["TokenCode"], "123456");
+    assert_eq!(r[0].form["DurationSeconds"], "7200");
+}
+
+#[test]
+fn files_and_directories_are_private_whatever_the_umask() {
+    let Some(moto) = Moto::start() else { return };
+    let (fx, _) = seed(&moto);
+    let script = format!("umask 000; exec '{}' sw-staging -t 123456 --shell bash", swrole_path().display());
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .env_clear()
+        .env("HOME", fx.home())
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::metadata(cache_dir(&fx)).unwrap().mode() & 0o777, 0o700);
+    let files: Vec<PathBuf> = std::fs::read_dir(cache_dir(&fx)).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(entries(&fx).len(), 2, "the MFA session and the role: {files:?}");
+    for f in &files {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        let stem = name.split('.').next().unwrap();
+        assert!(stem.len() == 64 && stem.bytes().all(|b| b.is_ascii_hexdigit()), "hashed names only: {name}");
+        assert_eq!(std::fs::metadata(f).unwrap().mode() & 0o777, 0o600, "{name}");
+    }
+}
+
+/// Run `tamper` on the role entry, then switch again: the entry must not be used (one more
+/// STS call), with `warning` on stderr when given.
+fn refused_after(tamper: impl Fn(&Path), warning: Option<&str>) {
+    let Some(moto) = Moto::start() else { return };
+    let fx = Fixture::new(NO_MFA, "");
+    assert!(switch(&fx, &moto.url(), &["ci"]).status.success());
+    let entry = entries(&fx).pop().unwrap();
+    tamper(&entry);
+    let out = switch(&fx, &moto.url(), &["ci"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match warning {
+        Some(w) => assert!(stderr.contains(w), "expected {w:?}: {stderr}"),
+        None => assert!(stderr.is_empty(), "{stderr}"),
+    }
+    assert_eq!(moto.requests().len(), 2, "the entry was not used");
+}
+
+#[test]
+fn group_readable_entry_is_refused() {
+    refused_after(
+        |p| std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o644)).unwrap(),
+        Some("can be read or written by group or others"),
+    );
+}
+
+#[test]
+fn symlinked_entry_is_refused_and_its_target_untouched() {
+    let target = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(target.path(), "not yours").unwrap();
+    let t = target.path().to_path_buf();
+    refused_after(
+        move |p| {
+            std::fs::remove_file(p).unwrap();
+            std::os::unix::fs::symlink(&t, p).unwrap();
+        },
+        Some("is a symbolic link"),
+    );
+    assert_eq!(std::fs::read_to_string(target.path()).unwrap(), "not yours");
+}
+
+#[test]
+fn corrupt_or_truncated_entry_is_a_quiet_miss() {
+    refused_after(
+        |p| {
+            std::fs::write(p, "{\"format\":1,\"kind\":\"role\",\"profile\":\"ci\",\"access_key_id\":")
+                .unwrap()
+        },
+        None,
+    );
+    refused_after(|p| std::fs::write(p, b"\x00\xff garbage").unwrap(), None);
+}
+
+#[test]
+fn entry_owned_by_another_user_is_refused() {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        // Only root can give a file away; CI runs as root, so this case runs there.
+        eprintln!("skipping: other-owner case needs root");
+        return;
+    }
+    refused_after(
+        |p| std::os::unix::fs::chown(p, Some(65534), Some(65534)).unwrap(),
+        Some("is owned by another user"),
+    );
+}
+
+#[test]
+fn an_open_cache_directory_is_not_used() {
+    let Some(moto) = Moto::start() else { return };
+    let fx = Fixture::new(NO_MFA, "");
+    std::fs::create_dir_all(cache_dir(&fx)).unwrap();
+    std::fs::set_permissions(cache_dir(&fx), std::fs::Permissions::from_mode(0o755)).unwrap();
+    for _ in 0..2 {
+        let out = switch(&fx, &moto.url(), &["ci"]);
+        assert!(out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("can be read or written by group or others"));
+    }
+    assert!(entries(&fx).is_empty(), "nothing written into an open directory");
+    assert_eq!(moto.requests().len(), 2);
+}
+
+#[test]
+fn a_cache_that_cannot_be_written_still_switches() {
+    let Some(moto) = Moto::start() else { return };
+    let fx = Fixture::new(NO_MFA, "");
+    let file = fx.home().join("not-a-dir");
+    std::fs::write(&file, "").unwrap();
+    let out = fx
+        .swrole()
+        .args(["ci", "--shell", "bash"])
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .env("XDG_CACHE_HOME", &file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("export AWS_ACCESS_KEY_ID="));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: the credentials were not cached"));
+}
+
+/// 20 terminals switching at once: one STS call (one MFA session and one role for an MFA
+/// profile), the same credentials everywhere, no torn file.
+#[test]
+fn twenty_parallel_switches_make_one_call() {
+    let Some(moto) = Moto::start() else { return };
+    for (config, credentials, args, calls) in [
+        (NO_MFA, "", &["ci"][..], &["AssumeRole"][..]),
+        (
+            SEED_CONFIG,
+            SEED_CREDENTIALS,
+            &["sw-staging", "-t", "123456"][..],
+            &["GetSessionToken", "AssumeRole"][..],
+        ),
+    ] {
+        let before = moto.requests().len();
+        let fx = Fixture::new(config, credentials);
+        let children: Vec<_> = (0..20)
+            .map(|_| {
+                Command::new(swrole_path())
+                    .args(args)
+                    .args(["--shell", "bash"])
+                    .env_clear()
+                    .env("HOME", fx.home())
+                    .env("AWS_ENDPOINT_URL_STS", moto.url())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let keys: BTreeSet<String> = children
+            .into_iter()
+            .map(|c| {
+                let out = c.wait_with_output().unwrap();
+                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                key_id(&out.stdout)
+            })
+            .collect();
+        assert_eq!(keys.len(), 1, "everyone got the same credentials");
+        let made: Vec<String> = moto.requests()[before..].iter().map(|r| r.form["Action"].clone()).collect();
+        println!("20 parallel switches of {:?}: {} STS calls", args[0], made.len());
+        assert_eq!(made, calls);
+        for e in entries(&fx) {
+            let text = std::fs::read_to_string(&e).unwrap();
+            serde_json::from_str::<serde_json::Value>(&text).expect("a whole entry");
+        }
+    }
+}
+
+#[test]
+fn list_and_clear() {
+    let Some(moto) = Moto::start() else { return };
+    let (fx, swrole) = seed(&moto);
+    swrole().args(["sw-staging", "-t", "123456", "--shell", "bash"]).assert().success();
+    swrole().args(["sw-production", "--shell", "bash"]).assert().success();
+    let out = fx.swrole().args(["cache", "list"]).assert().success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+    let names: Vec<(&str, &str)> = rows.iter().map(|r| (r[0], r[1])).collect();
+    assert_eq!(names, [("default", "mfa-session"), ("sw-production", "role"), ("sw-staging", "role")]);
+    assert!(rows.iter().all(|r| r[2].ends_with('Z') && r[3].ends_with("m left")), "{text}");
+    for secret in ["ASIA", "AKIA", "wJalr"] {
+        assert!(!text.contains(secret), "{text}");
+    }
+    fx.swrole().args(["cache", "clear", "sw-staging"]).assert().success();
+    assert_eq!(entries(&fx).len(), 2);
+    fx.swrole().args(["cache", "clear"]).assert().success();
+    assert!(entries(&fx).is_empty());
+}
