@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# swrole against the seed's role_wrapper.sh, awsume, and a bare curl AssumeRole, all on the
+# same local STS (moto, on 127.0.0.1), timed side by side with hyperfine in one run.
+#
+#   bench/compare.sh            # from a clean clone; installs what it needs (Debian, pip)
+#
+# Prints a table of medians and ratios and writes it to bench/RESULTS.md with a description
+# of the machine. Nothing here is a pass/fail test: the numbers are for reading.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+
+# --- tools -------------------------------------------------------------------------------
+missing=()
+for tool in hyperfine jq curl strace python3; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+[ -x /usr/bin/time ] || missing+=(time)
+if [ "${#missing[@]}" -gt 0 ]; then
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" python3-venv >/dev/null
+fi
+venv="$repo/bench/.venv"
+if [ ! -x "$venv/bin/awsumepy" ]; then
+    say "installing the AWS CLI (v1), awsume and moto into bench/.venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check awscli awsume 'moto[server]==5.2.1'
+fi
+say "building swrole (release)"
+cargo build --release --locked --quiet
+swrole="$repo/target/release/swrole"
+
+# --- a home with the seed's config, and the local STS ------------------------------------
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+MOTO_RECORDER_FILEPATH="$work/recording" "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+moto=$!
+trap 'kill "$moto" 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 200); do
+    curl -fs "http://127.0.0.1:$port/moto-api/" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+export HOME="$work/home" USER=bench
+mkdir -p "$HOME/.aws"
+cat >"$HOME/.aws/config" <<'EOF'
+[default]
+region = ap-northeast-1
+output = json
+
+[profile sw-staging]
+source_profile = default
+role_arn = arn:aws:iam::210987654321:role/delegate_root_organization
+mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com
+
+[profile sw-production]
+source_profile = default
+role_arn = arn:aws:iam::111111111111:role/delegate_root_organization
+mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com
+EOF
+cat >"$HOME/.aws/credentials" <<'EOF'
+[default]
+aws_access_key_id = AKIASEEDUSERKEY00001
+aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
+EOF
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
+export AWS_ENDPOINT_URL_STS="http://127.0.0.1:$port" AWS_ENDPOINT_URL="http://127.0.0.1:$port"
+export PATH="$venv/bin:$PATH"
+
+# The seed's hand-written wrapper, as its how-to describes it: assume-role with the MFA
+# code, jq, export, run the command.
+cat >"$work/role_wrapper.sh" <<'EOF'
+#!/bin/bash
+MFA_CODE=$1
+shift
+CREDS=$(aws sts assume-role \
+    --role-arn arn:aws:iam::210987654321:role/delegate_root_organization \
+    --role-session-name "$USER" \
+    --serial-number arn:aws:iam::123456789012:mfa/your.mail@example.com \
+    --token-code "$MFA_CODE" \
+    --endpoint-url "$AWS_ENDPOINT_URL_STS")
+export AWS_ACCESS_KEY_ID=$(echo "$CREDS" | jq -r .Credentials.AccessKeyId)
+export AWS_SECRET_ACCESS_KEY=$(echo "$CREDS" | jq -r .Credentials.SecretAccessKey)
+export AWS_SESSION_TOKEN=$(echo "$CREDS" | jq -r .Credentials.SessionToken)
+"$@"
+EOF
+chmod +x "$work/role_wrapper.sh"
+
+# Warm the caches: swrole (MFA session + role), awsume (its MFA session).
+"$swrole" sw-staging --token-code 123456 --shell bash >/dev/null
+awsumepy sw-staging --mfa-token 123456 >/dev/null 2>&1
+
+form="Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::210987654321:role/delegate_root_organization&RoleSessionName=bench&SerialNumber=arn:aws:iam::123456789012:mfa/your.mail@example.com&TokenCode=123456"
+curl_cmd="curl -s -o /dev/null -X POST http://127.0.0.1:$port/ --aws-sigv4 aws:amz:ap-northeast-1:sts --user AKIASEEDUSERKEY00001:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY -d $form"
+
+say "timing the switches (hyperfine)"
+fast=(--warmup 20 --runs 300)
+slow=(--warmup 3 --runs 30)
+hyperfine -N "${fast[@]}" --export-json "$work/fast.json" \
+    -n "swrole, cache hit" "$swrole sw-staging --shell bash" \
+    -n "swrole, cold" "$swrole sw-staging --shell bash --no-cache --token-code 123456" \
+    -n "curl, one AssumeRole" "$curl_cmd" >&2
+hyperfine -N "${slow[@]}" --export-json "$work/slow.json" \
+    -n "role_wrapper.sh (aws cli + jq)" "bash $work/role_wrapper.sh 123456 true" \
+    -n "awsume, cached MFA session" "awsumepy sw-staging" \
+    -n "awsume, cold" "awsumepy sw-staging --mfa-token 123456 --refresh" >&2
+
+# --- the rest: list, a long chain, memory, files opened, size ---------------------------
+python3 - "$work/many" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("[profile base]\naws_access_key_id = AKIASEEDUSERKEY00001\naws_secret_access_key = x\nregion = eu-west-1\n")
+    for i in range(1000):
+        f.write(f"[profile p{i:04}]\nsource_profile = base\nrole_arn = arn:aws:iam::123456789012:role/r{i}\n")
+    prev = "base"
+    for i in range(1, 11):
+        f.write(f"[profile hop{i}]\nsource_profile = {prev}\nrole_arn = arn:aws:iam::123456789012:role/hop{i}\n")
+        prev = f"hop{i}"
+EOF
+AWS_CONFIG_FILE="$work/many" "$swrole" hop10 --shell bash >/dev/null
+AWS_CONFIG_FILE="$work/many" hyperfine -N "${fast[@]}" --export-json "$work/extra.json" \
+    -n "swrole list, 1,000 profiles" "$swrole list" \
+    -n "swrole hop10 (10-hop chain, cache hit)" "$swrole hop10 --shell bash" >&2
+
+rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; }
+rss_hit=$(rss "$swrole" sw-staging --shell bash)
+rss_cold=$(rss "$swrole" sw-staging --shell bash --no-cache --token-code 123456)
+trace() {
+    strace -f -qq -e trace=openat,socket,connect -o "$work/trace" "$@" >/dev/null 2>&1
+    printf '%s files opened, %s sockets, %s CA-store files' \
+        "$(grep -c 'openat(' "$work/trace" || true)" "$(grep -c 'socket(' "$work/trace" || true)" \
+        "$(grep -Ec '/etc/ssl|/certs|ca-certificates|\.pem' "$work/trace" || true)"
+}
+trace_hit=$(trace "$swrole" sw-staging --shell bash)
+trace_cold=$(trace "$swrole" sw-staging --shell bash --no-cache --token-code 123456)
+size=$(stat -c %s "$swrole")
+
+# --- the report ---------------------------------------------------------------------------
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
+mem=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
+versions="swrole $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?'), $(aws --version 2>&1 | cut -d' ' -f1), awsume $("$venv/bin/pip" show awsume | awk '/^Version/ {print $2}'), moto $("$venv/bin/pip" show moto | awk '/^Version/ {print $2}'), $(curl --version | head -n1 | cut -d' ' -f1-2), $(hyperfine --version)"
+python3 - "$work" "$repo/bench/RESULTS.md" <<EOF
+import json, sys
+work, out = sys.argv[1], sys.argv[2]
+rows = []
+for name in ("fast", "slow", "extra"):
+    rows += json.load(open(f"{work}/{name}.json"))["results"]
+median = {r["command"]: r["median"] for r in rows}
+hit, cold, floor = median["swrole, cache hit"], median["swrole, cold"], median["curl, one AssumeRole"]
+def ms(s): return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"
+lines = [
+    "# Benchmark results",
+    "",
+    "Written by \`bench/compare.sh\`; every number below comes from one run on one machine.",
+    "",
+    "Machine: $cpu, $(nproc) cores, $mem, $(uname -sr).",
+    "Versions: $versions.",
+    "STS: moto's server on 127.0.0.1 (every tool talks to the same one). Medians of",
+    "hyperfine runs (300 for swrole and curl, 30 for the Python tools).",
+    "",
+    "| command | median | vs swrole cache hit | vs curl floor |",
+    "| --- | --- | --- | --- |",
+]
+for r in rows:
+    m = r["median"]
+    lines.append(f"| {r['command']} | {ms(m)} | {m / hit:.0f}x | {m / floor:.2f}x |")
+lines += [
+    "",
+    "Ratios that the targets name:",
+    "",
+    f"- cache hit vs awsume with its cached MFA session: **{median['awsume, cached MFA session'] / hit:.0f}x** faster (target: 200x)",
+    f"- cache hit vs the seed's role_wrapper.sh: **{median['role_wrapper.sh (aws cli + jq)'] / hit:.0f}x** faster (target: 100x)",
+    f"- cold switch vs one AssumeRole with curl: **{cold / floor:.2f}x** the floor (target: within 1.5x)",
+    "",
+    "Also measured:",
+    "",
+    f"- peak RSS: cache hit $((rss_hit / 1024)).$(( (rss_hit % 1024) * 10 / 1024 )) MB ($rss_hit KiB), cold switch $((rss_cold / 1024)).$(( (rss_cold % 1024) * 10 / 1024 )) MB ($rss_cold KiB) (target for a hit: 15 MB)",
+    "- files and sockets (strace): cache hit: $trace_hit; cold switch: $trace_cold",
+    "- release binary: $size bytes ($((size / 1048576)).$(( (size % 1048576) * 10 / 1048576 )) MiB)",
+]
+text = "\n".join(lines) + "\n"
+open(out, "w").write(text)
+print(text)
+EOF
