@@ -172,6 +172,11 @@ impl Cache {
         }
     }
 
+    /// Whether the directory, if it exists, can be trusted (for `doctor`).
+    pub fn check_dir(&self) -> Result<()> {
+        self.trusted_dir().map(|_| ())
+    }
+
     /// Create the directory (0700) if needed, and check it.
     fn ensure_dir(&self) -> Result<()> {
         if self.trusted_dir()?.is_none() {

@@ -140,6 +140,31 @@ pub enum Command {
         #[arg(long, value_name = "NAME", default_value = "sw")]
         cmd: String,
     },
+    /// Show, offline, how a profile resolves: each hop, where each value came from, whether
+    /// an MFA code will be needed, and what a switch sets and unsets
+    Explain {
+        /// Profile to explain
+        profile: String,
+        /// Also get the credentials (this may ask for an MFA code) and call GetCallerIdentity
+        #[arg(long)]
+        verify: bool,
+        #[command(flatten)]
+        switch: SwitchArgs,
+    },
+    /// Check the files, profiles, environment and cache, with the fix for each problem
+    Doctor {
+        /// Findings as JSON, for scripts
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the credential_process document for PROFILE (for `credential_process = swrole
+    /// credential-process PROFILE` in another profile); shares the cache
+    CredentialProcess {
+        /// Profile to assume
+        profile: String,
+        #[command(flatten)]
+        switch: SwitchArgs,
+    },
     /// Show or clear cached credentials and MFA sessions (never their secrets)
     Cache {
         #[command(subcommand)]

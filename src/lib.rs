@@ -8,7 +8,9 @@ pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod credentials;
+pub mod doctor;
 pub mod env;
+pub mod explain;
 pub mod exports;
 pub mod init;
 pub mod plan;
@@ -34,6 +36,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Unset { shell }) => unset(&env, shell),
         Some(Command::List { long }) => list(&env, long),
         Some(Command::Cache { action }) => cache_command(&env, action),
+        Some(Command::Explain { profile, verify, switch }) => explain(&env, &profile, verify, &switch),
+        Some(Command::Doctor { json }) => doctor(&env, json),
+        Some(Command::CredentialProcess { profile, switch }) => credential_process(&env, &profile, &switch),
         Some(Command::Init { shell, cmd }) => write_stdout(&init::script(shell, &cmd)?),
         None => match cli.profile.or(cli.profile_option) {
             Some(profile) => switch(&env, &profile, &cli.switch, &cli.output),
@@ -70,6 +75,92 @@ fn switch(env: &Env, profile: &str, args: &SwitchArgs, output: &OutputArgs) -> R
         })),
     };
     write_stdout(&text)
+}
+
+/// The variable that carries the profiles of nested `credential-process` calls, like the
+/// AWS CLI's `_AWS_CLI_PROFILE_CHAIN`.
+const PROCESS_CHAIN: &str = "SWROLE_CREDENTIAL_PROCESS_CHAIN";
+const PROCESS_DEPTH: usize = 4;
+
+/// `swrole credential-process PROFILE`: the JSON document an SDK reads from a
+/// `credential_process`. A profile whose credential_process calls swrole for itself (or a
+/// loop through several) is stopped with the loop shown.
+fn credential_process(env: &Env, profile: &str, args: &SwitchArgs) -> Result<()> {
+    let mut chain: Vec<String> =
+        env.get(PROCESS_CHAIN).map(|c| c.split(',').map(str::to_string).collect()).unwrap_or_default();
+    if chain.iter().any(|p| p == profile) || chain.len() >= PROCESS_DEPTH {
+        chain.push(profile.to_string());
+        bail!(
+            "credential_process calls swrole in a loop: {} (check the credential_process lines)",
+            chain.join(" -> ")
+        );
+    }
+    chain.push(profile.to_string());
+    // SAFETY: nothing else runs yet (no runtime, no threads): this process is single-
+    // threaded here, and the variable must reach the credential_process children that the
+    // AWS SDK starts.
+    unsafe { std::env::set_var(PROCESS_CHAIN, chain.join(",")) };
+    let files = Files::load(env)?;
+    let (_, creds) = switch::credentials(&files, env, profile, args)?;
+    write_stdout(&shell::json::render(&creds))
+}
+
+/// `swrole explain PROFILE [--verify]`.
+fn explain(env: &Env, profile: &str, verify: bool, args: &SwitchArgs) -> Result<()> {
+    use explain::{CacheState, MfaSessionState};
+    let files = Files::load(env)?;
+    let plan = files.plan(env, profile, args)?;
+    let source = switch::source_identity(&plan.base, &files.set, env);
+    let cache = if args.no_cache { None } else { cache::Cache::locate(env, args.refresh_margin.into()) };
+    let now = cache::now();
+    let lookup = |key: &str, kind| {
+        cache.as_ref().and_then(|c| c.get(key, kind).ok().flatten()).map(|e| e.expiration - now)
+    };
+    let cache_state = match &cache {
+        None => CacheState::Off,
+        Some(_) => CacheState::Role(lookup(&switch::role_key(&plan, &source), cache::Kind::Role)),
+    };
+    let mfa = match plan.hops.first().and_then(|h| h.mfa_serial.as_deref()) {
+        Some(serial) => {
+            let left = lookup(&switch::mfa_key(&plan, &source, serial), cache::Kind::MfaSession);
+            MfaSessionState { usable: left.is_some(), left }
+        }
+        None => MfaSessionState { usable: false, left: None },
+    };
+    let default_name = plan::default_session_name(env);
+    let mut text = explain::render(
+        &files.set,
+        &files.paths,
+        &plan,
+        &cache_state,
+        &mfa,
+        &default_name,
+        env.get("SWROLE_PROFILE"),
+    );
+    if verify {
+        let (plan, creds) = switch::credentials(&files, env, profile, args)?;
+        let settings = sts::Settings {
+            region: plan.region.clone(),
+            endpoint: plan.endpoint.clone(),
+            connect_timeout: args.connect_timeout(),
+            read_timeout: args.read_timeout(),
+        };
+        let arn = sts::runtime()?.block_on(sts::caller_identity(&settings, &creds))?;
+        text.push_str(&format!("{:<10} {arn} (GetCallerIdentity)\n", "verified"));
+    }
+    write_stdout(&text)
+}
+
+/// `swrole doctor [--json]`: exit status 1 when anything was found.
+fn doctor(env: &Env, json: bool) -> Result<()> {
+    let findings = doctor::check(env, &SwitchArgs::default());
+    let text = if json { doctor::render_json(&findings) } else { doctor::render_text(&findings) };
+    write_stdout(&printable(&text))?;
+    if findings.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow::Error::new(Failure { code: 1, message: String::new() }))
+    }
 }
 
 /// `swrole exec PROFILE -- CMD...`: replace this process with CMD, so its exit status and

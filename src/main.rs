@@ -9,7 +9,10 @@ fn main() -> ExitCode {
         Err(err) => {
             // One line per cause, control characters made visible: file and network text
             // must not drive the terminal.
-            eprintln!("swrole: {}", swrole::printable(&format!("{err:#}")));
+            let text = format!("{err:#}");
+            if !text.is_empty() {
+                eprintln!("swrole: {}", swrole::printable(&text));
+            }
             let code = err.chain().find_map(|e| e.downcast_ref::<swrole::Failure>()).map_or(1, |f| f.code);
             ExitCode::from(code)
         }

@@ -44,7 +44,11 @@ pub struct Plan {
     pub base: Base,
     pub hops: Vec<HopPlan>,
     pub region: Option<String>,
+    /// Where the region came from (flag, profile and line, or variable).
+    pub region_from: Option<String>,
     pub endpoint: Option<String>,
+    /// Where the endpoint came from.
+    pub endpoint_from: Option<String>,
     /// `swrole_confirm = true`: ask before switching (production guardrail).
     pub confirm: bool,
     /// `swrole_color`: the prompt colour of this profile.
@@ -62,7 +66,7 @@ pub struct Overrides {
 }
 
 /// Describes where a value was written, for error messages: `~/.aws/config:12`.
-fn at(paths: &Paths, v: &Value) -> String {
+pub fn at(paths: &Paths, v: &Value) -> String {
     format!("{}:{}", paths.get(v.origin.kind).display(), v.origin.line)
 }
 
@@ -200,8 +204,8 @@ pub fn plan(
             duration_seconds,
         });
     }
-    let region = region(set, paths, env, selected, &chain, overrides)?;
-    let endpoint = endpoint(set, env, selected)?;
+    let (region, region_from) = region(set, paths, env, selected, &chain, overrides)?.unzip();
+    let (endpoint, endpoint_from) = endpoint(set, paths, env, selected)?.unzip();
     if let Some(base) = set.profile(chain.base.profile()) {
         for key in ["aws_access_key_id", "aws_secret_access_key", "aws_session_token"] {
             if let Some(v) = base
@@ -222,7 +226,9 @@ pub fn plan(
         base: chain.base,
         hops,
         region,
+        region_from,
         endpoint,
+        endpoint_from,
         confirm,
         color,
         warnings,
@@ -268,12 +274,12 @@ fn region(
     selected: &str,
     chain: &Chain,
     overrides: &Overrides,
-) -> Result<Option<String>> {
+) -> Result<Option<(String, String)>> {
     if let Some(r) = &overrides.region {
         if !valid_region(r) {
             bail!("--region {r:?} is not a region name (like eu-west-1)");
         }
-        return Ok(Some(r.clone()));
+        return Ok(Some((r.clone(), "--region".to_string())));
     }
     let names = std::iter::once(selected)
         .chain(chain.hops.iter().rev().map(|h| h.profile.as_str()))
@@ -287,16 +293,18 @@ fn region(
                     v.text
                 );
             }
-            return Ok(Some(v.text.clone()));
+            return Ok(Some((v.text.clone(), format!("profile {name:?}, {}", at(paths, v)))));
         }
     }
-    Ok(env.first(&["AWS_REGION", "AWS_DEFAULT_REGION"]).filter(|r| valid_region(r)).map(str::to_string))
+    Ok(["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .into_iter()
+        .find_map(|var| env.get(var).filter(|r| valid_region(r)).map(|r| (r.to_string(), var.to_string()))))
 }
 
 /// The STS endpoint, chosen as the SDKs do: `AWS_ENDPOINT_URL_STS`, then the profile's
 /// `[services]` section (`sts = \n endpoint_url = ...`), then `AWS_ENDPOINT_URL`, then the
 /// profile's `endpoint_url`; none of them when `ignore_configured_endpoint_urls` is true.
-fn endpoint(set: &ProfileSet, env: &Env, selected: &str) -> Result<Option<String>> {
+fn endpoint(set: &ProfileSet, paths: &Paths, env: &Env, selected: &str) -> Result<Option<(String, String)>> {
     let profile = set.profile(selected);
     let ignore = env
         .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
@@ -309,19 +317,23 @@ fn endpoint(set: &ProfileSet, env: &Env, selected: &str) -> Result<Option<String
     if ignore {
         return Ok(None);
     }
+    let from_env = |var: &str| env.get(var).map(|url| (url.to_string(), var.to_string()));
     let from_services = || {
-        let services = set.services.get(profile?.text("services")?)?;
-        let block = services.text("sts")?;
-        parse::sub_properties(block).into_iter().find(|(k, _)| k == "endpoint_url").map(|(_, v)| v)
+        let name = profile?.text("services")?;
+        let block = set.services.get(name)?.get("sts")?;
+        let url = parse::sub_properties(&block.text).into_iter().find(|(k, _)| k == "endpoint_url")?.1;
+        Some((url, format!("[services {name}] sts, {}", at(paths, block))))
     };
-    let url = env
-        .get("AWS_ENDPOINT_URL_STS")
-        .map(str::to_string)
+    let from_profile = || {
+        let v = profile?.get("endpoint_url")?;
+        Some((v.text.clone(), format!("endpoint_url of profile {selected:?}, {}", at(paths, v))))
+    };
+    let url = from_env("AWS_ENDPOINT_URL_STS")
         .or_else(from_services)
-        .or_else(|| env.get("AWS_ENDPOINT_URL").map(str::to_string))
-        .or_else(|| profile.and_then(|p| p.text("endpoint_url")).map(str::to_string));
+        .or_else(|| from_env("AWS_ENDPOINT_URL"))
+        .or_else(from_profile);
     match url {
-        Some(url) => check_endpoint(&url).map(Some),
+        Some((url, from)) => Ok(Some((check_endpoint(&url)?, from))),
         None => Ok(None),
     }
 }

@@ -141,6 +141,17 @@ pub async fn get_session_token(
     Ok(creds)
 }
 
+/// GetCallerIdentity: the ARN these credentials act as.
+pub async fn caller_identity(settings: &Settings, creds: &Credentials) -> Result<String> {
+    let output = client(settings, creds)
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| describe(e, settings))
+        .context("could not verify the credentials (GetCallerIdentity)")?;
+    Ok(sanitize(output.arn().unwrap_or("(no ARN returned)")))
+}
+
 /// Credentials from a source the AWS SDK implements (credential_process, IAM Identity
 /// Center, web identity, instance or container metadata).
 pub async fn provided_credentials(base: &Base) -> Result<Credentials> {

@@ -111,12 +111,7 @@ pub fn credentials(
         Cache::locate(env, args.refresh_margin.into())
     };
     let source = source_identity(&plan.base, &files.set, env);
-    let key = cache::key_name(&json!({
-        "kind": "role",
-        "source": source,
-        "endpoint": plan.endpoint,
-        "hops": plan.hops.iter().map(|h| json!([h.role_arn, h.external_id, h.session_name, h.mfa_serial, h.duration_seconds])).collect::<Vec<_>>(),
-    }));
+    let key = role_key(&plan, &source);
     let _lock = match &cache {
         Some(cache) => {
             if !args.refresh
@@ -148,6 +143,23 @@ pub fn credentials(
     Ok((plan, creds))
 }
 
+/// The cache key of a plan's role credentials.
+pub fn role_key(plan: &Plan, source: &serde_json::Value) -> String {
+    cache::key_name(&json!({
+        "kind": "role",
+        "source": source,
+        "endpoint": plan.endpoint,
+        "hops": plan.hops.iter().map(|h| json!([h.role_arn, h.external_id, h.session_name, h.mfa_serial, h.duration_seconds])).collect::<Vec<_>>(),
+    }))
+}
+
+/// The cache key of the MFA session of a source identity and MFA device.
+pub fn mfa_key(plan: &Plan, source: &serde_json::Value, serial: &str) -> String {
+    cache::key_name(
+        &json!({"kind": "mfa-session", "source": source, "serial": serial, "endpoint": plan.endpoint}),
+    )
+}
+
 /// How long a switch waits for another one holding the same cache entry (which may be
 /// waiting for an MFA code).
 const LOCK_WAIT: Duration = Duration::from_secs(300);
@@ -174,7 +186,7 @@ fn confirm(plan: &Plan, profile: &str) -> Result<()> {
 
 /// Who signs the first call, as far as the files and environment tell, without secrets:
 /// part of every cache key, so that rotated keys or another source never share entries.
-fn source_identity(base: &Base, set: &ProfileSet, env: &Env) -> serde_json::Value {
+pub fn source_identity(base: &Base, set: &ProfileSet, env: &Env) -> serde_json::Value {
     match base {
         Base::StaticKeys { profile } => {
             json!({"static": profile, "key": set.profile(profile).and_then(|s| s.text("aws_access_key_id"))})
@@ -303,9 +315,7 @@ fn mfa_session(
     args: &SwitchArgs,
 ) -> Result<Credentials> {
     let serial = hop.mfa_serial.as_deref().expect("MFA hop");
-    let key = cache::key_name(
-        &json!({"kind": "mfa-session", "source": source, "serial": serial, "endpoint": plan.endpoint}),
-    );
+    let key = mfa_key(plan, source, serial);
     if !args.refresh
         && let Some(hit) = warn(cache.get(&key, Kind::MfaSession)).flatten()
     {

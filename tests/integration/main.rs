@@ -3,6 +3,7 @@
 mod cache;
 mod cli;
 mod conformance;
+mod diagnose;
 mod faults;
 mod moto;
 mod pty;

@@ -1,0 +1,247 @@
+//! `swrole doctor`: check the files, the profiles and the environment, and say how to fix
+//! each problem. Offline.
+
+use std::os::unix::fs::PermissionsExt;
+
+use serde::Serialize;
+
+use crate::cache::{self, Cache};
+use crate::chain;
+use crate::cli::SwitchArgs;
+use crate::config::{FileKind, Paths, ProfileSet, read_file};
+use crate::env::Env;
+use crate::plan::{self, Overrides, at};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub severity: Severity,
+    /// A short stable name for scripts (`credentials-file-mode`, `chain`, ...).
+    pub check: &'static str,
+    pub message: String,
+    pub fix: String,
+}
+
+fn finding(severity: Severity, check: &'static str, message: String, fix: impl Into<String>) -> Finding {
+    Finding { severity, check, message, fix: fix.into() }
+}
+
+/// Every check, in a stable order.
+pub fn check(env: &Env, args: &SwitchArgs) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let paths = match Paths::from_env(env) {
+        Ok(p) => p,
+        Err(e) => {
+            out.push(finding(
+                Severity::Error,
+                "paths",
+                format!("{e:#}"),
+                "set HOME, or AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE",
+            ));
+            return out;
+        }
+    };
+    let set = files(&paths, &mut out);
+    if let Some(set) = &set {
+        profiles(set, &paths, env, args, &mut out);
+    }
+    environment(env, &mut out);
+    if let Some(cache) = Cache::locate(env, 0)
+        && let Err(e) = cache.check_dir()
+    {
+        out.push(finding(
+            Severity::Warning,
+            "cache-directory",
+            format!("{e:#}"),
+            format!("chmod 700 {}", cache.dir().display()),
+        ));
+    }
+    out
+}
+
+fn files(paths: &Paths, out: &mut Vec<Finding>) -> Option<ProfileSet> {
+    let mut texts = Vec::new();
+    for kind in [FileKind::Config, FileKind::Credentials] {
+        let path = paths.get(kind);
+        match read_file(path) {
+            Ok(text) => texts.push(text),
+            Err(e) => {
+                out.push(finding(
+                    Severity::Error,
+                    "file",
+                    format!("{e:#}"),
+                    "make it a readable UTF-8 text file, or point the variable elsewhere",
+                ));
+                texts.push(String::new());
+            }
+        }
+        if kind == FileKind::Credentials
+            && let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            out.push(finding(
+                Severity::Warning,
+                "credentials-file-mode",
+                format!(
+                    "{} holds secret keys and can be read by group or others (mode {:o})",
+                    path.display(),
+                    meta.permissions().mode() & 0o777
+                ),
+                format!("chmod 600 {}", path.display()),
+            ));
+        }
+    }
+    match ProfileSet::from_texts(&texts[0], &texts[1], paths) {
+        Ok(set) => {
+            for why in &set.ignored {
+                out.push(finding(
+                    Severity::Warning,
+                    "ignored",
+                    why.clone(),
+                    "rename the section as the AWS file format wants it, or remove it",
+                ));
+            }
+            Some(set)
+        }
+        Err(e) => {
+            out.push(finding(
+                Severity::Error,
+                "syntax",
+                format!("{e:#}"),
+                "fix the line; the AWS tools reject the whole file",
+            ));
+            None
+        }
+    }
+}
+
+fn profiles(set: &ProfileSet, paths: &Paths, env: &Env, args: &SwitchArgs, out: &mut Vec<Finding>) {
+    let overrides =
+        Overrides { duration_seconds: None, region: None, session_name: args.session_name.clone() };
+    for (name, section) in &set.profiles {
+        // Profiles meant to be switched to: the ones that assume a role.
+        if section.get("role_arn").is_none() && section.get("source_profile").is_none() {
+            continue;
+        }
+        let chain = match chain::resolve(set, name) {
+            Ok(c) => c,
+            Err(e) => {
+                out.push(finding(
+                    Severity::Error,
+                    "chain",
+                    format!("profile {name:?}: {e}"),
+                    "fix source_profile / credential_source so the chain ends in credentials",
+                ));
+                continue;
+            }
+        };
+        if section.get("mfa_serial").is_none()
+            && let Some(source) = section.text("source_profile")
+            && let Some(v) = set.profile(source).and_then(|s| s.get("mfa_serial"))
+        {
+            out.push(finding(
+                Severity::Warning,
+                "mfa-serial-on-source",
+                format!(
+                    "profile {name:?} assumes a role without mfa_serial, but its source profile {source:?} has one ({}): \
+                     the AWS CLI and SDKs read mfa_serial from the profile that assumes the role",
+                    at(paths, v)
+                ),
+                format!("add `mfa_serial = {}` to [profile {name}]", v.text),
+            ));
+        }
+        match plan::plan(set, paths, env, name, chain, &overrides) {
+            Ok(plan) => {
+                for w in plan.warnings {
+                    out.push(finding(
+                        Severity::Warning,
+                        "duration",
+                        w,
+                        "set duration_seconds = 3600 or less on that profile",
+                    ));
+                }
+            }
+            Err(e) => out.push(finding(
+                Severity::Error,
+                "profile",
+                format!("{e:#}"),
+                "correct the value on that line",
+            )),
+        }
+    }
+}
+
+fn environment(env: &Env, out: &mut Vec<Finding>) {
+    let profile = env.get("AWS_PROFILE");
+    if let (Some(p), Some(_)) = (profile, env.get("AWS_ACCESS_KEY_ID")) {
+        out.push(finding(
+            Severity::Warning,
+            "profile-and-keys",
+            format!("AWS_PROFILE={p} and AWS_ACCESS_KEY_ID are both set: the AWS CLI and boto3 use the keys, the JS SDK v3 (CDK) uses the profile"),
+            "unset AWS_PROFILE (a switch does), or clear the keys: eval \"$(swrole unset)\"",
+        ));
+    }
+    if env.get("AWS_SECURITY_TOKEN").is_some_and(|t| env.get("AWS_SESSION_TOKEN") != Some(t)) {
+        out.push(finding(
+            Severity::Warning,
+            "security-token",
+            "AWS_SECURITY_TOKEN is set and differs from AWS_SESSION_TOKEN: botocore (AWS CLI, boto3) reads it first".to_string(),
+            "unset AWS_SECURITY_TOKEN",
+        ));
+    }
+    if let (Some(a), Some(b)) = (profile, env.get("AWS_DEFAULT_PROFILE"))
+        && a != b
+    {
+        out.push(finding(
+            Severity::Warning,
+            "two-profiles",
+            format!("AWS_PROFILE={a} and AWS_DEFAULT_PROFILE={b}: the AWS CLI v1 uses {b}, v2 and the SDKs use {a}"),
+            "unset AWS_DEFAULT_PROFILE",
+        ));
+    }
+    if let (Some(p), Some(exp)) =
+        (env.get("SWROLE_PROFILE"), env.get("SWROLE_EXPIRATION").and_then(|e| e.parse::<i64>().ok()))
+        && exp <= cache::now()
+    {
+        out.push(finding(
+            Severity::Warning,
+            "expired",
+            format!("the credentials of {p} in this shell have expired"),
+            format!("switch again: sw {p} (or eval \"$(swrole {p})\")"),
+        ));
+    }
+}
+
+pub fn render_text(findings: &[Finding]) -> String {
+    let mut s = String::new();
+    for f in findings {
+        let level = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        s.push_str(&format!("{level}: {}\n  fix: {}\n", f.message, f.fix));
+    }
+    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+    let warnings = findings.len() - errors;
+    if findings.is_empty() {
+        s.push_str("no problems found\n");
+    } else {
+        s.push_str(&format!("{errors} error(s), {warnings} warning(s)\n"));
+    }
+    s
+}
+
+pub fn render_json(findings: &[Finding]) -> String {
+    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+    let doc =
+        serde_json::json!({"findings": findings, "errors": errors, "warnings": findings.len() - errors});
+    let mut text = serde_json::to_string_pretty(&doc).expect("serializable");
+    text.push('\n');
+    text
+}
