@@ -76,8 +76,12 @@ pub struct Chain {
     pub hops: Vec<RoleHop>,
 }
 
+/// No real chain comes near this; it bounds time and STS calls on hostile files.
+pub const MAX_CHAIN: usize = 32;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChainError {
+    TooLong { profile: String },
     NotFound { name: String },
     SourceNotFound { name: String, from: String },
     Loop { path: Vec<String> },
@@ -94,6 +98,10 @@ impl fmt::Display for ChainError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             ChainError::NotFound { name } => write!(f, "profile {name:?} not found"),
+            ChainError::TooLong { profile } => write!(
+                f,
+                "the source_profile chain of profile {profile:?} is longer than {MAX_CHAIN} profiles: check source_profile"
+            ),
             ChainError::SourceNotFound { name, from } => {
                 write!(f, "could not find source profile {name:?} referenced from profile {from:?}")
             }
@@ -175,6 +183,9 @@ pub fn resolve(set: &ProfileSet, selected: &str) -> Result<Chain, ChainError> {
                 });
             }
         };
+        if visited.len() >= MAX_CHAIN {
+            return Err(ChainError::TooLong { profile: selected.to_string() });
+        }
         if visited.contains(&name) {
             visited.push(name);
             return Err(ChainError::Loop { path: visited });

@@ -81,6 +81,21 @@ fn files(paths: &Paths, out: &mut Vec<Finding>) -> Option<ProfileSet> {
                 texts.push(String::new());
             }
         }
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o022 != 0
+        {
+            out.push(finding(
+                Severity::Warning,
+                "file-writable",
+                format!(
+                    "{} can be written by group or others (mode {:o}): whoever can write it decides which \
+                     credentials you get and which commands credential_process runs",
+                    path.display(),
+                    meta.permissions().mode() & 0o777
+                ),
+                format!("chmod go-w {}", path.display()),
+            ));
+        }
         if kind == FileKind::Credentials
             && let Ok(meta) = std::fs::metadata(path)
             && meta.permissions().mode() & 0o077 != 0

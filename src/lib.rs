@@ -290,9 +290,15 @@ impl std::error::Error for Failure {}
 /// Text for the terminal: control characters other than newline (ANSI and OSC escapes,
 /// CR) shown escaped, so file and network text cannot drive the terminal.
 pub fn printable(text: &str) -> String {
+    // Bidirectional and zero-width controls can make a line read differently than it is.
+    let invisible = |c: char| matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
     text.chars()
-        .flat_map(
-            |c| if c.is_control() && c != '\n' { c.escape_default().collect::<Vec<_>>() } else { vec![c] },
-        )
+        .flat_map(|c| {
+            if (c.is_control() && c != '\n') || invisible(c) {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
         .collect()
 }

@@ -206,7 +206,27 @@ pub fn plan(
     }
     let (region, region_from) = region(set, paths, env, selected, &chain, overrides)?.unzip();
     let (endpoint, endpoint_from) = endpoint(set, paths, env, selected)?.unzip();
+    if let (Base::StaticKeys { profile }, Some(base)) = (&chain.base, set.profile(chain.base.profile()))
+        && let Some(v) = base.get("aws_access_key_id")
+        && !((16..=128).contains(&v.text.len()) && v.text.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        bail!(
+            "{}: aws_access_key_id of profile {profile:?} is not an access key id (16 to 128 letters and digits)",
+            at(paths, v)
+        );
+    }
     if let Some(base) = set.profile(chain.base.profile()) {
+        for (key, max) in
+            [("aws_secret_access_key", crate::sts::MAX_SECRET), ("aws_session_token", crate::sts::MAX_TOKEN)]
+        {
+            if let Some(v) = base.get(key).filter(|v| v.text.len() > max) {
+                bail!(
+                    "{}: {key} of profile {:?} is longer than {max} bytes: check the file",
+                    at(paths, v),
+                    chain.base.profile()
+                );
+            }
+        }
         for key in ["aws_access_key_id", "aws_secret_access_key", "aws_session_token"] {
             if let Some(v) = base
                 .get(key)
@@ -287,8 +307,13 @@ fn region(
     for name in names {
         if let Some(v) = set.profile(name).and_then(|s| s.get("region")) {
             if !valid_region(&v.text) {
+                let hint = if v.text.starts_with(['"', '\'']) {
+                    " (the AWS file format keeps quotes: write region = eu-west-1, without them)"
+                } else {
+                    ""
+                };
                 bail!(
-                    "{}: region {:?} of profile {name:?} is not a region name (like eu-west-1)",
+                    "{}: region {:?} of profile {name:?} is not a region name (like eu-west-1){hint}",
                     at(paths, v),
                     v.text
                 );

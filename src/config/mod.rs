@@ -218,6 +218,9 @@ fn classify(kind: FileKind, header: &str) -> Option<(Target, &str, bool)> {
 
 fn ignored_section_reason(kind: FileKind, header: &str, line: usize) -> String {
     let why = match (kind, classify(kind, header)) {
+        (FileKind::Credentials, _) if header.starts_with("profile ") => {
+            " (credentials-file profiles are written [NAME], without a prefix)".to_string()
+        }
         (FileKind::Config, None) if !header.contains([' ', '\t']) => {
             " (config-file profiles are written [profile NAME]; only [default] has no prefix)".to_string()
         }
@@ -247,6 +250,9 @@ pub fn read_file(path: &Path) -> Result<String> {
     // stat first, so that a FIFO or device is refused without blocking on open.
     let meta = match std::fs::metadata(path) {
         Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && std::fs::symlink_metadata(path).is_ok() => {
+            bail!("could not read {}: a symbolic link to a file that does not exist", path.display())
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(String::new()),
         Err(e) => return Err(e).with_context(|| format!("could not read {}", path.display())),
     };
@@ -262,6 +268,10 @@ pub fn read_file(path: &Path) -> Result<String> {
         .with_context(|| format!("could not read {}", path.display()))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         bail!("could not read {}: larger than {} MiB", path.display(), MAX_FILE_BYTES >> 20);
+    }
+    // A UTF-8 byte-order mark (Windows editors write one) is not part of the text.
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
     }
     String::from_utf8(bytes).map_err(|e| {
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];

@@ -1,4 +1,5 @@
-//! bash, zsh and POSIX sh: `export NAME='value'` and `unset NAME`.
+//! bash, zsh and POSIX sh: `\export NAME='value'` and `\unset NAME`. The backslash keeps an
+//! alias named `export` or `unset` in the user's shell from changing what runs.
 //!
 //! Values are single-quoted by `shell_escape::unix::escape` (always the unix rules, never
 //! the cfg-switched `shell_escape::escape`): inside `'...'` nothing is special, a `'` is
@@ -18,8 +19,8 @@ pub fn render(exports: &Exports) -> String {
     let mut out = String::new();
     for op in &exports.0 {
         match op {
-            Op::Set(name, value) => writeln!(out, "export {name}={}", quote(value)),
-            Op::Unset(name) => writeln!(out, "unset {name}"),
+            Op::Set(name, value) => writeln!(out, "\\export {name}={}", quote(value)),
+            Op::Unset(name) => writeln!(out, "\\unset {name}"),
         }
         .expect("writing to a String");
     }
@@ -54,6 +55,6 @@ mod tests {
     #[test]
     fn lines() {
         let e = Exports(vec![Op::Unset("A"), Op::Set("B", "x y".into())]);
-        assert_eq!(render(&e), "unset A\nexport B='x y'\n");
+        assert_eq!(render(&e), "\\unset A\n\\export B='x y'\n");
     }
 }

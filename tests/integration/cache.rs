@@ -28,7 +28,10 @@ fn entries(fx: &Fixture) -> Vec<PathBuf> {
 
 fn key_id(out: &[u8]) -> String {
     let text = String::from_utf8_lossy(out);
-    text.lines().find_map(|l| l.strip_prefix("export AWS_ACCESS_KEY_ID=")).expect("an access key").to_string()
+    text.lines()
+        .find_map(|l| l.strip_prefix("\\export AWS_ACCESS_KEY_ID="))
+        .expect("an access key")
+        .to_string()
 }
 
 fn switch(fx: &Fixture, moto_url: &str, args: &[&str]) -> std::process::Output {

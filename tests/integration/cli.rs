@@ -25,12 +25,12 @@ fn static_profile_in_each_syntax() {
     let bash = fx.swrole().args(["static", "--shell", "bash"]).assert().success();
     assert_eq!(
         String::from_utf8_lossy(&bash.get_output().stdout),
-        "unset AWS_PROFILE\nunset AWS_DEFAULT_PROFILE\nunset AWS_SECURITY_TOKEN\nunset AWS_SESSION_EXPIRATION\n\
-         unset AWS_SESSION_TOKEN\nunset AWS_CREDENTIAL_EXPIRATION\nunset AWS_ACCOUNT_ID\nunset SWROLE_ROLE_ARN\n\
-         unset SWROLE_EXPIRATION\nunset SWROLE_COLOR\n\
-         export AWS_ACCESS_KEY_ID=AKIASTATIC0000000001\nexport AWS_SECRET_ACCESS_KEY=static-secret-value\n\
-         export AWS_REGION=eu-central-1\nexport AWS_DEFAULT_REGION=eu-central-1\nexport AWSUME_PROFILE=static\n\
-         export SWROLE_PROFILE=static\n"
+        "\\unset AWS_PROFILE\n\\unset AWS_DEFAULT_PROFILE\n\\unset AWS_SECURITY_TOKEN\n\\unset AWS_SESSION_EXPIRATION\n\
+         \\unset AWS_SESSION_TOKEN\n\\unset AWS_CREDENTIAL_EXPIRATION\n\\unset AWS_ACCOUNT_ID\n\\unset SWROLE_ROLE_ARN\n\
+         \\unset SWROLE_EXPIRATION\n\\unset SWROLE_COLOR\n\
+         \\export AWS_ACCESS_KEY_ID=AKIASTATIC0000000001\n\\export AWS_SECRET_ACCESS_KEY=static-secret-value\n\
+         \\export AWS_REGION=eu-central-1\n\\export AWS_DEFAULT_REGION=eu-central-1\n\\export AWSUME_PROFILE=static\n\
+         \\export SWROLE_PROFILE=static\n"
     );
     let pwsh = fx.swrole().args(["static", "--shell", "pwsh"]).assert().success();
     let text = String::from_utf8_lossy(&pwsh.get_output().stdout).into_owned();

@@ -290,6 +290,7 @@ fn expected_element(e: &Json) -> Json {
 fn error_matches(expected: &str, err: &ChainError) -> bool {
     let e = expected.to_lowercase();
     match err {
+        ChainError::TooLong { .. } => false,
         ChainError::NotFound { .. } => e.contains("no profiles were defined") || e.contains("not found"),
         ChainError::SourceNotFound { .. } => e.contains("could not find source profile"),
         ChainError::Loop { .. } => e.contains("infinite loop"),

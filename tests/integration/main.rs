@@ -5,6 +5,7 @@ mod cli;
 mod conformance;
 mod diagnose;
 mod faults;
+mod hostile;
 mod moto;
 mod pty;
 mod shell_files;
