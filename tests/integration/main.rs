@@ -5,6 +5,7 @@ mod cli;
 mod conformance;
 mod diagnose;
 mod faults;
+mod fuzz;
 mod hostile;
 mod moto;
 mod pty;
