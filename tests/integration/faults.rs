@@ -217,11 +217,14 @@ fn malformed_body() {
 
 #[test]
 fn hostile_credentials_are_refused() {
+    let big = "A".repeat(1 << 20);
     for (id, secret, token) in [
         ("ASIA$(touch x)AAAAAAAA", "s", "t"),
         ("ASIAAAAAAAAAAAAAAAAA", "line1&#10;export PWNED=1", "t"),
         ("ASIAAAAAAAAAAAAAAAAA", "s", ""),
         ("ASIA", "s", "t"),
+        ("ASIAAAAAAAAAAAAAAAAA", "s", big.as_str()),
+        ("ASIAAAAAAAAAAAAAAAAA", "a&#27;]0;title&#7;", "t"),
     ] {
         let sts = FakeSts::start(Answer::Status(200, credentials_xml(id, secret, token)));
         let line = fails(&sts.url());
@@ -258,4 +261,59 @@ fn plain_http_is_refused_off_loopback() {
     assert_eq!(out.status.code(), Some(1));
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("plain http to a non-loopback host"));
+}
+
+#[test]
+fn expired_or_hostile_xml_answers_are_refused() {
+    let expired = credentials_xml("ASIAAAAAAAAAAAAAAAAA", "s", "t")
+        .replace("2099-01-01T00:00:00Z", "2001-01-01T00:00:00Z");
+    let sts = FakeSts::start(Answer::Status(200, expired));
+    assert!(fails(&sts.url()).contains("already expired: check this machine's clock"));
+
+    let no_expiry = credentials_xml("ASIAAAAAAAAAAAAAAAAA", "s", "t")
+        .replace("<Expiration>2099-01-01T00:00:00Z</Expiration>", "");
+    let sts = FakeSts::start(Answer::Status(200, no_expiry));
+    let line = fails(&sts.url());
+    assert!(line.contains("could not be read") || line.contains("could not assume"), "{line}");
+
+    // An external entity must not be resolved: the body is refused as unreadable.
+    let entity = format!(
+        "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>{}",
+        credentials_xml("ASIAAAAAAAAAAAAAAAAA", "&x;", "t")
+    );
+    let sts = FakeSts::start(Answer::Status(200, entity));
+    let line = fails(&sts.url());
+    assert!(!line.contains("root:"), "{line}");
+
+    let error_in_200 = error_xml("AccessDenied", "denied in a 200");
+    let sts = FakeSts::start(Answer::Status(200, error_in_200));
+    fails(&sts.url());
+
+    let truncated = credentials_xml("ASIAAAAAAAAAAAAAAAAA", "s", "t")[..200].to_string();
+    let sts = FakeSts::start(Answer::Status(200, truncated));
+    fails(&sts.url());
+}
+
+#[test]
+fn spaces_in_a_secret_are_quoted() {
+    let sts = FakeSts::start(Answer::Status(200, credentials_xml("ASIAAAAAAAAAAAAAAAAA", "a b\tc", "tok")));
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    let out = fx
+        .swrole()
+        .args(["sw-staging", "-t", "123456", "--shell", "bash", "--no-cache"])
+        .env("AWS_ENDPOINT_URL_STS", sts.url())
+        .output()
+        .unwrap();
+    // A TAB is a control character: refused. A plain space alone would be quoted.
+    assert_eq!(out.status.code(), Some(1));
+    let sts = FakeSts::start(Answer::Status(200, credentials_xml("ASIAAAAAAAAAAAAAAAAA", "a b", "tok")));
+    let out = fx
+        .swrole()
+        .args(["sw-staging", "-t", "123456", "--shell", "bash", "--no-cache"])
+        .env("AWS_ENDPOINT_URL_STS", sts.url())
+        .assert()
+        .success();
+    assert!(
+        String::from_utf8_lossy(&out.get_output().stdout).contains("\\export AWS_SECRET_ACCESS_KEY='a b'\n")
+    );
 }

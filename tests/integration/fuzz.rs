@@ -36,7 +36,12 @@ where
     let started = Instant::now();
     let batch = 500;
     let mut runs = 0u64;
+    let mut report = started;
     while started.elapsed() < budget() {
+        if report.elapsed() > Duration::from_secs(60) {
+            println!("fuzz: {name}: {runs} executions after {:.0?}", started.elapsed());
+            report = Instant::now();
+        }
         let mut runner =
             TestRunner::new(Config { cases: batch, failure_persistence: None, ..Config::default() });
         if let Err(e) = runner.run(&strategy, &property) {

@@ -77,6 +77,24 @@ const SHELLS: &[ShellRun] = &[
         script: r#"source; if set -q SWROLE_T; printf %s "$SWROLE_T"; else; printf '<unset>'; end"#,
     },
     ShellRun {
+        name: "bash --posix",
+        syntax: Syntax::Posix,
+        args: &["--posix", "--noprofile", "--norc", "-e", "-u", "-o", "pipefail", "-c"],
+        script: r#"shopt -s extglob nullglob; IFS=$'\n'; eval "$(cat)"; printf %s "${SWROLE_T-<unset>}""#,
+    },
+    ShellRun {
+        name: "bash with aliases",
+        syntax: Syntax::Posix,
+        args: &["--noprofile", "--norc", "-e", "-u", "-c"],
+        script: r#"shopt -s expand_aliases; alias export='echo hijacked' unset='echo hijacked'; IFS=''; eval "$(cat)"; printf %s "${SWROLE_T-<unset>}""#,
+    },
+    ShellRun {
+        name: "zsh no-nomatch",
+        syntax: Syntax::Posix,
+        args: &["-e", "-u", "--no-globalrcs", "--no-rcs", "-c"],
+        script: r#"setopt NO_NOMATCH GLOB_SUBST SH_WORD_SPLIT; IFS=''; eval "$(cat)"; printf %s "${SWROLE_T-<unset>}""#,
+    },
+    ShellRun {
         name: "sh (dash)",
         syntax: Syntax::Posix,
         args: &["-e", "-u", "-c"],
@@ -85,10 +103,7 @@ const SHELLS: &[ShellRun] = &[
 ];
 
 fn program(shell: &ShellRun) -> &'static str {
-    match shell.name {
-        "sh (dash)" => "sh",
-        other => other,
-    }
+    shell.name.split(' ').next().map(|p| if p == "sh" { "sh" } else { p }).unwrap_or("sh")
 }
 
 fn run_shell(shell: &ShellRun, code: &str, env: &[(&str, &str)]) -> (String, String, bool) {
