@@ -97,6 +97,19 @@ impl Exports {
         Exports(ops)
     }
 
+    /// One line per change, in order: `set(name, value)` or `unset(name)`.
+    pub fn lines(&self, set: impl Fn(&str, &str) -> String, unset: impl Fn(&str) -> String) -> String {
+        let mut out = String::new();
+        for op in &self.0 {
+            out.push_str(&match op {
+                Op::Set(name, value) => set(name, value),
+                Op::Unset(name) => unset(name),
+            });
+            out.push('\n');
+        }
+        out
+    }
+
     /// Apply to a child process's environment (`swrole exec`).
     pub fn apply(&self, cmd: &mut std::process::Command) {
         for op in &self.0 {

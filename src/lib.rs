@@ -65,16 +65,21 @@ fn switch(env: &Env, profile: &str, args: &SwitchArgs, output: &OutputArgs) -> R
     let (plan, creds) = switch::credentials(&files, env, profile, args)?;
     let text = match shell.syntax() {
         None => shell::json::render(&creds),
-        Some(syntax) => syntax.render(&Exports::for_switch(&Switch {
-            profile,
-            credentials: &creds,
-            role_arn: plan.hops.last().map(|h| h.role_arn.as_str()),
-            region: plan.region.as_deref(),
-            color: plan.color.as_deref(),
-            previous: env.get("SWROLE_PROFILE"),
-        })),
+        Some(syntax) => syntax.render(&switch_exports(env, profile, &plan, &creds)),
     };
     write_stdout(&text)
+}
+
+/// What a switch to `profile` changes in the environment.
+fn switch_exports(env: &Env, profile: &str, plan: &plan::Plan, creds: &credentials::Credentials) -> Exports {
+    Exports::for_switch(&Switch {
+        profile,
+        credentials: creds,
+        role_arn: plan.hops.last().map(|h| h.role_arn.as_str()),
+        region: plan.region.as_deref(),
+        color: plan.color.as_deref(),
+        previous: env.get("SWROLE_PROFILE"),
+    })
 }
 
 /// The variable that carries the profiles of nested `credential-process` calls, like the
@@ -169,14 +174,7 @@ fn exec(env: &Env, profile: &str, args: &SwitchArgs, command: Vec<std::ffi::OsSt
     use std::os::unix::process::CommandExt;
     let files = Files::load(env)?;
     let (plan, creds) = switch::credentials(&files, env, profile, args)?;
-    let exports = Exports::for_switch(&Switch {
-        profile,
-        credentials: &creds,
-        role_arn: plan.hops.last().map(|h| h.role_arn.as_str()),
-        region: plan.region.as_deref(),
-        color: plan.color.as_deref(),
-        previous: env.get("SWROLE_PROFILE"),
-    });
+    let exports = switch_exports(env, profile, &plan, &creds);
     let (program, rest) = command.split_first().expect("clap requires a command");
     let mut cmd = std::process::Command::new(program);
     cmd.args(rest);

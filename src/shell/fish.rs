@@ -5,9 +5,7 @@
 //! included, is literal. POSIX quoting would turn a trailing `\` into a syntax error.
 //! Verified by the real-shell round trips in `tests/` (fish 3.6).
 
-use std::fmt::Write;
-
-use crate::exports::{Exports, Op};
+use crate::exports::Exports;
 
 pub fn quote(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
@@ -22,23 +20,19 @@ pub fn quote(value: &str) -> String {
     out
 }
 
+/// `set -e` of an unset variable returns 4, and a later successful `set` keeps that
+/// status (fish 3.6): `or true` leaves the evaluation's status at 0.
 pub fn render(exports: &Exports) -> String {
-    let mut out = String::new();
-    for op in &exports.0 {
-        match op {
-            Op::Set(name, value) => writeln!(out, "set -gx {name} {}", quote(value)),
-            // `set -e` of an unset variable returns 4, and a later successful `set` keeps
-            // that status (fish 3.6): `or true` leaves the evaluation's status at 0.
-            Op::Unset(name) => writeln!(out, "set -e -g {name}; or true"),
-        }
-        .expect("writing to a String");
-    }
-    out
+    exports.lines(
+        |name, value| format!("set -gx {name} {}", quote(value)),
+        |name| format!("set -e -g {name}; or true"),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exports::Op;
 
     #[test]
     fn table() {

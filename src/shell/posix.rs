@@ -6,30 +6,21 @@
 //! written `'\''`. Newlines, `$`, backticks, `\` and non-ASCII stay literal. Verified by the
 //! real-shell round trips in `tests/` (bash 5.2, zsh 5.9).
 
+use crate::exports::Exports;
 use std::borrow::Cow;
-use std::fmt::Write;
-
-use crate::exports::{Exports, Op};
 
 pub fn quote(value: &str) -> String {
     shell_escape::unix::escape(Cow::Borrowed(value)).into_owned()
 }
 
 pub fn render(exports: &Exports) -> String {
-    let mut out = String::new();
-    for op in &exports.0 {
-        match op {
-            Op::Set(name, value) => writeln!(out, "\\export {name}={}", quote(value)),
-            Op::Unset(name) => writeln!(out, "\\unset {name}"),
-        }
-        .expect("writing to a String");
-    }
-    out
+    exports.lines(|name, value| format!("\\export {name}={}", quote(value)), |name| format!("\\unset {name}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exports::Op;
 
     #[test]
     fn table() {

@@ -5,9 +5,7 @@
 //! so they are doubled as well; otherwise `‘` would end the string early and let the rest
 //! of the value run as code. pwsh is not installable here: exact-text tests only.
 
-use std::fmt::Write;
-
-use crate::exports::{Exports, Op};
+use crate::exports::Exports;
 
 const QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'];
 
@@ -25,20 +23,16 @@ pub fn quote(value: &str) -> String {
 }
 
 pub fn render(exports: &Exports) -> String {
-    let mut out = String::new();
-    for op in &exports.0 {
-        match op {
-            Op::Set(name, value) => writeln!(out, "$Env:{name} = {}", quote(value)),
-            Op::Unset(name) => writeln!(out, "Remove-Item -LiteralPath Env:{name} -ErrorAction Ignore"),
-        }
-        .expect("writing to a String");
-    }
-    out
+    exports.lines(
+        |name, value| format!("$Env:{name} = {}", quote(value)),
+        |name| format!("Remove-Item -LiteralPath Env:{name} -ErrorAction Ignore"),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exports::Op;
 
     #[test]
     fn table() {
