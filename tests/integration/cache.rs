@@ -285,3 +285,39 @@ fn list_and_clear() {
     fx.swrole().args(["cache", "clear"]).assert().success();
     assert!(entries(&fx).is_empty());
 }
+
+/// A cache hit builds no SDK client, starts no runtime and loads no TLS roots: under
+/// strace it opens no socket and no CA-store file (a cold switch opens both).
+#[test]
+fn a_cache_hit_opens_no_socket_and_no_ca_store() {
+    if !crate::util::require("strace") {
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    let fx = Fixture::new(NO_MFA, "");
+    let trace = fx.home().join("trace");
+    let run = |args: &[&str]| {
+        let out = Command::new("strace")
+            .args(["-f", "-qq", "-e", "trace=openat,socket,connect", "-o"])
+            .arg(&trace)
+            .arg(swrole_path())
+            .args(args)
+            .args(["--shell", "bash"])
+            .env_clear()
+            .env("HOME", fx.home())
+            .env("AWS_ENDPOINT_URL_STS", moto.url())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(&trace).unwrap();
+        let sockets = text.lines().filter(|l| l.contains("socket(")).count();
+        let ca = text
+            .lines()
+            .filter(|l| l.contains("/etc/ssl") || l.contains("certs") || l.contains(".pem"))
+            .count();
+        (sockets, ca)
+    };
+    let (cold_sockets, _) = run(&["ci"]);
+    assert!(cold_sockets > 0, "the cold switch talks to STS");
+    assert_eq!(run(&["ci"]), (0, 0), "the cache hit");
+}
