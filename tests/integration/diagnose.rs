@@ -346,3 +346,21 @@ fn credential_process_loops_are_stopped() {
     assert!(stderr.contains("credential_process calls swrole in a loop: a -> b -> a"), "{stderr}");
     assert!(started.elapsed() < std::time::Duration::from_secs(30));
 }
+
+/// A config file others can write decides which commands credential_process runs.
+#[test]
+fn doctor_flags_a_writable_config_file() {
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    std::fs::set_permissions(fx.home().join(".aws/credentials"), std::fs::Permissions::from_mode(0o600))
+        .unwrap();
+    std::fs::set_permissions(fx.config_path(), std::fs::Permissions::from_mode(0o666)).unwrap();
+    let (text, code) = doctor(&fx, &[]);
+    assert_eq!(code, Some(1));
+    let config = fx.config_path().display().to_string();
+    assert!(
+        text.starts_with(&format!("warning: {config} can be written by group or others (mode 666)")),
+        "{text}"
+    );
+    assert!(text.contains(&format!("  fix: chmod go-w {config}\n")), "{text}");
+    assert!(text.ends_with("0 error(s), 1 warning(s)\n"), "{text}");
+}
