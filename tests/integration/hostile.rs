@@ -7,10 +7,9 @@
 //!
 //! Every group prints its tally (`hostile: GROUP: N cases: ...`).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use crate::util::{Fixture, parse_env0, require};
+use crate::util::{Fixture, parse_env0, pipe_into, require};
 
 #[derive(Default)]
 struct Tally {
@@ -60,19 +59,7 @@ fn eval_everywhere(fx: &Fixture, profile: &str, var: &str, env: &[(&str, &str)])
             fx.swrole().args(["--shell", flag, "--", profile]).envs(env.iter().copied()).output().unwrap();
         assert!(out.status.success(), "{shell}: {}", String::from_utf8_lossy(&out.stderr));
         let work = tempfile::tempdir().unwrap();
-        let mut child = Command::new(shell)
-            .args(["-c", script])
-            .current_dir(work.path())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap())
-            .env("HOME", fx.home())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(&out.stdout).unwrap();
-        let result = child.wait_with_output().unwrap();
+        let result = pipe_into(shell, &["-c", script], &out.stdout, fx.home(), work.path(), &[]);
         assert!(
             result.status.success() && result.stderr.is_empty(),
             "{shell}: {}",

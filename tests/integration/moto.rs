@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 
-use crate::util::{Fixture, SEED_CONFIG, SEED_CREDENTIALS, parse_env0, require};
+use crate::util::{Fixture, SEED_CONFIG, SEED_CREDENTIALS, parse_env0, pipe_into, require};
 
 /// A moto server on a free loopback port, stopped when dropped.
 pub struct Moto {
@@ -132,16 +132,9 @@ fn stdout(a: &assert_cmd::assert::Assert) -> String {
 /// Evaluate swrole's bash output in a real bash started with `env`, and return its
 /// environment afterwards.
 fn eval_in_bash(code: &str, env: &[(&str, &str)]) -> BTreeMap<String, String> {
-    let mut child = Command::new("bash")
-        .args(["--noprofile", "--norc", "-euc", "eval \"$(cat)\"; env -0"])
-        .env_clear()
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(code.as_bytes()).unwrap();
-    parse_env0(&child.wait_with_output().unwrap().stdout)
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--noprofile", "--norc", "-euc", "eval \"$(cat)\"; env -0"];
+    parse_env0(&pipe_into("bash", &args, code.as_bytes(), dir.path(), dir.path(), env).stdout)
 }
 
 #[test]

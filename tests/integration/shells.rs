@@ -2,13 +2,10 @@
 //! shell evaluates swrole's output exactly as users do (`eval "$(...)"`, `| source`), under
 //! strict options, with nothing on stderr.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use swrole::exports::{Exports, Op};
 use swrole::shell::Syntax;
 
-use crate::util::{Fixture, parse_env0, require};
+use crate::util::{Fixture, parse_env0, pipe_into, require};
 
 /// Values that break naive quoting in one shell or another.
 pub const HOSTILE: &[&str] = &[
@@ -108,20 +105,9 @@ fn program(shell: &ShellRun) -> &'static str {
 
 fn run_shell(shell: &ShellRun, code: &str, env: &[(&str, &str)]) -> (String, String, bool) {
     let home = tempfile::tempdir().unwrap();
-    let mut child = Command::new(program(shell))
-        .args(shell.args)
-        .arg(shell.script)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .envs(env.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(code.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
+    let mut args = shell.args.to_vec();
+    args.push(shell.script);
+    let out = pipe_into(program(shell), &args, code.as_bytes(), home.path(), home.path(), env);
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -189,21 +175,8 @@ fn swrole_output_evaluates_to_the_exact_values() {
             _ => "eval \"$(cat)\"; env -0",
         };
         let work = tempfile::tempdir().unwrap();
-        let mut child = Command::new(shell)
-            .args(["-c", script])
-            .current_dir(work.path())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap())
-            .env("HOME", fx.home())
-            .env("AWS_PROFILE", "stale")
-            .env("AWS_SECURITY_TOKEN", "stale")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(code.as_bytes()).unwrap();
-        let result = child.wait_with_output().unwrap();
+        let stale = [("AWS_PROFILE", "stale"), ("AWS_SECURITY_TOKEN", "stale")];
+        let result = pipe_into(shell, &["-c", script], code.as_bytes(), fx.home(), work.path(), &stale);
         assert!(
             result.status.success() && result.stderr.is_empty(),
             "{shell}: {}",
@@ -246,19 +219,7 @@ fn unset_command_clears_everything() {
             .success();
         let code = String::from_utf8(out.get_output().stdout.clone()).unwrap();
         let script = if shell == "fish" { "source; env -0" } else { "eval \"$(cat)\"; env -0" };
-        let mut child = Command::new(shell)
-            .args(["-c", script])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap())
-            .env("HOME", fx.home())
-            .envs(all.iter().copied())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child.stdin.take().unwrap().write_all(code.as_bytes()).unwrap();
-        let result = child.wait_with_output().unwrap();
+        let result = pipe_into(shell, &["-c", script], code.as_bytes(), fx.home(), fx.home(), &all);
         assert!(result.stderr.is_empty(), "{shell}: {}", String::from_utf8_lossy(&result.stderr));
         let env = parse_env0(&result.stdout);
         for (name, _) in &all {

@@ -1,7 +1,7 @@
 //! Fixtures and tools shared by the integration tests.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
@@ -105,4 +105,31 @@ pub fn parse_env0(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
             Some((k.to_string(), v.to_string()))
         })
         .collect()
+}
+
+/// Run `program ARGS` with `input` on stdin, in `dir`, with only PATH, HOME and `env` in
+/// its environment, and wait for it: how the tests feed swrole's output to a real shell.
+pub fn pipe_into(
+    program: &str,
+    args: &[&str],
+    input: &[u8],
+    home: &Path,
+    dir: &Path,
+    env: &[(&str, &str)],
+) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
 }
