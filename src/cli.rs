@@ -19,7 +19,8 @@ Environment:
   AWS_SHARED_CREDENTIALS_FILE  credentials file (default ~/.aws/credentials)
   AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL
                                STS endpoint (also endpoint_url and [services] in the config)
-  SHELL                        output syntax when --shell is not given";
+  SHELL                        output syntax when --shell is not given
+  XDG_CACHE_HOME               the cache lives in $XDG_CACHE_HOME/swrole (default ~/.cache/swrole)";
 
 #[derive(Debug, Parser)]
 #[command(name = "swrole", version, about, args_conflicts_with_subcommands = true, after_help = AFTER_HELP)]
