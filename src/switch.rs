@@ -221,6 +221,64 @@ impl Codes {
     }
 }
 
+/// What the network path of one switch works with.
+struct Network<'a> {
+    plan: &'a Plan,
+    args: &'a SwitchArgs,
+    source: &'a serde_json::Value,
+    settings: sts::Settings,
+    /// Started only when something is fetched.
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Network<'_> {
+    fn rt(&self) -> &tokio::runtime::Runtime {
+        self.runtime.as_ref().expect("a runtime when there is a network call")
+    }
+
+    /// The MFA session of the source identity and device: from the cache, or made now with
+    /// one code (GetSessionToken) and cached for the next switch, in this terminal or
+    /// another.
+    fn mfa_session(
+        &self,
+        cache: &Cache,
+        long_term: &Credentials,
+        hop: &HopPlan,
+        codes: &mut Codes,
+    ) -> Result<Credentials> {
+        let (plan, args) = (self.plan, self.args);
+        let serial = hop.mfa_serial.as_deref().expect("MFA hop");
+        let key = mfa_key(plan, self.source, serial);
+        if !args.refresh
+            && let Some(hit) = warn(cache.get(&key, Kind::MfaSession)).flatten()
+        {
+            say(args, || format!("MFA session for {serial} from the cache"));
+            return Ok(hit.credentials());
+        }
+        let _lock = warn(cache.lock(&key, LOCK_WAIT));
+        if !args.refresh
+            && let Some(hit) = warn(cache.get(&key, Kind::MfaSession)).flatten()
+        {
+            return Ok(hit.credentials());
+        }
+        let code = codes.next(&hop.profile, serial)?;
+        say(args, || format!("GetSessionToken for {serial} ({} s)", args.mfa_session_duration));
+        let session = self.rt().block_on(sts::get_session_token(
+            &self.settings,
+            long_term,
+            serial,
+            &code,
+            args.mfa_session_duration,
+        ))?;
+        if let Some(entry) = Entry::new(Kind::MfaSession, plan.base.profile(), &session)
+            && let Err(e) = cache.put(&key, &entry)
+        {
+            eprintln!("swrole: warning: the MFA session was not cached: {e:#}");
+        }
+        Ok(session)
+    }
+}
+
 /// The network path: base credentials, then each hop; the first hop behind an MFA device
 /// goes through a cached MFA session when it can.
 fn fetch(
@@ -231,19 +289,23 @@ fn fetch(
     cache: Option<&Cache>,
     source: &serde_json::Value,
 ) -> Result<Credentials> {
-    let settings = sts::Settings {
-        region: plan.region.clone(),
-        endpoint: plan.endpoint.clone(),
-        connect_timeout: args.connect_timeout(),
-        read_timeout: args.read_timeout(),
-    };
     let needs_network = !plan.hops.is_empty()
         || !matches!(
             plan.base,
             Base::StaticKeys { .. } | Base::CredentialSource { source: CredentialSource::Environment, .. }
         );
-    let runtime = if needs_network { Some(sts::runtime()?) } else { None };
-    let rt = || runtime.as_ref().expect("a runtime when there is a network call");
+    let net = Network {
+        plan,
+        args,
+        source,
+        settings: sts::Settings {
+            region: plan.region.clone(),
+            endpoint: plan.endpoint.clone(),
+            connect_timeout: args.connect_timeout(),
+            read_timeout: args.read_timeout(),
+        },
+        runtime: if needs_network { Some(sts::runtime()?) } else { None },
+    };
 
     say(args, || format!("base credentials: {}", describe_base(&plan.base)));
     let mut creds = match &plan.base {
@@ -251,7 +313,7 @@ fn fetch(
         Base::CredentialSource { profile, source: CredentialSource::Environment } => {
             environment_keys(env, profile)?
         }
-        other => rt().block_on(sts::provided_credentials(other))?,
+        other => net.rt().block_on(sts::provided_credentials(other))?,
     };
     let mut codes = Codes { flag: args.token_code.clone(), tty: None };
     for (index, hop) in plan.hops.iter().enumerate() {
@@ -263,7 +325,7 @@ fn fetch(
             let short = hop.duration_seconds.is_none_or(|d| d <= CHAINED_MAX_DURATION);
             match cache {
                 Some(cache) if index == 0 && long_term && short => {
-                    creds = mfa_session(cache, &settings, rt(), &creds, source, plan, hop, &mut codes, args)?;
+                    creds = net.mfa_session(cache, &creds, hop, &mut codes)?;
                 }
                 _ => {
                     if cache.is_some() && index == 0 && long_term {
@@ -279,66 +341,21 @@ fn fetch(
             }
         }
         say(args, || {
+            let mfa = match (&code, &hop.mfa_serial) {
+                (Some(_), Some(serial)) => serial.as_str(),
+                (None, Some(_)) => "through the MFA session",
+                _ => "none",
+            };
+            let duration = hop.duration_seconds.map_or("default".to_string(), |d| format!("{d} s"));
             format!(
-                "AssumeRole {} for profile {:?} (session {}, MFA {}, duration {})",
-                hop.role_arn,
-                hop.profile,
-                hop.session_name,
-                if code.is_some() {
-                    hop.mfa_serial.as_deref().unwrap_or("none")
-                } else if hop.mfa_serial.is_some() {
-                    "through the MFA session"
-                } else {
-                    "none"
-                },
-                hop.duration_seconds.map_or("default".to_string(), |d| format!("{d} s"))
+                "AssumeRole {} for profile {:?} (session {}, MFA {mfa}, duration {duration})",
+                hop.role_arn, hop.profile, hop.session_name
             )
         });
         let hop_plan = if code.is_none() { HopPlan { mfa_serial: None, ..hop.clone() } } else { hop.clone() };
-        creds = rt().block_on(sts::assume_role(&settings, &creds, &hop_plan, code.as_deref()))?;
+        creds = net.rt().block_on(sts::assume_role(&net.settings, &creds, &hop_plan, code.as_deref()))?;
     }
     Ok(creds)
-}
-
-/// The MFA session of the source identity and device: from the cache, or made now with one
-/// code (GetSessionToken) and cached for the next switch, in this terminal or another.
-#[allow(clippy::too_many_arguments)]
-fn mfa_session(
-    cache: &Cache,
-    settings: &sts::Settings,
-    rt: &tokio::runtime::Runtime,
-    long_term: &Credentials,
-    source: &serde_json::Value,
-    plan: &Plan,
-    hop: &HopPlan,
-    codes: &mut Codes,
-    args: &SwitchArgs,
-) -> Result<Credentials> {
-    let serial = hop.mfa_serial.as_deref().expect("MFA hop");
-    let key = mfa_key(plan, source, serial);
-    if !args.refresh
-        && let Some(hit) = warn(cache.get(&key, Kind::MfaSession)).flatten()
-    {
-        say(args, || format!("MFA session for {serial} from the cache"));
-        return Ok(hit.credentials());
-    }
-    let _lock = warn(cache.lock(&key, LOCK_WAIT));
-    if !args.refresh
-        && let Some(hit) = warn(cache.get(&key, Kind::MfaSession)).flatten()
-    {
-        return Ok(hit.credentials());
-    }
-    let code = codes.next(&hop.profile, serial)?;
-    say(args, || format!("GetSessionToken for {serial} ({} s)", args.mfa_session_duration));
-    let session =
-        rt.block_on(sts::get_session_token(settings, long_term, serial, &code, args.mfa_session_duration))?;
-    let profile = plan.base.profile();
-    if let Some(entry) = Entry::new(Kind::MfaSession, profile, &session)
-        && let Err(e) = cache.put(&key, &entry)
-    {
-        eprintln!("swrole: warning: the MFA session was not cached: {e:#}");
-    }
-    Ok(session)
 }
 
 fn describe_base(base: &Base) -> String {
