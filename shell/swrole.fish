@@ -26,7 +26,7 @@ function __swrole_sw
             or return
             string join \n -- $out | source
             return
-        case -h --help -V --version help init list exec
+        case -h --help -V --version help init list exec explain doctor cache credential-process
             command swrole $argv
             return
     end

@@ -37,7 +37,7 @@ __swrole_sw() {
             \builtin eval "${__swrole_out}"
             return
             ;;
-        -h | --help | -V | --version | help | init | list | exec)
+        -h | --help | -V | --version | help | init | list | exec | explain | doctor | cache | credential-process)
             \command swrole "$@"
             return
             ;;

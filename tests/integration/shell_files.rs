@@ -400,3 +400,30 @@ fn guardrail_values_are_checked() {
         text(&out.stderr)
     );
 }
+
+/// Subcommands that print text for people go straight through `sw`, not through eval.
+#[test]
+fn subcommands_pass_through_sw() {
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    std::fs::set_permissions(
+        fx.home().join(".aws/credentials"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
+    for (shell, file) in FILES {
+        if !require(shell) {
+            continue;
+        }
+        let script =
+            format!("{}\nsw explain sw-staging\nsw list\nsw doctor\nsw cache list", source_line(file));
+        let out = run(shell, &script, &fx, &[]);
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        assert!(
+            stdout.starts_with("sw-staging: 1 role, from the static keys of profile \"default\"\n"),
+            "{shell}: {stdout}"
+        );
+        assert!(stdout.contains("\ndefault\nsw-production\nsw-staging\n"), "{shell}: {stdout}");
+        assert!(stdout.contains("no problems found\n"), "{shell}: {stdout}");
+    }
+}
