@@ -353,6 +353,11 @@ fn production_guardrail_asks_first() {
     assert_eq!(no["stdout"], "");
     assert!(no["tty"].as_str().unwrap().contains("switch to sw-production (account 111111111111"), "{no}");
     assert!(moto.requests().is_empty(), "nothing is sent before the answer");
+    // Ctrl-C at the question: ended by the signal (a shell reports 130), nothing printed.
+    let interrupted = ask("^C");
+    assert_eq!(interrupted["status"], -2, "{interrupted}");
+    assert_eq!(interrupted["stdout"], "");
+    assert!(moto.requests().is_empty());
     let yes = ask("y");
     assert_eq!(yes["status"], 0, "{yes}");
     assert!(yes["stdout"].as_str().unwrap().contains("export SWROLE_COLOR=red\n"), "{yes}");
