@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
+seed="$repo/contrib/seed"
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 
@@ -44,26 +45,9 @@ done
 
 export HOME="$work/home" USER=bench
 mkdir -p "$HOME/.aws"
-cat >"$HOME/.aws/config" <<'EOF'
-[default]
-region = ap-northeast-1
-output = json
-
-[profile sw-staging]
-source_profile = default
-role_arn = arn:aws:iam::210987654321:role/delegate_root_organization
-mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com
-
-[profile sw-production]
-source_profile = default
-role_arn = arn:aws:iam::111111111111:role/delegate_root_organization
-mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com
-EOF
-cat >"$HOME/.aws/credentials" <<'EOF'
-[default]
-aws_access_key_id = AKIASEEDUSERKEY00001
-aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
-EOF
+# The README's quick-start config and a fake IAM user (contrib/seed/).
+cp "$seed/config" "$HOME/.aws/config"
+cp "$seed/credentials" "$HOME/.aws/credentials"
 unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE
 export AWS_ENDPOINT_URL_STS="http://127.0.0.1:$port" AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 export PATH="$venv/bin:$PATH"

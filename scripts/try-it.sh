@@ -10,6 +10,7 @@
 # SWROLE=path/to/swrole picks the binary (default: swrole on PATH).
 set -euo pipefail
 swrole=${SWROLE:-swrole}
+seed="$(cd "$(dirname "$0")/.." && pwd)/contrib/seed"
 command -v moto_server >/dev/null || { echo "try-it: moto_server not found: pip install 'moto[server]'" >&2; exit 1; }
 
 dir=$(mktemp -d)
@@ -22,26 +23,9 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 
-cat >"$dir/config" <<'CONFIG'
-[default]
-region = ap-northeast-1
-output = json
-
-[profile sw-staging]
-source_profile = default
-role_arn = arn:aws:iam::210987654321:role/delegate_root_organization
-mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com
-
-[profile sw-production]
-source_profile = default
-role_arn = arn:aws:iam::111111111111:role/delegate_root_organization
-mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com
-CONFIG
-cat >"$dir/credentials" <<'CREDENTIALS'
-[default]
-aws_access_key_id = AKIAIOSFODNN7EXAMPLE
-aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
-CREDENTIALS
+# The README's quick-start config and a fake IAM user (contrib/seed/).
+cp "$seed/config" "$dir/config"
+cp "$seed/credentials" "$dir/credentials"
 
 export AWS_CONFIG_FILE="$dir/config" AWS_SHARED_CREDENTIALS_FILE="$dir/credentials"
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port"

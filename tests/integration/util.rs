@@ -70,29 +70,12 @@ pub fn swrole_path() -> PathBuf {
     assert_cmd::cargo::cargo_bin("swrole")
 }
 
-/// The seed's config (DEVELOPERS.md) and an IAM user's keys (not moto's fixed
-/// AKIAIOSFODNN7EXAMPLE, which it hands out as GetSessionToken credentials).
-pub const SEED_CONFIG: &str = "\
-[default]
-region = ap-northeast-1
-output = json
+/// The seed's config (DEVELOPERS.md) and a fake IAM user's keys, shared with
+/// scripts/try-it.sh and bench/compare.sh (not moto's fixed AKIAIOSFODNN7EXAMPLE, which
+/// it hands out as GetSessionToken credentials).
+pub const SEED_CONFIG: &str = include_str!("../../contrib/seed/config");
 
-[profile sw-staging]
-source_profile = default
-role_arn = arn:aws:iam::210987654321:role/delegate_root_organization
-mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com
-
-[profile sw-production]
-source_profile = default
-role_arn = arn:aws:iam::111111111111:role/delegate_root_organization
-mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com
-";
-
-pub const SEED_CREDENTIALS: &str = "\
-[default]
-aws_access_key_id = AKIASEEDUSERKEY00001
-aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY
-";
+pub const SEED_CREDENTIALS: &str = include_str!("../../contrib/seed/credentials");
 
 /// The variables of `env -0` output.
 pub fn parse_env0(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
