@@ -224,10 +224,7 @@ impl Cache {
         }
         let Ok(entry) = serde_json::from_str::<Entry>(&text) else { return Ok(None) };
         // A planted or damaged entry must not reach the shell: the same checks as STS answers.
-        if entry.format == FORMAT
-            && crate::sts::check_shape(&entry.credentials()).is_err()
-            && entry.expiration > now()
-        {
+        if entry.format == FORMAT && entry.credentials().check_shape().is_err() && entry.expiration > now() {
             bail!("cache file {} holds malformed credentials: not used", path.display());
         }
         let good =

@@ -26,6 +26,39 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// Real secret keys are 40 characters and session tokens a few KiB; these bound what a
+/// broken or hostile endpoint (or cache file) can make swrole print.
+pub const MAX_SECRET: usize = 1024;
+pub const MAX_TOKEN: usize = 16 * 1024;
+
+impl Credentials {
+    /// Credentials that will be printed into a shell, from STS or from the cache: an access
+    /// key id is `[A-Za-z0-9]`, nothing may be empty, oversized or hold control characters,
+    /// and they must not have expired already. Secrets are quoted on output whatever they
+    /// hold, but an odd value means a broken or hostile source.
+    pub fn check_shape(&self) -> anyhow::Result<()> {
+        let id = &self.access_key_id;
+        if !((16..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())) {
+            anyhow::bail!("the credentials received have a malformed access key id");
+        }
+        let secrets = [
+            (self.secret_access_key.as_str(), MAX_SECRET),
+            (self.session_token.as_deref().unwrap_or("x"), MAX_TOKEN),
+        ];
+        for (secret, max) in secrets {
+            if secret.is_empty() || secret.len() > max || secret.chars().any(char::is_control) {
+                anyhow::bail!(
+                    "the credentials received have an empty or oversized secret, or one with control characters"
+                );
+            }
+        }
+        if self.expiration.is_some_and(|e| e <= crate::cache::now()) {
+            anyhow::bail!("the credentials received have already expired: check this machine's clock");
+        }
+        Ok(())
+    }
+}
+
 /// `2026-11-28T13:56:45Z`: RFC 3339, UTC, whole seconds (what starship and the SDKs parse).
 pub fn rfc3339(epoch: i64) -> String {
     let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(epoch.max(0) as u64);

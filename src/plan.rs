@@ -216,9 +216,10 @@ pub fn plan(
         );
     }
     if let Some(base) = set.profile(chain.base.profile()) {
-        for (key, max) in
-            [("aws_secret_access_key", crate::sts::MAX_SECRET), ("aws_session_token", crate::sts::MAX_TOKEN)]
-        {
+        for (key, max) in [
+            ("aws_secret_access_key", crate::credentials::MAX_SECRET),
+            ("aws_session_token", crate::credentials::MAX_TOKEN),
+        ] {
             if let Some(v) = base.get(key).filter(|v| v.text.len() > max) {
                 bail!(
                     "{}: {key} of profile {:?} is longer than {max} bytes: check the file",

@@ -102,7 +102,7 @@ pub async fn assume_role(
         arn,
         account_id: account_id.or_else(|| hop.account().map(str::to_string)),
     };
-    check_shape(&creds).with_context(context)?;
+    creds.check_shape().with_context(context)?;
     Ok(creds)
 }
 
@@ -137,7 +137,7 @@ pub async fn get_session_token(
         arn: None,
         account_id: signer.account_id.clone(),
     };
-    check_shape(&creds).with_context(context)?;
+    creds.check_shape().with_context(context)?;
     Ok(creds)
 }
 
@@ -188,7 +188,7 @@ pub async fn provided_credentials(base: &Base) -> Result<Credentials> {
         arn: None,
         account_id: c.account_id().map(|a| a.as_str().to_string()),
     };
-    check_shape(&creds)?;
+    creds.check_shape()?;
     Ok(creds)
 }
 
@@ -196,34 +196,6 @@ fn epoch(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
-/// Credentials that will be printed into a shell: an access key id is `[A-Za-z0-9]`, and
-/// nothing may be empty. Secrets are quoted on output whatever they hold, but an empty or
-/// odd value means a broken or hostile endpoint.
-pub fn check_shape(c: &Credentials) -> Result<()> {
-    let id_ok = (16..=128).contains(&c.access_key_id.len())
-        && c.access_key_id.bytes().all(|b| b.is_ascii_alphanumeric());
-    if !id_ok {
-        anyhow::bail!("the credentials received have a malformed access key id");
-    }
-    let secrets =
-        [(c.secret_access_key.as_str(), MAX_SECRET), (c.session_token.as_deref().unwrap_or("x"), MAX_TOKEN)];
-    for (secret, max) in secrets {
-        if secret.is_empty() || secret.len() > max || secret.chars().any(char::is_control) {
-            anyhow::bail!(
-                "the credentials received have an empty or oversized secret, or one with control characters"
-            );
-        }
-    }
-    if c.expiration.is_some_and(|e| e <= crate::cache::now()) {
-        anyhow::bail!("the credentials received have already expired: check this machine's clock");
-    }
-    Ok(())
-}
-
-/// Real secret keys are 40 characters and session tokens a few KiB; these bound what a
-/// broken or hostile endpoint (or cache file) can make swrole print.
-pub const MAX_SECRET: usize = 1024;
-pub const MAX_TOKEN: usize = 16 * 1024;
 /// The innermost error message of a chain: the part that says what happened.
 fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;
