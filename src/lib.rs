@@ -144,12 +144,7 @@ fn explain(env: &Env, profile: &str, verify: bool, args: &SwitchArgs) -> Result<
     );
     if verify {
         let (plan, creds) = switch::credentials(&files, env, profile, args)?;
-        let settings = sts::Settings {
-            region: plan.region.clone(),
-            endpoint: plan.endpoint.clone(),
-            connect_timeout: args.connect_timeout(),
-            read_timeout: args.read_timeout(),
-        };
+        let settings = sts::Settings::for_plan(&plan, args);
         let arn = sts::runtime()?.block_on(sts::caller_identity(&settings, &creds))?;
         text.push_str(&format!("{:<10} {arn} (GetCallerIdentity)\n", "verified"));
     }

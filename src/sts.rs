@@ -25,6 +25,16 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The settings of one switch: where its plan says, with the command line's timeouts.
+    pub fn for_plan(plan: &crate::plan::Plan, args: &crate::cli::SwitchArgs) -> Settings {
+        Settings {
+            region: plan.region.clone(),
+            endpoint: plan.endpoint.clone(),
+            connect_timeout: args.connect_timeout(),
+            read_timeout: args.read_timeout(),
+        }
+    }
+
     fn describe_endpoint(&self) -> String {
         match (&self.endpoint, &self.region) {
             (Some(url), _) => url.clone(),
@@ -88,22 +98,9 @@ pub async fn assume_role(
         .set_duration_seconds(hop.duration_seconds.map(|d| d as i32));
     let context = || format!("could not assume {} for profile {:?}", hop.role_arn, hop.profile);
     let output = request.send().await.map_err(|e| describe(e, settings)).with_context(context)?;
-    let c = output
-        .credentials()
-        .ok_or_else(|| anyhow!("STS answered without credentials"))
-        .with_context(context)?;
     let arn = output.assumed_role_user().map(|u| u.arn().to_string());
-    let account_id = arn.as_deref().and_then(crate::plan::account_of).map(str::to_string);
-    let creds = Credentials {
-        access_key_id: c.access_key_id().to_string(),
-        secret_access_key: c.secret_access_key().to_string(),
-        session_token: Some(c.session_token().to_string()),
-        expiration: Some(c.expiration().secs()),
-        arn,
-        account_id: account_id.or_else(|| hop.account().map(str::to_string)),
-    };
-    creds.check_shape().with_context(context)?;
-    Ok(creds)
+    let account_id = arn.as_deref().and_then(crate::plan::account_of).or(hop.account()).map(str::to_string);
+    from_sts(output.credentials(), arn, account_id).with_context(context)
 }
 
 /// One GetSessionToken call with an MFA code: a session of the IAM user that satisfies
@@ -125,19 +122,25 @@ pub async fn get_session_token(
         .await
         .map_err(|e| describe(e, settings))
         .with_context(context)?;
-    let c = output
-        .credentials()
-        .ok_or_else(|| anyhow!("STS answered without credentials"))
-        .with_context(context)?;
+    from_sts(output.credentials(), None, signer.account_id.clone()).with_context(context)
+}
+
+/// The credentials in an STS answer, checked before anything can print them.
+fn from_sts(
+    c: Option<&aws_sdk_sts::types::Credentials>,
+    arn: Option<String>,
+    account_id: Option<String>,
+) -> Result<Credentials> {
+    let c = c.ok_or_else(|| anyhow!("STS answered without credentials"))?;
     let creds = Credentials {
         access_key_id: c.access_key_id().to_string(),
         secret_access_key: c.secret_access_key().to_string(),
         session_token: Some(c.session_token().to_string()),
         expiration: Some(c.expiration().secs()),
-        arn: None,
-        account_id: signer.account_id.clone(),
+        arn,
+        account_id,
     };
-    creds.check_shape().with_context(context)?;
+    creds.check_shape()?;
     Ok(creds)
 }
 

@@ -298,12 +298,7 @@ fn fetch(
         plan,
         args,
         source,
-        settings: sts::Settings {
-            region: plan.region.clone(),
-            endpoint: plan.endpoint.clone(),
-            connect_timeout: args.connect_timeout(),
-            read_timeout: args.read_timeout(),
-        },
+        settings: sts::Settings::for_plan(plan, args),
         runtime: if needs_network { Some(sts::runtime()?) } else { None },
     };
 
