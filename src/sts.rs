@@ -280,15 +280,13 @@ pub fn service_error_line(code: &str, message: &str) -> String {
     line
 }
 
-/// Text from the network shown on a terminal: control characters (ANSI escapes, CR) made
-/// visible and the length bounded.
+/// Text from the network shown on one line of a terminal: escaped as [`crate::printable`]
+/// does, newlines included, and bounded in length.
 pub fn sanitize(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .take(500)
-        .flat_map(|c| if c.is_control() { c.escape_default().collect::<Vec<_>>() } else { vec![c] })
-        .collect();
-    if text.chars().count() > 500 {
+    const MAX: usize = 500;
+    let head: String = text.chars().take(MAX).collect();
+    let mut out = crate::printable(&head).replace('\n', "\\n");
+    if text.chars().count() > MAX {
         out.push('…');
     }
     out
