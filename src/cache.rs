@@ -18,6 +18,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::clock::now;
 use crate::credentials::Credentials;
 use crate::env::Env;
 
@@ -104,13 +105,6 @@ pub fn key_name(key: &serde_json::Value) -> String {
 /// Whether an entry expiring at `expiration` is still good at `now` with `margin` to spare.
 pub fn fresh(expiration: i64, now: i64, margin: i64) -> bool {
     expiration - margin > now
-}
-
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 fn euid() -> u32 {

@@ -52,17 +52,11 @@ impl Credentials {
                 );
             }
         }
-        if self.expiration.is_some_and(|e| e <= crate::cache::now()) {
+        if self.expiration.is_some_and(|e| e <= crate::clock::now()) {
             anyhow::bail!("the credentials received have already expired: check this machine's clock");
         }
         Ok(())
     }
-}
-
-/// `2026-11-28T13:56:45Z`: RFC 3339, UTC, whole seconds (what starship and the SDKs parse).
-pub fn rfc3339(epoch: i64) -> String {
-    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(epoch.max(0) as u64);
-    humantime::format_rfc3339_seconds(time).to_string()
 }
 
 #[cfg(test)]
@@ -82,11 +76,5 @@ mod tests {
         let text = format!("{c:?} {c:#?}");
         assert!(!text.contains("very-secret") && !text.contains("token-secret"), "{text}");
         assert!(text.contains("ASIAXXXX"));
-    }
-
-    #[test]
-    fn rfc3339_utc() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_795_873_005), "2026-11-28T13:36:45Z");
     }
 }

@@ -5,9 +5,8 @@ use std::os::unix::fs::PermissionsExt;
 
 use serde::Serialize;
 
-use crate::cache::{self, Cache};
+use crate::cache::Cache;
 use crate::chain;
-use crate::cli::SwitchArgs;
 use crate::config::{FileKind, Paths, ProfileSet, read_file};
 use crate::env::Env;
 use crate::plan::{self, Overrides, at};
@@ -33,7 +32,7 @@ fn finding(severity: Severity, check: &'static str, message: String, fix: impl I
 }
 
 /// Every check, in a stable order.
-pub fn check(env: &Env, args: &SwitchArgs) -> Vec<Finding> {
+pub fn check(env: &Env) -> Vec<Finding> {
     let mut out = Vec::new();
     let paths = match Paths::from_env(env) {
         Ok(p) => p,
@@ -49,7 +48,7 @@ pub fn check(env: &Env, args: &SwitchArgs) -> Vec<Finding> {
     };
     let set = files(&paths, &mut out);
     if let Some(set) = &set {
-        profiles(set, &paths, env, args, &mut out);
+        profiles(set, &paths, env, &mut out);
     }
     environment(env, &mut out);
     if let Some(cache) = Cache::locate(env, 0)
@@ -136,9 +135,8 @@ fn files(paths: &Paths, out: &mut Vec<Finding>) -> Option<ProfileSet> {
     }
 }
 
-fn profiles(set: &ProfileSet, paths: &Paths, env: &Env, args: &SwitchArgs, out: &mut Vec<Finding>) {
-    let overrides =
-        Overrides { duration_seconds: None, region: None, session_name: args.session_name.clone() };
+fn profiles(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Finding>) {
+    let overrides = Overrides::default();
     for (name, section) in &set.profiles {
         // Profiles meant to be switched to: the ones that assume a role.
         if section.get("role_arn").is_none() && section.get("source_profile").is_none() {
@@ -222,7 +220,7 @@ fn environment(env: &Env, out: &mut Vec<Finding>) {
     }
     if let (Some(p), Some(exp)) =
         (env.get("SWROLE_PROFILE"), env.get("SWROLE_EXPIRATION").and_then(|e| e.parse::<i64>().ok()))
-        && exp <= cache::now()
+        && exp <= crate::clock::now()
     {
         out.push(finding(
             Severity::Warning,

@@ -1,7 +1,8 @@
 //! The environment contract: which variables a switch sets and which it clears, in a fixed
 //! order (unsets first), independent of any shell syntax.
 
-use crate::credentials::{Credentials, rfc3339};
+use crate::clock::rfc3339;
+use crate::credentials::Credentials;
 
 /// One change to the environment. Names are fixed, valid shell identifiers.
 #[derive(Clone, Debug, PartialEq, Eq)]

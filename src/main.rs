@@ -11,10 +11,9 @@ fn main() -> ExitCode {
             // must not drive the terminal.
             let text = format!("{err:#}");
             if !text.is_empty() {
-                eprintln!("swrole: {}", swrole::printable(&text));
+                eprintln!("swrole: {}", swrole::text::printable(&text));
             }
-            let code = err.chain().find_map(|e| e.downcast_ref::<swrole::Failure>()).map_or(1, |f| f.code);
-            ExitCode::from(code)
+            ExitCode::from(swrole::error::exit_code(&err))
         }
     }
 }

@@ -21,9 +21,61 @@ pub struct HopPlan {
     pub role_arn: String,
     pub session_name: String,
     pub external_id: Option<String>,
-    pub mfa_serial: Option<String>,
+    /// The MFA device this hop names, and how the switch satisfies it.
+    pub mfa: Option<Mfa>,
     /// `None`: not configured, STS's default (one hour) applies.
     pub duration_seconds: Option<u32>,
+}
+
+/// A hop's MFA need, decided once here and used by the switch, `explain` and `doctor`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mfa {
+    /// `mfa_serial`: the device.
+    pub serial: String,
+    pub route: MfaRoute,
+}
+
+/// How an MFA hop is served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MfaRoute {
+    /// A GetSessionToken session of the IAM user (made with one code, then cached) signs
+    /// the AssumeRole, which then carries no code.
+    Session,
+    /// The AssumeRole call carries a code itself, for this reason.
+    Code(CodeReason),
+}
+
+/// Why a hop cannot go through the cached MFA session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeReason {
+    /// GetSessionToken needs the IAM user's long-term keys as signer; this hop's signer is
+    /// another role or temporary credentials.
+    NotLongTermKeys,
+    /// The cache is off (`--no-cache`): nothing could keep the session.
+    CacheOff,
+    /// The hop asks for more than the hour STS allows a role assumed from an MFA session.
+    LongerThanAnHour(u32),
+}
+
+impl MfaRoute {
+    /// The route of a hop: pure, from where the hop sits and what signs it.
+    pub fn decide(first_hop: bool, long_term_signer: bool, cache: bool, duration: Option<u32>) -> MfaRoute {
+        if !first_hop || !long_term_signer {
+            MfaRoute::Code(CodeReason::NotLongTermKeys)
+        } else if !cache {
+            MfaRoute::Code(CodeReason::CacheOff)
+        } else if let Some(d) = duration.filter(|&d| d > CHAINED_MAX_DURATION) {
+            MfaRoute::Code(CodeReason::LongerThanAnHour(d))
+        } else {
+            MfaRoute::Session
+        }
+    }
+}
+
+impl HopPlan {
+    pub fn mfa_serial(&self) -> Option<&str> {
+        self.mfa.as_ref().map(|m| m.serial.as_str())
+    }
 }
 
 impl HopPlan {
@@ -63,6 +115,8 @@ pub struct Overrides {
     pub duration_seconds: Option<u32>,
     pub region: Option<String>,
     pub session_name: Option<String>,
+    /// The cache is off: no MFA session can be kept.
+    pub no_cache: bool,
 }
 
 /// Describes where a value was written, for error messages: `~/.aws/config:12`.
@@ -150,6 +204,13 @@ pub fn plan(
                 ..
             }
     );
+    // GetSessionToken needs the IAM user's own keys, not temporary ones.
+    let long_term_base = match &chain.base {
+        Base::StaticKeys { profile } => {
+            set.profile(profile).is_none_or(|s| s.get("aws_session_token").is_none())
+        }
+        _ => false,
+    };
     let last = chain.hops.len().saturating_sub(1);
     let mut hops = Vec::with_capacity(chain.hops.len());
     for (index, hop) in chain.hops.iter().enumerate() {
@@ -195,12 +256,16 @@ pub fn plan(
             ));
             duration_seconds = Some(CHAINED_MAX_DURATION);
         }
+        let mfa = mfa_serial.map(|serial| Mfa {
+            serial,
+            route: MfaRoute::decide(index == 0, long_term_base, !overrides.no_cache, duration_seconds),
+        });
         hops.push(HopPlan {
             profile: hop.profile.clone(),
             role_arn: hop.role_arn.clone(),
             session_name,
             external_id,
-            mfa_serial,
+            mfa,
             duration_seconds,
         });
     }
@@ -410,6 +475,51 @@ mod tests {
         assert!(check_endpoint("http://sts.example.com").is_err());
         assert!(check_endpoint("http://127.0.0.1.evil.com/").is_err());
         assert!(check_endpoint("ftp://x").is_err());
+    }
+
+    #[test]
+    fn mfa_routes() {
+        use CodeReason::*;
+        assert_eq!(MfaRoute::decide(true, true, true, None), MfaRoute::Session);
+        assert_eq!(MfaRoute::decide(true, true, true, Some(3600)), MfaRoute::Session);
+        assert_eq!(MfaRoute::decide(true, true, true, Some(3601)), MfaRoute::Code(LongerThanAnHour(3601)));
+        assert_eq!(MfaRoute::decide(true, true, false, None), MfaRoute::Code(CacheOff));
+        assert_eq!(MfaRoute::decide(false, true, true, None), MfaRoute::Code(NotLongTermKeys));
+        assert_eq!(MfaRoute::decide(true, false, true, None), MfaRoute::Code(NotLongTermKeys));
+    }
+
+    fn plan_of(config: &str, credentials: &str, profile: &str, overrides: &Overrides) -> Plan {
+        let paths = Paths { config: "/c".into(), credentials: "/k".into() };
+        let set = ProfileSet::from_texts(config, credentials, &paths).unwrap();
+        let chain = crate::chain::resolve(&set, profile).unwrap();
+        plan(&set, &paths, &Env::default(), profile, chain, overrides).unwrap()
+    }
+
+    #[test]
+    fn routes_in_plans() {
+        let config = "[profile a]\nsource_profile = u\nrole_arn = arn:aws:iam::111111111111:role/a\n\
+                      mfa_serial = arn:aws:iam::123456789012:mfa/me\n\
+                      [profile b]\nsource_profile = a\nrole_arn = arn:aws:iam::222222222222:role/b\n\
+                      mfa_serial = arn:aws:iam::123456789012:mfa/me\n\
+                      [profile long]\nsource_profile = u\nrole_arn = arn:aws:iam::111111111111:role/a\n\
+                      mfa_serial = arn:aws:iam::123456789012:mfa/me\nduration_seconds = 7200\n\
+                      [profile t]\nsource_profile = tmp\nrole_arn = arn:aws:iam::111111111111:role/a\n\
+                      mfa_serial = arn:aws:iam::123456789012:mfa/me\n";
+        let creds = "[u]\naws_access_key_id = AKIAAAAAAAAAAAAAAAAA\naws_secret_access_key = s\n\
+                     [tmp]\naws_access_key_id = ASIAAAAAAAAAAAAAAAAA\naws_secret_access_key = s\naws_session_token = t\n";
+        let route = |p: &str, o: &Overrides, i: usize| {
+            plan_of(config, creds, p, o).hops[i].mfa.as_ref().unwrap().route
+        };
+        let on = Overrides::default();
+        let off = Overrides { no_cache: true, ..Overrides::default() };
+        assert_eq!(route("a", &on, 0), MfaRoute::Session);
+        assert_eq!(route("a", &off, 0), MfaRoute::Code(CodeReason::CacheOff));
+        assert_eq!(route("b", &on, 0), MfaRoute::Session);
+        assert_eq!(route("b", &on, 1), MfaRoute::Code(CodeReason::NotLongTermKeys));
+        assert_eq!(route("long", &on, 0), MfaRoute::Code(CodeReason::LongerThanAnHour(7200)));
+        assert_eq!(route("t", &on, 0), MfaRoute::Code(CodeReason::NotLongTermKeys));
+        let short = Overrides { duration_seconds: Some(3600), ..Overrides::default() };
+        assert_eq!(route("long", &short, 0), MfaRoute::Session, "--duration decides the route");
     }
 
     #[test]

@@ -14,6 +14,20 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use crate::chain::{Base, CredentialSource};
 use crate::credentials::Credentials;
 use crate::plan::HopPlan;
+use crate::text::sanitize;
+
+/// An MFA code with the device it belongs to: they are always sent together.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MfaCode {
+    pub serial: String,
+    pub code: String,
+}
+
+impl std::fmt::Debug for MfaCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MfaCode").field("serial", &self.serial).finish_non_exhaustive()
+    }
+}
 
 /// Network settings for every STS call of one switch.
 #[derive(Clone, Debug)]
@@ -26,12 +40,12 @@ pub struct Settings {
 
 impl Settings {
     /// The settings of one switch: where its plan says, with the command line's timeouts.
-    pub fn for_plan(plan: &crate::plan::Plan, args: &crate::cli::SwitchArgs) -> Settings {
+    pub fn for_plan(plan: &crate::plan::Plan, opts: &crate::switch::Options) -> Settings {
         Settings {
             region: plan.region.clone(),
             endpoint: plan.endpoint.clone(),
-            connect_timeout: args.connect_timeout(),
-            read_timeout: args.read_timeout(),
+            connect_timeout: opts.connect_timeout,
+            read_timeout: opts.read_timeout,
         }
     }
 
@@ -86,15 +100,15 @@ pub async fn assume_role(
     settings: &Settings,
     signer: &Credentials,
     hop: &HopPlan,
-    token_code: Option<&str>,
+    mfa: Option<&MfaCode>,
 ) -> Result<Credentials> {
     let request = client(settings, signer)
         .assume_role()
         .role_arn(&hop.role_arn)
         .role_session_name(&hop.session_name)
         .set_external_id(hop.external_id.clone())
-        .set_serial_number(hop.mfa_serial.clone())
-        .set_token_code(token_code.map(str::to_string))
+        .set_serial_number(mfa.map(|m| m.serial.clone()))
+        .set_token_code(mfa.map(|m| m.code.clone()))
         .set_duration_seconds(hop.duration_seconds.map(|d| d as i32));
     let context = || format!("could not assume {} for profile {:?}", hop.role_arn, hop.profile);
     let output = request.send().await.map_err(|e| describe(e, settings)).with_context(context)?;
@@ -108,15 +122,14 @@ pub async fn assume_role(
 pub async fn get_session_token(
     settings: &Settings,
     signer: &Credentials,
-    serial: &str,
-    token_code: &str,
+    mfa: &MfaCode,
     duration_seconds: u32,
 ) -> Result<Credentials> {
-    let context = || format!("could not get an MFA session for {serial}");
+    let context = || format!("could not get an MFA session for {}", mfa.serial);
     let output = client(settings, signer)
         .get_session_token()
-        .serial_number(serial)
-        .token_code(token_code)
+        .serial_number(&mfa.serial)
+        .token_code(&mfa.code)
         .duration_seconds(duration_seconds as i32)
         .send()
         .await
@@ -278,18 +291,6 @@ pub fn service_error_line(code: &str, message: &str) -> String {
         line.push_str(&format!(" ({hint})"));
     }
     line
-}
-
-/// Text from the network shown on one line of a terminal: escaped as [`crate::printable`]
-/// does, newlines included, and bounded in length.
-pub fn sanitize(text: &str) -> String {
-    const MAX: usize = 500;
-    let head: String = text.chars().take(MAX).collect();
-    let mut out = crate::printable(&head).replace('\n', "\\n");
-    if text.chars().count() > MAX {
-        out.push('…');
-    }
-    out
 }
 
 #[cfg(test)]

@@ -3,17 +3,67 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use serde_json::json;
 
 use crate::cache::{self, Cache, Entry, Kind};
 use crate::chain::{self, Base, ChainError, CredentialSource};
-use crate::cli::SwitchArgs;
 use crate::config::{Paths, ProfileSet};
 use crate::credentials::Credentials;
 use crate::env::Env;
-use crate::plan::{self, CHAINED_MAX_DURATION, HopPlan, Overrides, Plan};
-use crate::{prompt, sts};
+use crate::plan::{self, CodeReason, MfaRoute, Overrides, Plan};
+use crate::sts::{self, MfaCode};
+use crate::tty;
+
+/// What the caller asks of one switch (built from the command line by `cmd`).
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// An MFA code given up front (`--token-code`).
+    pub token_code: Option<String>,
+    pub duration: Option<u32>,
+    pub region: Option<String>,
+    pub session_name: Option<String>,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub no_cache: bool,
+    pub refresh: bool,
+    /// Seconds before expiry at which cached credentials are renewed.
+    pub refresh_margin: u32,
+    pub mfa_session_duration: u32,
+    /// Skip the `swrole_confirm` question.
+    pub yes: bool,
+    pub verbose: bool,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            token_code: None,
+            duration: None,
+            region: None,
+            session_name: None,
+            connect_timeout: Duration::from_secs(5),
+            read_timeout: Duration::from_secs(10),
+            no_cache: false,
+            refresh: false,
+            refresh_margin: 600,
+            mfa_session_duration: 43_200,
+            yes: false,
+            verbose: false,
+        }
+    }
+}
+
+impl Options {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            duration_seconds: self.duration,
+            region: self.region.clone(),
+            session_name: self.session_name.clone(),
+            no_cache: self.no_cache,
+        }
+    }
+}
 
 /// Everything a command needs to know about the files.
 pub struct Files {
@@ -29,14 +79,9 @@ impl Files {
     }
 
     /// Resolve and validate `profile`, or say why not in terms of the files.
-    pub fn plan(&self, env: &Env, profile: &str, args: &SwitchArgs) -> Result<Plan> {
+    pub fn plan(&self, env: &Env, profile: &str, opts: &Options) -> Result<Plan> {
         let chain = chain::resolve(&self.set, profile).map_err(|e| self.explain(e))?;
-        let overrides = Overrides {
-            duration_seconds: args.duration,
-            region: args.region.clone(),
-            session_name: args.session_name.clone(),
-        };
-        plan::plan(&self.set, &self.paths, env, profile, chain, &overrides)
+        plan::plan(&self.set, &self.paths, env, profile, chain, &opts.overrides())
     }
 
     fn explain(&self, err: ChainError) -> anyhow::Error {
@@ -79,7 +124,7 @@ fn closest<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> 
     scored.into_iter().take(3).map(|(_, n)| format!("{n:?}")).collect()
 }
 
-fn say(args: &SwitchArgs, text: impl FnOnce() -> String) {
+fn say(args: &Options, text: impl FnOnce() -> String) {
     if args.verbose {
         eprintln!("swrole: {}", text());
     }
@@ -87,19 +132,14 @@ fn say(args: &SwitchArgs, text: impl FnOnce() -> String) {
 
 /// The credentials of `profile`: from the cache when it holds fresh ones (no SDK, no
 /// runtime, no network), else the base and each AssumeRole in turn, then cached.
-pub fn credentials(
-    files: &Files,
-    env: &Env,
-    profile: &str,
-    args: &SwitchArgs,
-) -> Result<(Plan, Credentials)> {
+pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> Result<(Plan, Credentials)> {
     let plan = files.plan(env, profile, args)?;
     for w in &plan.warnings {
         eprintln!("swrole: warning: {w}");
     }
     // Everything that can fail without the network fails here, before any call.
     if let Some(code) = &args.token_code {
-        prompt::check_token_code(code)?;
+        tty::check_token_code(code)?;
     }
     if plan.confirm && !args.yes {
         confirm(&plan, profile)?;
@@ -149,7 +189,7 @@ pub fn role_key(plan: &Plan, source: &serde_json::Value) -> String {
         "kind": "role",
         "source": source,
         "endpoint": plan.endpoint,
-        "hops": plan.hops.iter().map(|h| json!([h.role_arn, h.external_id, h.session_name, h.mfa_serial, h.duration_seconds])).collect::<Vec<_>>(),
+        "hops": plan.hops.iter().map(|h| json!([h.role_arn, h.external_id, h.session_name, h.mfa_serial(), h.duration_seconds])).collect::<Vec<_>>(),
     }))
 }
 
@@ -170,7 +210,7 @@ fn warn<T>(result: Result<T>) -> Option<T> {
 }
 
 fn confirm(plan: &Plan, profile: &str) -> Result<()> {
-    let tty = prompt::terminal(
+    let tty = tty::terminal(
         &format!("profile {profile:?} asks for confirmation (swrole_confirm = true)"),
         "pass --yes to switch without asking",
     )?;
@@ -178,7 +218,7 @@ fn confirm(plan: &Plan, profile: &str) -> Result<()> {
         Some(hop) => format!("{profile} (account {}, {})", hop.account().unwrap_or("?"), hop.role_arn),
         None => profile.to_string(),
     };
-    if !prompt::confirm(&tty, &format!("switch to {target}?"))? {
+    if !tty::confirm(&tty, &format!("switch to {target}?"))? {
         bail!("not switched to profile {profile:?}: not confirmed");
     }
     Ok(())
@@ -207,24 +247,27 @@ struct Codes {
 }
 
 impl Codes {
-    fn next(&mut self, profile: &str, serial: &str) -> Result<String> {
-        if let Some(code) = self.flag.take() {
-            return Ok(code);
-        }
-        if self.tty.is_none() {
-            self.tty = Some(prompt::terminal(
-                &format!("profile {profile:?} needs an MFA code"),
-                "pass it with --token-code CODE",
-            )?);
-        }
-        prompt::ask_token_code(self.tty.as_ref().expect("opened above"), profile, serial)
+    fn next(&mut self, profile: &str, serial: &str) -> Result<MfaCode> {
+        let code = match self.flag.take() {
+            Some(code) => code,
+            None => {
+                if self.tty.is_none() {
+                    self.tty = Some(tty::terminal(
+                        &format!("profile {profile:?} needs an MFA code"),
+                        "pass it with --token-code CODE",
+                    )?);
+                }
+                tty::ask_token_code(self.tty.as_ref().expect("opened above"), profile, serial)?
+            }
+        };
+        Ok(MfaCode { serial: serial.to_string(), code })
     }
 }
 
 /// What the network path of one switch works with.
 struct Network<'a> {
     plan: &'a Plan,
-    args: &'a SwitchArgs,
+    args: &'a Options,
     source: &'a serde_json::Value,
     settings: sts::Settings,
     /// Started only when something is fetched.
@@ -243,11 +286,11 @@ impl Network<'_> {
         &self,
         cache: &Cache,
         long_term: &Credentials,
-        hop: &HopPlan,
+        profile: &str,
+        serial: &str,
         codes: &mut Codes,
     ) -> Result<Credentials> {
         let (plan, args) = (self.plan, self.args);
-        let serial = hop.mfa_serial.as_deref().expect("MFA hop");
         let key = mfa_key(plan, self.source, serial);
         if !args.refresh
             && let Some(hit) = warn(cache.get(&key, Kind::MfaSession)).flatten()
@@ -261,12 +304,11 @@ impl Network<'_> {
         {
             return Ok(hit.credentials());
         }
-        let code = codes.next(&hop.profile, serial)?;
+        let code = codes.next(profile, serial)?;
         say(args, || format!("GetSessionToken for {serial} ({} s)", args.mfa_session_duration));
         let session = self.rt().block_on(sts::get_session_token(
             &self.settings,
             long_term,
-            serial,
             &code,
             args.mfa_session_duration,
         ))?;
@@ -285,7 +327,7 @@ fn fetch(
     files: &Files,
     env: &Env,
     plan: &Plan,
-    args: &SwitchArgs,
+    args: &Options,
     cache: Option<&Cache>,
     source: &serde_json::Value,
 ) -> Result<Credentials> {
@@ -311,33 +353,28 @@ fn fetch(
         other => net.rt().block_on(sts::provided_credentials(other))?,
     };
     let mut codes = Codes { flag: args.token_code.clone(), tty: None };
-    for (index, hop) in plan.hops.iter().enumerate() {
+    for hop in &plan.hops {
         let mut code = None;
-        if let Some(serial) = &hop.mfa_serial {
-            // GetSessionToken needs long-term keys; STS allows a role assumed from such a
-            // session one hour at most.
-            let long_term = matches!(plan.base, Base::StaticKeys { .. }) && creds.session_token.is_none();
-            let short = hop.duration_seconds.is_none_or(|d| d <= CHAINED_MAX_DURATION);
-            match cache {
-                Some(cache) if index == 0 && long_term && short => {
-                    creds = net.mfa_session(cache, &creds, hop, &mut codes)?;
+        if let Some(mfa) = &hop.mfa {
+            match (mfa.route, cache) {
+                (MfaRoute::Session, Some(cache)) => {
+                    creds = net.mfa_session(cache, &creds, &hop.profile, &mfa.serial, &mut codes)?;
                 }
-                _ => {
-                    if cache.is_some() && index == 0 && long_term {
+                (route, _) => {
+                    if let MfaRoute::Code(CodeReason::LongerThanAnHour(d)) = route {
                         eprintln!(
-                            "swrole: profile {:?} asks for {} s, more than the hour STS allows a role assumed from an \
+                            "swrole: profile {:?} asks for {d} s, more than the hour STS allows a role assumed from an \
                              MFA session: asking for a fresh MFA code instead",
                             hop.profile,
-                            hop.duration_seconds.unwrap_or_default()
                         );
                     }
-                    code = Some(codes.next(&hop.profile, serial)?);
+                    code = Some(codes.next(&hop.profile, &mfa.serial)?);
                 }
             }
         }
         say(args, || {
-            let mfa = match (&code, &hop.mfa_serial) {
-                (Some(_), Some(serial)) => serial.as_str(),
+            let mfa = match (&code, &hop.mfa) {
+                (Some(c), _) => c.serial.as_str(),
                 (None, Some(_)) => "through the MFA session",
                 _ => "none",
             };
@@ -347,8 +384,7 @@ fn fetch(
                 hop.role_arn, hop.profile, hop.session_name
             )
         });
-        let hop_plan = if code.is_none() { HopPlan { mfa_serial: None, ..hop.clone() } } else { hop.clone() };
-        creds = net.rt().block_on(sts::assume_role(&net.settings, &creds, &hop_plan, code.as_deref()))?;
+        creds = net.rt().block_on(sts::assume_role(&net.settings, &creds, hop, code.as_ref()))?;
     }
     Ok(creds)
 }
@@ -392,16 +428,6 @@ fn environment_keys(env: &Env, profile: &str) -> Result<Credentials> {
             "profile {profile:?} has credential_source = Environment, but AWS_ACCESS_KEY_ID and \
              AWS_SECRET_ACCESS_KEY are not both set"
         ),
-    }
-}
-
-/// Write `text` to stdout in one go. A closed pipe is not an error.
-pub fn write_stdout(text: &str) -> Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.context("could not write to stdout"),
     }
 }
 

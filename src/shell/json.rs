@@ -2,7 +2,8 @@
 
 use serde::Serialize;
 
-use crate::credentials::{Credentials, rfc3339};
+use crate::clock::rfc3339;
+use crate::credentials::Credentials;
 
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]

@@ -2,6 +2,7 @@
 //! syntax has one emitter module, proven in the real shell by `tests/`.
 
 pub mod fish;
+pub mod integration;
 pub mod json;
 pub mod posix;
 pub mod powershell;

@@ -251,13 +251,15 @@ fn pipeline(config: &str, credentials: &str, value: &str) -> Result<(), TestCase
         };
         PLANNED.fetch_add(1, Ordering::Relaxed);
         let _ = explain::render(
-            &set,
-            &paths,
             &plan,
-            &CacheState::Role(Some(60)),
-            &MfaSessionState { usable: true, left: Some(60) },
-            "tester",
-            Some(value),
+            &explain::Context {
+                set: &set,
+                paths: &paths,
+                cache: &CacheState::Role(Some(60)),
+                mfa_session: &MfaSessionState { usable: true, left: Some(60) },
+                default_session_name: "tester",
+                previous: Some(value),
+            },
         );
         let creds = Credentials {
             access_key_id: "ASIAAAAAAAAAAAAAAAAA".into(),

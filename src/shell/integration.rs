@@ -1,4 +1,4 @@
-//! `swrole init SHELL [--cmd NAME]`: the shell integration from `shell/`, embedded at build
+//! The shell integration from `shell/` (`swrole init SHELL [--cmd NAME]`), embedded at build
 //! time and printed verbatim, so that sourcing the file and evaluating `swrole init` give
 //! the same functions.
 
@@ -6,10 +6,10 @@ use anyhow::{Result, bail};
 
 use crate::shell::Shell;
 
-const BASH: &str = include_str!("../shell/swrole.bash");
-const ZSH: &str = include_str!("../shell/swrole.zsh");
-const FISH: &str = include_str!("../shell/swrole.fish");
-const POWERSHELL: &str = include_str!("../shell/swrole.ps1");
+const BASH: &str = include_str!("../../shell/swrole.bash");
+const ZSH: &str = include_str!("../../shell/swrole.zsh");
+const FISH: &str = include_str!("../../shell/swrole.fish");
+const POWERSHELL: &str = include_str!("../../shell/swrole.ps1");
 
 /// The lines that name the user-facing function end with this marker; `--cmd` renames the
 /// word `sw` in those lines only.

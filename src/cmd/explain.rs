@@ -1,0 +1,52 @@
+//! `swrole explain PROFILE [--verify]`.
+
+use anyhow::Result;
+
+use crate::cache::{Cache, Kind};
+use crate::cli::SwitchArgs;
+use crate::env::Env;
+use crate::error::write_stdout;
+use crate::explain::{self as core, CacheState, MfaSessionState};
+use crate::plan::{self, MfaRoute};
+use crate::switch::{self, Files};
+use crate::{clock, sts};
+
+pub fn run(env: &Env, profile: &str, verify: bool, args: &SwitchArgs) -> Result<()> {
+    let opts = super::options(args);
+    let files = Files::load(env)?;
+    let plan = files.plan(env, profile, &opts)?;
+    let source = switch::source_identity(&plan.base, &files.set, env);
+    let cache = if opts.no_cache { None } else { Cache::locate(env, opts.refresh_margin.into()) };
+    let now = clock::now();
+    let lookup = |key: &str, kind| {
+        cache.as_ref().and_then(|c| c.get(key, kind).ok().flatten()).map(|e| e.expiration - now)
+    };
+    let cache_state = match &cache {
+        None => CacheState::Off,
+        Some(_) => CacheState::Role(lookup(&switch::role_key(&plan, &source), Kind::Role)),
+    };
+    let mfa = match plan.hops.first().and_then(|h| h.mfa.as_ref()) {
+        Some(m) if m.route == MfaRoute::Session => {
+            let left = lookup(&switch::mfa_key(&plan, &source, &m.serial), Kind::MfaSession);
+            MfaSessionState { usable: left.is_some(), left }
+        }
+        _ => MfaSessionState { usable: false, left: None },
+    };
+    let default_name = plan::default_session_name(env);
+    let cx = core::Context {
+        set: &files.set,
+        paths: &files.paths,
+        cache: &cache_state,
+        mfa_session: &mfa,
+        default_session_name: &default_name,
+        previous: env.get("SWROLE_PROFILE"),
+    };
+    let mut text = core::render(&plan, &cx);
+    if verify {
+        let (plan, creds) = switch::credentials(&files, env, profile, &opts)?;
+        let settings = sts::Settings::for_plan(&plan, &opts);
+        let arn = sts::runtime()?.block_on(sts::caller_identity(&settings, &creds))?;
+        text.push_str(&format!("{:<10} {arn} (GetCallerIdentity)\n", "verified"));
+    }
+    write_stdout(&text)
+}
