@@ -10,6 +10,7 @@ const BASH: &str = include_str!("../../shell/swrole.bash");
 const ZSH: &str = include_str!("../../shell/swrole.zsh");
 const FISH: &str = include_str!("../../shell/swrole.fish");
 const POWERSHELL: &str = include_str!("../../shell/swrole.ps1");
+const NU: &str = include_str!("../../shell/swrole.nu");
 
 /// The lines that name the user-facing function end with this marker; `--cmd` renames the
 /// word `sw` in those lines only.
@@ -21,8 +22,9 @@ pub fn script(shell: Shell, cmd: &str) -> Result<String> {
         Shell::Zsh => ZSH,
         Shell::Fish => FISH,
         Shell::Powershell => POWERSHELL,
+        Shell::Nu => NU,
         Shell::Posix | Shell::Json => {
-            bail!("no shell integration for {}: use bash, zsh, fish or powershell", shell.name())
+            bail!("no shell integration for {}: use bash, zsh, fish, powershell or nu", shell.name())
         }
     };
     let valid = cmd.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
@@ -96,7 +98,7 @@ mod tests {
 
     #[test]
     fn every_shell_names_the_function_in_marked_lines() {
-        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Powershell] {
+        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Powershell, Shell::Nu] {
             let text = script(shell, "sw").unwrap();
             assert!(text.lines().filter(|l| l.ends_with(MARKER)).count() >= 2, "{shell:?}");
             let renamed = script(shell, "role").unwrap();

@@ -4,6 +4,7 @@
 pub mod fish;
 pub mod integration;
 pub mod json;
+pub mod nu;
 pub mod posix;
 pub mod powershell;
 
@@ -18,6 +19,8 @@ pub enum Shell {
     Fish,
     #[value(alias = "pwsh")]
     Powershell,
+    #[value(alias = "nushell")]
+    Nu,
     /// Any POSIX shell (sh, dash, ksh): same syntax as bash.
     #[value(alias = "sh")]
     Posix,
@@ -25,12 +28,13 @@ pub enum Shell {
     Json,
 }
 
-/// The three syntaxes that the shells share.
+/// The syntaxes that the shells share: one emitter module each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Syntax {
     Posix,
     Fish,
     Powershell,
+    Nu,
 }
 
 impl Shell {
@@ -43,6 +47,7 @@ impl Shell {
             "zsh" => Shell::Zsh,
             "fish" => Shell::Fish,
             "pwsh" | "powershell" | "pwsh.exe" | "powershell.exe" => Shell::Powershell,
+            "nu" => Shell::Nu,
             _ => Shell::Posix,
         }
     }
@@ -53,6 +58,7 @@ impl Shell {
             Shell::Bash | Shell::Zsh | Shell::Posix => Some(Syntax::Posix),
             Shell::Fish => Some(Syntax::Fish),
             Shell::Powershell => Some(Syntax::Powershell),
+            Shell::Nu => Some(Syntax::Nu),
             Shell::Json => None,
         }
     }
@@ -63,6 +69,7 @@ impl Shell {
             Shell::Zsh => "zsh",
             Shell::Fish => "fish",
             Shell::Powershell => "powershell",
+            Shell::Nu => "nu",
             Shell::Posix => "posix",
             Shell::Json => "json",
         }
@@ -75,6 +82,7 @@ impl Syntax {
             Syntax::Posix => posix::render(exports),
             Syntax::Fish => fish::render(exports),
             Syntax::Powershell => powershell::render(exports),
+            Syntax::Nu => nu::render(exports),
         }
     }
 
@@ -83,6 +91,7 @@ impl Syntax {
             Syntax::Posix => posix::quote(value),
             Syntax::Fish => fish::quote(value),
             Syntax::Powershell => powershell::quote(value),
+            Syntax::Nu => nu::quote(value),
         }
     }
 
@@ -94,6 +103,7 @@ impl Syntax {
             Syntax::Posix => format!("eval \"$({cmd})\""),
             Syntax::Fish => format!("{cmd} | source"),
             Syntax::Powershell => format!("{cmd} | Out-String | Invoke-Expression"),
+            Syntax::Nu => nu::apply_hint(&cmd),
         }
     }
 }
@@ -109,6 +119,7 @@ mod tests {
         assert_eq!(Shell::detect(Some("/opt/homebrew/bin/fish")), Shell::Fish);
         assert_eq!(Shell::detect(Some("/usr/local/bin/pwsh")), Shell::Powershell);
         assert_eq!(Shell::detect(Some("/bin/dash")), Shell::Posix);
+        assert_eq!(Shell::detect(Some("/usr/bin/nu")), Shell::Nu);
         assert_eq!(Shell::detect(None), Shell::Posix);
     }
 

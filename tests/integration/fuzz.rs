@@ -20,7 +20,7 @@ use swrole::env::Env;
 use swrole::explain::{self, CacheState, MfaSessionState};
 use swrole::exports::{Exports, Op, Switch};
 use swrole::plan::{self, Overrides};
-use swrole::shell::{fish, posix, powershell};
+use swrole::shell::{fish, nu, posix, powershell};
 
 fn budget() -> Duration {
     let secs = std::env::var("SWROLE_FUZZ_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(5);
@@ -111,6 +111,37 @@ fn powershell_unquote(s: &str) -> Option<String> {
             }
         }
         out.push(c);
+    }
+    Some(out)
+}
+
+/// nushell (NUON): `"..."` where `\\`, `\"`, `\n`-style and `\u{HEX}` are escapes and a lone
+/// `"` ends the string.
+fn nu_unquote(s: &str) -> Option<String> {
+    let inner = s.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = String::new();
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return None,
+            '\\' => match chars.next()? {
+                '\\' => out.push('\\'),
+                '"' => out.push('"'),
+                '/' => out.push('/'),
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                'u' => {
+                    if chars.next()? != '{' {
+                        return None;
+                    }
+                    let hex: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                    out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+                }
+                _ => return None,
+            },
+            c => out.push(c),
+        }
     }
     Some(out)
 }
@@ -296,6 +327,9 @@ fn check_emitters(exports: &Exports) -> Result<(), TestCaseError> {
         let w = powershell::render(&one);
         let q = w.strip_prefix(&format!("$Env:{name} = ")).and_then(|r| r.strip_suffix('\n'));
         prop_assert_eq!(q.and_then(powershell_unquote), Some(value.clone()), "powershell: {:?}", w);
+        let n = nu::render(&one);
+        let q = n.strip_prefix(&format!("{{set: {{\"{name}\": ")).and_then(|r| r.strip_suffix("}, unset: []}\n"));
+        prop_assert_eq!(q.and_then(nu_unquote), Some(value.clone()), "nu: {:?}", n);
     }
     Ok(())
 }
@@ -308,6 +342,8 @@ fn the_unquoters_agree_with_known_outputs() {
     assert_eq!(fish_unquote("'a'b'"), None);
     assert_eq!(powershell_unquote("'it''s ‘‘x’’'").as_deref(), Some("it's ‘x’"));
     assert_eq!(powershell_unquote("'it's'"), None);
+    assert_eq!(nu_unquote("\"a\\\\b\\\"c\\u{1b}\"").as_deref(), Some("a\\b\"c\u{1b}"));
+    assert_eq!(nu_unquote("\"a\"b\""), None);
 }
 
 #[test]

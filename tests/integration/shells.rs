@@ -92,15 +92,26 @@ const SHELLS: &[ShellRun] = &[
         script: r#"setopt NO_NOMATCH GLOB_SUBST SH_WORD_SPLIT; IFS=''; eval "$(cat)"; printf %s "${SWROLE_T-<unset>}""#,
     },
     ShellRun {
-        name: "sh (dash)",
+        name: "dash",
         syntax: Syntax::Posix,
         args: &["-e", "-u", "-c"],
         script: r#"eval "$(cat)"; printf %s "${SWROLE_T-<unset>}""#,
     },
+    ShellRun {
+        name: "nu",
+        syntax: Syntax::Nu,
+        args: &["--no-config-file", "--stdin", "-c"],
+        script: NU_APPLY,
+    },
 ];
 
+/// What `sw` in `shell/swrole.nu` does with the output, then print the variable.
+const NU_APPLY: &str = r#"let r = ($in | from nuon); hide-env -i ...$r.unset; load-env $r.set; if "SWROLE_T" in $env { print -n $env.SWROLE_T } else { print -n "<unset>" }"#;
+
+/// The program of a shell setup: the first word of its name (`dash` is run as `dash`,
+/// never as whatever `/bin/sh` is).
 fn program(shell: &ShellRun) -> &'static str {
-    shell.name.split(' ').next().map(|p| if p == "sh" { "sh" } else { p }).unwrap_or("sh")
+    shell.name.split(' ').next().unwrap_or(shell.name)
 }
 
 fn run_shell(shell: &ShellRun, code: &str, env: &[(&str, &str)]) -> (String, String, bool) {
@@ -163,20 +174,17 @@ fn swrole_output_evaluates_to_the_exact_values() {
         "[profile weird]\nregion = eu-west-1\n",
         &format!("[weird]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = {secret}\n"),
     );
-    for (shell, flag) in [("bash", "bash"), ("zsh", "zsh"), ("fish", "fish"), ("sh", "posix")] {
+    for (shell, flag) in [("bash", "bash"), ("zsh", "zsh"), ("fish", "fish"), ("dash", "posix"), ("nu", "nu")]
+    {
         if !require(shell) {
             continue;
         }
         let out =
             fx.swrole().args(["weird", "--shell", flag]).env("SWROLE_PROFILE", "before").assert().success();
         let code = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-        let script = match shell {
-            "fish" => "source; env -0",
-            _ => "eval \"$(cat)\"; env -0",
-        };
         let work = tempfile::tempdir().unwrap();
         let stale = [("AWS_PROFILE", "stale"), ("AWS_SECURITY_TOKEN", "stale")];
-        let result = pipe_into(shell, &["-c", script], code.as_bytes(), fx.home(), work.path(), &stale);
+        let result = pipe_into(shell, &env0_args(shell), code.as_bytes(), fx.home(), work.path(), &stale);
         assert!(
             result.status.success() && result.stderr.is_empty(),
             "{shell}: {}",
@@ -200,14 +208,30 @@ fn swrole_output_evaluates_to_the_exact_values() {
 #[test]
 fn unset_command_clears_everything() {
     let fx = Fixture::new("", "");
-    let mut all: Vec<(&str, &str)> = swrole::exports::MANAGED
-        .iter()
-        .chain(swrole::exports::ALWAYS_UNSET.iter())
-        .map(|n| (*n, "x"))
-        .collect();
-    all.retain(|(n, _)| *n != "SWROLE_PROFILE");
+    // The documented contract (README, "The environment contract"), written out here rather
+    // than taken from the product's own constants.
+    let documented = [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_CREDENTIAL_EXPIRATION",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ACCOUNT_ID",
+        "AWSUME_PROFILE",
+        "SWROLE_ROLE_ARN",
+        "SWROLE_EXPIRATION",
+        "SWROLE_COLOR",
+        "SWROLE_PREVIOUS_PROFILE",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SECURITY_TOKEN",
+        "AWS_SESSION_EXPIRATION",
+    ];
+    let mut all: Vec<(&str, &str)> = documented.iter().map(|n| (*n, "x")).collect();
     all.push(("SWROLE_PROFILE", "sw-staging"));
-    for (shell, flag) in [("bash", "bash"), ("zsh", "zsh"), ("fish", "fish")] {
+    for (shell, flag) in [("bash", "bash"), ("zsh", "zsh"), ("fish", "fish"), ("dash", "posix"), ("nu", "nu")]
+    {
         if !require(shell) {
             continue;
         }
@@ -218,8 +242,7 @@ fn unset_command_clears_everything() {
             .assert()
             .success();
         let code = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-        let script = if shell == "fish" { "source; env -0" } else { "eval \"$(cat)\"; env -0" };
-        let result = pipe_into(shell, &["-c", script], code.as_bytes(), fx.home(), fx.home(), &all);
+        let result = pipe_into(shell, &env0_args(shell), code.as_bytes(), fx.home(), fx.home(), &all);
         assert!(result.stderr.is_empty(), "{shell}: {}", String::from_utf8_lossy(&result.stderr));
         let env = parse_env0(&result.stdout);
         for (name, _) in &all {
@@ -233,5 +256,19 @@ fn unset_command_clears_everything() {
                 assert!(!env.contains_key(*name), "{shell}: {name} survived unset");
             }
         }
+    }
+}
+
+/// Arguments that make `shell` apply swrole's output from stdin, then run `env -0`.
+fn env0_args(shell: &str) -> Vec<&'static str> {
+    match shell {
+        "fish" => vec!["-c", "source; env -0"],
+        "nu" => vec![
+            "--no-config-file",
+            "--stdin",
+            "-c",
+            "let r = ($in | from nuon); hide-env -i ...$r.unset; load-env $r.set; ^env -0",
+        ],
+        _ => vec!["-c", "eval \"$(cat)\"; env -0"],
     }
 }
