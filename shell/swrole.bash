@@ -27,12 +27,12 @@ __swrole_sw() {
             \builtin shift
             \builtin set -- "${SWROLE_PREVIOUS_PROFILE}" "$@"
             ;;
-        off | unset)
+        off | unset) # swrole: subcommands
             __swrole_out="$(\command swrole unset --shell bash)" || return
             \builtin eval "${__swrole_out}"
             return
             ;;
-        -h | --help | -V | --version | help | init | list | exec | explain | doctor | cache | credential-process)
+        -h | --help | -V | --version | help | init | list | exec | explain | doctor | cache | credential-process) # swrole: subcommands
             \command swrole "$@"
             return
             ;;
@@ -139,13 +139,14 @@ __swrole_complete() {
     if [[ "${COMP_CWORD}" -eq 1 ]]; then
         words="$(\command swrole list 2>/dev/null) off -"
     else
-        words="--token-code --duration --region --session-name --yes --verbose --print"
+        words="--profile --token-code --duration --region --session-name --connect-timeout --read-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --yes --verbose" # swrole: flags
     fi
     \builtin mapfile -t COMPREPLY < <(\builtin compgen -W "${words}" -- "${cur}" || true)
 }
 
 sw() { __swrole_sw "$@"; }                     # swrole: cmd
 \builtin complete -F __swrole_complete sw      # swrole: cmd
-if [[ -n "${SWROLE_REFRESH_MINUTES-}" ]]; then
+# Sourcing this file again installs the hook once.
+if [[ -n "${SWROLE_REFRESH_MINUTES-}" && "${PROMPT_COMMAND-}" != *__swrole_refresh* ]]; then
     PROMPT_COMMAND="__swrole_refresh${PROMPT_COMMAND:+;${PROMPT_COMMAND}}"
 fi

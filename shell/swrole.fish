@@ -21,12 +21,12 @@ function __swrole_sw
                 return 1
             end
             set argv $SWROLE_PREVIOUS_PROFILE $argv[2..-1]
-        case off unset
+        case off unset # swrole: subcommands
             set -l out (command swrole unset --shell fish)
             or return
             string join \n -- $out | source
             return
-        case -h --help -V --version help init list exec explain doctor cache credential-process
+        case -h --help -V --version help init list exec explain doctor cache credential-process # swrole: subcommands
             command swrole $argv
             return
     end
@@ -97,7 +97,10 @@ function sw --description 'Switch this shell to an AWS role (swrole)'  # swrole:
 end
 complete -c sw -f                                                         # swrole: cmd
 complete -c sw -n '__fish_is_first_arg' -a '(command -q swrole; and command swrole list 2>/dev/null) off -' # swrole: cmd
-complete -c sw -n 'not __fish_is_first_arg' -l token-code -s t -x -d 'MFA code'      # swrole: cmd
-complete -c sw -n 'not __fish_is_first_arg' -l duration -s d -x -d 'Session length'  # swrole: cmd
-complete -c sw -n 'not __fish_is_first_arg' -l region -s r -x -d 'Region'            # swrole: cmd
-complete -c sw -n 'not __fish_is_first_arg' -l yes -d 'Skip the confirmation'        # swrole: cmd
+for __swrole_flag in profile token-code duration region session-name connect-timeout read-timeout refresh-margin mfa-session-duration # swrole: flags
+    complete -c sw -n 'not __fish_is_first_arg' -l $__swrole_flag -x       # swrole: cmd
+end
+for __swrole_flag in no-cache refresh yes verbose # swrole: flags
+    complete -c sw -n 'not __fish_is_first_arg' -l $__swrole_flag          # swrole: cmd
+end
+set -e __swrole_flag

@@ -71,7 +71,7 @@ def --env __swrole_sw [args: list<string>] {
         ^swrole ...$args
         return
     }
-    if $first in [off unset] {
+    if $first in [off unset] { # swrole: subcommands
         __swrole_run [unset --shell nu]
         return
     }

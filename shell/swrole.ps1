@@ -17,11 +17,11 @@ function global:__swrole_sw {
     $rest = @($args)
     if ($rest.Count -eq 0) { __swrole_status; return }
     $first = [string]$rest[0]
-    if ($first -in @('-h', '--help', '-V', '--version', 'help', 'init', 'list', 'exec', 'explain', 'doctor', 'cache', 'credential-process')) {
+    if ($first -in @('-h', '--help', '-V', '--version', 'help', 'init', 'list', 'exec', 'explain', 'doctor', 'cache', 'credential-process')) { # swrole: subcommands
         & $exe @rest
         return
     }
-    if ($first -in @('off', 'unset')) {
+    if ($first -in @('off', 'unset')) { # swrole: subcommands
         $out = & $exe unset --shell powershell | Out-String
         if ($LASTEXITCODE -eq 0) { Invoke-Expression $out }
         return
@@ -70,7 +70,12 @@ function global:sw { __swrole_sw @args }  # swrole: cmd
 
 Register-ArgumentCompleter -Native -CommandName sw -ScriptBlock {  # swrole: cmd
     param($wordToComplete, $commandAst, $cursorPosition)
-    $words = @(& (__swrole_exe) list 2>$null) + @('off', '-')
+    $flags = @('--profile', '--token-code', '--duration', '--region', '--session-name', '--connect-timeout', '--read-timeout', '--no-cache', '--refresh', '--refresh-margin', '--mfa-session-duration', '--yes', '--verbose') # swrole: flags
+    if ($commandAst.CommandElements.Count -gt 2 -or ($commandAst.CommandElements.Count -eq 2 -and $wordToComplete -eq '')) {
+        $words = $flags
+    } else {
+        $words = @(& (__swrole_exe) list 2>$null) + @('off', '-')
+    }
     $words | Where-Object { $_ -like "$wordToComplete*" } | ForEach-Object {
         [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)
     }

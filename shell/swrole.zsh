@@ -32,12 +32,12 @@ __swrole_sw() {
             \builtin shift
             \builtin set -- "${SWROLE_PREVIOUS_PROFILE}" "$@"
             ;;
-        off | unset)
+        off | unset) # swrole: subcommands
             __swrole_out="$(\command swrole unset --shell zsh)" || return
             \builtin eval "${__swrole_out}"
             return
             ;;
-        -h | --help | -V | --version | help | init | list | exec | explain | doctor | cache | credential-process)
+        -h | --help | -V | --version | help | init | list | exec | explain | doctor | cache | credential-process) # swrole: subcommands
             \command swrole "$@"
             return
             ;;
@@ -133,7 +133,7 @@ __swrole_complete() {
         __swrole_profiles
         compadd -- "${reply[@]}" off -
     else
-        compadd -- --token-code --duration --region --session-name --yes --verbose --print
+        compadd -- --profile --token-code --duration --region --session-name --connect-timeout --read-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --yes --verbose # swrole: flags
     fi
 }
 

@@ -328,7 +328,8 @@ fn check_emitters(exports: &Exports) -> Result<(), TestCaseError> {
         let q = w.strip_prefix(&format!("$Env:{name} = ")).and_then(|r| r.strip_suffix('\n'));
         prop_assert_eq!(q.and_then(powershell_unquote), Some(value.clone()), "powershell: {:?}", w);
         let n = nu::render(&one);
-        let q = n.strip_prefix(&format!("{{set: {{\"{name}\": ")).and_then(|r| r.strip_suffix("}, unset: []}\n"));
+        let q =
+            n.strip_prefix(&format!("{{set: {{\"{name}\": ")).and_then(|r| r.strip_suffix("}, unset: []}\n"));
         prop_assert_eq!(q.and_then(nu_unquote), Some(value.clone()), "nu: {:?}", n);
     }
     Ok(())

@@ -24,6 +24,7 @@ fn run(shell: &str, script: &str, fx: &Fixture, env: &[(&str, &str)]) -> Output 
         "bash" => cmd.args(["--noprofile", "--norc", "-c", script]),
         "zsh" => cmd.args(["--no-globalrcs", "--no-rcs", "-c", script]),
         "fish" => cmd.args(["--no-config", "--private", "-c", script]),
+        "nu" => cmd.args(["--no-config-file", "-c", script]),
         other => panic!("{other}"),
     };
     cmd.env_clear()
@@ -39,7 +40,8 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-const FILES: [(&str, &str); 3] = [("bash", "swrole.bash"), ("zsh", "swrole.zsh"), ("fish", "swrole.fish")];
+const FILES: [(&str, &str); 4] =
+    [("bash", "swrole.bash"), ("zsh", "swrole.zsh"), ("fish", "swrole.fish"), ("nu", "swrole.nu")];
 
 fn source_line(file: &str) -> String {
     format!("source '{}'", shell_file(file).display())
@@ -54,6 +56,7 @@ fn sourcing_prints_nothing_and_defines_sw() {
         }
         let check = match shell {
             "fish" => "functions -q sw; and functions -q swrole_prompt_info",
+            "nu" => "if (which sw swrole_prompt_info | length) != 2 { exit 1 }",
             _ => "typeset -f sw >/dev/null && typeset -f swrole_prompt_info >/dev/null",
         };
         let out = run(shell, &format!("{}\n{check}", source_line(file)), &fx, &[]);
@@ -86,6 +89,7 @@ fn init_prints_the_files_and_renames_with_cmd() {
         ("zsh", "swrole.zsh"),
         ("fish", "swrole.fish"),
         ("powershell", "swrole.ps1"),
+        ("nu", "swrole.nu"),
     ] {
         let out = fx.swrole().args(["init", flag]).assert().success();
         assert_eq!(
@@ -163,7 +167,32 @@ exit 0
 "#,
             source = source_line(file)
         );
-        let script = if shell == "fish" { fish } else { posix };
+        let nu = format!(
+            r#"{source}
+sw sw-staging -t 123456
+print $"A=($env.SWROLE_PROFILE)"
+sw
+sw sw-production -t 654321
+print $"B=($env.SWROLE_PROFILE) P=($env.SWROLE_PREVIOUS_PROFILE)"
+sw - -t 111111
+print $"C=($env.SWROLE_PROFILE) P=($env.SWROLE_PREVIOUS_PROFILE)"
+let before = ($env | reject -o CMD_DURATION_MS LAST_EXIT_CODE | to nuon)
+let failed = (try {{ sw no-such-profile -t 123456; false }} catch {{ true }})
+if not $failed {{ exit 14 }}
+let after = ($env | reject -o CMD_DURATION_MS LAST_EXIT_CODE | to nuon)
+if $before != $after {{ exit 15 }}
+sw off
+print $"D=($env.SWROLE_PROFILE? | default none) K=($env.AWS_ACCESS_KEY_ID? | default none)"
+sw
+exit 0
+"#,
+            source = source_line(file)
+        );
+        let script = match shell {
+            "fish" => fish,
+            "nu" => nu,
+            _ => posix,
+        };
         let out = run(shell, &script, &fx, &[("AWS_ENDPOINT_URL_STS", &moto.url())]);
         let stdout = text(&out.stdout);
         let stderr = text(&out.stderr);
@@ -184,7 +213,8 @@ exit 0
     }
     // Per shell: the MFA session, sw-staging, sw-production; `sw -` is served from the cache.
     let actions: Vec<String> = moto.requests().iter().map(|r| r.form["Action"].clone()).collect();
-    assert_eq!(actions, ["GetSessionToken", "AssumeRole", "AssumeRole"].repeat(3));
+    let shells = FILES.iter().filter(|(shell, _)| require(shell)).count();
+    assert_eq!(actions, ["GetSessionToken", "AssumeRole", "AssumeRole"].repeat(shells));
 }
 
 /// The prompt helper uses the shell's own clock and parameter expansion: it works with an
@@ -430,5 +460,88 @@ fn subcommands_pass_through_sw() {
         );
         assert!(stdout.contains("\ndefault\nsw-production\nsw-staging\n"), "{shell}: {stdout}");
         assert!(stdout.contains("no problems found\n"), "{shell}: {stdout}");
+    }
+}
+
+/// The words of the lines of `file` that end with `# swrole: MARK`.
+fn marked_words(file: &str, mark: &str) -> std::collections::BTreeSet<String> {
+    let text = std::fs::read_to_string(shell_file(file)).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains(&format!("# swrole: {mark}"))).collect();
+    assert!(!lines.is_empty(), "{file}: no line marked {mark}");
+    lines
+        .iter()
+        .flat_map(|l| l.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_')))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every shell file passes each subcommand (and help/version) straight to swrole, and
+/// completes every switch flag: both checked against clap, so a new subcommand or flag
+/// cannot be forgotten in one of them.
+#[test]
+fn shell_files_know_every_subcommand_and_flag() {
+    use clap::CommandFactory;
+    let cli = swrole::cli::Cli::command();
+    let mut subcommands: Vec<String> = cli.get_subcommands().map(|c| c.get_name().to_string()).collect();
+    subcommands.extend(["help", "--help", "-h", "--version", "-V"].map(str::to_string));
+    // Flags a user passes to `sw PROFILE` (sw sets --shell itself; --print is for humans).
+    let flags: Vec<String> = cli
+        .get_arguments()
+        .filter_map(|a| a.get_long())
+        .filter(|l| !["shell", "print", "help", "version"].contains(l))
+        .map(|l| format!("--{l}"))
+        .collect();
+    assert!(flags.len() >= 13, "{flags:?}");
+    for file in ["swrole.bash", "swrole.zsh", "swrole.fish", "swrole.ps1", "swrole.nu"] {
+        let words = marked_words(file, "subcommands");
+        for s in &subcommands {
+            assert!(words.contains(s), "{file}: `sw {s}` does not pass through to swrole");
+        }
+        let words = marked_words(file, "flags");
+        for f in &flags {
+            // fish writes `-l token-code`.
+            assert!(
+                words.contains(f) || words.contains(f.trim_start_matches('-')),
+                "{file}: completion lacks {f}"
+            );
+        }
+    }
+}
+
+/// Sourcing a file twice installs nothing twice.
+#[test]
+fn sourcing_twice_installs_hooks_once() {
+    let fx = Fixture::new("", "");
+    if require("bash") {
+        let source = source_line("swrole.bash");
+        let out = run(
+            "bash",
+            &format!("{source}\n{source}\nprintf '%s' \"$PROMPT_COMMAND\""),
+            &fx,
+            &[("SWROLE_REFRESH_MINUTES", "10")],
+        );
+        assert_eq!(text(&out.stdout).matches("__swrole_refresh").count(), 1, "{}", text(&out.stdout));
+    }
+    if require("zsh") {
+        let source = source_line("swrole.zsh");
+        let out = run(
+            "zsh",
+            &format!("{source}\n{source}\nprint -r -- \"${{preexec_functions[*]-}}\""),
+            &fx,
+            &[("SWROLE_REFRESH_MINUTES", "10")],
+        );
+        assert_eq!(text(&out.stdout), "__swrole_refresh\n");
+    }
+    if require("fish") {
+        let source = source_line("swrole.fish");
+        let out = run(
+            "fish",
+            &format!(
+                "{source}\n{source}\nfunctions --handlers | string match -r __swrole_refresh | count"
+            ),
+            &fx,
+            &[],
+        );
+        assert_eq!(text(&out.stdout), "1\n", "{}", text(&out.stderr));
     }
 }
