@@ -1,5 +1,5 @@
 //! Resolving a profile into a chain: the base credentials and the roles to assume on top of
-//! them, outermost last (spec.md §4). Pure: parsed profiles in, a plan or an error out.
+//! them, outermost last (docs/spec.md §4). Pure: parsed profiles in, a plan or an error out.
 //!
 //! The algorithm is the reference one (smithy-rs `repr.rs`, which botocore agrees with):
 //! at the selected profile `role_arn` + `source_profile` win over static keys; at an
@@ -228,7 +228,7 @@ pub fn resolve(set: &ProfileSet, selected: &str) -> Result<Chain, ChainError> {
 }
 
 fn credential_source_base(profile: &str, value: &str) -> Result<Base, ChainError> {
-    // botocore validates the exact canonical spelling; we do the same (spec.md §3).
+    // botocore validates the exact canonical spelling; we do the same (docs/spec.md §3).
     CredentialSource::ALL
         .into_iter()
         .find(|s| s.name() == value)

@@ -25,7 +25,7 @@ impl Env {
         Env { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
     }
 
-    /// The value of `name`; an empty value counts as unset (spec.md §1.2 R).
+    /// The value of `name`; an empty value counts as unset (docs/spec.md §1.2 R).
     pub fn get(&self, name: &str) -> Option<&str> {
         self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
     }

@@ -430,27 +430,43 @@ fn endpoint(set: &ProfileSet, paths: &Paths, env: &Env, selected: &str) -> Resul
 }
 
 /// Only `https://`, or `http://` to a loopback address (a local emulator): credentials
-/// must not cross a network in clear text.
+/// and MFA codes must not cross a network in clear text. The URL is parsed by the `url`
+/// crate (WHATWG rules, as the HTTP client reads it) and the host it will connect to is
+/// judged; a user name or password in the URL is refused outright, since `user@host` is
+/// the classic way to make a URL look like it goes somewhere it does not. Used for every
+/// endpoint swrole calls. Returns the URL as parsed (what is judged is what is sent).
 pub fn check_endpoint(url: &str) -> Result<String> {
-    let lower = url.to_ascii_lowercase();
-    if let Some(rest) = lower.strip_prefix("http://") {
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        let host = match authority.strip_prefix('[') {
-            Some(v6) => v6.split(']').next().unwrap_or(""),
-            None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
-        };
-        let loopback =
-            host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-        if !loopback {
-            bail!("STS endpoint {url:?} uses plain http to a non-loopback host: use https");
-        }
-    } else if !lower.starts_with("https://") {
-        bail!("STS endpoint {url:?} is not an http(s) URL");
+    check_url("STS endpoint", url)
+}
+
+/// [`check_endpoint`] for any endpoint, named `what` in the errors.
+pub fn check_url(what: &str, text: &str) -> Result<String> {
+    let shown = crate::text::sanitize(text);
+    if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        bail!("{what} URL {shown:?} contains spaces or control characters");
     }
-    if url.chars().any(|c| c.is_control() || c == ' ') {
-        bail!("STS endpoint URL contains spaces or control characters");
+    let url =
+        url::Url::parse(text).map_err(|e| anyhow::anyhow!("{what} {shown:?} is not a valid URL: {e}"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        bail!("{what} {shown:?} holds a user name or password (`user@host`): not allowed in an endpoint");
+    }
+    match url.scheme() {
+        "https" if url.host().is_some() => {}
+        "http" if is_loopback(&url) => {}
+        "http" => bail!("{what} {shown:?} uses plain http to a non-loopback host: use https"),
+        _ => bail!("{what} {shown:?} is not an http(s) URL"),
     }
     Ok(url.to_string())
+}
+
+/// Whether a URL's host is this machine's loopback interface.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -468,13 +484,42 @@ mod tests {
 
     #[test]
     fn endpoints() {
-        assert!(check_endpoint("http://127.0.0.1:5000").is_ok());
-        assert!(check_endpoint("http://localhost:5000/").is_ok());
-        assert!(check_endpoint("http://[::1]:5000/").is_ok());
-        assert!(check_endpoint("https://sts.example.com").is_ok());
-        assert!(check_endpoint("http://sts.example.com").is_err());
-        assert!(check_endpoint("http://127.0.0.1.evil.com/").is_err());
-        assert!(check_endpoint("ftp://x").is_err());
+        for good in [
+            "http://127.0.0.1:5000",
+            "http://localhost:5000/",
+            "http://LOCALHOST:5000/",
+            "http://[::1]:5000/",
+            "http://127.1.2.3/",
+            "https://sts.example.com",
+        ] {
+            assert!(check_endpoint(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://sts.example.com",
+            "http://127.0.0.1.evil.com/",
+            "ftp://x",
+            // userinfo: the host is what follows the @
+            "http://127.0.0.1:@sts.example.net/",
+            "http://127.0.0.1@sts.example.net/",
+            "http://localhost:5000@evil.example/",
+            "http://user:pass@127.0.0.1:5000/",
+            "https://user@sts.amazonaws.com/",
+            "http://[::1]@evil.example/",
+            "http://127.0.0.1 /",
+            "http://127.0.0.1/\n",
+            "http://localhost.evil.example/",
+            "http://0x7f000001.evil/",
+            "https://",
+        ] {
+            assert!(check_endpoint(bad).is_err(), "{bad} was accepted");
+        }
+        assert_eq!(check_endpoint("http://127.0.0.1:5000").unwrap(), "http://127.0.0.1:5000/");
+        // A backslash is a path separator to the URL parser: the host stays loopback, and
+        // the normalized URL is what is sent.
+        assert_eq!(
+            check_endpoint("http://127.0.0.1\\@evil.example/").unwrap(),
+            "http://127.0.0.1/@evil.example/"
+        );
     }
 
     #[test]

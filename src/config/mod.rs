@@ -1,5 +1,5 @@
 //! The AWS config and credentials files: where they are, reading them safely, and merging
-//! them into one [`ProfileSet`] the way the SDKs do (spec.md §1–2).
+//! them into one [`ProfileSet`] the way the SDKs do (docs/spec.md §1–2).
 
 pub mod parse;
 
@@ -31,7 +31,7 @@ impl FileKind {
     }
 }
 
-/// The two files' locations (spec.md §1.1).
+/// The two files' locations (docs/spec.md §1.1).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Paths {
     pub config: PathBuf,
@@ -40,7 +40,7 @@ pub struct Paths {
 
 impl Paths {
     /// `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/config` and
-    /// `~/.aws/credentials`. A leading `~/` is expanded; `$VARS` are not (spec.md §1.1 R).
+    /// `~/.aws/credentials`. A leading `~/` is expanded; `$VARS` are not (docs/spec.md §1.1 R).
     pub fn from_env(env: &Env) -> Result<Paths> {
         let home = env.get("HOME").map(PathBuf::from);
         let pick = |var: &str, default: &str| -> Result<PathBuf> {
@@ -148,7 +148,7 @@ impl ProfileSet {
     }
 
     fn add_file(&mut self, kind: FileKind, sections: Vec<parse::RawSection>) {
-        // spec.md §2.7: any `[profile default]` in the config file hides every `[default]` there.
+        // docs/spec.md §2.7: any `[profile default]` in the config file hides every `[default]` there.
         let has_prefixed_default = kind == FileKind::Config
             && sections.iter().any(|s| classify(kind, &s.header) == Some((Target::Profile, "default", true)));
         for section in sections {
@@ -236,7 +236,7 @@ fn ignored_section_reason(kind: FileKind, header: &str, line: usize) -> String {
     format!("{} file line {line}: section [{header}] is ignored{why}", kind.name())
 }
 
-/// Profile, section and property names: `[A-Za-z0-9_\-/.%@:+]+` (spec.md §2.5).
+/// Profile, section and property names: `[A-Za-z0-9_\-/.%@:+]+` (docs/spec.md §2.5).
 pub fn is_identifier(name: &str) -> bool {
     !name.is_empty()
         && name.bytes().all(|b| {

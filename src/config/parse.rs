@@ -1,4 +1,4 @@
-//! The AWS shared-file grammar, line by line (spec.md §2; judged by the cross-SDK suites in
+//! The AWS shared-file grammar, line by line (docs/spec.md §2; judged by the cross-SDK suites in
 //! `tests/conformance/`).
 //!
 //! This level is literal: it records sections and properties in file order with their line

@@ -100,7 +100,7 @@ mod tests {
     fn every_shell_names_the_function_in_marked_lines() {
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Powershell, Shell::Nu] {
             let text = script(shell, "sw").unwrap();
-            assert!(text.lines().filter(|l| l.ends_with(MARKER)).count() >= 2, "{shell:?}");
+            assert!(text.lines().any(|l| l.ends_with(MARKER)), "{shell:?}");
             let renamed = script(shell, "role").unwrap();
             for line in renamed.lines().filter(|l| l.ends_with(MARKER)) {
                 assert_eq!(rename(line, "ZZ"), line, "{shell:?}: a whole-word sw is left");

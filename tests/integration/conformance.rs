@@ -349,7 +349,7 @@ fn rust_assume_role_suite() {
     report("smithy-rs assume-role-tests", cases.len(), &failures, &BTreeMap::new(), &BTreeSet::new());
 }
 
-/// Where the Kotlin SDK resolves differently from the Rust SDK and botocore (spec.md §4.1),
+/// Where the Kotlin SDK resolves differently from the Rust SDK and botocore (docs/spec.md §4.1),
 /// swrole follows the majority (and the AWS CLI).
 const KOTLIN_CHAIN_DIFFERENCES: [(&str, &str); 8] = [
     (

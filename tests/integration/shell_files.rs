@@ -536,9 +536,7 @@ fn sourcing_twice_installs_hooks_once() {
         let source = source_line("swrole.fish");
         let out = run(
             "fish",
-            &format!(
-                "{source}\n{source}\nfunctions --handlers | string match -r __swrole_refresh | count"
-            ),
+            &format!("{source}\n{source}\nfunctions --handlers | string match -r __swrole_refresh | count"),
             &fx,
             &[],
         );

@@ -70,7 +70,7 @@ pub fn swrole_path() -> PathBuf {
     assert_cmd::cargo::cargo_bin("swrole")
 }
 
-/// The seed's config (DEVELOPERS.md) and a fake IAM user's keys, shared with
+/// The quick-start config (README) and a fake IAM user's keys, shared with
 /// scripts/try-it.sh and bench/compare.sh (not moto's fixed AKIAIOSFODNN7EXAMPLE, which
 /// it hands out as GetSessionToken credentials).
 pub const SEED_CONFIG: &str = include_str!("../../contrib/seed/config");
