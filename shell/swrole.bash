@@ -19,6 +19,12 @@ __swrole_sw() {
             __swrole_status
             return
             ;;
+        -- | --profile)
+            # `sw -- NAME`: a profile named like a subcommand, `off` or `-`.
+            \builtin shift
+            __swrole_switch "$@"
+            return
+            ;;
         -)
             if [[ -z "${SWROLE_PREVIOUS_PROFILE-}" ]]; then
                 \builtin printf 'swrole: no previous profile to switch back to\n' >&2
@@ -38,7 +44,15 @@ __swrole_sw() {
             ;;
         *) ;;
     esac
-    __swrole_out="$(\command swrole --shell bash "$@")" || return
+    __swrole_switch "$@"
+}
+
+# Switch to profile $1 with the flags that follow. The profile goes after `--`, so that a
+# name starting with `-` is still a profile.
+__swrole_switch() {
+    \builtin local __swrole_out __swrole_profile="${1-}"
+    [[ $# -gt 0 ]] && \builtin shift
+    __swrole_out="$(\command swrole --shell bash "$@" -- "${__swrole_profile}")" || return
     \builtin eval "${__swrole_out}"
 }
 
@@ -130,7 +144,7 @@ __swrole_refresh() {
     __swrole_now
     if [[ $((SWROLE_EXPIRATION - __swrole_epoch)) -le $((SWROLE_REFRESH_MINUTES * 60)) ]]; then
         \builtin printf 'swrole: refreshing %s\n' "${SWROLE_PROFILE}" >&2
-        __swrole_sw "${SWROLE_PROFILE}" --refresh-margin "${SWROLE_REFRESH_MINUTES}m"
+        __swrole_switch "${SWROLE_PROFILE}" --refresh-margin "${SWROLE_REFRESH_MINUTES}m"
     fi
 }
 
@@ -139,7 +153,7 @@ __swrole_complete() {
     if [[ "${COMP_CWORD}" -eq 1 ]]; then
         words="$(\command swrole list 2>/dev/null) off -"
     else
-        words="--profile --token-code --duration --region --session-name --connect-timeout --read-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --yes --verbose" # swrole: flags
+        words="--profile --token-code --duration --region --session-name --connect-timeout --read-timeout --process-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --yes --verbose" # swrole: flags
     fi
     \builtin mapfile -t COMPREPLY < <(\builtin compgen -W "${words}" -- "${cur}" || true)
 }

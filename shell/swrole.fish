@@ -15,6 +15,10 @@ function __swrole_sw
         case ''
             __swrole_status
             return
+        case -- --profile
+            # `sw -- NAME`: a profile named like a subcommand, `off` or `-`.
+            __swrole_switch $argv[2..-1]
+            return
         case -
             if test -z "$SWROLE_PREVIOUS_PROFILE"
                 printf 'swrole: no previous profile to switch back to\n' >&2
@@ -30,7 +34,13 @@ function __swrole_sw
             command swrole $argv
             return
     end
-    set -l out (command swrole --shell fish $argv)
+    __swrole_switch $argv
+end
+
+# Switch to profile $argv[1] with the flags that follow. The profile goes after `--`, so
+# that a name starting with `-` is still a profile.
+function __swrole_switch
+    set -l out (command swrole --shell fish $argv[2..-1] -- $argv[1])
     or return
     string join \n -- $out | source
 end
@@ -88,7 +98,7 @@ function __swrole_refresh --on-event fish_preexec
     test -n "$SWROLE_PROFILE"; or return 0
     if test (math $SWROLE_EXPIRATION - (date +%s)) -le (math $SWROLE_REFRESH_MINUTES \* 60)
         printf 'swrole: refreshing %s\n' $SWROLE_PROFILE >&2
-        __swrole_sw $SWROLE_PROFILE --refresh-margin {$SWROLE_REFRESH_MINUTES}m
+        __swrole_switch $SWROLE_PROFILE --refresh-margin {$SWROLE_REFRESH_MINUTES}m
     end
 end
 
@@ -97,7 +107,7 @@ function sw --description 'Switch this shell to an AWS role (swrole)'  # swrole:
 end
 complete -c sw -f                                                         # swrole: cmd
 complete -c sw -n '__fish_is_first_arg' -a '(command -q swrole; and command swrole list 2>/dev/null) off -' # swrole: cmd
-for __swrole_flag in profile token-code duration region session-name connect-timeout read-timeout refresh-margin mfa-session-duration # swrole: flags
+for __swrole_flag in profile token-code duration region session-name connect-timeout read-timeout process-timeout refresh-margin mfa-session-duration # swrole: flags
     complete -c sw -n 'not __fish_is_first_arg' -l $__swrole_flag -x       # swrole: cmd
 end
 for __swrole_flag in no-cache refresh yes verbose # swrole: flags

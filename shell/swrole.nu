@@ -76,14 +76,18 @@ def --env __swrole_sw [args: list<string>] {
         return
     }
     mut rest = $args
-    if $first == "-" {
+    if $first in [-- --profile] {
+        # `sw -- NAME`: a profile named like a subcommand, `off` or `-`.
+        $rest = ($args | skip 1)
+    } else if $first == "-" {
         let previous = ($env.SWROLE_PREVIOUS_PROFILE? | default "")
         if ($previous | is-empty) {
             error make --unspanned {msg: "swrole: no previous profile to switch back to"}
         }
         $rest = ($args | skip 1 | prepend $previous)
     }
-    __swrole_run ([--shell nu] ++ $rest)
+    # The profile goes after `--`, so that a name starting with `-` is still a profile.
+    __swrole_run ([--shell nu] ++ ($rest | skip 1) ++ [-- ($rest | get -o 0 | default "")])
 }
 
 # "sw-production 42m" for the prompt, or "".
@@ -96,7 +100,7 @@ def swrole_prompt_info [] {
 
 def __swrole_complete [] {
     let profiles = (do { ^swrole list } | complete | get stdout | lines)
-    let flags = [--profile --token-code --duration --region --session-name --connect-timeout --read-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --yes --verbose] # swrole: flags
+    let flags = [--profile --token-code --duration --region --session-name --connect-timeout --read-timeout --process-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --yes --verbose] # swrole: flags
     $profiles ++ [off -] ++ $flags
 }
 

@@ -26,14 +26,26 @@ function global:__swrole_sw {
         if ($LASTEXITCODE -eq 0) { Invoke-Expression $out }
         return
     }
-    if ($first -eq '-') {
+    if ($first -in @('--', '--profile')) {
+        # `sw -- NAME`: a profile named like a subcommand, `off` or `-`.
+        $rest = @($rest | Select-Object -Skip 1)
+    } elseif ($first -eq '-') {
         if (-not $env:SWROLE_PREVIOUS_PROFILE) {
             [Console]::Error.WriteLine('swrole: no previous profile to switch back to')
             return
         }
         $rest[0] = $env:SWROLE_PREVIOUS_PROFILE
     }
-    $out = & $exe --shell powershell @rest | Out-String
+    __swrole_switch @rest
+}
+
+# Switch to the profile (first argument) with the flags that follow; the profile goes
+# after `--`, so that a name starting with `-` is still a profile.
+function global:__swrole_switch {
+    $exe = __swrole_exe
+    $profileName = [string]$args[0]
+    $flags = @($args | Select-Object -Skip 1)
+    $out = & $exe --shell powershell @flags -- $profileName | Out-String
     if ($LASTEXITCODE -eq 0) { Invoke-Expression $out }
 }
 
@@ -70,7 +82,7 @@ function global:sw { __swrole_sw @args }  # swrole: cmd
 
 Register-ArgumentCompleter -Native -CommandName sw -ScriptBlock {  # swrole: cmd
     param($wordToComplete, $commandAst, $cursorPosition)
-    $flags = @('--profile', '--token-code', '--duration', '--region', '--session-name', '--connect-timeout', '--read-timeout', '--no-cache', '--refresh', '--refresh-margin', '--mfa-session-duration', '--yes', '--verbose') # swrole: flags
+    $flags = @('--profile', '--token-code', '--duration', '--region', '--session-name', '--connect-timeout', '--read-timeout', '--process-timeout', '--no-cache', '--refresh', '--refresh-margin', '--mfa-session-duration', '--yes', '--verbose') # swrole: flags
     if ($commandAst.CommandElements.Count -gt 2 -or ($commandAst.CommandElements.Count -eq 2 -and $wordToComplete -eq '')) {
         $words = $flags
     } else {

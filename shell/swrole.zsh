@@ -24,6 +24,12 @@ __swrole_sw() {
             __swrole_status
             return
             ;;
+        -- | --profile)
+            # `sw -- NAME`: a profile named like a subcommand, `off` or `-`.
+            \builtin shift
+            __swrole_switch "$@"
+            return
+            ;;
         -)
             if [[ -z "${SWROLE_PREVIOUS_PROFILE-}" ]]; then
                 \builtin printf 'swrole: no previous profile to switch back to\n' >&2
@@ -43,7 +49,15 @@ __swrole_sw() {
             ;;
         *) ;;
     esac
-    __swrole_out="$(\command swrole --shell zsh "$@")" || return
+    __swrole_switch "$@"
+}
+
+# Switch to profile $1 with the flags that follow. The profile goes after `--`, so that a
+# name starting with `-` is still a profile.
+__swrole_switch() {
+    \builtin local __swrole_out __swrole_profile="${1-}"
+    [[ $# -gt 0 ]] && \builtin shift
+    __swrole_out="$(\command swrole --shell zsh "$@" -- "${__swrole_profile}")" || return
     \builtin eval "${__swrole_out}"
 }
 
@@ -117,7 +131,7 @@ __swrole_refresh() {
     [[ -n "${SWROLE_PROFILE-}" ]] || return 0
     if [[ $((SWROLE_EXPIRATION - EPOCHSECONDS)) -le $((SWROLE_REFRESH_MINUTES * 60)) ]]; then
         \builtin printf 'swrole: refreshing %s\n' "${SWROLE_PROFILE}" >&2
-        __swrole_sw "${SWROLE_PROFILE}" --refresh-margin "${SWROLE_REFRESH_MINUTES}m"
+        __swrole_switch "${SWROLE_PROFILE}" --refresh-margin "${SWROLE_REFRESH_MINUTES}m"
     fi
 }
 
@@ -133,7 +147,7 @@ __swrole_complete() {
         __swrole_profiles
         compadd -- "${reply[@]}" off -
     else
-        compadd -- --profile --token-code --duration --region --session-name --connect-timeout --read-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --yes --verbose # swrole: flags
+        compadd -- --profile --token-code --duration --region --session-name --connect-timeout --read-timeout --process-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --yes --verbose # swrole: flags
     fi
 }
 

@@ -24,7 +24,7 @@ use crate::env::Env;
 
 /// Entries are plain JSON; this bounds what a read will take.
 const MAX_ENTRY_BYTES: u64 = 64 * 1024;
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -49,8 +49,13 @@ impl Kind {
 pub struct Entry {
     pub format: u32,
     pub kind: Kind,
+    /// The cache key (file name) the entry was made for: an entry copied or renamed onto
+    /// another key's file is not used.
+    pub key: String,
     /// The profile the entry was made for (for `cache list` and `cache clear PROFILE`).
     pub profile: String,
+    /// The role these credentials are for (`None` for an MFA session).
+    pub role_arn: Option<String>,
     pub access_key_id: String,
     pub secret_access_key: String,
     pub session_token: Option<String>,
@@ -70,11 +75,19 @@ impl std::fmt::Debug for Entry {
 }
 
 impl Entry {
-    pub fn new(kind: Kind, profile: &str, c: &Credentials) -> Option<Entry> {
+    pub fn new(
+        kind: Kind,
+        key: &str,
+        profile: &str,
+        role_arn: Option<&str>,
+        c: &Credentials,
+    ) -> Option<Entry> {
         Some(Entry {
             format: FORMAT,
             kind,
+            key: key.to_string(),
             profile: profile.to_string(),
+            role_arn: role_arn.map(str::to_string),
             access_key_id: c.access_key_id.clone(),
             secret_access_key: c.secret_access_key.clone(),
             session_token: c.session_token.clone(),
@@ -152,7 +165,23 @@ impl Cache {
     }
 
     /// The directory, if it exists and can be trusted. `Ok(None)`: it does not exist.
+    /// Its parent is checked too: whoever can write there (another user owning it, or a
+    /// group- or world-writable directory without the sticky bit) can replace the cache.
     fn trusted_dir(&self) -> Result<Option<()>> {
+        if let Some(parent) = self.dir.parent()
+            && let Ok(meta) = fs::metadata(parent)
+        {
+            let foreign = meta.uid() != euid() && meta.uid() != 0;
+            let open = meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0;
+            if foreign || open {
+                bail!(
+                    "the cache directory's parent {} {}: another user could replace the cache, so it is not used \
+                     (set XDG_CACHE_HOME to a directory only you can write)",
+                    parent.display(),
+                    if foreign { "is owned by another user" } else { "can be written by group or others" }
+                );
+            }
+        }
         match fs::symlink_metadata(&self.dir) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("cache directory {}", self.dir.display())),
@@ -221,6 +250,13 @@ impl Cache {
         if entry.format == FORMAT && entry.credentials().check_shape().is_err() && entry.expiration > now() {
             bail!("cache file {} holds malformed credentials: not used", path.display());
         }
+        if entry.format == FORMAT && entry.key != name {
+            bail!(
+                "cache file {} holds an entry made for another key (profile {:?}): not used",
+                path.display(),
+                crate::text::sanitize(&entry.profile)
+            );
+        }
         let good =
             entry.format == FORMAT && entry.kind == kind && fresh(entry.expiration, now(), self.margin);
         Ok(good.then_some(entry))
@@ -244,34 +280,89 @@ impl Cache {
     }
 
     /// An exclusive lock for `name`, held until the returned file is dropped. Waits for
-    /// another swrole holding it (it may be asking for an MFA code), up to `wait`.
-    pub fn lock(&self, name: &str, wait: Duration) -> Result<File> {
+    /// another swrole holding it (it may be asking for an MFA code), up to `wait`, and says
+    /// so on stderr (`waiting_for`) once the wait is longer than a moment. `Ok(None)`: the
+    /// lock is busy and `wait` is zero.
+    ///
+    /// `own_code`: the caller has its own MFA code, so it does not wait for a holder that
+    /// is asking for one on its terminal (see [`Cache::prompting`]): it goes ahead without
+    /// the lock.
+    pub fn lock(
+        &self,
+        name: &str,
+        wait: Duration,
+        waiting_for: &str,
+        own_code: bool,
+    ) -> Result<Option<File>> {
         self.ensure_dir()?;
         let path = self.path(name, "lock");
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&path)
-            .with_context(|| format!("could not open lock file {}", path.display()))?;
-        let deadline = Instant::now() + wait;
+        let file = self.open_lock_file(&path)?;
+        let start = Instant::now();
+        let deadline = start + wait;
+        let mut said = false;
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(file),
+                Ok(()) => return Ok(Some(file)),
+                Err(std::fs::TryLockError::WouldBlock) if wait.is_zero() => return Ok(None),
+                Err(std::fs::TryLockError::WouldBlock) if own_code && self.someone_prompting() => {
+                    eprintln!(
+                        "swrole: another swrole is asking for an MFA code for {waiting_for}: going ahead with yours"
+                    );
+                    return Ok(None);
+                }
                 Err(std::fs::TryLockError::WouldBlock) if Instant::now() < deadline => {
+                    if !said && start.elapsed() >= Duration::from_millis(500) {
+                        eprintln!(
+                            "swrole: waiting for another swrole that is getting {waiting_for} (it may be asking \
+                             for an MFA code), up to {} s; Ctrl-C to stop",
+                            wait.as_secs()
+                        );
+                        said = true;
+                    }
                     std::thread::sleep(Duration::from_millis(20));
                 }
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    bail!("another swrole has held {} for {} s", path.display(), wait.as_secs())
+                    eprintln!(
+                        "swrole: another swrole has held {} for {} s: going ahead without it",
+                        path.display(),
+                        wait.as_secs()
+                    );
+                    return Ok(None);
                 }
                 Err(std::fs::TryLockError::Error(e)) => {
                     return Err(e).with_context(|| format!("could not lock {}", path.display()));
                 }
             }
         }
+    }
+
+    /// Held while this swrole asks for an MFA code on its terminal, so that a switch that
+    /// has its own code does not wait for the answer. `None` when it cannot be taken (no
+    /// cache directory, or another swrole is asking too): nothing depends on it.
+    pub fn prompting(&self) -> Option<File> {
+        self.ensure_dir().ok()?;
+        let file = self.open_lock_file(&self.dir.join("prompting.lock")).ok()?;
+        file.try_lock().ok()?;
+        Some(file)
+    }
+
+    /// Whether another swrole holds [`Cache::prompting`] (a shared lock: checkers never
+    /// block each other, only a prompter's exclusive lock blocks them).
+    fn someone_prompting(&self) -> bool {
+        let Ok(file) = self.open_lock_file(&self.dir.join("prompting.lock")) else { return false };
+        matches!(file.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock))
+    }
+
+    fn open_lock_file(&self, path: &Path) -> Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+            .with_context(|| format!("could not open lock file {}", path.display()))
     }
 
     /// Every entry (fresh or not), with its file name, for `cache list` and `cache clear`.
@@ -339,11 +430,14 @@ mod tests {
             arn: None,
             account_id: None,
         };
-        let entry = Entry::new(Kind::Role, "p", &c).unwrap();
+        let entry = Entry::new(Kind::Role, "k", "p", None, &c).unwrap();
         assert!(cache.get("k", Kind::Role).unwrap().is_none());
         cache.put("k", &entry).unwrap();
         assert_eq!(cache.get("k", Kind::Role).unwrap().unwrap().credentials(), c);
         assert!(cache.get("k", Kind::MfaSession).unwrap().is_none(), "kinds do not mix");
+        // Bound to its key: the same entry copied to another key's file is refused.
+        fs::copy(cache.path("k", "json"), cache.path("other", "json")).unwrap();
+        assert!(cache.get("other", Kind::Role).unwrap_err().to_string().contains("another key"));
         let meta = fs::metadata(cache.path("k", "json")).unwrap();
         assert_eq!(meta.mode() & 0o777, 0o600);
         assert_eq!(fs::metadata(cache.dir()).unwrap().mode() & 0o777, 0o700);

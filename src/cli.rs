@@ -72,13 +72,17 @@ pub struct SwitchArgs {
     #[arg(long, value_name = "NAME")]
     pub session_name: Option<String>,
 
-    /// Seconds to wait for a connection to STS
-    #[arg(long, value_name = "SECS", default_value_t = 5, env = "SWROLE_CONNECT_TIMEOUT")]
+    /// Seconds to wait for a connection to STS (1 to 3600)
+    #[arg(long, value_name = "SECS", default_value_t = 5, env = "SWROLE_CONNECT_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub connect_timeout: u64,
 
-    /// Seconds to wait for STS to answer
-    #[arg(long, value_name = "SECS", default_value_t = 10, env = "SWROLE_READ_TIMEOUT")]
+    /// Seconds to wait for STS to answer (1 to 3600)
+    #[arg(long, value_name = "SECS", default_value_t = 10, env = "SWROLE_READ_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub read_timeout: u64,
+
+    /// Seconds a profile's credential_process may run (1 to 3600)
+    #[arg(long, value_name = "SECS", default_value_t = 30, env = "SWROLE_PROCESS_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub process_timeout: u64,
 
     /// Neither read nor write the credential cache
     #[arg(long)]
@@ -111,6 +115,9 @@ impl SwitchArgs {
     }
     pub fn read_timeout(&self) -> Duration {
         Duration::from_secs(self.read_timeout.max(1))
+    }
+    pub fn process_timeout(&self) -> Duration {
+        Duration::from_secs(self.process_timeout.max(1))
     }
 }
 
@@ -236,6 +243,17 @@ mod tests {
         assert_eq!(parse_session_duration("36h"), Ok(129_600));
         assert!(parse_duration("13h").is_err());
         assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn timeouts_are_bounded() {
+        for flag in ["--connect-timeout", "--read-timeout", "--process-timeout"] {
+            for bad in ["0", "3601", "18446744073709551615", "99999999999999999999"] {
+                let e = Cli::try_parse_from(["swrole", "p", flag, bad]).unwrap_err();
+                assert_eq!(e.exit_code(), 2, "{flag} {bad}");
+            }
+            assert!(Cli::try_parse_from(["swrole", "p", flag, "3600"]).is_ok());
+        }
     }
 
     #[test]

@@ -52,11 +52,21 @@ impl Credentials {
                 );
             }
         }
+        if let Some(account) = &self.account_id
+            && !is_account_id(account)
+        {
+            anyhow::bail!("the credentials received name an account id that is not 12 digits");
+        }
         if self.expiration.is_some_and(|e| e <= crate::clock::now()) {
             anyhow::bail!("the credentials received have already expired: check this machine's clock");
         }
         Ok(())
     }
+}
+
+/// An AWS account id: exactly 12 ASCII digits.
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]

@@ -27,6 +27,12 @@ pub struct Finding {
     pub fix: String,
 }
 
+/// A path or name as one word for a POSIX shell, so that a pasted fix line does exactly
+/// what it says.
+fn sh(text: &str) -> String {
+    crate::shell::posix::quote(text)
+}
+
 fn finding(severity: Severity, check: &'static str, message: String, fix: impl Into<String>) -> Finding {
     Finding { severity, check, message, fix: fix.into() }
 }
@@ -58,7 +64,7 @@ pub fn check(env: &Env) -> Vec<Finding> {
             Severity::Warning,
             "cache-directory",
             format!("{e:#}"),
-            format!("chmod 700 {}", cache.dir().display()),
+            format!("chmod 700 -- {}", sh(&cache.dir().display().to_string())),
         ));
     }
     out
@@ -92,7 +98,7 @@ fn files(paths: &Paths, out: &mut Vec<Finding>) -> Option<ProfileSet> {
                     path.display(),
                     meta.permissions().mode() & 0o777
                 ),
-                format!("chmod go-w {}", path.display()),
+                format!("chmod go-w -- {}", sh(&path.display().to_string())),
             ));
         }
         if kind == FileKind::Credentials
@@ -107,7 +113,7 @@ fn files(paths: &Paths, out: &mut Vec<Finding>) -> Option<ProfileSet> {
                     path.display(),
                     meta.permissions().mode() & 0o777
                 ),
-                format!("chmod 600 {}", path.display()),
+                format!("chmod 600 -- {}", sh(&path.display().to_string())),
             ));
         }
     }
@@ -190,7 +196,50 @@ fn profiles(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Finding>) 
     }
 }
 
+/// Other switchers' markers: a switch clears them (they describe credentials it has just
+/// replaced); while they are set, their tools (and prompts) believe in the old profile.
+const MARKERS: [(&str, &str); 5] = [
+    ("AWS_VAULT", "aws-vault (it refuses to run while it is set)"),
+    ("AWSUME_EXPIRATION", "awsume"),
+    ("AWSU_PROFILE", "awsu"),
+    ("GRANTED_SSO", "granted"),
+    ("GRANTED_SSO_START_URL", "granted"),
+];
+
+/// Credentials sources the SDKs use when no keys are exported, which a switch does not
+/// clear (they may be this machine's own): after `sw off` they decide who you are.
+const OTHER_SOURCES: [&str; 5] = [
+    "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+];
+
 fn environment(env: &Env, out: &mut Vec<Finding>) {
+    for (var, tool) in MARKERS {
+        if env.get(var).is_some() {
+            out.push(finding(
+                Severity::Warning,
+                "other-switcher",
+                format!("{var} is set by {tool}: that tool, and prompts that read it, still see its profile"),
+                "switch with swrole (it clears it), or unset it",
+            ));
+        }
+    }
+    for var in OTHER_SOURCES {
+        if env.get(var).is_some() {
+            out.push(finding(
+                Severity::Warning,
+                "other-credentials",
+                format!(
+                    "{var} is set: the SDKs use it when no keys are exported, so after `sw off` it decides which \
+                     credentials tools get (a switch does not clear it)"
+                ),
+                format!("unset {var} if it is not this machine's own"),
+            ));
+        }
+    }
     let profile = env.get("AWS_PROFILE");
     if let (Some(p), Some(_)) = (profile, env.get("AWS_ACCESS_KEY_ID")) {
         out.push(finding(
@@ -226,7 +275,7 @@ fn environment(env: &Env, out: &mut Vec<Finding>) {
             Severity::Warning,
             "expired",
             format!("the credentials of {p} in this shell have expired"),
-            format!("switch again: sw {p} (or eval \"$(swrole {p})\")"),
+            format!("switch again: sw -- {q} (or eval \"$(swrole -- {q})\")", q = sh(p)),
         ));
     }
 }

@@ -9,6 +9,11 @@ use std::ffi::OsString;
 #[derive(Clone, Default)]
 pub struct Env {
     vars: BTreeMap<String, String>,
+    /// The login name of this process's user from the OS, looked up when first needed
+    /// (`USER` and friends not set); `None` inside: not found.
+    login: std::sync::OnceLock<Option<String>>,
+    /// Whether to ask the OS at all (tests built from pairs do not).
+    ask_os: bool,
 }
 
 impl Env {
@@ -18,11 +23,23 @@ impl Env {
         let vars = std::env::vars_os()
             .filter_map(|(k, v): (OsString, OsString)| Some((k.into_string().ok()?, v.into_string().ok()?)))
             .collect();
-        Env { vars }
+        Env { vars, login: std::sync::OnceLock::new(), ask_os: true }
+    }
+
+    /// The user's login name: `USER`, `LOGNAME` or `USERNAME`, else the OS's name for
+    /// this process's user, so that every shell (with or without `USER`) names sessions
+    /// and cache entries the same.
+    pub fn login_name(&self) -> Option<&str> {
+        self.first(&["USER", "LOGNAME", "USERNAME"])
+            .or_else(|| if self.ask_os { self.login.get_or_init(os_login_name).as_deref() } else { None })
     }
 
     pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        Env { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+        Env {
+            vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            login: std::sync::OnceLock::new(),
+            ask_os: false,
+        }
     }
 
     /// The value of `name`; an empty value counts as unset (docs/spec.md §1.2 R).
@@ -41,4 +58,33 @@ impl std::fmt::Debug for Env {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Env").field("names", &self.vars.keys().collect::<Vec<_>>()).finish()
     }
+}
+
+/// The name of this process's user: from `/etc/passwd` when it lists the uid (no
+/// name-service daemon is asked, so no socket is opened), else from the system's user
+/// database (`getpwuid_r`: LDAP, directory services).
+fn os_login_name() -> Option<String> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    if let Ok(text) = std::fs::read_to_string("/etc/passwd") {
+        for line in text.lines() {
+            let mut fields = line.split(':');
+            if let (Some(name), _, Some(id)) = (fields.next(), fields.next(), fields.next())
+                && id.parse::<u32>().ok() == Some(uid)
+                && !name.is_empty()
+            {
+                return Some(name.to_string());
+            }
+        }
+    }
+    let mut pw: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut buf = vec![0 as libc::c_char; 16 * 1024];
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is to live, writable storage of the size given.
+    let rc = unsafe { libc::getpwuid_r(uid, &mut pw, buf.as_mut_ptr(), buf.len(), &mut result) };
+    if rc != 0 || result.is_null() || pw.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: pw_name points into `buf`, NUL-terminated by getpwuid_r.
+    unsafe { std::ffi::CStr::from_ptr(pw.pw_name) }.to_str().ok().map(str::to_string)
 }

@@ -18,9 +18,27 @@ pub struct Exports(pub Vec<Op>);
 /// Variables that a stale value of breaks other tools, so every switch clears them:
 /// `AWS_PROFILE`/`AWS_DEFAULT_PROFILE` next to keys make the JS SDK v3 (and any
 /// `--profile`-style SDK) resolve the profile again; botocore reads `AWS_SECURITY_TOKEN`
-/// before `AWS_SESSION_TOKEN`; `AWS_SESSION_EXPIRATION` is granted's old expiry name.
-pub const ALWAYS_UNSET: [&str; 4] =
-    ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN", "AWS_SESSION_EXPIRATION"];
+/// before `AWS_SESSION_TOKEN`; `AWS_SESSION_EXPIRATION` is granted's old expiry name. The
+/// rest are other switchers' markers of the credentials a switch has just replaced:
+/// aws-vault's `AWS_VAULT` (aws-vault refuses to run while it is set, and starship shows
+/// it first), awsume's `AWSUME_EXPIRATION` and `AWSUME_COMMAND`, awsu's `AWSU_PROFILE`,
+/// granted's `GRANTED_SSO*` and `GRANTED_COMMAND`.
+pub const ALWAYS_UNSET: [&str; 14] = [
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SECURITY_TOKEN",
+    "AWS_SESSION_EXPIRATION",
+    "AWS_VAULT",
+    "AWSUME_EXPIRATION",
+    "AWSUME_COMMAND",
+    "AWSU_PROFILE",
+    "GRANTED_SSO",
+    "GRANTED_SSO_START_URL",
+    "GRANTED_SSO_ROLE_NAME",
+    "GRANTED_SSO_REGION",
+    "GRANTED_SSO_ACCOUNT_ID",
+    "GRANTED_COMMAND",
+];
 
 /// Every variable a switch may set, in output order.
 pub const MANAGED: [&str; 13] = [
@@ -163,7 +181,7 @@ mod tests {
         );
         assert!(e.0.contains(&Op::Set("SWROLE_PREVIOUS_PROFILE", "old".into())));
         let unsets = e.0.iter().take_while(|o| matches!(o, Op::Unset(_))).count();
-        assert_eq!(unsets, 5, "unsets first (no colour: SWROLE_COLOR cleared): {text:?}");
+        assert_eq!(unsets, 15, "unsets first (no colour: SWROLE_COLOR cleared): {text:?}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod error;
 pub mod explain;
 pub mod exports;
 pub mod plan;
+pub mod process;
 pub mod shell;
 pub mod sts;
 pub mod switch;
@@ -32,6 +33,7 @@ use crate::env::Env;
 
 pub fn run(cli: Cli) -> Result<()> {
     let env = Env::from_process();
+    sts::keep_loopback_off_proxies();
     match cli.command {
         Some(Command::Exec { profile, switch, command }) => cmd::exec::run(&env, &profile, &switch, command),
         Some(Command::Unset { shell }) => cmd::unset::run(&env, shell),

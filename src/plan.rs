@@ -87,7 +87,7 @@ impl HopPlan {
 
 pub fn account_of(arn: &str) -> Option<&str> {
     let account = arn.split(':').nth(4)?;
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+    crate::credentials::is_account_id(account).then_some(account)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,7 +157,7 @@ pub fn parse_duration(text: &str) -> Option<u32> {
 /// The default RoleSessionName: the login name, so CloudTrail shows who switched
 /// (`assumed-role/ROLE/alice`), cut to STS's 2–64 characters of `[\w+=,.@-]`.
 pub fn default_session_name(env: &Env) -> String {
-    let user = env.first(&["USER", "LOGNAME", "USERNAME"]).unwrap_or("");
+    let user = env.login_name().unwrap_or("");
     let mut name: String = user
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) { c } else { '-' })
@@ -292,6 +292,13 @@ pub fn plan(
                     chain.base.profile()
                 );
             }
+        }
+        if let Some(v) = base.get("aws_account_id").filter(|v| !crate::credentials::is_account_id(&v.text)) {
+            bail!(
+                "{}: aws_account_id of profile {:?} is not an account id (exactly 12 digits)",
+                at(paths, v),
+                chain.base.profile()
+            );
         }
         for key in ["aws_access_key_id", "aws_secret_access_key", "aws_session_token"] {
             if let Some(v) = base
@@ -456,7 +463,9 @@ pub fn check_url(what: &str, text: &str) -> Result<String> {
         "http" => bail!("{what} {shown:?} uses plain http to a non-loopback host: use https"),
         _ => bail!("{what} {shown:?} is not an http(s) URL"),
     }
-    Ok(url.to_string())
+    // The text as written when the parser only added the root path, else the parsed form.
+    let parsed = url.to_string();
+    Ok(if parsed.trim_end_matches('/') == text.trim_end_matches('/') { text.to_string() } else { parsed })
 }
 
 /// Whether a URL's host is this machine's loopback interface.
@@ -513,7 +522,8 @@ mod tests {
         ] {
             assert!(check_endpoint(bad).is_err(), "{bad} was accepted");
         }
-        assert_eq!(check_endpoint("http://127.0.0.1:5000").unwrap(), "http://127.0.0.1:5000/");
+        assert_eq!(check_endpoint("http://127.0.0.1:5000").unwrap(), "http://127.0.0.1:5000");
+        assert_eq!(check_endpoint("http://127.1:5000").unwrap(), "http://127.0.0.1:5000/");
         // A backslash is a path separator to the URL parser: the host stays loopback, and
         // the normalized URL is what is sent.
         assert_eq!(

@@ -58,6 +58,28 @@ impl Settings {
     }
 }
 
+/// Loopback addresses added to `NO_PROXY` / `no_proxy` (the rules of hyper-util's proxy
+/// matcher, which the SDK's HTTP client and its credential providers read).
+const LOOPBACK: &str = "localhost,127.0.0.0/8,::1";
+
+/// Never send loopback traffic (a local STS emulator, a federation endpoint under test,
+/// the container credentials endpoint) through `HTTP_PROXY` / `HTTPS_PROXY` /
+/// `ALL_PROXY`: signed requests and MFA codes would leave the machine in clear text. The
+/// user's own `NO_PROXY` rules are kept; the loopback ranges are added to both spellings.
+/// Called once at start-up, before any thread exists.
+pub fn keep_loopback_off_proxies() {
+    let existing =
+        ["NO_PROXY", "no_proxy"].iter().find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()));
+    let merged = match existing {
+        Some(rules) => format!("{rules},{LOOPBACK}"),
+        None => LOOPBACK.to_string(),
+    };
+    for var in ["NO_PROXY", "no_proxy"] {
+        // SAFETY: called from `run` before anything else: no other thread exists.
+        unsafe { std::env::set_var(var, &merged) };
+    }
+}
+
 /// A tokio runtime for the calls of one switch: current thread, built only when a call
 /// is needed.
 pub fn runtime() -> Result<tokio::runtime::Runtime> {

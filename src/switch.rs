@@ -7,11 +7,11 @@ use anyhow::{Result, anyhow, bail};
 use serde_json::json;
 
 use crate::cache::{self, Cache, Entry, Kind};
-use crate::chain::{self, Base, ChainError, CredentialSource};
+use crate::chain::{self, Base, ChainError, CredentialSource, DelegatedKind};
 use crate::config::{Paths, ProfileSet};
 use crate::credentials::Credentials;
 use crate::env::Env;
-use crate::plan::{self, CodeReason, MfaRoute, Overrides, Plan};
+use crate::plan::{self, CHAINED_MAX_DURATION, CodeReason, MfaRoute, Overrides, Plan};
 use crate::sts::{self, MfaCode};
 use crate::tty;
 
@@ -33,6 +33,10 @@ pub struct Options {
     /// Skip the `swrole_confirm` question.
     pub yes: bool,
     pub verbose: bool,
+    /// Time limit of a profile's credential_process.
+    pub process_timeout: Duration,
+    /// Run as a credential_process for another tool (no shell to switch, maybe no terminal).
+    pub for_credential_process: bool,
 }
 
 impl Default for Options {
@@ -50,6 +54,8 @@ impl Default for Options {
             mfa_session_duration: 43_200,
             yes: false,
             verbose: false,
+            process_timeout: Duration::from_secs(30),
+            for_credential_process: false,
         }
     }
 }
@@ -126,16 +132,17 @@ fn closest<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> 
 
 fn say(args: &Options, text: impl FnOnce() -> String) {
     if args.verbose {
-        eprintln!("swrole: {}", text());
+        eprintln!("swrole: {}", crate::text::printable(&text()));
     }
 }
 
 /// The credentials of `profile`: from the cache when it holds fresh ones (no SDK, no
 /// runtime, no network), else the base and each AssumeRole in turn, then cached.
 pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> Result<(Plan, Credentials)> {
+    guard_process_loop(env, profile)?;
     let plan = files.plan(env, profile, args)?;
     for w in &plan.warnings {
-        eprintln!("swrole: warning: {w}");
+        eprintln!("swrole: warning: {}", crate::text::printable(w));
     }
     // Everything that can fail without the network fails here, before any call.
     if let Some(code) = &args.token_code {
@@ -144,12 +151,21 @@ pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> R
     if plan.confirm && !args.yes {
         confirm(&plan, profile)?;
     }
+    // A margin as long as the role's session would renew it at every call: clamp it to
+    // half the session, and say so.
+    let life = plan.hops.last().and_then(|h| h.duration_seconds).unwrap_or(CHAINED_MAX_DURATION);
+    let mut margin = args.refresh_margin;
+    if !plan.hops.is_empty() && margin >= life {
+        margin = life / 2;
+        eprintln!(
+            "swrole: the refresh margin ({} min) is not shorter than the role's {} min session: using {} min",
+            args.refresh_margin / 60,
+            life / 60,
+            margin / 60
+        );
+    }
     // Long-term keys straight from the files are not worth caching.
-    let cache = if args.no_cache || plan.hops.is_empty() {
-        None
-    } else {
-        Cache::locate(env, args.refresh_margin.into())
-    };
+    let cache = if args.no_cache || plan.hops.is_empty() { None } else { Cache::locate(env, margin.into()) };
     let source = source_identity(&plan.base, &files.set, env);
     let key = role_key(&plan, &source);
     let _lock = match &cache {
@@ -160,8 +176,15 @@ pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> R
                 say(args, || format!("credentials from the cache ({})", cache.dir().display()));
                 return Ok((plan, hit.credentials()));
             }
-            // Wait for another swrole making the same credentials, then look again.
-            let lock = warn(cache.lock(&key, LOCK_WAIT));
+            // Wait for another swrole making the same credentials, then look again; a switch
+            // with its own MFA code does not wait for someone else's prompt.
+            let lock = warn(cache.lock(
+                &key,
+                LOCK_WAIT,
+                &format!("credentials for profile {profile:?}"),
+                args.token_code.is_some(),
+            ))
+            .flatten();
             if lock.is_some()
                 && !args.refresh
                 && let Some(hit) = warn(cache.get(&key, Kind::Role)).flatten()
@@ -175,7 +198,8 @@ pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> R
     };
     let creds = fetch(files, env, &plan, args, cache.as_ref(), &source)?;
     if let Some(cache) = &cache
-        && let Some(entry) = Entry::new(Kind::Role, profile, &creds)
+        && let Some(entry) =
+            Entry::new(Kind::Role, &key, profile, plan.hops.last().map(|h| h.role_arn.as_str()), &creds)
         && let Err(e) = cache.put(&key, &entry)
     {
         eprintln!("swrole: warning: the credentials were not cached: {e:#}");
@@ -203,6 +227,32 @@ pub fn mfa_key(plan: &Plan, source: &serde_json::Value, serial: &str) -> String 
 /// How long a switch waits for another one holding the same cache entry (which may be
 /// waiting for an MFA code).
 const LOCK_WAIT: Duration = Duration::from_secs(300);
+
+/// The variable that carries the profiles of nested swrole calls made through
+/// `credential_process` lines, like the AWS CLI's `_AWS_CLI_PROFILE_CHAIN`.
+pub const PROCESS_CHAIN: &str = "SWROLE_CREDENTIAL_PROCESS_CHAIN";
+const PROCESS_DEPTH: usize = 4;
+
+/// Stop a profile whose credential_process calls swrole for itself (or a loop through
+/// several), whatever the mode (switch, exec, explain --verify, credential-process): the
+/// profiles being resolved travel to the children in [`PROCESS_CHAIN`].
+fn guard_process_loop(env: &Env, profile: &str) -> Result<()> {
+    let mut chain: Vec<String> =
+        env.get(PROCESS_CHAIN).map(|c| c.split(',').map(str::to_string).collect()).unwrap_or_default();
+    let looped = chain.iter().any(|p| p == profile);
+    chain.push(profile.to_string());
+    if looped || chain.len() > PROCESS_DEPTH {
+        bail!(
+            "credential_process calls swrole in a loop: {} (check the credential_process lines)",
+            chain.join(" -> ")
+        );
+    }
+    // SAFETY: no other thread exists yet (no runtime has been started, nothing spawned):
+    // this process is single-threaded here, and the variable must reach the
+    // credential_process children.
+    unsafe { std::env::set_var(PROCESS_CHAIN, chain.join(",")) };
+    Ok(())
+}
 
 /// A cache problem is worth a warning, never a failed switch.
 fn warn<T>(result: Result<T>) -> Option<T> {
@@ -241,22 +291,25 @@ pub fn source_identity(base: &Base, set: &ProfileSet, env: &Env) -> serde_json::
 
 /// MFA codes: `--token-code` for the first, the terminal (opened when first needed) for
 /// the others.
-struct Codes {
+struct Codes<'a> {
+    /// Where to say "asking on the terminal" to other swroles.
+    cache: Option<&'a Cache>,
     flag: Option<String>,
     tty: Option<std::fs::File>,
+    /// What to do without a terminal.
+    instead: &'static str,
 }
 
-impl Codes {
+impl Codes<'_> {
     fn next(&mut self, profile: &str, serial: &str) -> Result<MfaCode> {
         let code = match self.flag.take() {
             Some(code) => code,
             None => {
                 if self.tty.is_none() {
-                    self.tty = Some(tty::terminal(
-                        &format!("profile {profile:?} needs an MFA code"),
-                        "pass it with --token-code CODE",
-                    )?);
+                    self.tty =
+                        Some(tty::terminal(&format!("profile {profile:?} needs an MFA code"), self.instead)?);
                 }
+                let _prompting = self.cache.and_then(Cache::prompting);
                 tty::ask_token_code(self.tty.as_ref().expect("opened above"), profile, serial)?
             }
         };
@@ -298,7 +351,13 @@ impl Network<'_> {
             say(args, || format!("MFA session for {serial} from the cache"));
             return Ok(hit.credentials());
         }
-        let _lock = warn(cache.lock(&key, LOCK_WAIT));
+        let _lock = warn(cache.lock(
+            &key,
+            LOCK_WAIT,
+            &format!("an MFA session for {serial}"),
+            args.token_code.is_some(),
+        ))
+        .flatten();
         if !args.refresh
             && let Some(hit) = warn(cache.get(&key, Kind::MfaSession)).flatten()
         {
@@ -312,7 +371,7 @@ impl Network<'_> {
             &code,
             args.mfa_session_duration,
         ))?;
-        if let Some(entry) = Entry::new(Kind::MfaSession, plan.base.profile(), &session)
+        if let Some(entry) = Entry::new(Kind::MfaSession, &key, plan.base.profile(), None, &session)
             && let Err(e) = cache.put(&key, &entry)
         {
             eprintln!("swrole: warning: the MFA session was not cached: {e:#}");
@@ -334,7 +393,9 @@ fn fetch(
     let needs_network = !plan.hops.is_empty()
         || !matches!(
             plan.base,
-            Base::StaticKeys { .. } | Base::CredentialSource { source: CredentialSource::Environment, .. }
+            Base::StaticKeys { .. }
+                | Base::CredentialSource { source: CredentialSource::Environment, .. }
+                | Base::Delegated { kind: DelegatedKind::CredentialProcess, .. }
         );
     let net = Network {
         plan,
@@ -350,9 +411,23 @@ fn fetch(
         Base::CredentialSource { profile, source: CredentialSource::Environment } => {
             environment_keys(env, profile)?
         }
+        Base::Delegated { profile, kind: DelegatedKind::CredentialProcess } => {
+            let command = files
+                .set
+                .profile(profile)
+                .and_then(|s| s.text("credential_process"))
+                .expect("resolved as a credential_process base");
+            crate::process::credentials(profile, command, args.process_timeout)?
+        }
         other => net.rt().block_on(sts::provided_credentials(other))?,
     };
-    let mut codes = Codes { flag: args.token_code.clone(), tty: None };
+    let instead = if args.for_credential_process {
+        "switch once in a terminal to a profile behind the same MFA device (sw PROFILE): that caches an MFA \
+         session that serves this call for the day"
+    } else {
+        "pass it with --token-code CODE"
+    };
+    let mut codes = Codes { cache, flag: args.token_code.clone(), tty: None, instead };
     for hop in &plan.hops {
         let mut code = None;
         if let Some(mfa) = &hop.mfa {

@@ -14,13 +14,14 @@ pub fn check_token_code(code: &str) -> Result<()> {
     Ok(())
 }
 
-/// The controlling terminal, or an error saying how to do without one.
+/// The controlling terminal, or an error saying how to do without one (the OS error
+/// itself, "No such device or address", says nothing useful here).
 pub fn terminal(why: &str, instead: &str) -> Result<File> {
     OpenOptions::new()
         .read(true)
         .write(true)
         .open("/dev/tty")
-        .with_context(|| format!("{why}, but there is no terminal to ask on: {instead}"))
+        .map_err(|_| anyhow::anyhow!("{why}, but there is no terminal to ask on: {instead}"))
 }
 
 /// Ask for the MFA code of `serial` on the terminal, up to three times.
@@ -29,8 +30,11 @@ pub fn ask_token_code(tty: &File, profile: &str, serial: &str) -> Result<String>
     let mut out = tty;
     for _ in 0..3 {
         // One write, so that nothing typed early can land inside the question.
-        out.write_all(format!("swrole: MFA code for {serial} (profile {profile}): ").as_bytes())
-            .context("could not write to the terminal")?;
+        out.write_all(
+            crate::text::printable(&format!("swrole: MFA code for {serial} (profile {profile}): "))
+                .as_bytes(),
+        )
+        .context("could not write to the terminal")?;
         out.flush().ok();
         let mut line = String::new();
         if reader.read_line(&mut line).context("could not read from the terminal")? == 0 {
@@ -48,7 +52,7 @@ pub fn ask_token_code(tty: &File, profile: &str, serial: &str) -> Result<String>
 /// Ask a yes/no question on the terminal; only `y` or `yes` is a yes.
 pub fn confirm(tty: &File, question: &str) -> Result<bool> {
     let mut out = tty;
-    out.write_all(format!("swrole: {question} [y/N] ").as_bytes())
+    out.write_all(crate::text::printable(&format!("swrole: {question} [y/N] ")).as_bytes())
         .context("could not write to the terminal")?;
     out.flush().ok();
     let mut line = String::new();

@@ -48,5 +48,6 @@ pub fn run(env: &Env, profile: &str, verify: bool, args: &SwitchArgs) -> Result<
         let arn = sts::runtime()?.block_on(sts::caller_identity(&settings, &creds))?;
         text.push_str(&format!("{:<10} {arn} (GetCallerIdentity)\n", "verified"));
     }
-    write_stdout(&text)
+    // Text from the files and the network, shown to a person: escapes made visible.
+    write_stdout(&crate::text::printable(&text))
 }

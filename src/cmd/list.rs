@@ -38,5 +38,6 @@ pub fn run(env: &Env, long: bool) -> Result<()> {
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }
-    write_stdout(&out)
+    // Text from the files, shown to a person: escapes made visible.
+    write_stdout(&crate::text::printable(&out))
 }

@@ -34,12 +34,43 @@ pub fn options(args: &SwitchArgs) -> Options {
         mfa_session_duration: args.mfa_session_duration,
         yes: args.yes,
         verbose: args.verbose,
+        process_timeout: args.process_timeout(),
+        for_credential_process: false,
     }
 }
 
-/// `--shell`, else the calling shell as far as it can be known.
+/// `--shell`, else the calling shell as far as it can be known ([`Shell::for_caller`]).
 pub fn shell_or_detect(env: &Env, shell: Option<Shell>) -> Shell {
-    shell.unwrap_or_else(|| Shell::detect(env.get("SHELL")))
+    shell.unwrap_or_else(|| Shell::for_caller(parent_program().as_deref(), env.get("SHELL")))
+}
+
+/// The program name of the parent process, where the OS tells it.
+#[cfg(target_os = "linux")]
+fn parent_program() -> Option<String> {
+    // SAFETY: getppid has no preconditions and cannot fail.
+    let ppid = unsafe { libc::getppid() };
+    let comm = std::fs::read_to_string(format!("/proc/{ppid}/comm")).ok()?;
+    Some(comm.trim_end().to_string())
+}
+
+/// The program name of the parent process, where the OS tells it.
+#[cfg(target_os = "macos")]
+fn parent_program() -> Option<String> {
+    // SAFETY: getppid has no preconditions; proc_pidpath writes at most the buffer's size.
+    let ppid = unsafe { libc::getppid() };
+    let mut buf = vec![0u8; libc::PROC_PIDPATHINFO_MAXSIZE as usize];
+    let n = unsafe { libc::proc_pidpath(ppid, buf.as_mut_ptr().cast(), buf.len() as u32) };
+    if n <= 0 {
+        return None;
+    }
+    buf.truncate(n as usize);
+    String::from_utf8(buf).ok()
+}
+
+/// The program name of the parent process, where the OS tells it.
+#[cfg(not(any(target_os = "linux", target_os = "macos")))]
+fn parent_program() -> Option<String> {
+    None
 }
 
 /// What a switch to `profile` changes in the environment.

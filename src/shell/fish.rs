@@ -1,4 +1,4 @@
-//! fish: `set -gx NAME 'value'` and `set -e -g NAME; or true`.
+//! fish: `set -gx NAME 'value'` and `set -e -g NAME; set -e -U NAME; or true`.
 //!
 //! fish's single quotes are not POSIX ones: inside `'...'` both `\\` and `\'` are escapes
 //! (fish 3.x), so `\` is written `\\` and `'` is written `\'`; everything else, newlines
@@ -20,12 +20,17 @@ pub fn quote(value: &str) -> String {
     out
 }
 
-/// `set -e` of an unset variable returns 4, and a later successful `set` keeps that
-/// status (fish 3.6): `or true` leaves the evaluation's status at 0.
+/// An unset erases the global and the universal variable: an exported universal
+/// (`set -Ux AWS_PROFILE dev`) reaches child processes whatever the global scope says, and
+/// a global without export does not hide it (fish 3.6). Erasing a universal variable
+/// erases it for the user's other fish sessions too, which is the point: it would put a
+/// stale profile next to the new keys there as well. `set -e` of an unset variable
+/// returns 4, and a later successful `set` keeps that status: `or true` leaves the
+/// evaluation's status at 0.
 pub fn render(exports: &Exports) -> String {
     exports.lines(
         |name, value| format!("set -gx {name} {}", quote(value)),
-        |name| format!("set -e -g {name}; or true"),
+        |name| format!("set -e -g {name}; set -e -U {name}; or true"),
     )
 }
 
@@ -56,6 +61,6 @@ mod tests {
     #[test]
     fn lines() {
         let e = Exports(vec![Op::Unset("A"), Op::Set("B", "x".into())]);
-        assert_eq!(render(&e), "set -e -g A; or true\nset -gx B 'x'\n");
+        assert_eq!(render(&e), "set -e -g A; set -e -U A; or true\nset -gx B 'x'\n");
     }
 }

@@ -12,6 +12,85 @@ const FISH: &str = include_str!("../../shell/swrole.fish");
 const POWERSHELL: &str = include_str!("../../shell/swrole.ps1");
 const NU: &str = include_str!("../../shell/swrole.nu");
 
+/// Names `--cmd` cannot take: what the integration files call (builtins and keywords of
+/// the five shells, and commands they run), so defining a function of that name would
+/// break them or the user's shell.
+const RESERVED: &[&str] = &[
+    "alias",
+    "and",
+    "begin",
+    "bg",
+    "bind",
+    "break",
+    "builtin",
+    "case",
+    "cd",
+    "command",
+    "compadd",
+    "compdef",
+    "complete",
+    "continue",
+    "date",
+    "declare",
+    "def",
+    "do",
+    "done",
+    "echo",
+    "elif",
+    "else",
+    "emit",
+    "end",
+    "env",
+    "esac",
+    "eval",
+    "exec",
+    "exit",
+    "export",
+    "false",
+    "fg",
+    "fi",
+    "for",
+    "function",
+    "functions",
+    "hide-env",
+    "if",
+    "in",
+    "jobs",
+    "let",
+    "load-env",
+    "local",
+    "math",
+    "mut",
+    "not",
+    "or",
+    "print",
+    "printf",
+    "read",
+    "readonly",
+    "return",
+    "set",
+    "set_color",
+    "shift",
+    "source",
+    "string",
+    "switch",
+    "test",
+    "then",
+    "time",
+    "trap",
+    "true",
+    "type",
+    "typeset",
+    "ulimit",
+    "umask",
+    "unalias",
+    "unset",
+    "until",
+    "while",
+    "whence",
+    "zmodload",
+];
+
 /// The lines that name the user-facing function end with this marker; `--cmd` renames the
 /// word `sw` in those lines only.
 const MARKER: &str = "# swrole: cmd";
@@ -32,6 +111,12 @@ pub fn script(shell: Shell, cmd: &str) -> Result<String> {
     if !valid {
         bail!(
             "--cmd {cmd:?} is not a valid function name (letters, digits, _ and -, not starting with a digit or -)"
+        );
+    }
+    if RESERVED.contains(&cmd) || cmd.starts_with("__swrole") || cmd.starts_with("swrole_") {
+        bail!(
+            "--cmd {cmd:?} is a shell builtin, keyword or command, or one of swrole's own helper names: the \
+             integration needs it as it is. Pick another name"
         );
     }
     if cmd == "swrole" {
@@ -92,6 +177,12 @@ mod tests {
         assert!(script(Shell::Bash, "swrole").is_err());
         assert!(script(Shell::Bash, "1x").is_err());
         assert!(script(Shell::Bash, "a;b").is_err());
+        for reserved in
+            ["export", "command", "builtin", "unset", "eval", "__swrole_sw", "swrole_prompt_info", "set"]
+        {
+            assert!(script(Shell::Bash, reserved).is_err(), "{reserved}");
+        }
+        assert!(script(Shell::Bash, "role").is_ok());
         assert!(script(Shell::Json, "sw").is_err());
         assert_eq!(script(Shell::Zsh, "sw").unwrap(), ZSH);
     }

@@ -15,6 +15,9 @@ struct Document<'a> {
     session_token: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expiration: Option<String>,
+    /// Read by botocore and the JS SDK v3 (`AccountId`, for account-based endpoints).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<&'a str>,
 }
 
 pub fn render(c: &Credentials) -> String {
@@ -24,6 +27,7 @@ pub fn render(c: &Credentials) -> String {
         secret_access_key: &c.secret_access_key,
         session_token: c.session_token.as_deref(),
         expiration: c.expiration.map(rfc3339),
+        account_id: c.account_id.as_deref(),
     };
     let mut text = serde_json::to_string_pretty(&doc).expect("serializing strings cannot fail");
     text.push('\n');

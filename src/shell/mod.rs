@@ -41,15 +41,28 @@ impl Shell {
     /// The shell named by `$SHELL` (basename, a login shell's leading `-` removed); POSIX
     /// when unknown or unset.
     pub fn detect(shell_var: Option<&str>) -> Shell {
-        let name = shell_var.unwrap_or("").rsplit('/').next().unwrap_or("").trim_start_matches('-');
-        match name {
+        Shell::from_program(shell_var.unwrap_or("")).unwrap_or(Shell::Posix)
+    }
+
+    /// The output syntax for the calling shell: the parent process's program when it is a
+    /// shell (inside `eval "$(swrole ...)"` the parent is the calling shell's subshell),
+    /// else `$SHELL` (the login shell, which may not be the one running), else POSIX.
+    pub fn for_caller(parent: Option<&str>, shell_var: Option<&str>) -> Shell {
+        parent.and_then(Shell::from_program).unwrap_or_else(|| Shell::detect(shell_var))
+    }
+
+    /// A known shell from a program name or path.
+    pub fn from_program(program: &str) -> Option<Shell> {
+        let name = program.rsplit('/').next().unwrap_or("").trim_start_matches('-');
+        Some(match name {
             "bash" => Shell::Bash,
             "zsh" => Shell::Zsh,
             "fish" => Shell::Fish,
             "pwsh" | "powershell" | "pwsh.exe" | "powershell.exe" => Shell::Powershell,
             "nu" => Shell::Nu,
-            _ => Shell::Posix,
-        }
+            "sh" | "dash" | "ksh" | "mksh" | "ash" | "busybox" | "yash" | "posh" => Shell::Posix,
+            _ => return None,
+        })
     }
 
     /// `None` for JSON, which is not code.
@@ -120,6 +133,11 @@ mod tests {
         assert_eq!(Shell::detect(Some("/usr/local/bin/pwsh")), Shell::Powershell);
         assert_eq!(Shell::detect(Some("/bin/dash")), Shell::Posix);
         assert_eq!(Shell::detect(Some("/usr/bin/nu")), Shell::Nu);
+        // The calling shell wins over $SHELL; a parent that is no shell does not.
+        assert_eq!(Shell::for_caller(Some("zsh"), Some("/usr/bin/fish")), Shell::Zsh);
+        assert_eq!(Shell::for_caller(Some("dash"), Some("/usr/bin/fish")), Shell::Posix);
+        assert_eq!(Shell::for_caller(Some("python3"), Some("/usr/bin/fish")), Shell::Fish);
+        assert_eq!(Shell::for_caller(None, None), Shell::Posix);
         assert_eq!(Shell::detect(None), Shell::Posix);
     }
 

@@ -63,8 +63,18 @@ fn margin_and_refresh_are_honoured() {
     let a = key_id(&switch(&fx, &url, &["ci"]).stdout);
     assert_eq!(key_id(&switch(&fx, &url, &["ci"]).stdout), a, "fresh: from the cache");
     assert_eq!(moto.requests().len(), 1);
-    // moto's sessions last an hour: a 61-minute margin makes the entry too old.
-    let b = key_id(&switch(&fx, &url, &["ci", "--refresh-margin", "61m"]).stdout);
+    // moto's sessions last an hour: a 61-minute margin would renew them at every call, so
+    // it is clamped to half the session, said on stderr, and the entry is still fresh.
+    let clamped = switch(&fx, &url, &["ci", "--refresh-margin", "61m"]);
+    assert!(
+        String::from_utf8_lossy(&clamped.stderr)
+            .contains("not shorter than the role's 60 min session: using 30 min"),
+        "{}",
+        String::from_utf8_lossy(&clamped.stderr)
+    );
+    assert_eq!(key_id(&clamped.stdout), a);
+    assert_eq!(moto.requests().len(), 1, "no STS call for a clamped margin");
+    let b = key_id(&switch(&fx, &url, &["ci", "--refresh"]).stdout);
     assert_ne!(a, b);
     assert_eq!(moto.requests().len(), 2);
     let c = key_id(&switch(&fx, &url, &["ci", "--refresh"]).stdout);

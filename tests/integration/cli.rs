@@ -26,6 +26,9 @@ fn static_profile_in_each_syntax() {
     assert_eq!(
         String::from_utf8_lossy(&bash.get_output().stdout),
         "\\unset AWS_PROFILE\n\\unset AWS_DEFAULT_PROFILE\n\\unset AWS_SECURITY_TOKEN\n\\unset AWS_SESSION_EXPIRATION\n\
+         \\unset AWS_VAULT\n\\unset AWSUME_EXPIRATION\n\\unset AWSUME_COMMAND\n\\unset AWSU_PROFILE\n\
+         \\unset GRANTED_SSO\n\\unset GRANTED_SSO_START_URL\n\\unset GRANTED_SSO_ROLE_NAME\n\
+         \\unset GRANTED_SSO_REGION\n\\unset GRANTED_SSO_ACCOUNT_ID\n\\unset GRANTED_COMMAND\n\
          \\unset AWS_SESSION_TOKEN\n\\unset AWS_CREDENTIAL_EXPIRATION\n\\unset AWS_ACCOUNT_ID\n\\unset SWROLE_ROLE_ARN\n\
          \\unset SWROLE_EXPIRATION\n\\unset SWROLE_COLOR\n\
          \\export AWS_ACCESS_KEY_ID=AKIASTATIC0000000001\n\\export AWS_SECRET_ACCESS_KEY=static-secret-value\n\
@@ -42,7 +45,7 @@ fn static_profile_in_each_syntax() {
     let detected = fx.swrole().arg("static").env("SHELL", "/usr/bin/fish").assert().success();
     assert!(
         String::from_utf8_lossy(&detected.get_output().stdout)
-            .starts_with("set -e -g AWS_PROFILE; or true\n")
+            .starts_with("set -e -g AWS_PROFILE; set -e -U AWS_PROFILE; or true\n")
     );
 }
 

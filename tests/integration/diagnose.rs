@@ -200,7 +200,7 @@ duration_seconds = 7200
         (
             "warning: ",
             "holds secret keys and can be read by group or others (mode 644)",
-            &format!("chmod 600 {}", creds.display())[..],
+            &format!("chmod 600 -- {}", creds.display())[..],
         ),
         (
             "warning: ",
@@ -236,11 +236,11 @@ duration_seconds = 7200
             "unset AWS_SECURITY_TOKEN",
         ),
         ("warning: ", "AWS_PROFILE=a and AWS_DEFAULT_PROFILE=b", "unset AWS_DEFAULT_PROFILE"),
-        ("warning: ", "the credentials of sw-staging in this shell have expired", "sw sw-staging"),
+        ("warning: ", "the credentials of sw-staging in this shell have expired", "sw -- sw-staging"),
         (
             "warning: ",
             "can be read or written by group or others: not used",
-            &format!("chmod 700 {}", cache.display())[..],
+            &format!("chmod 700 -- {}", cache.display())[..],
         ),
     ];
     let lines: Vec<&str> = text.lines().collect();
@@ -361,6 +361,6 @@ fn doctor_flags_a_writable_config_file() {
         text.starts_with(&format!("warning: {config} can be written by group or others (mode 666)")),
         "{text}"
     );
-    assert!(text.contains(&format!("  fix: chmod go-w {config}\n")), "{text}");
+    assert!(text.contains(&format!("  fix: chmod go-w -- {config}\n")), "{text}");
     assert!(text.ends_with("0 error(s), 1 warning(s)\n"), "{text}");
 }

@@ -331,9 +331,17 @@ sw ci || exit 11
 first=$AWS_ACCESS_KEY_ID
 __swrole_refresh
 [ "$AWS_ACCESS_KEY_ID" = "$first" ] || exit 12
+# A threshold longer than the role's hour: the margin is clamped (no STS call, said once).
 SWROLE_REFRESH_MINUTES=90
+__swrole_refresh 2>"$HOME/clamp.txt"
+[ "$AWS_ACCESS_KEY_ID" = "$first" ] || exit 13
+grep -q "using 30 min" "$HOME/clamp.txt" || exit 14
+# Near expiry with nothing cached: the hook switches again and gets new credentials.
+SWROLE_REFRESH_MINUTES=10
+SWROLE_EXPIRATION=$(( $(date +%s) + 60 ))
+swrole cache clear 2>/dev/null
 __swrole_refresh 2>/dev/null
-[ "$AWS_ACCESS_KEY_ID" != "$first" ] || exit 13
+[ "$AWS_ACCESS_KEY_ID" != "$first" ] || exit 15
 "#,
             source = source_line(file)
         );

@@ -1,0 +1,168 @@
+//! Commands named in a profile (`credential_process`), run with bounds: a time limit and a
+//! limit on what they may print, so a hanging or flooding command is a clear error rather
+//! than a hung switch or a process that eats the machine's memory.
+//!
+//! The command line is run by `/bin/sh -c`, as the AWS SDK for Rust does (botocore splits
+//! it with shell rules and runs it without a shell: the two agree for ordinary command
+//! lines with quotes and spaces). stdin and stderr are the caller's, so a command can ask
+//! on the terminal and its messages reach the user; stdout is read.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde::Deserialize;
+
+use crate::credentials::Credentials;
+use crate::text::sanitize;
+
+/// What a command may print: a credential_process document is well under 4 KiB.
+pub const MAX_OUTPUT: usize = 64 * 1024;
+
+/// Run `command` and return its stdout, or say why not: it could not start, ran longer
+/// than `timeout`, printed more than `max` bytes, or exited with a failure.
+pub fn run(what: &str, command: &str, timeout: Duration, max: usize) -> Result<String> {
+    let shown = sanitize(command);
+    let mut child = Command::new("/bin/sh")
+        .args(["-c", command])
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("{what}: could not start `{shown}`"))?;
+    let mut stdout = child.stdout.take().expect("piped");
+    // The reader stops at max + 1 bytes; it is not joined when the command is killed, so
+    // a grandchild that keeps the pipe open cannot hold swrole.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let result = stdout.by_ref().take(max as u64 + 1).read_to_end(&mut buf).map(|_| buf);
+        let _ = tx.send(result);
+    });
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(status) = child.try_wait().with_context(|| format!("{what}: `{shown}`"))? {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            bail!("{what}: `{shown}` did not finish within {} s: stopped", timeout.as_secs());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let remaining = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(100));
+    let out = match rx.recv_timeout(remaining) {
+        Ok(result) => result.with_context(|| format!("{what}: could not read the output of `{shown}`"))?,
+        Err(_) => bail!("{what}: `{shown}` left a process behind that keeps its output open"),
+    };
+    if out.len() > max {
+        bail!("{what}: `{shown}` printed more than {} KiB: not read", max / 1024);
+    }
+    if !status.success() {
+        bail!("{what}: `{shown}` failed ({status})");
+    }
+    String::from_utf8(out).with_context(|| format!("{what}: `{shown}` printed text that is not UTF-8"))
+}
+
+/// The credential_process document (version 1).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Document {
+    version: u32,
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: Option<String>,
+    expiration: Option<String>,
+    account_id: Option<String>,
+}
+
+/// The credentials of a profile's `credential_process`.
+pub fn credentials(profile: &str, command: &str, timeout: Duration) -> Result<Credentials> {
+    let what = format!("credential_process of profile {profile:?}");
+    let text = run(&what, command, timeout, MAX_OUTPUT)?;
+    let doc: Document = serde_json::from_str(&text).map_err(|e| {
+        anyhow::anyhow!("{what}: the output is not a credential_process document (JSON with Version 1): {e}")
+    })?;
+    if doc.version != 1 {
+        bail!("{what}: the document has Version {}; only version 1 is known", doc.version);
+    }
+    let expiration = match &doc.expiration {
+        None => None,
+        Some(t) => Some(parse_rfc3339(t).ok_or_else(|| {
+            anyhow::anyhow!("{what}: Expiration {:?} is not an RFC 3339 time", sanitize(t))
+        })?),
+    };
+    if let Some(a) = doc.account_id.as_deref().filter(|a| !crate::credentials::is_account_id(a)) {
+        bail!("{what}: AccountId {:?} is not an account id (exactly 12 digits)", sanitize(a));
+    }
+    let creds = Credentials {
+        access_key_id: doc.access_key_id,
+        secret_access_key: doc.secret_access_key,
+        session_token: doc.session_token,
+        expiration,
+        arn: None,
+        account_id: doc.account_id,
+    };
+    creds.check_shape().with_context(|| what.clone())?;
+    Ok(creds)
+}
+
+/// `2026-11-28T13:56:45Z`, with optional fractional seconds and a `Z` or `±HH:MM` offset,
+/// as seconds since the epoch.
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if text.len() < 20 || !text.is_char_boundary(19) {
+        return None;
+    }
+    let (head, rest) = text.split_at(19);
+    let base = humantime::parse_rfc3339_weak(head).ok()?;
+    let secs = base.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
+    let rest = match rest.strip_prefix('.') {
+        Some(frac) => frac.trim_start_matches(|c: char| c.is_ascii_digit()),
+        None => rest,
+    };
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let (sign, hm) = match rest.as_bytes().first()? {
+                b'+' => (1, &rest[1..]),
+                b'-' => (-1, &rest[1..]),
+                _ => return None,
+            };
+            let (h, m) = hm.split_once(':')?;
+            if h.len() != 2 || m.len() != 2 {
+                return None;
+            }
+            sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60)
+        }
+    };
+    Some(secs - offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:01:00Z"), Some(60));
+        assert_eq!(parse_rfc3339("1970-01-01T01:01:00+01:00"), Some(60));
+        assert_eq!(parse_rfc3339("1970-01-01T00:01:00.123456Z"), Some(60));
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00-00:01"), Some(60));
+        assert_eq!(parse_rfc3339("soon"), None);
+        assert_eq!(parse_rfc3339("1970-01-01T00:01:00"), None);
+    }
+
+    #[test]
+    fn bounds() {
+        let t = Duration::from_secs(5);
+        assert_eq!(run("t", "printf hi", t, 10).unwrap(), "hi");
+        assert!(run("t", "exit 3", t, 10).unwrap_err().to_string().contains("failed"));
+        let e = run("t", "head -c 100 /dev/zero", t, 10).unwrap_err().to_string();
+        assert!(e.contains("more than"), "{e}");
+        let e = run("t", "sleep 5", Duration::from_millis(200), 10).unwrap_err().to_string();
+        assert!(e.contains("did not finish within"), "{e}");
+    }
+}
