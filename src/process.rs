@@ -46,6 +46,7 @@ pub fn run(what: &str, command: &str, timeout: Duration, max: usize) -> Result<S
             break status;
         }
         if Instant::now() >= deadline {
+            kill_tree(child.id());
             let _ = child.kill();
             let _ = child.wait();
             bail!("{what}: `{shown}` did not finish within {} s: stopped", timeout.as_secs());
@@ -64,6 +65,41 @@ pub fn run(what: &str, command: &str, timeout: Duration, max: usize) -> Result<S
         bail!("{what}: `{shown}` failed ({status})");
     }
     String::from_utf8(out).with_context(|| format!("{what}: `{shown}` printed text that is not UTF-8"))
+}
+
+/// Stop the processes a command started (`sh -c 'sleep 40'` leaves `sleep` behind when
+/// only `sh` is killed, holding the terminal's stderr open). The command stays in swrole's
+/// process group, so that it can still ask on the terminal; its descendants are found
+/// through /proc where there is one.
+fn kill_tree(pid: u32) {
+    #[cfg(target_os = "linux")]
+    {
+        let mut parents: Vec<(u32, u32)> = Vec::new();
+        if let Ok(dir) = std::fs::read_dir("/proc") {
+            for entry in dir.flatten() {
+                let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+                let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else { continue };
+                // The fields after the command name, which is in parentheses.
+                let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { continue };
+                if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|f| f.parse().ok()) {
+                    parents.push((p, ppid));
+                }
+            }
+        }
+        let mut tree = vec![pid];
+        let mut i = 0;
+        while i < tree.len() {
+            let parent = tree[i];
+            tree.extend(parents.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+            i += 1;
+        }
+        for p in tree.into_iter().skip(1) {
+            // SAFETY: kill has no memory preconditions; a stale pid gets ESRCH.
+            unsafe { libc::kill(p as libc::pid_t, libc::SIGKILL) };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = pid;
 }
 
 /// The credential_process document (version 1).

@@ -49,7 +49,7 @@ fn eval_everywhere(fx: &Fixture, profile: &str, var: &str, env: &[(&str, &str)])
     for (shell, flag, script) in [
         ("bash", "bash", "set -euo pipefail; shopt -s failglob; eval \"$(cat)\"; env -0"),
         ("zsh", "zsh", "set -euo pipefail; eval \"$(cat)\"; env -0"),
-        ("sh", "posix", "set -eu; eval \"$(cat)\"; env -0"),
+        ("dash", "posix", "set -eu; eval \"$(cat)\"; env -0"),
         ("fish", "fish", "source; env -0"),
     ] {
         if !require(shell) {

@@ -9,6 +9,7 @@ mod fuzz;
 mod hostile;
 mod moto;
 mod pty;
+mod review;
 mod shell_files;
 mod shells;
 mod util;
