@@ -1,16 +1,15 @@
 //! Cached role credentials and MFA sessions, shared by every terminal of the user.
 //!
-//! Storage: `$XDG_CACHE_HOME/swrole` (default `~/.cache/swrole`), directory 0700, files
-//! 0600 whatever the umask, named by a SHA-256 of the cache key (never text from the
-//! config). Reads never follow a symlink and refuse, with a warning, anything that is a
-//! symlink, owned by another user or open to group/others; a corrupt entry is a miss.
-//! Writes go to a temporary file in the same directory, are synced, then renamed. A lock
-//! file per key makes concurrent switches wait for the first one instead of calling STS
-//! (and asking for an MFA code) again.
+//! Entries live in a [`SecretStore`] (`SWROLE_CACHE_STORE`): on Linux the kernel user
+//! keyring when it works (never on disk, dropped by the kernel at expiry), else 0600 files
+//! in `$XDG_CACHE_HOME/swrole` (default `~/.cache/swrole`). Entries are named by a SHA-256
+//! of the cache key (never text from the config), bound to that key, and checked like STS
+//! answers on every read; a corrupt entry is a miss. Lock files in the cache directory
+//! (they hold no secret, whatever the store) make concurrent switches wait for the first
+//! one instead of calling STS (and asking for an MFA code) again.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -21,9 +20,9 @@ use sha2::{Digest, Sha256};
 use crate::clock::now;
 use crate::credentials::Credentials;
 use crate::env::Env;
+use crate::store::file::FileStore;
+use crate::store::{self, SecretStore, StoreKind};
 
-/// Entries are plain JSON; this bounds what a read will take.
-const MAX_ENTRY_BYTES: u64 = 64 * 1024;
 const FORMAT: u32 = 2;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,140 +119,98 @@ pub fn fresh(expiration: i64, now: i64, margin: i64) -> bool {
     expiration - margin > now
 }
 
-fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
-}
-
-/// Why a file or directory is not trusted, if it is not.
-fn distrust(meta: &fs::Metadata, want_dir: bool) -> Option<&'static str> {
-    if meta.file_type().is_symlink() {
-        Some("is a symbolic link")
-    } else if want_dir && !meta.is_dir() || !want_dir && !meta.is_file() {
-        Some(if want_dir { "is not a directory" } else { "is not a regular file" })
-    } else if meta.uid() != euid() {
-        Some("is owned by another user")
-    } else if meta.mode() & 0o077 != 0 {
-        Some("can be read or written by group or others")
-    } else {
-        None
-    }
-}
-
 pub struct Cache {
-    dir: PathBuf,
+    /// Lock files (and, for the `file` store, the entries).
+    files: FileStore,
+    store: Box<dyn SecretStore>,
     /// Refresh this many seconds before expiry.
     pub margin: i64,
 }
 
+/// The default cache store: the kernel keyring on Linux when it works, else files. On
+/// macOS files: a Keychain read on every cache hit costs an IPC round trip to securityd
+/// and may show an access prompt after an update of the binary, where a hit must take a
+/// few milliseconds and never ask anything.
+fn default_store(dir: &Path, namespace: &str) -> Box<dyn SecretStore> {
+    #[cfg(target_os = "linux")]
+    if let Ok(s) = store::open(StoreKind::Keyutils, namespace, dir) {
+        return s;
+    }
+    let _ = namespace;
+    Box::new(FileStore::new(dir))
+}
+
 impl Cache {
-    /// The cache directory from `XDG_CACHE_HOME` or `HOME`.
+    /// The cache directory from `XDG_CACHE_HOME` or `HOME`, and its store from
+    /// `SWROLE_CACHE_STORE` (a chosen store that cannot be used is said, and files are used).
     pub fn locate(env: &Env, margin: i64) -> Option<Cache> {
         let base = match env.get("XDG_CACHE_HOME").filter(|p| p.starts_with('/')) {
             Some(xdg) => PathBuf::from(xdg),
             None => PathBuf::from(env.get("HOME")?).join(".cache"),
         };
-        Some(Cache { dir: base.join("swrole"), margin })
+        let dir = base.join("swrole");
+        // Kernel keys are per user, not per directory: the namespace keeps two cache
+        // directories (two HOMEs, two XDG_CACHE_HOMEs) apart, as the files are.
+        let namespace = format!("cache-{}", &key_name(&serde_json::json!(dir.display().to_string()))[..16]);
+        let store = match env.get("SWROLE_CACHE_STORE") {
+            None => default_store(&dir, &namespace),
+            Some(text) => match StoreKind::parse("SWROLE_CACHE_STORE", text)
+                .and_then(|k| store::open(k, &namespace, &dir))
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!(
+                        "swrole: warning: SWROLE_CACHE_STORE: {e:#}; using files in {} instead",
+                        dir.display()
+                    );
+                    Box::new(FileStore::new(&dir))
+                }
+            },
+        };
+        Some(Cache { files: FileStore::new(&dir), store, margin })
     }
 
     pub fn dir(&self) -> &Path {
-        &self.dir
+        self.files.dir()
     }
 
-    fn path(&self, name: &str, ext: &str) -> PathBuf {
-        self.dir.join(format!("{name}.{ext}"))
+    /// Which store holds the entries.
+    pub fn store_kind(&self) -> StoreKind {
+        self.store.kind()
     }
 
-    /// The directory, if it exists and can be trusted. `Ok(None)`: it does not exist.
-    /// Its parent is checked too: whoever can write there (another user owning it, or a
-    /// group- or world-writable directory without the sticky bit) can replace the cache.
-    fn trusted_dir(&self) -> Result<Option<()>> {
-        if let Some(parent) = self.dir.parent()
-            && let Ok(meta) = fs::metadata(parent)
-        {
-            let foreign = meta.uid() != euid() && meta.uid() != 0;
-            let open = meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0;
-            if foreign || open {
-                bail!(
-                    "the cache directory's parent {} {}: another user could replace the cache, so it is not used \
-                     (set XDG_CACHE_HOME to a directory only you can write)",
-                    parent.display(),
-                    if foreign { "is owned by another user" } else { "can be written by group or others" }
-                );
-            }
-        }
-        match fs::symlink_metadata(&self.dir) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("cache directory {}", self.dir.display())),
-            Ok(meta) => match distrust(&meta, true) {
-                Some(why) => bail!(
-                    "cache directory {} {why}: not used (chmod 700 it, or remove it)",
-                    self.dir.display()
-                ),
-                None => Ok(Some(())),
-            },
-        }
+    /// Where the entries are, for messages.
+    pub fn describe(&self) -> String {
+        self.store.describe()
+    }
+
+    fn lock_path(&self, name: &str) -> PathBuf {
+        self.dir().join(format!("{name}.lock"))
     }
 
     /// Whether the directory, if it exists, can be trusted (for `doctor`).
     pub fn check_dir(&self) -> Result<()> {
-        self.trusted_dir().map(|_| ())
-    }
-
-    /// Create the directory (0700) if needed, and check it.
-    fn ensure_dir(&self) -> Result<()> {
-        if self.trusted_dir()?.is_none() {
-            fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&self.dir)
-                .with_context(|| format!("could not create the cache directory {}", self.dir.display()))?;
-            // The mode given to mkdir is masked by the umask; set it exactly.
-            fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700))
-                .with_context(|| format!("could not set the mode of {}", self.dir.display()))?;
-            self.trusted_dir()?;
-        }
-        Ok(())
+        self.files.trusted_dir().map(|_| ())
     }
 
     /// The entry named `name`, if present, trusted, readable, of the right kind and fresh.
-    /// Problems worth knowing about (a distrusted file) come back as `Err`; a missing,
-    /// corrupt or expired entry is `Ok(None)`.
+    /// Problems worth knowing about (a distrusted file, an entry made for another key)
+    /// come back as `Err`; a missing, corrupt or expired entry is `Ok(None)`.
     pub fn get(&self, name: &str, kind: Kind) -> Result<Option<Entry>> {
-        if self.trusted_dir()?.is_none() {
-            return Ok(None);
-        }
-        let path = self.path(name, "json");
-        let file = match OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(&path)
-        {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-                bail!("cache file {} is a symbolic link: not used", path.display())
-            }
-            Err(e) => return Err(e).with_context(|| format!("could not read cache file {}", path.display())),
-        };
-        let meta =
-            file.metadata().with_context(|| format!("could not read cache file {}", path.display()))?;
-        if let Some(why) = distrust(&meta, false) {
-            bail!("cache file {} {why}: not used", path.display());
-        }
-        let mut text = String::new();
-        if file.take(MAX_ENTRY_BYTES).read_to_string(&mut text).is_err() {
-            return Ok(None);
-        }
+        let Some(text) = self.store.get(name)? else { return Ok(None) };
         let Ok(entry) = serde_json::from_str::<Entry>(&text) else { return Ok(None) };
+        let place = || match self.store.kind() {
+            StoreKind::File => format!("cache file {}", self.files.path(name).display()),
+            k => format!("cache entry {name} ({})", k.name()),
+        };
         // A planted or damaged entry must not reach the shell: the same checks as STS answers.
         if entry.format == FORMAT && entry.credentials().check_shape().is_err() && entry.expiration > now() {
-            bail!("cache file {} holds malformed credentials: not used", path.display());
+            bail!("{} holds malformed credentials: not used", place());
         }
         if entry.format == FORMAT && entry.key != name {
             bail!(
-                "cache file {} holds an entry made for another key (profile {:?}): not used",
-                path.display(),
+                "{} holds an entry made for another key (profile {:?}): not used",
+                place(),
                 crate::text::sanitize(&entry.profile)
             );
         }
@@ -262,21 +219,10 @@ impl Cache {
         Ok(good.then_some(entry))
     }
 
-    /// Write an entry atomically (temporary file, fsync, rename).
+    /// Write an entry (atomically, for files; with a kernel timeout at its expiry, for
+    /// the kernel keyring).
     pub fn put(&self, name: &str, entry: &Entry) -> Result<()> {
-        self.ensure_dir()?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .permissions(fs::Permissions::from_mode(0o600))
-            .tempfile_in(&self.dir)
-            .with_context(|| format!("could not write to the cache directory {}", self.dir.display()))?;
-        // tempfile's mode is masked by the umask too.
-        tmp.as_file().set_permissions(fs::Permissions::from_mode(0o600))?;
-        tmp.write_all(serde_json::to_string(entry)?.as_bytes())?;
-        tmp.as_file().sync_all()?;
-        let path = self.path(name, "json");
-        tmp.persist(&path).with_context(|| format!("could not write cache file {}", path.display()))?;
-        Ok(())
+        self.store.put(name, &serde_json::to_string(entry)?, Some(entry.expiration))
     }
 
     /// An exclusive lock for `name`, held until the returned file is dropped. Waits for
@@ -294,8 +240,8 @@ impl Cache {
         waiting_for: &str,
         own_code: bool,
     ) -> Result<Option<File>> {
-        self.ensure_dir()?;
-        let path = self.path(name, "lock");
+        self.files.ensure_dir()?;
+        let path = self.lock_path(name);
         let file = self.open_lock_file(&path)?;
         let start = Instant::now();
         let deadline = start + wait;
@@ -340,8 +286,8 @@ impl Cache {
     /// has its own code does not wait for the answer. `None` when it cannot be taken (no
     /// cache directory, or another swrole is asking too): nothing depends on it.
     pub fn prompting(&self) -> Option<File> {
-        self.ensure_dir().ok()?;
-        let file = self.open_lock_file(&self.dir.join("prompting.lock")).ok()?;
+        self.files.ensure_dir().ok()?;
+        let file = self.open_lock_file(&self.dir().join("prompting.lock")).ok()?;
         file.try_lock().ok()?;
         Some(file)
     }
@@ -349,7 +295,7 @@ impl Cache {
     /// Whether another swrole holds [`Cache::prompting`] (a shared lock: checkers never
     /// block each other, only a prompter's exclusive lock blocks them).
     fn someone_prompting(&self) -> bool {
-        let Ok(file) = self.open_lock_file(&self.dir.join("prompting.lock")) else { return false };
+        let Ok(file) = self.open_lock_file(&self.dir().join("prompting.lock")) else { return false };
         matches!(file.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock))
     }
 
@@ -365,25 +311,14 @@ impl Cache {
             .with_context(|| format!("could not open lock file {}", path.display()))
     }
 
-    /// Every entry (fresh or not), with its file name, for `cache list` and `cache clear`.
-    /// Untrusted or unreadable files are left out.
-    pub fn entries(&self) -> Result<Vec<(PathBuf, Entry)>> {
-        if self.trusted_dir()?.is_none() {
-            return Ok(Vec::new());
-        }
+    /// Every entry (fresh or not), with its name, for `cache list` and `cache clear`.
+    /// Untrusted, unreadable or foreign files are left out.
+    pub fn entries(&self) -> Result<Vec<(String, Entry)>> {
         let mut out = Vec::new();
-        for dirent in fs::read_dir(&self.dir)? {
-            let path = dirent?.path();
-            if path.extension().is_none_or(|e| e != "json") {
-                continue;
-            }
-            let Ok(meta) = fs::symlink_metadata(&path) else { continue };
-            if distrust(&meta, false).is_some() || meta.len() > MAX_ENTRY_BYTES {
-                continue;
-            }
-            let Ok(text) = fs::read_to_string(&path) else { continue };
+        for name in self.store.names()? {
+            let Ok(Some(text)) = self.store.get(&name) else { continue };
             if let Ok(entry) = serde_json::from_str::<Entry>(&text) {
-                out.push((path, entry));
+                out.push((name, entry));
             }
         }
         out.sort_by(|a, b| (&a.1.profile, a.1.kind.name()).cmp(&(&b.1.profile, b.1.kind.name())));
@@ -391,9 +326,9 @@ impl Cache {
     }
 
     /// Remove an entry and its lock file.
-    pub fn remove(&self, path: &Path) -> Result<()> {
-        fs::remove_file(path).with_context(|| format!("could not remove {}", path.display()))?;
-        let _ = fs::remove_file(path.with_extension("lock"));
+    pub fn remove(&self, name: &str) -> Result<()> {
+        self.store.delete(name)?;
+        let _ = std::fs::remove_file(self.lock_path(name));
         Ok(())
     }
 }
@@ -401,6 +336,8 @@ impl Cache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     #[test]
     fn key_names_are_hex_digests() {
@@ -420,7 +357,10 @@ mod tests {
     #[test]
     fn round_trip_and_refusals() {
         let dir = tempfile::tempdir().unwrap();
-        let env = Env::from_pairs([("XDG_CACHE_HOME", dir.path().to_str().unwrap())]);
+        let env = Env::from_pairs([
+            ("XDG_CACHE_HOME", dir.path().to_str().unwrap()),
+            ("SWROLE_CACHE_STORE", "file"),
+        ]);
         let cache = Cache::locate(&env, 60).unwrap();
         let c = Credentials {
             access_key_id: "ASIAAAAAAAAAAAAAAAAA".into(),
@@ -436,21 +376,21 @@ mod tests {
         assert_eq!(cache.get("k", Kind::Role).unwrap().unwrap().credentials(), c);
         assert!(cache.get("k", Kind::MfaSession).unwrap().is_none(), "kinds do not mix");
         // Bound to its key: the same entry copied to another key's file is refused.
-        fs::copy(cache.path("k", "json"), cache.path("other", "json")).unwrap();
+        fs::copy(cache.files.path("k"), cache.files.path("other")).unwrap();
         assert!(cache.get("other", Kind::Role).unwrap_err().to_string().contains("another key"));
-        let meta = fs::metadata(cache.path("k", "json")).unwrap();
+        let meta = fs::metadata(cache.files.path("k")).unwrap();
         assert_eq!(meta.mode() & 0o777, 0o600);
         assert_eq!(fs::metadata(cache.dir()).unwrap().mode() & 0o777, 0o700);
         assert!(!format!("{entry:?}").contains("ASIA"));
 
-        fs::set_permissions(cache.path("k", "json"), fs::Permissions::from_mode(0o644)).unwrap();
+        fs::set_permissions(cache.files.path("k"), fs::Permissions::from_mode(0o644)).unwrap();
         assert!(cache.get("k", Kind::Role).unwrap_err().to_string().contains("group or others"));
-        fs::remove_file(cache.path("k", "json")).unwrap();
-        std::os::unix::fs::symlink("/etc/hostname", cache.path("k", "json")).unwrap();
+        fs::remove_file(cache.files.path("k")).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", cache.files.path("k")).unwrap();
         assert!(cache.get("k", Kind::Role).unwrap_err().to_string().contains("symbolic link"));
-        fs::remove_file(cache.path("k", "json")).unwrap();
-        fs::write(cache.path("k", "json"), "{\"format\": 1, \"kind\":").unwrap();
-        fs::set_permissions(cache.path("k", "json"), fs::Permissions::from_mode(0o600)).unwrap();
+        fs::remove_file(cache.files.path("k")).unwrap();
+        fs::write(cache.files.path("k"), "{\"format\": 1, \"kind\":").unwrap();
+        fs::set_permissions(cache.files.path("k"), fs::Permissions::from_mode(0o600)).unwrap();
         assert!(cache.get("k", Kind::Role).unwrap().is_none(), "corrupt is a miss");
     }
 }

@@ -20,6 +20,11 @@ pub enum Base {
     /// Providers that the AWS SDK implements and swrole delegates to for this profile:
     /// `web_identity_token_file`, IAM Identity Center (`sso_*`), `credential_process`.
     Delegated { profile: String, kind: DelegatedKind },
+    /// The IAM user's keys of a profile, held by swrole's key store: the profile's
+    /// credential_process is swrole's own line for it (`swrole credential-process
+    /// PROFILE`, written by `swrole keys import`), and its file holds no keys. Read
+    /// straight from the store: no subprocess, no loop.
+    StoredKeys { profile: String },
 }
 
 impl Base {
@@ -27,7 +32,8 @@ impl Base {
         match self {
             Base::StaticKeys { profile }
             | Base::CredentialSource { profile, .. }
-            | Base::Delegated { profile, .. } => profile,
+            | Base::Delegated { profile, .. }
+            | Base::StoredKeys { profile } => profile,
         }
     }
 }
@@ -145,6 +151,59 @@ impl fmt::Display for ChainError {
 
 impl std::error::Error for ChainError {}
 
+/// Whether `command` is swrole's own credential_process line for `profile`:
+/// `[/path/to/]swrole credential-process PROFILE`, the program possibly single-quoted.
+pub fn own_credential_process(command: &str, profile: &str) -> bool {
+    let words = split_words(command);
+    match words.as_slice() {
+        [program, verb, p] => {
+            program.rsplit('/').next() == Some("swrole") && verb == "credential-process" && p == profile
+        }
+        _ => false,
+    }
+}
+
+/// Words of a command line with POSIX single and double quotes (no expansions): enough to
+/// recognise swrole's own line, which `keys import` writes with single quotes at most.
+fn split_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                in_word = true;
+                cur.extend(chars.by_ref().take_while(|&c| c != '\''));
+            }
+            '"' => {
+                in_word = true;
+                cur.extend(chars.by_ref().take_while(|&c| c != '"'));
+            }
+            '\\' => {
+                in_word = true;
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            c => {
+                in_word = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    words
+}
+
 fn has(section: &Section, key: &str) -> bool {
     section.get(key).is_some()
 }
@@ -260,7 +319,14 @@ fn base_provider(
     if let Some(kind) = sso_base(set, name, section)? {
         return delegated(kind);
     }
-    if has(section, "credential_process") {
+    if let Some(process) = value(section, "credential_process") {
+        if own_credential_process(&process.text, name) {
+            // The file's keys win over the store's (`keys import --keep-file`).
+            if static_keys(name, section)? {
+                return Ok(Base::StaticKeys { profile: name.to_string() });
+            }
+            return Ok(Base::StoredKeys { profile: name.to_string() });
+        }
         return delegated(DelegatedKind::CredentialProcess);
     }
     if static_keys(name, section)? {

@@ -178,6 +178,12 @@ pub enum Command {
         #[command(subcommand)]
         action: CacheAction,
     },
+    /// Keep the IAM user's keys in the OS key store instead of ~/.aws/credentials
+    /// (SWROLE_KEY_STORE: keychain, secret-service, keyutils or file)
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
     /// List the profiles, one name a line
     List {
         /// Also show role, account, MFA and region
@@ -195,6 +201,30 @@ pub enum CacheAction {
         /// Only the entries made for this profile
         profile: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysAction {
+    /// Store the keys of PROFILE: asked on the terminal (the secret not shown), or two
+    /// lines (access key id, secret) from stdin with --stdin; never from the command line
+    Add {
+        profile: String,
+        /// Read the access key id and the secret from stdin, one a line
+        #[arg(long)]
+        stdin: bool,
+    },
+    /// Move the keys of PROFILE from the credentials file into the key store, and point
+    /// the profile at `swrole credential-process PROFILE` so every AWS tool still works
+    Import {
+        profile: String,
+        /// Copy the keys into the store, and leave both files as they are
+        #[arg(long)]
+        keep_file: bool,
+    },
+    /// The profiles whose keys the store holds (access key ids shortened, never secrets)
+    List,
+    /// Remove the keys of PROFILE from the store
+    Remove { profile: String },
 }
 
 /// Seconds (`3600`) or a human duration (`90m`, `2h`, `1h30m`), within `min..=max`.

@@ -44,6 +44,8 @@ pub struct Context<'a> {
     pub default_session_name: &'a str,
     /// `SWROLE_PROFILE` of the calling shell.
     pub previous: Option<&'a str>,
+    /// The key store's name (`SWROLE_KEY_STORE` or the default).
+    pub key_store: &'a str,
 }
 
 /// The lines being built: a label column and its text.
@@ -94,6 +96,15 @@ fn base(o: &mut Out, plan: &Plan, cx: &Context<'_>) {
             o.more(
                 "the calling shell's AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (an earlier switch's, if any)",
             );
+        }
+        Base::StoredKeys { profile } => {
+            if let Some(v) = base_section.and_then(|s| s.get("credential_process")) {
+                o.more(&format!("credential_process = {}, {}", v.text, at(cx.paths, v)));
+            }
+            o.more(&format!(
+                "read from swrole's key store ({}) for profile {profile:?}, no subprocess",
+                cx.key_store
+            ));
         }
         Base::CredentialSource { .. } => o.more("fetched by the AWS SDK from the instance or container"),
         Base::Delegated { profile, kind } => {
@@ -213,8 +224,9 @@ fn settings(o: &mut Out, plan: &Plan, cx: &Context<'_>) {
 
 /// The variables, from the same code that makes a switch's output.
 fn variables(o: &mut Out, plan: &Plan, cx: &Context<'_>) {
-    let long_term = matches!(plan.base, Base::StaticKeys { .. })
-        && cx.set.profile(plan.base.profile()).and_then(|s| s.get("aws_session_token")).is_none();
+    let long_term = matches!(plan.base, Base::StoredKeys { .. })
+        || matches!(plan.base, Base::StaticKeys { .. })
+            && cx.set.profile(plan.base.profile()).and_then(|s| s.get("aws_session_token")).is_none();
     let shape = Credentials {
         access_key_id: String::new(),
         secret_access_key: String::new(),
@@ -248,6 +260,7 @@ fn base_words(base: &Base) -> String {
         Base::CredentialSource { source, profile } => {
             format!("credential_source = {} (profile {profile:?})", source.name())
         }
+        Base::StoredKeys { profile } => format!("the keys of profile {profile:?} in swrole's key store"),
         Base::Delegated { profile, kind } => {
             let what = match kind {
                 DelegatedKind::CredentialProcess => "credential_process",

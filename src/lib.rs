@@ -18,9 +18,11 @@ pub mod env;
 pub mod error;
 pub mod explain;
 pub mod exports;
+pub mod keys;
 pub mod plan;
 pub mod process;
 pub mod shell;
+pub mod store;
 pub mod sts;
 pub mod switch;
 pub mod text;
@@ -47,6 +49,7 @@ pub fn run(cli: Cli) -> Result<()> {
             cmd::credential_process::run(&env, &profile, &switch)
         }
         Some(Command::Init { shell, cmd }) => cmd::init::run(shell, &cmd),
+        Some(Command::Keys { action }) => cmd::keys::run(&env, action),
         None => match cli.profile.or(cli.profile_option) {
             Some(profile) => cmd::switch::run(&env, &profile, &cli.switch, &cli.output),
             None => bail!("no profile given: run `swrole list` to see them, `swrole --help` for usage"),

@@ -195,8 +195,10 @@ pub async fn caller_identity(settings: &Settings, creds: &Credentials) -> Result
 pub async fn provided_credentials(base: &Base) -> Result<Credentials> {
     use aws_config::{ecs, imds, profile};
     let result = match base {
-        Base::StaticKeys { .. } | Base::CredentialSource { source: CredentialSource::Environment, .. } => {
-            unreachable!("static and environment credentials are read without the SDK")
+        Base::StaticKeys { .. }
+        | Base::StoredKeys { .. }
+        | Base::CredentialSource { source: CredentialSource::Environment, .. } => {
+            unreachable!("static, stored and environment credentials are read without the SDK")
         }
         Base::CredentialSource { source: CredentialSource::Ec2InstanceMetadata, .. } => {
             imds::credentials::ImdsCredentialsProvider::builder().build().provide_credentials().await

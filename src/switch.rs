@@ -286,6 +286,7 @@ pub fn source_identity(base: &Base, set: &ProfileSet, env: &Env) -> serde_json::
         }
         Base::CredentialSource { profile, source } => json!({"source": source.name(), "profile": profile}),
         Base::Delegated { profile, kind } => json!({"delegated": format!("{kind:?}"), "profile": profile}),
+        Base::StoredKeys { profile } => json!({"stored": profile}),
     }
 }
 
@@ -394,6 +395,7 @@ fn fetch(
         || !matches!(
             plan.base,
             Base::StaticKeys { .. }
+                | Base::StoredKeys { .. }
                 | Base::CredentialSource { source: CredentialSource::Environment, .. }
                 | Base::Delegated { kind: DelegatedKind::CredentialProcess, .. }
         );
@@ -410,6 +412,17 @@ fn fetch(
         Base::StaticKeys { profile } => static_keys(&files.set, profile),
         Base::CredentialSource { profile, source: CredentialSource::Environment } => {
             environment_keys(env, profile)?
+        }
+        Base::StoredKeys { profile } => {
+            let store = crate::keys::open(env)?;
+            match crate::keys::read(store.as_ref(), profile)? {
+                Some(k) => k.credentials(),
+                None => bail!(
+                    "profile {profile:?} takes its keys from swrole's key store, but the {} store holds none for it: \
+                     run `swrole keys add {profile}`",
+                    store.kind().name()
+                ),
+            }
         }
         Base::Delegated { profile, kind: DelegatedKind::CredentialProcess } => {
             let command = files
@@ -471,6 +484,7 @@ fn describe_base(base: &Base) -> String {
             format!("credential_source {} (profile {profile:?})", source.name())
         }
         Base::Delegated { profile, kind } => format!("{kind:?} of profile {profile:?} (through the AWS SDK)"),
+        Base::StoredKeys { profile } => format!("keys of profile {profile:?} from the key store"),
     }
 }
 

@@ -31,16 +31,16 @@ pub fn run(env: &Env, action: CacheAction) -> Result<()> {
         }
         CacheAction::Clear { profile } => {
             let mut removed = 0;
-            for (path, e) in &entries {
+            for (name, e) in &entries {
                 if profile.as_deref().is_none_or(|p| p == e.profile) {
-                    cache.remove(path)?;
+                    cache.remove(name)?;
                     removed += 1;
                 }
             }
             eprintln!(
                 "swrole: removed {removed} cache entr{} from {}",
                 if removed == 1 { "y" } else { "ies" },
-                cache.dir().display()
+                cache.describe()
             );
             Ok(())
         }

@@ -33,6 +33,7 @@ pub fn run(env: &Env, profile: &str, verify: bool, args: &SwitchArgs) -> Result<
         _ => MfaSessionState { usable: false, left: None },
     };
     let default_name = plan::default_session_name(env);
+    let key_store = crate::keys::store_kind(env).map(|k| k.name()).unwrap_or("invalid SWROLE_KEY_STORE");
     let cx = core::Context {
         set: &files.set,
         paths: &files.paths,
@@ -40,6 +41,7 @@ pub fn run(env: &Env, profile: &str, verify: bool, args: &SwitchArgs) -> Result<
         mfa_session: &mfa,
         default_session_name: &default_name,
         previous: env.get("SWROLE_PROFILE"),
+        key_store,
     };
     let mut text = core::render(&plan, &cx);
     if verify {

@@ -111,6 +111,7 @@ fn files_and_directories_are_private_whatever_the_umask() {
         .args(["-c", &script])
         .env_clear()
         .env("HOME", fx.home())
+        .env("SWROLE_CACHE_STORE", "file")
         .env("AWS_ENDPOINT_URL_STS", moto.url())
         .output()
         .unwrap();
@@ -227,50 +228,54 @@ fn a_cache_that_cannot_be_written_still_switches() {
 }
 
 /// 20 terminals switching at once: one STS call (one MFA session and one role for an MFA
-/// profile), the same credentials everywhere, no torn file.
+/// profile), the same credentials everywhere, no torn file; with each cache store.
 #[test]
 fn twenty_parallel_switches_make_one_call() {
     let Some(moto) = Moto::start() else { return };
-    for (config, credentials, args, calls) in [
-        (NO_MFA, "", &["ci"][..], &["AssumeRole"][..]),
-        (
-            SEED_CONFIG,
-            SEED_CREDENTIALS,
-            &["sw-staging", "-t", "123456"][..],
-            &["GetSessionToken", "AssumeRole"][..],
-        ),
-    ] {
-        let before = moto.requests().len();
-        let fx = Fixture::new(config, credentials);
-        let children: Vec<_> = (0..20)
-            .map(|_| {
-                Command::new(swrole_path())
-                    .args(args)
-                    .args(["--shell", "bash"])
-                    .env_clear()
-                    .env("HOME", fx.home())
-                    .env("AWS_ENDPOINT_URL_STS", moto.url())
-                    .stdout(Stdio::piped())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap()
-            })
-            .collect();
-        let keys: BTreeSet<String> = children
-            .into_iter()
-            .map(|c| {
-                let out = c.wait_with_output().unwrap();
-                assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-                key_id(&out.stdout)
-            })
-            .collect();
-        assert_eq!(keys.len(), 1, "everyone got the same credentials");
-        let made: Vec<String> = moto.requests()[before..].iter().map(|r| r.form["Action"].clone()).collect();
-        println!("20 parallel switches of {:?}: {} STS calls", args[0], made.len());
-        assert_eq!(made, calls);
-        for e in entries(&fx) {
-            let text = std::fs::read_to_string(&e).unwrap();
-            serde_json::from_str::<serde_json::Value>(&text).expect("a whole entry");
+    for store in crate::util::cache_stores() {
+        for (config, credentials, args, calls) in [
+            (NO_MFA, "", &["ci"][..], &["AssumeRole"][..]),
+            (
+                SEED_CONFIG,
+                SEED_CREDENTIALS,
+                &["sw-staging", "-t", "123456"][..],
+                &["GetSessionToken", "AssumeRole"][..],
+            ),
+        ] {
+            let before = moto.requests().len();
+            let fx = Fixture::new(config, credentials);
+            let children: Vec<_> = (0..20)
+                .map(|_| {
+                    Command::new(swrole_path())
+                        .args(args)
+                        .args(["--shell", "bash"])
+                        .env_clear()
+                        .env("HOME", fx.home())
+                        .env("SWROLE_CACHE_STORE", store)
+                        .env("AWS_ENDPOINT_URL_STS", moto.url())
+                        .stdout(Stdio::piped())
+                        .stderr(Stdio::piped())
+                        .spawn()
+                        .unwrap()
+                })
+                .collect();
+            let keys: BTreeSet<String> = children
+                .into_iter()
+                .map(|c| {
+                    let out = c.wait_with_output().unwrap();
+                    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+                    key_id(&out.stdout)
+                })
+                .collect();
+            assert_eq!(keys.len(), 1, "everyone got the same credentials");
+            let made: Vec<String> =
+                moto.requests()[before..].iter().map(|r| r.form["Action"].clone()).collect();
+            println!("20 parallel switches of {:?} ({store} cache): {} STS calls", args[0], made.len());
+            assert_eq!(made, calls, "{store}");
+            for e in entries(&fx) {
+                let text = std::fs::read_to_string(&e).unwrap();
+                serde_json::from_str::<serde_json::Value>(&text).expect("a whole entry");
+            }
         }
     }
 }
@@ -278,22 +283,41 @@ fn twenty_parallel_switches_make_one_call() {
 #[test]
 fn list_and_clear() {
     let Some(moto) = Moto::start() else { return };
-    let (fx, swrole) = seed(&moto);
-    swrole().args(["sw-staging", "-t", "123456", "--shell", "bash"]).assert().success();
-    swrole().args(["sw-production", "--shell", "bash"]).assert().success();
-    let out = fx.swrole().args(["cache", "list"]).assert().success();
-    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
-    let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
-    let names: Vec<(&str, &str)> = rows.iter().map(|r| (r[0], r[1])).collect();
-    assert_eq!(names, [("default", "mfa-session"), ("sw-production", "role"), ("sw-staging", "role")]);
-    assert!(rows.iter().all(|r| r[2].ends_with('Z') && r[3].ends_with("m left")), "{text}");
-    for secret in ["ASIA", "AKIA", "wJalr"] {
-        assert!(!text.contains(secret), "{text}");
+    for store in crate::util::cache_stores() {
+        let (fx, swrole) = seed(&moto);
+        swrole()
+            .args(["sw-staging", "-t", "123456", "--shell", "bash"])
+            .env("SWROLE_CACHE_STORE", store)
+            .assert()
+            .success();
+        swrole()
+            .args(["sw-production", "--shell", "bash"])
+            .env("SWROLE_CACHE_STORE", store)
+            .assert()
+            .success();
+        let count = || {
+            let out = fx.swrole().args(["cache", "list"]).env("SWROLE_CACHE_STORE", store).assert().success();
+            String::from_utf8_lossy(&out.get_output().stdout).lines().count()
+        };
+        let out = fx.swrole().args(["cache", "list"]).env("SWROLE_CACHE_STORE", store).assert().success();
+        let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+        let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
+        let names: Vec<(&str, &str)> = rows.iter().map(|r| (r[0], r[1])).collect();
+        assert_eq!(names, [("default", "mfa-session"), ("sw-production", "role"), ("sw-staging", "role")]);
+        assert!(rows.iter().all(|r| r[2].ends_with('Z') && r[3].ends_with("m left")), "{text}");
+        for secret in ["ASIA", "AKIA", "wJalr"] {
+            assert!(!text.contains(secret), "{text}");
+        }
+        fx.swrole()
+            .args(["cache", "clear", "sw-staging"])
+            .env("SWROLE_CACHE_STORE", store)
+            .assert()
+            .success();
+        assert_eq!(count(), 2, "{store}");
+        fx.swrole().args(["cache", "clear"]).env("SWROLE_CACHE_STORE", store).assert().success();
+        assert_eq!(count(), 0, "{store}");
+        assert!(entries(&fx).is_empty());
     }
-    fx.swrole().args(["cache", "clear", "sw-staging"]).assert().success();
-    assert_eq!(entries(&fx).len(), 2);
-    fx.swrole().args(["cache", "clear"]).assert().success();
-    assert!(entries(&fx).is_empty());
 }
 
 /// A cache hit builds no SDK client, starts no runtime and loads no TLS roots: under

@@ -232,6 +232,8 @@ fn chain_json(set: &ProfileSet, c: &chain::Chain) -> Vec<Json> {
             json!({"AccessKey": pick(p(profile), &["aws_access_key_id", "aws_secret_access_key", "aws_session_token", "aws_account_id"])})
         }
         Base::CredentialSource { source, .. } => json!({"NamedSource": source.name()}),
+        // swrole's own credential_process line: no conformance case has one.
+        Base::StoredKeys { profile } => json!({"StoredKeys": profile}),
         Base::Delegated { profile, kind: DelegatedKind::WebIdentity } => {
             json!({"WebIdentityToken": pick(p(profile), &["role_arn", "web_identity_token_file", "role_session_name"])})
         }
@@ -434,6 +436,7 @@ fn botocore_chain_cases() {
                     let signer = calls[0]["signed_with"].as_str().unwrap_or("");
                     let base_ok = match &c.base {
                         Base::StaticKeys { .. } => signer.is_empty() || signer.contains("static keys"),
+                        Base::StoredKeys { .. } => false,
                         Base::CredentialSource { source: CredentialSource::Environment, .. } => {
                             signer.contains("environment")
                         }

@@ -290,6 +290,7 @@ fn pipeline(config: &str, credentials: &str, value: &str) -> Result<(), TestCase
                 mfa_session: &MfaSessionState { usable: true, left: Some(60) },
                 default_session_name: "tester",
                 previous: Some(value),
+                key_store: "file",
             },
         );
         let creds = Credentials {

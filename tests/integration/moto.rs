@@ -119,6 +119,7 @@ pub fn seed(moto: &Moto) -> (Fixture, impl Fn() -> assert_cmd::Command + '_) {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", &home)
             .env("USER", "tester")
+            .env("SWROLE_CACHE_STORE", "file")
             .env("AWS_ENDPOINT_URL_STS", &url);
         c
     };

@@ -61,7 +61,10 @@ impl Fixture {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.home())
             .env("USER", "tester")
-            .env("SHELL", "/bin/bash");
+            .env("SHELL", "/bin/bash")
+            // The file cache, whose files these tests inspect; the kernel-keyring cache has
+            // tests of its own (`keystore.rs`, and `cache_stores()` below).
+            .env("SWROLE_CACHE_STORE", "file");
         cmd
     }
 }
@@ -115,4 +118,20 @@ pub fn pipe_into(
         .unwrap();
     child.stdin.take().unwrap().write_all(input).unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// The cache stores to run a store-independent test with: files, and the kernel keyring
+/// where this machine lets a process use it (CI's does: SWROLE_REQUIRE_TOOLS=1 fails the
+/// test otherwise).
+pub fn cache_stores() -> Vec<&'static str> {
+    let works =
+        Command::new("keyctl").args(["show", "@u"]).output().map(|o| o.status.success()).unwrap_or(false);
+    if !works {
+        if std::env::var("SWROLE_REQUIRE_TOOLS").as_deref() == Ok("1") {
+            panic!("the kernel keyring (keyctl show @u) is required (SWROLE_REQUIRE_TOOLS=1)");
+        }
+        eprintln!("skipping the kernel-keyring cache: keyctl show @u fails here");
+        return vec!["file"];
+    }
+    vec!["file", "keyutils"]
 }

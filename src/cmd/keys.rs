@@ -1,0 +1,200 @@
+//! `swrole keys add|import|list|remove`: the IAM user's keys in the key store.
+
+use std::io::{BufRead, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::KeysAction;
+use crate::config::{FileKind, read_file};
+use crate::env::Env;
+use crate::error::write_stdout;
+use crate::keys::{self, StoredKeys};
+use crate::switch::Files;
+use crate::tty;
+
+pub fn run(env: &Env, action: KeysAction) -> Result<()> {
+    match action {
+        KeysAction::Add { profile, stdin } => add(env, &profile, stdin),
+        KeysAction::Import { profile, keep_file } => import(env, &profile, keep_file),
+        KeysAction::List => list(env),
+        KeysAction::Remove { profile } => remove(env, &profile),
+    }
+}
+
+fn check_profile_name(profile: &str) -> Result<()> {
+    if !crate::config::is_identifier(profile) {
+        bail!("{profile:?} is not a profile name");
+    }
+    Ok(())
+}
+
+fn add(env: &Env, profile: &str, stdin: bool) -> Result<()> {
+    check_profile_name(profile)?;
+    let store = keys::open(env)?;
+    let (id, secret) = if stdin {
+        let mut lines = std::io::stdin().lock().lines();
+        let mut next = |what: &str| -> Result<String> {
+            match lines.next() {
+                Some(line) => Ok(line.context("could not read stdin")?.trim().to_string()),
+                None => bail!("--stdin: the {what} is missing (two lines: access key id, then secret)"),
+            }
+        };
+        (next("access key id")?, next("secret access key")?)
+    } else {
+        let t = tty::terminal("the keys are asked on the terminal", "pass them on stdin with --stdin")?;
+        let id = tty::ask_line(&t, &format!("access key id for profile {profile}: "))?;
+        let secret = tty::ask_secret(&t, "secret access key (not shown): ")?;
+        (id, secret)
+    };
+    let k = StoredKeys { aws_access_key_id: id, aws_secret_access_key: secret };
+    k.check()?;
+    keys::write(store.as_ref(), profile, &k)?;
+    eprintln!(
+        "swrole: stored the keys of profile {profile:?} ({}) in {}",
+        keys::short_key(&k.aws_access_key_id),
+        store.describe()
+    );
+    Ok(())
+}
+
+fn list(env: &Env) -> Result<()> {
+    let store = keys::open(env)?;
+    let mut out = String::new();
+    for name in store.names()? {
+        match keys::read(store.as_ref(), &name) {
+            Ok(Some(k)) => out.push_str(&format!(
+                "{name}\t{}\t{}\n",
+                store.kind().name(),
+                keys::short_key(&k.aws_access_key_id)
+            )),
+            Ok(None) => {}
+            Err(e) => eprintln!("swrole: warning: {e:#}"),
+        }
+    }
+    write_stdout(&crate::text::printable(&out))
+}
+
+fn remove(env: &Env, profile: &str) -> Result<()> {
+    let store = keys::open(env)?;
+    if !store.delete(profile)? {
+        bail!("the {} key store holds no keys for profile {profile:?}", store.kind().name());
+    }
+    eprintln!("swrole: removed the keys of profile {profile:?} from {}", store.describe());
+    Ok(())
+}
+
+/// The fault a test asks for, if any (`SWROLE_TEST_FAULT`).
+fn fault(name: &str) -> bool {
+    std::env::var("SWROLE_TEST_FAULT").as_deref() == Ok(name)
+}
+
+/// `credential_process = ...` for `profile`: this binary's absolute path, quoted for the
+/// shell when it needs it (the Rust SDK runs the line with `sh -c`, botocore splits it
+/// with shell rules; both read the quotes).
+fn own_line(profile: &str) -> Result<String> {
+    let exe = std::env::current_exe().context("could not find swrole's own path")?;
+    let exe = exe.to_str().context("swrole's path is not UTF-8")?;
+    Ok(format!("{} credential-process {profile}", crate::shell::posix::quote(exe)))
+}
+
+fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
+    check_profile_name(profile)?;
+    let files = Files::load(env)?;
+    let creds_path = files.paths.credentials.clone();
+    let config_path = files.paths.config.clone();
+    let section = files.set.profile(profile);
+    let in_credentials =
+        |key: &str| section.and_then(|s| s.get(key)).filter(|v| v.origin.kind == FileKind::Credentials);
+    let (Some(id), Some(secret)) =
+        (in_credentials("aws_access_key_id"), in_credentials("aws_secret_access_key"))
+    else {
+        bail!(
+            "{} holds no aws_access_key_id and aws_secret_access_key for profile {profile:?}",
+            creds_path.display()
+        );
+    };
+    if section.and_then(|s| s.get("aws_session_token")).is_some() {
+        bail!(
+            "profile {profile:?} holds temporary credentials (aws_session_token): there are no long-term keys to keep"
+        );
+    }
+    let k = StoredKeys { aws_access_key_id: id.text.clone(), aws_secret_access_key: secret.text.clone() };
+    k.check().with_context(|| format!("{}:{}", creds_path.display(), id.origin.line))?;
+    let store = keys::open(env)?;
+    // Both texts are made before anything is written: a problem here changes nothing.
+    let old_creds = read_file(&creds_path)?;
+    let old_config = if config_path.exists() { read_file(&config_path)? } else { String::new() };
+    let new_creds = keys::remove_keys(&old_creds, profile);
+    let new_config = keys::add_credential_process(&old_config, profile, &own_line(profile)?)
+        .with_context(|| config_path.display().to_string())?;
+    keys::write(store.as_ref(), profile, &k)?;
+    if keep_file {
+        eprintln!(
+            "swrole: copied the keys of profile {profile:?} ({}) to {}; the files are unchanged",
+            keys::short_key(&k.aws_access_key_id),
+            store.describe()
+        );
+        return Ok(());
+    }
+    if let Err(e) = replace_both(&config_path, &old_config, &new_config, &creds_path, &new_creds) {
+        // The files are as they were; the store keeps a copy, which is harmless and lets
+        // the user try again.
+        return Err(e.context("the files are unchanged (the key store keeps a copy of the keys)"));
+    }
+    eprintln!(
+        "swrole: moved the keys of profile {profile:?} ({}) to {}; {} now says credential_process = swrole \
+         credential-process {profile}",
+        keys::short_key(&k.aws_access_key_id),
+        store.describe(),
+        config_path.display()
+    );
+    Ok(())
+}
+
+/// A temporary file beside `path` with `text`, synced, with `path`'s mode (0600 for a new
+/// file).
+fn stage(path: &Path, text: &str, fault_name: &str) -> Result<tempfile::NamedTempFile> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mode = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o600);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".swrole-")
+        .tempfile_in(dir)
+        .with_context(|| format!("could not write beside {}", path.display()))?;
+    tmp.as_file().set_permissions(std::fs::Permissions::from_mode(mode))?;
+    if fault(fault_name) || fault("disk-full") {
+        bail!("could not write {}: No space left on device (SWROLE_TEST_FAULT)", path.display());
+    }
+    tmp.write_all(text.as_bytes()).with_context(|| format!("could not write {}", path.display()))?;
+    tmp.as_file().sync_all().with_context(|| format!("could not write {}", path.display()))?;
+    Ok(tmp)
+}
+
+/// Replace the config and the credentials file, both or neither: both new texts are
+/// written and synced beside their files first, then renamed over them; if the second
+/// rename fails, the first file gets its old text back.
+fn replace_both(
+    config: &Path,
+    old_config: &str,
+    new_config: &str,
+    creds: &Path,
+    new_creds: &str,
+) -> Result<()> {
+    let config_tmp = stage(config, new_config, "write-config")?;
+    let creds_tmp = stage(creds, new_creds, "write-credentials")?;
+    config_tmp.persist(config).with_context(|| format!("could not replace {}", config.display()))?;
+    let renamed = if fault("rename-credentials") {
+        Err(anyhow::anyhow!("could not replace {} (SWROLE_TEST_FAULT)", creds.display()))
+    } else {
+        creds_tmp.persist(creds).map(|_| ()).with_context(|| format!("could not replace {}", creds.display()))
+    };
+    if let Err(e) = renamed {
+        let back = stage(config, old_config, "").and_then(|t| t.persist(config).map_err(anyhow::Error::from));
+        if let Err(back) = back {
+            return Err(e.context(format!("and {} could not be put back: {back:#}", config.display())));
+        }
+        return Err(e);
+    }
+    Ok(())
+}

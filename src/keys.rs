@@ -1,0 +1,287 @@
+//! The IAM user's long-term keys in the key store (`SWROLE_KEY_STORE`): reading them for a
+//! switch, and the file edits of `swrole keys import` (pure text in, text out; the command
+//! layer writes).
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::env::Env;
+use crate::store::{self, SecretStore, StoreKind};
+
+/// What the store holds for a profile.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredKeys {
+    pub aws_access_key_id: String,
+    pub aws_secret_access_key: String,
+}
+
+impl std::fmt::Debug for StoredKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKeys")
+            .field("aws_access_key_id", &self.aws_access_key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoredKeys {
+    /// An access key id is 16–128 letters and digits; a secret is non-empty, at most 1 KiB,
+    /// with no spaces, quotes or control characters.
+    pub fn check(&self) -> Result<()> {
+        let id = &self.aws_access_key_id;
+        if !((16..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())) {
+            bail!("the access key id is not one (16 to 128 letters and digits, like AKIA...)");
+        }
+        let s = &self.aws_secret_access_key;
+        if s.is_empty()
+            || s.len() > crate::credentials::MAX_SECRET
+            || s.chars().any(|c| c.is_control() || c == ' ' || c == '"' || c == '\'')
+        {
+            bail!("the secret access key is empty, too long, or holds spaces, quotes or control characters");
+        }
+        Ok(())
+    }
+
+    pub fn credentials(&self) -> crate::credentials::Credentials {
+        crate::credentials::Credentials {
+            access_key_id: self.aws_access_key_id.clone(),
+            secret_access_key: self.aws_secret_access_key.clone(),
+            session_token: None,
+            expiration: None,
+            arn: None,
+            account_id: None,
+        }
+    }
+}
+
+/// Where the `file` key store keeps its files: `$XDG_DATA_HOME/swrole/keys`, default
+/// `~/.local/share/swrole/keys`.
+pub fn file_dir(env: &Env) -> Option<PathBuf> {
+    let base = match env.get("XDG_DATA_HOME").filter(|p| p.starts_with('/')) {
+        Some(x) => PathBuf::from(x),
+        None => PathBuf::from(env.get("HOME")?).join(".local/share"),
+    };
+    Some(base.join("swrole/keys"))
+}
+
+/// The key store's kind: `SWROLE_KEY_STORE`, else the Keychain (macOS) or the Secret
+/// Service (Linux).
+pub fn store_kind(env: &Env) -> Result<StoreKind> {
+    match env.get("SWROLE_KEY_STORE") {
+        Some(text) => StoreKind::parse("SWROLE_KEY_STORE", text),
+        None if cfg!(target_os = "macos") => Ok(StoreKind::Keychain),
+        None => Ok(StoreKind::SecretService),
+    }
+}
+
+/// The key store. One that cannot be used is an error that names it and the other
+/// choices: keys never move to a weaker store without being asked.
+pub fn open(env: &Env) -> Result<Box<dyn SecretStore>> {
+    let kind = store_kind(env)?;
+    let dir = file_dir(env).ok_or_else(|| anyhow::anyhow!("neither XDG_DATA_HOME nor HOME is set"))?;
+    store::open(kind, "keys", &dir).map_err(|e| {
+        let chosen = if env.get("SWROLE_KEY_STORE").is_some() { "chosen by SWROLE_KEY_STORE" } else { "the default" };
+        anyhow::anyhow!(
+            "the {} key store ({chosen}) cannot be used: {e:#}. Start it, or choose another with \
+             SWROLE_KEY_STORE=keyutils (kernel memory, gone at reboot) or SWROLE_KEY_STORE=file (0600 files in {})",
+            kind.name(),
+            dir.display()
+        )
+    })
+}
+
+/// The keys of `profile` in `store`.
+pub fn read(store: &dyn SecretStore, profile: &str) -> Result<Option<StoredKeys>> {
+    let Some(text) = store.get(profile)? else { return Ok(None) };
+    let keys: StoredKeys = serde_json::from_str(&text)
+        .map_err(|_| anyhow::anyhow!("the key store's item for profile {profile:?} is not swrole's"))?;
+    keys.check().map_err(|e| anyhow::anyhow!("the key store's item for profile {profile:?}: {e}"))?;
+    Ok(Some(keys))
+}
+
+/// Store the keys of `profile` and read them back: the caller touches no file unless
+/// this returns `Ok`.
+pub fn write(store: &dyn SecretStore, profile: &str, keys: &StoredKeys) -> Result<()> {
+    keys.check()?;
+    if std::env::var("SWROLE_TEST_FAULT").as_deref() == Ok("store-write") {
+        bail!("the {} store refused the write (SWROLE_TEST_FAULT)", store.kind().name());
+    }
+    store.put(profile, &serde_json::to_string(keys)?, None)?;
+    let back = if std::env::var("SWROLE_TEST_FAULT").as_deref() == Ok("read-back") {
+        Some(StoredKeys { aws_secret_access_key: "changed".into(), ..keys.clone() })
+    } else {
+        read(store, profile)?
+    };
+    if back.as_ref() != Some(keys) {
+        let _ = store.delete(profile);
+        bail!(
+            "the {} store gave back other keys than were stored for profile {profile:?}: nothing changed",
+            store.kind().name()
+        );
+    }
+    Ok(())
+}
+
+/// The access key id shortened (`AKIA…0001`): enough to recognise it, not to use it.
+pub fn short_key(id: &str) -> String {
+    crate::explain::short_key(id)
+}
+
+/// Split `text` into lines that keep their endings.
+fn lines_with_endings(text: &str) -> Vec<&str> {
+    text.split_inclusive('\n').collect()
+}
+
+/// The section name of a header line, if it is one (`[name]`, `[profile name]`).
+fn header(line: &str) -> Option<&str> {
+    let t = line.trim();
+    let inner = t.strip_prefix('[')?.split(']').next()?;
+    Some(inner.trim())
+}
+
+/// The key of a property line (`key = value`), if it is one at the start of a line.
+fn key_of(line: &str) -> Option<String> {
+    if line.starts_with([' ', '\t']) {
+        return None;
+    }
+    let (k, _) = line.split_once('=')?;
+    Some(k.trim().to_ascii_lowercase())
+}
+
+/// The credentials file without the keys of `[profile]`: every line that sets
+/// `aws_access_key_id` or `aws_secret_access_key` in that section goes (with its
+/// continuation lines); everything else, other profiles, comments and order, stays byte
+/// for byte.
+pub fn remove_keys(credentials: &str, profile: &str) -> String {
+    let mut out = String::with_capacity(credentials.len());
+    let mut in_section = false;
+    let mut dropping = false;
+    for line in lines_with_endings(credentials) {
+        if let Some(name) = header(line) {
+            in_section = name == profile;
+            dropping = false;
+            out.push_str(line);
+            continue;
+        }
+        if dropping && line.starts_with([' ', '\t']) && !line.trim().is_empty() {
+            continue;
+        }
+        dropping = false;
+        if in_section
+            && key_of(line).is_some_and(|k| k == "aws_access_key_id" || k == "aws_secret_access_key")
+        {
+            dropping = true;
+            continue;
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// The config file with `credential_process = LINE` in the section of `profile`
+/// (`[default]` or `[profile NAME]`), created at the end when missing. A section that
+/// already has another credential_process is an error: nothing would be right to do.
+pub fn add_credential_process(config: &str, profile: &str, line: &str) -> Result<String> {
+    let names: Vec<String> = if profile == "default" {
+        vec!["default".into(), "profile default".into()]
+    } else {
+        vec![format!("profile {profile}")]
+    };
+    let lines = lines_with_endings(config);
+    let eol = if config.contains("\r\n") { "\r\n" } else { "\n" };
+    let mut at = None;
+    let mut section = false;
+    for (i, l) in lines.iter().enumerate() {
+        if let Some(h) = header(l) {
+            section = names.iter().any(|n| n.split_whitespace().eq(h.split_whitespace()));
+            if section && at.is_none() {
+                at = Some(i + 1);
+            }
+            continue;
+        }
+        if section && key_of(l).as_deref() == Some("credential_process") {
+            let value = l.split_once('=').map(|(_, v)| v.trim()).unwrap_or("");
+            if value == line {
+                return Ok(config.to_string());
+            }
+            bail!("profile {profile:?} already has a credential_process ({value:?}): remove it first");
+        }
+    }
+    let new_line = format!("credential_process = {line}{eol}");
+    Ok(match at {
+        Some(i) => {
+            let mut out: String = lines[..i].concat();
+            if !out.ends_with('\n') {
+                out.push_str(eol);
+            }
+            out.push_str(&new_line);
+            out.push_str(&lines[i..].concat());
+            out
+        }
+        None => {
+            let mut out = config.to_string();
+            if !out.is_empty() && !out.ends_with('\n') {
+                out.push_str(eol);
+            }
+            if !out.is_empty() {
+                out.push_str(eol);
+            }
+            let name =
+                if profile == "default" { "default".to_string() } else { format!("profile {profile}") };
+            out.push_str(&format!("[{name}]{eol}{new_line}"));
+            out
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removes_only_that_profiles_keys() {
+        let text = "# mine\n[default]\naws_access_key_id = AKIA1\n# keep\naws_secret_access_key = s1\nregion = x\n\
+                    [other]\naws_access_key_id = AKIA2\naws_secret_access_key = s2\n";
+        assert_eq!(
+            remove_keys(text, "default"),
+            "# mine\n[default]\n# keep\nregion = x\n[other]\naws_access_key_id = AKIA2\naws_secret_access_key = s2\n"
+        );
+        assert_eq!(remove_keys("[a]\r\nAWS_ACCESS_KEY_ID=x\r\n[b]\r\n", "a"), "[a]\r\n[b]\r\n");
+        assert_eq!(remove_keys("[a]\naws_secret_access_key =\n  s\nx = 1\n", "a"), "[a]\nx = 1\n");
+    }
+
+    #[test]
+    fn adds_the_line_once() {
+        let c = "[default]\nregion = r\n\n[profile b]\nx = 1\n";
+        let out = add_credential_process(c, "default", "swrole credential-process default").unwrap();
+        assert_eq!(
+            out,
+            "[default]\ncredential_process = swrole credential-process default\nregion = r\n\n[profile b]\nx = 1\n"
+        );
+        assert_eq!(
+            add_credential_process(&out, "default", "swrole credential-process default").unwrap(),
+            out
+        );
+        assert!(add_credential_process(&out, "default", "other").is_err());
+        let out = add_credential_process("[profile b]\nx = 1", "c", "L").unwrap();
+        assert_eq!(out, "[profile b]\nx = 1\n\n[profile c]\ncredential_process = L\n");
+        assert_eq!(
+            add_credential_process("", "default", "L").unwrap(),
+            "[default]\ncredential_process = L\n"
+        );
+        assert_eq!(
+            add_credential_process("[profile b]\nx = 1\n", "b", "L").unwrap(),
+            "[profile b]\ncredential_process = L\nx = 1\n"
+        );
+    }
+
+    #[test]
+    fn debug_hides_the_secret() {
+        let k = StoredKeys {
+            aws_access_key_id: "AKIAAAAAAAAAAAAAAAAA".into(),
+            aws_secret_access_key: "sekrit".into(),
+        };
+        assert!(!format!("{k:?}").contains("sekrit"));
+    }
+}
