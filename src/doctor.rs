@@ -55,6 +55,7 @@ pub fn check(env: &Env) -> Vec<Finding> {
     let set = files(&paths, &mut out);
     if let Some(set) = &set {
         profiles(set, &paths, env, &mut out);
+        key_store(set, &paths, env, &mut out);
     }
     environment(env, &mut out);
     if let Some(cache) = Cache::locate(env, 0)
@@ -192,6 +193,80 @@ fn profiles(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Finding>) 
                 format!("{e:#}"),
                 "correct the value on that line",
             )),
+        }
+    }
+}
+
+/// Keys in two places, or a profile that needs the key store and finds nothing there.
+fn key_store(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Finding>) {
+    let needs: Vec<&String> = set
+        .profiles
+        .iter()
+        .filter(|(name, _)| {
+            matches!(chain::resolve(set, name).map(|c| c.base), Ok(chain::Base::StoredKeys { .. }))
+        })
+        .map(|(name, _)| name)
+        .collect();
+    let store = match crate::keys::open(env) {
+        Ok(s) => s,
+        Err(e) => {
+            if !needs.is_empty() || env.get("SWROLE_KEY_STORE").is_some() {
+                out.push(finding(
+                    Severity::Error,
+                    "key-store",
+                    format!("{e:#}"),
+                    "start the key store, or set SWROLE_KEY_STORE",
+                ));
+            }
+            return;
+        }
+    };
+    for name in needs {
+        if let chain::Base::StoredKeys { profile } =
+            chain::resolve(set, name).map(|c| c.base).expect("resolved above")
+            && matches!(crate::keys::read(store.as_ref(), &profile), Ok(None))
+        {
+            out.push(finding(
+                Severity::Error,
+                "key-store",
+                format!(
+                    "profile {profile:?} takes its keys from the {} key store, which holds none for it",
+                    store.kind().name()
+                ),
+                format!("swrole keys add -- {}", sh(&profile)),
+            ));
+        }
+    }
+    for (name, section) in &set.profiles {
+        let file = |k: &str| {
+            section.get(k).filter(|v| v.origin.kind == FileKind::Credentials).map(|v| v.text.clone())
+        };
+        let (Some(id), Some(secret)) = (file("aws_access_key_id"), file("aws_secret_access_key")) else {
+            continue;
+        };
+        let Ok(Some(stored)) = crate::keys::read(store.as_ref(), name) else { continue };
+        let path = paths.get(FileKind::Credentials).display().to_string();
+        if stored.aws_access_key_id == id && stored.aws_secret_access_key == secret {
+            out.push(finding(
+                Severity::Warning,
+                "keys-on-disk",
+                format!(
+                    "{path} still holds the keys of profile {name:?}, which the {} key store also has",
+                    store.kind().name()
+                ),
+                format!("swrole keys import -- {}   (removes them from the file)", sh(name)),
+            ));
+        } else {
+            out.push(finding(
+                Severity::Warning,
+                "keys-differ",
+                format!(
+                    "{path} holds other keys than the key store for profile {name:?} (file {}, store {}): the file's are used",
+                    crate::keys::short_key(&id),
+                    crate::keys::short_key(&stored.aws_access_key_id)
+                ),
+                "keep one: swrole keys remove PROFILE, or remove the keys from the file".to_string(),
+            ));
         }
     }
 }

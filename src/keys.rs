@@ -80,7 +80,16 @@ pub fn store_kind(env: &Env) -> Result<StoreKind> {
 pub fn open(env: &Env) -> Result<Box<dyn SecretStore>> {
     let kind = store_kind(env)?;
     let dir = file_dir(env).ok_or_else(|| anyhow::anyhow!("neither XDG_DATA_HOME nor HOME is set"))?;
-    store::open(kind, "keys", &dir).map_err(|e| {
+    // The kernel keyring is one per user, not per data directory: its descriptions carry
+    // the directory's hash, so that two HOMEs (two test fixtures, two containers sharing a
+    // uid) never see each other's keys, as with the files.
+    let namespace = match kind {
+        StoreKind::Keyutils => {
+            format!("keys-{}", &crate::cache::key_name(&serde_json::json!(dir.display().to_string()))[..16])
+        }
+        _ => "keys".to_string(),
+    };
+    store::open(kind, &namespace, &dir).map_err(|e| {
         let chosen = if env.get("SWROLE_KEY_STORE").is_some() { "chosen by SWROLE_KEY_STORE" } else { "the default" };
         anyhow::anyhow!(
             "the {} key store ({chosen}) cannot be used: {e:#}. Start it, or choose another with \

@@ -209,6 +209,7 @@ pub fn plan(
         Base::StaticKeys { profile } => {
             set.profile(profile).is_none_or(|s| s.get("aws_session_token").is_none())
         }
+        Base::StoredKeys { .. } => true,
         _ => false,
     };
     let last = chain.hops.len().saturating_sub(1);

@@ -73,7 +73,7 @@ fn list(env: &Env) -> Result<()> {
             Err(e) => eprintln!("swrole: warning: {e:#}"),
         }
     }
-    write_stdout(&crate::text::printable(&out))
+    write_stdout(&out)
 }
 
 fn remove(env: &Env, profile: &str) -> Result<()> {

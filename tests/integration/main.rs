@@ -7,6 +7,7 @@ mod diagnose;
 mod faults;
 mod fuzz;
 mod hostile;
+mod keystore;
 mod moto;
 mod pty;
 mod review;

@@ -1,0 +1,364 @@
+//! Secrets off the disk: the IAM user's keys in a real Secret Service (gnome-keyring in a
+//! dbus-run-session started here) or the real kernel keyring, the cache in the kernel
+//! keyring, and `keys import` that changes both files or neither.
+
+use std::process::{Command, Output};
+
+use crate::moto::Moto;
+use crate::util::{Fixture, SEED_CONFIG, SEED_CREDENTIALS, cache_stores, require, swrole_path};
+
+const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// PATH with the swrole under test first.
+fn path() -> String {
+    format!("{}:{}", swrole_path().parent().unwrap().display(), std::env::var("PATH").unwrap_or_default())
+}
+
+/// Run a bash `script` in a fresh D-Bus session with gnome-keyring unlocked (its keyring
+/// files under the fixture's home), and only `env` from outside.
+fn in_secret_service(fx: &Fixture, script: &str, env: &[(&str, &str)]) -> Output {
+    let full = format!(
+        "echo -n test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1\n{script}"
+    );
+    Command::new("dbus-run-session")
+        .args(["--", "bash", "-c", &full])
+        .current_dir(fx.home())
+        .env_clear()
+        .env("PATH", path())
+        .env("HOME", fx.home())
+        .env("USER", "tester")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn tools() -> bool {
+    ["dbus-run-session", "gnome-keyring-daemon", "aws"].iter().all(|t| require(t))
+}
+
+/// Every file under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &std::path::Path, needle: &str) -> Vec<String> {
+    let out = Command::new("grep").args(["-rl", "--", needle]).arg(dir).output().unwrap();
+    text(&out.stdout).lines().map(str::to_string).collect()
+}
+
+/// The seed moved with one command: afterwards no secret of the user is on disk, and
+/// `sw-staging`, `sw-production` and the AWS CLI (through the credential_process line)
+/// all still work; with the STS endpoint stopped, a cache hit comes from the kernel keyring.
+#[test]
+fn import_moves_the_seed_keys_off_the_disk() {
+    if !tools() || cache_stores().len() < 2 {
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    let url = moto.url();
+    let script = format!(
+        r#"set -e
+swrole keys import default
+swrole sw-staging -t 123456 --shell bash > staging.out
+swrole sw-production --shell bash > production.out
+echo 123456 | aws --profile sw-staging --region ap-northeast-1 --endpoint-url {url} sts get-caller-identity > cli.json 2>cli.err
+swrole explain sw-staging > explain.out
+swrole keys list > list.out
+"#
+    );
+    let out = in_secret_service(
+        &fx,
+        &script,
+        &[("AWS_ENDPOINT_URL_STS", &url), ("SWROLE_CACHE_STORE", "keyutils")],
+    );
+    assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
+    let home = fx.home();
+    let read = |f: &str| std::fs::read_to_string(home.join(f)).unwrap();
+    let creds = read(".aws/credentials");
+    assert!(!creds.contains(SECRET) && !creds.contains("aws_access_key_id"), "{creds}");
+    let config = read(".aws/config");
+    let line = format!("credential_process = {} credential-process default\n", swrole_path().display());
+    assert!(config.starts_with(&format!("[default]\n{line}region = ap-northeast-1\n")), "{config}");
+    assert!(read("staging.out").contains("AWS_ACCOUNT_ID=210987654321"));
+    assert!(read("production.out").contains("AWS_ACCOUNT_ID=111111111111"));
+    let cli: serde_json::Value =
+        serde_json::from_str(&read("cli.json")).unwrap_or_else(|_| panic!("{}", read("cli.err")));
+    assert_eq!(cli["Account"], "210987654321");
+    assert!(
+        read("explain.out").contains("read from swrole's key store (secret-service)"),
+        "{}",
+        read("explain.out")
+    );
+    assert_eq!(read("list.out"), "default\tsecret-service\tAKIA…0001\n");
+    // The MFA session served production; the AWS CLI signed with the stored keys.
+    let actions: Vec<String> = moto.requests().iter().map(|r| r.form["Action"].clone()).collect();
+    assert_eq!(&actions[..3], ["GetSessionToken", "AssumeRole", "AssumeRole"]);
+    // Nothing on disk holds the IAM user's secret or the role's (the files the test
+    // wrote itself aside).
+    let role_secret = read("staging.out")
+        .lines()
+        .find_map(|l| l.strip_prefix("\\export AWS_SECRET_ACCESS_KEY="))
+        .unwrap()
+        .trim_matches('\'')
+        .to_string();
+    for f in ["staging.out", "production.out"] {
+        std::fs::remove_file(home.join(f)).unwrap();
+    }
+    assert_eq!(files_containing(home, SECRET), Vec::<String>::new(), "the IAM user's secret is on disk");
+    assert_eq!(files_containing(&home.join(".cache"), &role_secret), Vec::<String>::new());
+    let cache_files: Vec<String> = std::fs::read_dir(home.join(".cache/swrole"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".lock"))
+        .collect();
+    assert!(cache_files.is_empty(), "only lock files in the cache directory: {cache_files:?}");
+    // STS stopped, no D-Bus session: a cache hit needs neither.
+    drop(moto);
+    let hit = Command::new(swrole_path())
+        .args(["sw-staging", "--shell", "bash"])
+        .env_clear()
+        .env("HOME", home)
+        .env("USER", "tester")
+        .env("SWROLE_CACHE_STORE", "keyutils")
+        .env("AWS_ENDPOINT_URL_STS", &url)
+        .output()
+        .unwrap();
+    assert!(hit.status.success(), "{}", text(&hit.stderr));
+    assert!(text(&hit.stdout).contains(&role_secret));
+}
+
+/// Kernel-keyring cache entries carry a kernel timeout at their expiry, readable by this
+/// user only.
+#[test]
+fn kernel_keyring_entries_expire_in_the_kernel() {
+    if cache_stores().len() < 2 {
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    let out = fx
+        .swrole()
+        .args(["sw-staging", "-t", "123456", "--shell", "bash"])
+        .env("SWROLE_CACHE_STORE", "keyutils")
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let list = fx.swrole().args(["cache", "list"]).env("SWROLE_CACHE_STORE", "keyutils").output().unwrap();
+    let rows = text(&list.stdout);
+    assert_eq!(rows.lines().count(), 2, "{rows}");
+    // /proc/keys: the namespace of this fixture's cache directory, two entries, each with
+    // a timeout (not "perm"), permissions possessor+user only.
+    let keys = std::fs::read_to_string("/proc/keys").unwrap();
+    let dir = fx.home().join(".cache/swrole").display().to_string();
+    let prefix = format!(" swrole:cache-{}:", &swrole::cache::key_name(&serde_json::json!(dir))[..16]);
+    let ns: Vec<&str> = keys.lines().filter(|l| l.contains(&prefix)).collect();
+    assert_eq!(ns.len(), 2, "{keys}");
+    for l in &ns {
+        let fields: Vec<&str> = l.split_whitespace().collect();
+        assert_ne!(fields[3], "perm", "no timeout: {l}");
+        assert!(fields[4].ends_with("0000"), "group/other permissions: {l}");
+    }
+    fx.swrole().args(["cache", "clear"]).env("SWROLE_CACHE_STORE", "keyutils").assert().success();
+    let list = fx.swrole().args(["cache", "list"]).env("SWROLE_CACHE_STORE", "keyutils").output().unwrap();
+    assert_eq!(text(&list.stdout), "");
+}
+
+/// `keys import` changes both files or neither: whatever fails, they stay byte for byte.
+#[test]
+fn import_failures_leave_both_files_unchanged() {
+    if cache_stores().len() < 2 {
+        return;
+    }
+    let cases: [(&str, &[(&str, &str)], &str); 7] = [
+        (
+            "store unavailable",
+            &[("SWROLE_KEY_STORE", "secret-service"), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
+            "SWROLE_KEY_STORE=keyutils",
+        ),
+        ("unknown store", &[("SWROLE_KEY_STORE", "vault")], "is not a store"),
+        (
+            "store write refused",
+            &[("SWROLE_KEY_STORE", "keyutils"), ("SWROLE_TEST_FAULT", "store-write")],
+            "refused the write",
+        ),
+        (
+            "read-back mismatch",
+            &[("SWROLE_KEY_STORE", "keyutils"), ("SWROLE_TEST_FAULT", "read-back")],
+            "gave back other keys",
+        ),
+        (
+            "credentials not writable",
+            &[("SWROLE_KEY_STORE", "keyutils"), ("SWROLE_TEST_FAULT", "write-credentials")],
+            "could not write",
+        ),
+        (
+            "disk full",
+            &[("SWROLE_KEY_STORE", "keyutils"), ("SWROLE_TEST_FAULT", "disk-full")],
+            "No space left on device",
+        ),
+        (
+            "second rename fails",
+            &[("SWROLE_KEY_STORE", "keyutils"), ("SWROLE_TEST_FAULT", "rename-credentials")],
+            "could not replace",
+        ),
+    ];
+    for (label, env, needle) in cases {
+        let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+        let before = (
+            std::fs::read(fx.config_path()).unwrap(),
+            std::fs::read(fx.home().join(".aws/credentials")).unwrap(),
+        );
+        let out = fx.swrole().args(["keys", "import", "default"]).envs(env.iter().copied()).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{label}: {}", text(&out.stderr));
+        assert!(out.stdout.is_empty());
+        assert!(text(&out.stderr).contains(needle), "{label}: {}", text(&out.stderr));
+        assert!(!text(&out.stderr).contains(SECRET), "{label}: the secret in a message");
+        let after = (
+            std::fs::read(fx.config_path()).unwrap(),
+            std::fs::read(fx.home().join(".aws/credentials")).unwrap(),
+        );
+        assert!(before == after, "{label}: a file changed");
+        let leftovers: Vec<_> =
+            std::fs::read_dir(fx.home().join(".aws")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(leftovers.len(), 2, "{label}: temporary files left: {leftovers:?}");
+    }
+    // A real unwritable directory, where the OS enforces it (not for root).
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        use std::os::unix::fs::PermissionsExt;
+        let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+        let aws = fx.home().join(".aws");
+        std::fs::set_permissions(&aws, std::fs::Permissions::from_mode(0o500)).unwrap();
+        let out = fx
+            .swrole()
+            .args(["keys", "import", "default"])
+            .env("SWROLE_KEY_STORE", "keyutils")
+            .output()
+            .unwrap();
+        std::fs::set_permissions(&aws, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(std::fs::read_to_string(aws.join("credentials")).unwrap().contains(SECRET));
+    }
+}
+
+/// `keys add` (never from argv), `list`, `remove`, `--keep-file`, and what `doctor` and a
+/// switch say about keys in two places or in none.
+#[test]
+fn keys_add_list_remove_and_doctor() {
+    if cache_stores().len() < 2 {
+        return;
+    }
+    for store in ["keyutils", "file"] {
+        let fx = Fixture::new("[profile p]\nregion = eu-west-1\n", "");
+        let keys = |args: &[&str], stdin: &str| {
+            fx.swrole()
+                .arg("keys")
+                .args(args)
+                .env("SWROLE_KEY_STORE", store)
+                .write_stdin(stdin.to_string())
+                .output()
+                .unwrap()
+        };
+        let bad = keys(&["add", "p", "--stdin"], "AKIA\nsecret\n");
+        assert_eq!(bad.status.code(), Some(1), "{store}");
+        assert!(text(&bad.stderr).contains("access key id is not one"));
+        let out = keys(&["add", "p", "--stdin"], "AKIAADDEDKEY00000042\nadded/secret+value\n");
+        assert!(out.status.success(), "{store}: {}", text(&out.stderr));
+        assert_eq!(text(&keys(&["list"], "").stdout), format!("p\t{store}\tAKIA…0042\n"));
+        // A profile that names swrole's own line: the keys come from the store.
+        std::fs::write(
+            fx.config_path(),
+            format!(
+                "[profile p]\nregion = eu-west-1\ncredential_process = {} credential-process p\n",
+                swrole_path().display()
+            ),
+        )
+        .unwrap();
+        let json =
+            fx.swrole().args(["credential-process", "p"]).env("SWROLE_KEY_STORE", store).output().unwrap();
+        assert!(json.status.success(), "{store}: {}", text(&json.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        assert_eq!(doc["SecretAccessKey"], "added/secret+value");
+        // Keys in the credentials file too: they win, and doctor says so.
+        std::fs::write(
+            fx.home().join(".aws/credentials"),
+            "[p]\naws_access_key_id = AKIAFILEKEY000000001\naws_secret_access_key = file-secret\n",
+        )
+        .unwrap();
+        let json =
+            fx.swrole().args(["credential-process", "p"]).env("SWROLE_KEY_STORE", store).output().unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+        assert_eq!(doc["AccessKeyId"], "AKIAFILEKEY000000001");
+        let doctor = fx.swrole().arg("doctor").env("SWROLE_KEY_STORE", store).output().unwrap();
+        assert!(
+            text(&doctor.stdout).contains("holds other keys than the key store"),
+            "{store}: {}",
+            text(&doctor.stdout)
+        );
+        let out = keys(&["remove", "p"], "");
+        assert!(out.status.success());
+        assert_eq!(keys(&["remove", "p"], "").status.code(), Some(1));
+        assert_eq!(text(&keys(&["list"], "").stdout), "");
+        std::fs::write(fx.home().join(".aws/credentials"), "").unwrap();
+        let none =
+            fx.swrole().args(["p", "--shell", "bash"]).env("SWROLE_KEY_STORE", store).output().unwrap();
+        assert_eq!(none.status.code(), Some(1));
+        assert!(text(&none.stderr).contains("run `swrole keys add p`"), "{}", text(&none.stderr));
+    }
+    // --keep-file: both files as they were, the store holds a copy.
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    let before = std::fs::read(fx.home().join(".aws/credentials")).unwrap();
+    fx.swrole()
+        .args(["keys", "import", "default", "--keep-file"])
+        .env("SWROLE_KEY_STORE", "keyutils")
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(fx.home().join(".aws/credentials")).unwrap(), before);
+    let list = fx.swrole().args(["keys", "list"]).env("SWROLE_KEY_STORE", "keyutils").output().unwrap();
+    assert_eq!(text(&list.stdout), "default\tkeyutils\tAKIA…0001\n");
+    let doctor = fx.swrole().arg("doctor").env("SWROLE_KEY_STORE", "keyutils").output().unwrap();
+    assert!(
+        text(&doctor.stdout).contains("still holds the keys of profile \"default\""),
+        "{}",
+        text(&doctor.stdout)
+    );
+    fx.swrole().args(["keys", "remove", "default"]).env("SWROLE_KEY_STORE", "keyutils").assert().success();
+}
+
+/// A chosen store that cannot be used is an error that names it and the other stores;
+/// keys never move to a weaker store unasked.
+#[test]
+fn an_unavailable_key_store_is_an_error_not_a_downgrade() {
+    let fx = Fixture::new("", "");
+    let out = fx
+        .swrole()
+        .args(["keys", "list"])
+        .env("SWROLE_KEY_STORE", "secret-service")
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("the secret-service key store (chosen by SWROLE_KEY_STORE) cannot be used"),
+        "{err}"
+    );
+    assert!(err.contains("SWROLE_KEY_STORE=keyutils") && err.contains("SWROLE_KEY_STORE=file"), "{err}");
+    let out = fx.swrole().args(["keys", "list"]).env("SWROLE_KEY_STORE", "keychain").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("keychain"), "{}", text(&out.stderr));
+    // The cache store may fall back to files, and says so.
+    let fx = Fixture::new(
+        "[profile p]\nsource_profile = b\nrole_arn = arn:aws:iam::123456789012:role/r\n[profile b]\naws_access_key_id = AKIAFILEKEY000000001\naws_secret_access_key = s\n",
+        "",
+    );
+    let out = fx.swrole().args(["cache", "list"]).env("SWROLE_CACHE_STORE", "keychain").output().unwrap();
+    assert!(out.status.success());
+    assert!(
+        text(&out.stderr).contains("SWROLE_CACHE_STORE") && text(&out.stderr).contains("using files"),
+        "{}",
+        text(&out.stderr)
+    );
+}
