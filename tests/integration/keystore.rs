@@ -171,7 +171,8 @@ fn import_failures_leave_both_files_unchanged() {
     if cache_stores().len() < 2 {
         return;
     }
-    let cases: [(&str, &[(&str, &str)], &str); 7] = [
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 7] = [
         (
             "store unavailable",
             &[("SWROLE_KEY_STORE", "secret-service"), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
