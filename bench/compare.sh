@@ -15,12 +15,12 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 
 # --- tools -------------------------------------------------------------------------------
 missing=()
-for tool in hyperfine jq curl strace python3; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+for tool in hyperfine jq curl strace python3 dbus-run-session gnome-keyring-daemon keyctl; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
 [ -x /usr/bin/time ] || missing+=(time)
 if [ "${#missing[@]}" -gt 0 ]; then
     say "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq "${missing[@]}" python3-venv >/dev/null
+    apt-get update -qq && apt-get install -y -qq hyperfine jq curl strace python3 time dbus-daemon gnome-keyring keyutils python3-venv >/dev/null
 fi
 venv="$repo/bench/.venv"
 if [ ! -x "$venv/bin/awsumepy" ]; then
@@ -71,8 +71,10 @@ export AWS_SESSION_TOKEN=$(echo "$CREDS" | jq -r .Credentials.SessionToken)
 EOF
 chmod +x "$work/role_wrapper.sh"
 
-# Warm the caches: swrole (MFA session + role), awsume (its MFA session).
-"$swrole" sw-staging --token-code 123456 --shell bash >/dev/null
+# Warm the caches: swrole (MFA session + role, in the kernel keyring and in files), awsume
+# (its MFA session).
+SWROLE_CACHE_STORE=keyutils "$swrole" sw-staging --token-code 123456 --shell bash >/dev/null
+SWROLE_CACHE_STORE=file "$swrole" sw-staging --token-code 123456 --shell bash >/dev/null
 awsumepy sw-staging --mfa-token 123456 >/dev/null 2>&1
 
 form="Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::210987654321:role/delegate_root_organization&RoleSessionName=bench&SerialNumber=arn:aws:iam::123456789012:mfa/your.mail@example.com&TokenCode=123456"
@@ -82,7 +84,8 @@ say "timing the switches (hyperfine)"
 fast=(--warmup 20 --runs 300)
 slow=(--warmup 3 --runs 30)
 hyperfine -N "${fast[@]}" --export-json "$work/fast.json" \
-    -n "swrole, cache hit" "$swrole sw-staging --shell bash" \
+    -n "swrole, cache hit" "env SWROLE_CACHE_STORE=keyutils $swrole sw-staging --shell bash" \
+    -n "swrole, cache hit (files)" "env SWROLE_CACHE_STORE=file $swrole sw-staging --shell bash" \
     -n "swrole, cold" "$swrole sw-staging --shell bash --no-cache --token-code 123456" \
     -n "curl, one AssumeRole" "$curl_cmd" >&2
 hyperfine -N "${slow[@]}" --export-json "$work/slow.json" \
@@ -107,6 +110,20 @@ AWS_CONFIG_FILE="$work/many" hyperfine -N "${fast[@]}" --export-json "$work/extr
     -n "swrole list, 1,000 profiles" "$swrole list" \
     -n "swrole hop10 (10-hop chain, cache hit)" "$swrole hop10 --shell bash" >&2
 
+# The key store's cost on a cold switch: `swrole default` reads the IAM user's keys and
+# calls nothing else, with the keys in the credentials file, then in a real Secret Service
+# (gnome-keyring in its own D-Bus session).
+keyhome="$work/keyhome"
+mkdir -p "$keyhome/.aws"
+cp "$seed/config" "$seed/credentials" "$keyhome/.aws/"
+HOME="$keyhome" dbus-run-session -- bash -c "
+    echo -n bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1
+    cp ~/.aws/credentials ~/credentials.file
+    hyperfine -N --warmup 5 --runs 50 --export-json '$work/keys-file.json' -n 'keys from the credentials file' '$swrole default --shell bash' >&2
+    '$swrole' keys import default
+    hyperfine -N --warmup 5 --runs 50 --export-json '$work/keys-ss.json' -n 'keys from the Secret Service' '$swrole default --shell bash' >&2
+" >&2
+
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; }
 rss_hit=$(rss "$swrole" sw-staging --shell bash)
 rss_cold=$(rss "$swrole" sw-staging --shell bash --no-cache --token-code 123456)
@@ -117,6 +134,7 @@ trace() {
         "$(grep -Ec '/etc/ssl|/certs|ca-certificates|\.pem' "$work/trace" || true)"
 }
 trace_hit=$(trace "$swrole" sw-staging --shell bash)
+trace_hit_files=$(SWROLE_CACHE_STORE=file trace "$swrole" sw-staging --shell bash)
 trace_cold=$(trace "$swrole" sw-staging --shell bash --no-cache --token-code 123456)
 size=$(stat -c %s "$swrole")
 
@@ -128,7 +146,7 @@ python3 - "$work" "$repo/bench/RESULTS.md" <<EOF
 import json, sys
 work, out = sys.argv[1], sys.argv[2]
 rows = []
-for name in ("fast", "slow", "extra"):
+for name in ("fast", "slow", "extra", "keys-file", "keys-ss"):
     rows += json.load(open(f"{work}/{name}.json"))["results"]
 median = {r["command"]: r["median"] for r in rows}
 hit, cold, floor = median["swrole, cache hit"], median["swrole, cold"], median["curl, one AssumeRole"]
@@ -156,11 +174,13 @@ lines += [
     f"- cache hit vs awsume with its cached MFA session: **{median['awsume, cached MFA session'] / hit:.0f}x** faster (target: 200x)",
     f"- cache hit vs the seed's role_wrapper.sh: **{median['role_wrapper.sh (aws cli + jq)'] / hit:.0f}x** faster (target: 100x)",
     f"- cold switch vs one AssumeRole with curl: **{cold / floor:.2f}x** the floor (target: within 1.5x)",
+    f"- cache hit from the kernel keyring vs from files: **{hit / median['swrole, cache hit (files)']:.2f}x** (target: at most 1.1x)",
+    f"- the Secret Service read of the IAM user's keys adds **{ms(median['keys from the Secret Service'] - median['keys from the credentials file'])}** to a cold switch ({ms(median['keys from the Secret Service'])} against {ms(median['keys from the credentials file'])} from the file)",
     "",
     "Also measured:",
     "",
     f"- peak RSS: cache hit $((rss_hit / 1024)).$(( (rss_hit % 1024) * 10 / 1024 )) MB ($rss_hit KiB), cold switch $((rss_cold / 1024)).$(( (rss_cold % 1024) * 10 / 1024 )) MB ($rss_cold KiB) (target for a hit: 15 MB)",
-    "- files and sockets (strace): cache hit: $trace_hit; cold switch: $trace_cold",
+    "- files and sockets (strace): cache hit (kernel keyring): $trace_hit; cache hit (files): $trace_hit_files; cold switch: $trace_cold",
     "- release binary: $size bytes ($((size / 1048576)).$(( (size % 1048576) * 10 / 1048576 )) MiB)",
 ]
 text = "\n".join(lines) + "\n"
