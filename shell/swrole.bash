@@ -153,7 +153,7 @@ __swrole_complete() {
     if [[ "${COMP_CWORD}" -eq 1 ]]; then
         words="$(\command swrole list 2>/dev/null) off -"
     else
-        words="--profile --token-code --duration --region --session-name --connect-timeout --read-timeout --process-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --yes --verbose" # swrole: flags
+        words="--profile --token-code --duration --region --session-name --connect-timeout --read-timeout --process-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --mfa-process --mfa-timeout --yes --verbose" # swrole: flags
     fi
     \builtin mapfile -t COMPREPLY < <(\builtin compgen -W "${words}" -- "${cur}" || true)
 }

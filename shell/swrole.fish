@@ -107,7 +107,7 @@ function sw --description 'Switch this shell to an AWS role (swrole)'  # swrole:
 end
 complete -c sw -f                                                         # swrole: cmd
 complete -c sw -n '__fish_is_first_arg' -a '(command -q swrole; and command swrole list 2>/dev/null) off -' # swrole: cmd
-for __swrole_flag in profile token-code duration region session-name connect-timeout read-timeout process-timeout refresh-margin mfa-session-duration # swrole: flags
+for __swrole_flag in profile token-code duration region session-name connect-timeout read-timeout process-timeout refresh-margin mfa-session-duration mfa-process mfa-timeout # swrole: flags
     complete -c sw -n 'not __fish_is_first_arg' -l $__swrole_flag -x       # swrole: cmd
 end
 for __swrole_flag in no-cache refresh yes verbose # swrole: flags

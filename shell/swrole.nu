@@ -100,7 +100,7 @@ def swrole_prompt_info [] {
 
 def __swrole_complete [] {
     let profiles = (do { ^swrole list } | complete | get stdout | lines)
-    let flags = [--profile --token-code --duration --region --session-name --connect-timeout --read-timeout --process-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --yes --verbose] # swrole: flags
+    let flags = [--profile --token-code --duration --region --session-name --connect-timeout --read-timeout --process-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --mfa-process --mfa-timeout --yes --verbose] # swrole: flags
     $profiles ++ [off -] ++ $flags
 }
 

@@ -82,7 +82,7 @@ function global:sw { __swrole_sw @args }  # swrole: cmd
 
 Register-ArgumentCompleter -Native -CommandName sw -ScriptBlock {  # swrole: cmd
     param($wordToComplete, $commandAst, $cursorPosition)
-    $flags = @('--profile', '--token-code', '--duration', '--region', '--session-name', '--connect-timeout', '--read-timeout', '--process-timeout', '--no-cache', '--refresh', '--refresh-margin', '--mfa-session-duration', '--yes', '--verbose') # swrole: flags
+    $flags = @('--profile', '--token-code', '--duration', '--region', '--session-name', '--connect-timeout', '--read-timeout', '--process-timeout', '--no-cache', '--refresh', '--refresh-margin', '--mfa-session-duration', '--mfa-process', '--mfa-timeout', '--yes', '--verbose') # swrole: flags
     if ($commandAst.CommandElements.Count -gt 2 -or ($commandAst.CommandElements.Count -eq 2 -and $wordToComplete -eq '')) {
         $words = $flags
     } else {

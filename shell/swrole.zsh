@@ -147,7 +147,7 @@ __swrole_complete() {
         __swrole_profiles
         compadd -- "${reply[@]}" off -
     else
-        compadd -- --profile --token-code --duration --region --session-name --connect-timeout --read-timeout --process-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --yes --verbose # swrole: flags
+        compadd -- --profile --token-code --duration --region --session-name --connect-timeout --read-timeout --process-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --mfa-process --mfa-timeout --yes --verbose # swrole: flags
     fi
 }
 

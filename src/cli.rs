@@ -80,6 +80,15 @@ pub struct SwitchArgs {
     #[arg(long, value_name = "SECS", default_value_t = 10, env = "SWROLE_READ_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub read_timeout: u64,
 
+    /// A command that prints the MFA code (instead of asking), e.g. `ykman oath accounts
+    /// code --single AWS`; also `mfa_process` in the profile
+    #[arg(long, value_name = "CMD", env = "SWROLE_MFA_PROCESS")]
+    pub mfa_process: Option<String>,
+
+    /// Seconds an mfa_process or an MFA dialog may take (1 to 3600)
+    #[arg(long, value_name = "SECS", default_value_t = 60, env = "SWROLE_MFA_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub mfa_timeout: u64,
+
     /// Seconds a profile's credential_process may run (1 to 3600)
     #[arg(long, value_name = "SECS", default_value_t = 30, env = "SWROLE_PROCESS_TIMEOUT", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub process_timeout: u64,

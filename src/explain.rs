@@ -46,6 +46,8 @@ pub struct Context<'a> {
     pub previous: Option<&'a str>,
     /// The key store's name (`SWROLE_KEY_STORE` or the default).
     pub key_store: &'a str,
+    /// Per hop: where its MFA code would come from ([`crate::mfa::Source::describe`]).
+    pub mfa_sources: &'a [Option<String>],
 }
 
 /// The lines being built: a label column and its text.
@@ -148,6 +150,12 @@ fn hop(o: &mut Out, plan: &Plan, cx: &Context<'_>, index: usize, hop: &HopPlan) 
         (Some(mfa), Some(v)) => {
             o.more(&format!("MFA device {}, {}", mfa.serial, at(cx.paths, v)));
             o.more(&mfa_words(mfa.route, cx));
+            let covered = mfa.route == MfaRoute::Session && cx.mfa_session.usable && *cx.cache != CacheState::Off;
+            if let Some(Some(source)) = cx.mfa_sources.get(index)
+                && !covered
+            {
+                o.more(source);
+            }
         }
         _ => o.more("no MFA"),
     }

@@ -19,6 +19,7 @@ pub mod error;
 pub mod explain;
 pub mod exports;
 pub mod keys;
+pub mod mfa;
 pub mod plan;
 pub mod process;
 pub mod shell;

@@ -33,6 +33,9 @@ pub struct Mfa {
     /// `mfa_serial`: the device.
     pub serial: String,
     pub route: MfaRoute,
+    /// `mfa_process` of the hop's profile, else of its source profile: the command that
+    /// prints the code, and where it was written.
+    pub process: Option<(String, String)>,
 }
 
 /// How an MFA hop is served.
@@ -257,9 +260,15 @@ pub fn plan(
             ));
             duration_seconds = Some(CHAINED_MAX_DURATION);
         }
+        let source_name = if index == 0 { chain.base.profile() } else { chain.hops[index - 1].profile.as_str() };
+        let process = [hop.profile.as_str(), source_name].into_iter().find_map(|name| {
+            let v = set.profile(name)?.get("mfa_process")?;
+            Some((v.text.clone(), format!("profile {name:?}, {}", at(paths, v))))
+        });
         let mfa = mfa_serial.map(|serial| Mfa {
             serial,
             route: MfaRoute::decide(index == 0, long_term_base, !overrides.no_cache, duration_seconds),
+            process,
         });
         hops.push(HopPlan {
             profile: hop.profile.clone(),

@@ -12,6 +12,7 @@ use crate::config::{Paths, ProfileSet};
 use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::plan::{self, CHAINED_MAX_DURATION, CodeReason, MfaRoute, Overrides, Plan};
+use crate::mfa::Source;
 use crate::sts::{self, MfaCode};
 use crate::tty;
 
@@ -37,6 +38,12 @@ pub struct Options {
     pub process_timeout: Duration,
     /// Run as a credential_process for another tool (no shell to switch, maybe no terminal).
     pub for_credential_process: bool,
+    /// `--mfa-process` / `SWROLE_MFA_PROCESS`: wins over the profile's `mfa_process`.
+    pub mfa_process: Option<String>,
+    /// Time limit of an mfa_process or an MFA dialog.
+    pub mfa_timeout: Duration,
+    /// `SWROLE_MFA_PROMPT`.
+    pub mfa_prompt: crate::mfa::Prompt,
 }
 
 impl Default for Options {
@@ -56,6 +63,9 @@ impl Default for Options {
             verbose: false,
             process_timeout: Duration::from_secs(30),
             for_credential_process: false,
+            mfa_process: None,
+            mfa_timeout: Duration::from_secs(60),
+            mfa_prompt: crate::mfa::Prompt::Auto,
         }
     }
 }
@@ -146,7 +156,7 @@ pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> R
     }
     // Everything that can fail without the network fails here, before any call.
     if let Some(code) = &args.token_code {
-        tty::check_token_code(code)?;
+        crate::mfa::normalize(code)?;
     }
     if plan.confirm && !args.yes {
         confirm(&plan, profile)?;
@@ -290,28 +300,50 @@ pub fn source_identity(base: &Base, set: &ProfileSet, env: &Env) -> serde_json::
     }
 }
 
-/// MFA codes: `--token-code` for the first, the terminal (opened when first needed) for
-/// the others.
+/// MFA codes, from the sources of [`crate::mfa::source`]: `--token-code` for the first,
+/// then the hop's mfa_process, the terminal (opened when first needed) or a dialog.
 struct Codes<'a> {
     /// Where to say "asking on the terminal" to other swroles.
     cache: Option<&'a Cache>,
     flag: Option<String>,
     tty: Option<std::fs::File>,
-    /// What to do without a terminal.
-    instead: &'static str,
+    opts: &'a Options,
+    env: &'a Env,
 }
 
 impl Codes<'_> {
-    fn next(&mut self, profile: &str, serial: &str) -> Result<MfaCode> {
-        let code = match self.flag.take() {
-            Some(code) => code,
-            None => {
+    fn next(&mut self, profile: &str, mfa: &plan::Mfa) -> Result<MfaCode> {
+        let serial = mfa.serial.as_str();
+        let process = match &self.opts.mfa_process {
+            Some(cmd) => Some((cmd.as_str(), "--mfa-process or SWROLE_MFA_PROCESS")),
+            None => mfa.process.as_ref().map(|(c, f)| (c.as_str(), f.as_str())),
+        };
+        let source = crate::mfa::source(
+            self.flag.is_some(),
+            process,
+            self.opts.mfa_prompt,
+            self.env,
+            self.tty.is_some() || crate::mfa::have_terminal(),
+        );
+        let code = match source {
+            Source::Flag => self.flag.take().expect("a flag"),
+            Source::Process { command, .. } => crate::mfa::from_process(profile, &command, self.opts.mfa_timeout)?,
+            Source::Dialog(d) => crate::mfa::ask_dialog(d, profile, serial, self.opts.mfa_timeout)?,
+            Source::Terminal => {
                 if self.tty.is_none() {
-                    self.tty =
-                        Some(tty::terminal(&format!("profile {profile:?} needs an MFA code"), self.instead)?);
+                    self.tty = Some(tty::terminal(&format!("profile {profile:?} needs an MFA code"), "")?);
                 }
                 let _prompting = self.cache.and_then(Cache::prompting);
                 tty::ask_token_code(self.tty.as_ref().expect("opened above"), profile, serial)?
+            }
+            Source::Nowhere => {
+                let instead = if self.opts.for_credential_process {
+                    "switch once in a terminal to a profile behind the same MFA device (sw PROFILE): that caches an \
+                     MFA session that serves this call for the day; or set mfa_process in the profile"
+                } else {
+                    "pass it with --token-code CODE, or set mfa_process in the profile"
+                };
+                bail!("profile {profile:?} needs an MFA code, but there is no terminal to ask on: {instead}")
             }
         };
         Ok(MfaCode { serial: serial.to_string(), code })
@@ -341,9 +373,10 @@ impl Network<'_> {
         cache: &Cache,
         long_term: &Credentials,
         profile: &str,
-        serial: &str,
+        mfa: &plan::Mfa,
         codes: &mut Codes,
     ) -> Result<Credentials> {
+        let serial = mfa.serial.as_str();
         let (plan, args) = (self.plan, self.args);
         let key = mfa_key(plan, self.source, serial);
         if !args.refresh
@@ -364,7 +397,7 @@ impl Network<'_> {
         {
             return Ok(hit.credentials());
         }
-        let code = codes.next(profile, serial)?;
+        let code = codes.next(profile, mfa)?;
         say(args, || format!("GetSessionToken for {serial} ({} s)", args.mfa_session_duration));
         let session = self.rt().block_on(sts::get_session_token(
             &self.settings,
@@ -434,19 +467,13 @@ fn fetch(
         }
         other => net.rt().block_on(sts::provided_credentials(other))?,
     };
-    let instead = if args.for_credential_process {
-        "switch once in a terminal to a profile behind the same MFA device (sw PROFILE): that caches an MFA \
-         session that serves this call for the day"
-    } else {
-        "pass it with --token-code CODE"
-    };
-    let mut codes = Codes { cache, flag: args.token_code.clone(), tty: None, instead };
+    let mut codes = Codes { cache, flag: args.token_code.clone(), tty: None, opts: args, env };
     for hop in &plan.hops {
         let mut code = None;
         if let Some(mfa) = &hop.mfa {
             match (mfa.route, cache) {
                 (MfaRoute::Session, Some(cache)) => {
-                    creds = net.mfa_session(cache, &creds, &hop.profile, &mfa.serial, &mut codes)?;
+                    creds = net.mfa_session(cache, &creds, &hop.profile, mfa, &mut codes)?;
                 }
                 (route, _) => {
                     if let MfaRoute::Code(CodeReason::LongerThanAnHour(d)) = route {
@@ -456,7 +483,7 @@ fn fetch(
                             hop.profile,
                         );
                     }
-                    code = Some(codes.next(&hop.profile, &mfa.serial)?);
+                    code = Some(codes.next(&hop.profile, mfa)?);
                 }
             }
         }

@@ -6,14 +6,6 @@ use std::io::{BufRead, BufReader, Write};
 
 use anyhow::{Context, Result, bail};
 
-/// An MFA code as STS takes it: exactly six digits.
-pub fn check_token_code(code: &str) -> Result<()> {
-    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
-        bail!("the MFA code must be 6 digits");
-    }
-    Ok(())
-}
-
 /// The controlling terminal, or an error saying how to do without one (the OS error
 /// itself, "No such device or address", says nothing useful here).
 pub fn terminal(why: &str, instead: &str) -> Result<File> {
@@ -24,11 +16,13 @@ pub fn terminal(why: &str, instead: &str) -> Result<File> {
         .map_err(|_| anyhow::anyhow!("{why}, but there is no terminal to ask on: {instead}"))
 }
 
-/// Ask for the MFA code of `serial` on the terminal, up to three times.
+/// Ask for the MFA code of `serial` on the terminal, up to three tries (an empty line is
+/// not one: it asks again). `123 456` is taken as `123456`.
 pub fn ask_token_code(tty: &File, profile: &str, serial: &str) -> Result<String> {
     let mut reader = BufReader::new(tty);
     let mut out = tty;
-    for _ in 0..3 {
+    let mut tries = 0;
+    while tries < 3 {
         // One write, so that nothing typed early can land inside the question.
         out.write_all(
             crate::text::printable(&format!("swrole: MFA code for {serial} (profile {profile}): "))
@@ -40,9 +34,12 @@ pub fn ask_token_code(tty: &File, profile: &str, serial: &str) -> Result<String>
         if reader.read_line(&mut line).context("could not read from the terminal")? == 0 {
             bail!("no MFA code entered (end of input)");
         }
-        let code = line.trim();
-        match check_token_code(code) {
-            Ok(()) => return Ok(code.to_string()),
+        if line.trim().is_empty() {
+            continue;
+        }
+        tries += 1;
+        match crate::mfa::normalize(&line) {
+            Ok(code) => return Ok(code),
             Err(e) => writeln!(out, "swrole: {e}").ok(),
         };
     }
@@ -119,17 +116,4 @@ pub fn confirm(tty: &File, question: &str) -> Result<bool> {
     let mut line = String::new();
     BufReader::new(tty).read_line(&mut line).context("could not read from the terminal")?;
     Ok(matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn token_codes() {
-        assert!(check_token_code("123456").is_ok());
-        for bad in ["12345", "1234567", "12345a", "", " 123456", "１２３４５６"] {
-            assert!(check_token_code(bad).is_err(), "{bad:?}");
-        }
-    }
 }

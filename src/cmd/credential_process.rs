@@ -12,7 +12,7 @@ use crate::switch::{self as core, Files, Options};
 
 pub fn run(env: &Env, profile: &str, args: &SwitchArgs) -> Result<()> {
     let files = Files::load(env)?;
-    let opts = Options { for_credential_process: true, ..super::options(args) };
+    let opts = Options { for_credential_process: true, ..super::options(env, args)? };
     let (_, creds) = core::credentials(&files, env, profile, &opts)?;
     write_stdout(&shell::json::render(&creds))
 }

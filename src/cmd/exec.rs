@@ -13,7 +13,7 @@ use crate::switch::{self as core, Files};
 
 pub fn run(env: &Env, profile: &str, args: &SwitchArgs, command: Vec<OsString>) -> Result<()> {
     let files = Files::load(env)?;
-    let (plan, creds) = core::credentials(&files, env, profile, &super::options(args))?;
+    let (plan, creds) = core::credentials(&files, env, profile, &super::options(env, args)?)?;
     let exports = super::switch_exports(env, profile, &plan, &creds);
     let (program, rest) = command.split_first().expect("clap requires a command");
     let mut cmd = std::process::Command::new(program);

@@ -12,7 +12,7 @@ use crate::switch::{self, Files};
 use crate::{clock, sts};
 
 pub fn run(env: &Env, profile: &str, verify: bool, args: &SwitchArgs) -> Result<()> {
-    let opts = super::options(args);
+    let opts = super::options(env, args)?;
     let files = Files::load(env)?;
     let plan = files.plan(env, profile, &opts)?;
     let source = switch::source_identity(&plan.base, &files.set, env);
@@ -34,6 +34,19 @@ pub fn run(env: &Env, profile: &str, verify: bool, args: &SwitchArgs) -> Result<
     };
     let default_name = plan::default_session_name(env);
     let key_store = crate::keys::store_kind(env).map(|k| k.name()).unwrap_or("invalid SWROLE_KEY_STORE");
+    let terminal = crate::mfa::have_terminal();
+    let mfa_sources: Vec<Option<String>> = plan
+        .hops
+        .iter()
+        .map(|h| {
+            let m = h.mfa.as_ref()?;
+            let process = match &opts.mfa_process {
+                Some(cmd) => Some((cmd.as_str(), "--mfa-process or SWROLE_MFA_PROCESS")),
+                None => m.process.as_ref().map(|(c, f)| (c.as_str(), f.as_str())),
+            };
+            Some(crate::mfa::source(opts.token_code.is_some(), process, opts.mfa_prompt, env, terminal).describe())
+        })
+        .collect();
     let cx = core::Context {
         set: &files.set,
         paths: &files.paths,
@@ -42,6 +55,7 @@ pub fn run(env: &Env, profile: &str, verify: bool, args: &SwitchArgs) -> Result<
         default_session_name: &default_name,
         previous: env.get("SWROLE_PROFILE"),
         key_store,
+        mfa_sources: &mfa_sources,
     };
     let mut text = core::render(&plan, &cx);
     if verify {

@@ -20,10 +20,10 @@ use crate::plan::Plan;
 use crate::shell::Shell;
 use crate::switch::Options;
 
-/// The core's options from the command line.
-pub fn options(args: &SwitchArgs) -> Options {
-    Options {
-        token_code: args.token_code.clone(),
+/// The core's options from the command line (and `SWROLE_MFA_PROMPT`, which has no flag).
+pub fn options(env: &Env, args: &SwitchArgs) -> anyhow::Result<Options> {
+    Ok(Options {
+        token_code: args.token_code.as_deref().map(crate::mfa::normalize).transpose()?,
         duration: args.duration,
         region: args.region.clone(),
         session_name: args.session_name.clone(),
@@ -37,7 +37,10 @@ pub fn options(args: &SwitchArgs) -> Options {
         verbose: args.verbose,
         process_timeout: args.process_timeout(),
         for_credential_process: false,
-    }
+        mfa_process: args.mfa_process.clone(),
+        mfa_timeout: std::time::Duration::from_secs(args.mfa_timeout),
+        mfa_prompt: crate::mfa::Prompt::from_env(env)?,
+    })
 }
 
 /// `--shell`, else the calling shell as far as it can be known ([`Shell::for_caller`]).

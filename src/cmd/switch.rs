@@ -20,7 +20,7 @@ pub fn run(env: &Env, profile: &str, args: &SwitchArgs, output: &OutputArgs) -> 
         );
     }
     let files = Files::load(env)?;
-    let (plan, creds) = core::credentials(&files, env, profile, &super::options(args))?;
+    let (plan, creds) = core::credentials(&files, env, profile, &super::options(env, args)?)?;
     let text = match shell.syntax() {
         None => shell::json::render(&creds),
         Some(syntax) => syntax.render(&super::switch_exports(env, profile, &plan, &creds)),

@@ -291,6 +291,7 @@ fn pipeline(config: &str, credentials: &str, value: &str) -> Result<(), TestCase
                 default_session_name: "tester",
                 previous: Some(value),
                 key_store: "file",
+                mfa_sources: &[],
             },
         );
         let creds = Credentials {

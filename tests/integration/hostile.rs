@@ -341,7 +341,7 @@ fn chain_resolution() {
         rejected(fx.swrole().arg("a").envs(dead), &format!("{key} of profile \"a\" is not valid"));
         tally.rejected += 1;
     }
-    for code in ["12345", "1234567", "12a456", " 123456", "１２３４５６"] {
+    for code in ["12345", "1234567", "12a456", "12345 ", "\u{a0}123456", "１２３４５６"] {
         let fx = Fixture::new(
             &format!(
                 "[profile a]\nsource_profile = b\nmfa_serial = arn:aws:iam::123456789012:mfa/me\n{}[profile b]\n{keys}",
