@@ -150,7 +150,8 @@ fn hop(o: &mut Out, plan: &Plan, cx: &Context<'_>, index: usize, hop: &HopPlan) 
         (Some(mfa), Some(v)) => {
             o.more(&format!("MFA device {}, {}", mfa.serial, at(cx.paths, v)));
             o.more(&mfa_words(mfa.route, cx));
-            let covered = mfa.route == MfaRoute::Session && cx.mfa_session.usable && *cx.cache != CacheState::Off;
+            let covered =
+                mfa.route == MfaRoute::Session && cx.mfa_session.usable && *cx.cache != CacheState::Off;
             if let Some(Some(source)) = cx.mfa_sources.get(index)
                 && !covered
             {

@@ -20,7 +20,8 @@ use crate::text::sanitize;
 /// An MFA code as STS takes it: six ASCII digits. Spaces inside (`123 456`, as
 /// authenticator apps show codes) are dropped first.
 pub fn normalize(code: &str) -> Result<String> {
-    let code: String = code.trim().chars().filter(|&c| c != ' ').collect();
+    let code: String =
+        code.trim_matches(|c: char| c.is_ascii_whitespace()).chars().filter(|&c| c != ' ').collect();
     if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         bail!("the MFA code must be 6 digits");
     }
@@ -104,13 +105,12 @@ fn applescript_string(text: &str) -> String {
 pub fn dialog_command(dialog: Dialog, profile: &str, serial: &str) -> Vec<String> {
     let text = format!("MFA code for profile {profile}\n(device {serial})");
     match dialog {
-        Dialog::Zenity => vec![
-            "zenity".into(),
-            "--entry".into(),
-            "--title=swrole".into(),
-            format!("--text={text}"),
-        ],
-        Dialog::Kdialog => vec!["kdialog".into(), "--title".into(), "swrole".into(), "--inputbox".into(), text],
+        Dialog::Zenity => {
+            vec!["zenity".into(), "--entry".into(), "--title=swrole".into(), format!("--text={text}")]
+        }
+        Dialog::Kdialog => {
+            vec!["kdialog".into(), "--title".into(), "swrole".into(), "--inputbox".into(), text]
+        }
         Dialog::Osascript => vec![
             "osascript".into(),
             "-e".into(),
@@ -132,7 +132,10 @@ pub fn ask_dialog(dialog: Dialog, profile: &str, serial: &str, timeout: Duration
     let text = match crate::process::run(&what, &line, timeout, 4096) {
         Ok(text) => text,
         Err(e) if e.to_string().contains("failed (exit status: 1)") => {
-            bail!("the MFA code was not entered (the {} dialog was cancelled): nothing was sent", dialog.name())
+            bail!(
+                "the MFA code was not entered (the {} dialog was cancelled): nothing was sent",
+                dialog.name()
+            )
         }
         Err(e) => return Err(e),
     };
@@ -159,7 +162,10 @@ pub enum Source {
     /// `--token-code`.
     Flag,
     /// A command, and where it was configured.
-    Process { command: String, from: String },
+    Process {
+        command: String,
+        from: String,
+    },
     Terminal,
     Dialog(Dialog),
     /// No way to ask: the error says what would work.
@@ -168,7 +174,13 @@ pub enum Source {
 
 /// The source of the code: `--token-code`, then an mfa_process, then the terminal, then a
 /// dialog (as `prompt` allows).
-pub fn source(flag: bool, process: Option<(&str, &str)>, prompt: Prompt, env: &Env, terminal: bool) -> Source {
+pub fn source(
+    flag: bool,
+    process: Option<(&str, &str)>,
+    prompt: Prompt,
+    env: &Env,
+    terminal: bool,
+) -> Source {
     if flag {
         return Source::Flag;
     }
@@ -189,10 +201,15 @@ impl Source {
     pub fn describe(&self) -> String {
         match self {
             Source::Flag => "the code comes from --token-code".to_string(),
-            Source::Process { command, from } => format!("the code comes from mfa_process `{command}` ({from})"),
+            Source::Process { command, from } => {
+                format!("the code comes from mfa_process `{command}` ({from})")
+            }
             Source::Terminal => "the code is asked on the terminal".to_string(),
             Source::Dialog(d) => format!("the code is asked in a {} dialog (no terminal)", d.name()),
-            Source::Nowhere => "no terminal and no dialog to ask for the code: pass --token-code or set mfa_process".to_string(),
+            Source::Nowhere => {
+                "no terminal and no dialog to ask for the code: pass --token-code or set mfa_process"
+                    .to_string()
+            }
         }
     }
 }
@@ -205,7 +222,9 @@ mod tests {
     fn codes() {
         assert_eq!(normalize("123456").unwrap(), "123456");
         assert_eq!(normalize(" 123 456\n").unwrap(), "123456");
-        for bad in ["12345", "1234567", "12345a", "", "１２３４５６", "123\u{a0}456", "12 34 5"] {
+        for bad in
+            ["12345", "1234567", "12345a", "", "１２３４５６", "123\u{a0}456", "\u{a0}123456", "12 34 5"]
+        {
             assert!(normalize(bad).is_err(), "{bad:?}");
         }
     }
@@ -217,7 +236,11 @@ mod tests {
         assert!(z[3].contains("profile sw-staging") && z[3].contains("arn:aws:iam::1:mfa/me"));
         let o = dialog_command(Dialog::Osascript, "a\"b\\c", "s");
         assert_eq!(o[0], "osascript");
-        assert!(o[2].starts_with("display dialog \"MFA code for profile a\\\"b\\\\c (device s)\""), "{}", o[2]);
+        assert!(
+            o[2].starts_with("display dialog \"MFA code for profile a\\\"b\\\\c (device s)\""),
+            "{}",
+            o[2]
+        );
         assert_eq!(o[4], "text returned of result");
         let k = dialog_command(Dialog::Kdialog, "p", "s");
         assert_eq!(k[..4], ["kdialog", "--title", "swrole", "--inputbox"]);

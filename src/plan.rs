@@ -260,7 +260,8 @@ pub fn plan(
             ));
             duration_seconds = Some(CHAINED_MAX_DURATION);
         }
-        let source_name = if index == 0 { chain.base.profile() } else { chain.hops[index - 1].profile.as_str() };
+        let source_name =
+            if index == 0 { chain.base.profile() } else { chain.hops[index - 1].profile.as_str() };
         let process = [hop.profile.as_str(), source_name].into_iter().find_map(|name| {
             let v = set.profile(name)?.get("mfa_process")?;
             Some((v.text.clone(), format!("profile {name:?}, {}", at(paths, v))))

@@ -11,8 +11,8 @@ use crate::chain::{self, Base, ChainError, CredentialSource, DelegatedKind};
 use crate::config::{Paths, ProfileSet};
 use crate::credentials::Credentials;
 use crate::env::Env;
-use crate::plan::{self, CHAINED_MAX_DURATION, CodeReason, MfaRoute, Overrides, Plan};
 use crate::mfa::Source;
+use crate::plan::{self, CHAINED_MAX_DURATION, CodeReason, MfaRoute, Overrides, Plan};
 use crate::sts::{self, MfaCode};
 use crate::tty;
 
@@ -327,7 +327,9 @@ impl Codes<'_> {
         );
         let code = match source {
             Source::Flag => self.flag.take().expect("a flag"),
-            Source::Process { command, .. } => crate::mfa::from_process(profile, &command, self.opts.mfa_timeout)?,
+            Source::Process { command, .. } => {
+                crate::mfa::from_process(profile, &command, self.opts.mfa_timeout)?
+            }
             Source::Dialog(d) => crate::mfa::ask_dialog(d, profile, serial, self.opts.mfa_timeout)?,
             Source::Terminal => {
                 if self.tty.is_none() {

@@ -44,7 +44,10 @@ pub fn run(env: &Env, profile: &str, verify: bool, args: &SwitchArgs) -> Result<
                 Some(cmd) => Some((cmd.as_str(), "--mfa-process or SWROLE_MFA_PROCESS")),
                 None => m.process.as_ref().map(|(c, f)| (c.as_str(), f.as_str())),
             };
-            Some(crate::mfa::source(opts.token_code.is_some(), process, opts.mfa_prompt, env, terminal).describe())
+            Some(
+                crate::mfa::source(opts.token_code.is_some(), process, opts.mfa_prompt, env, terminal)
+                    .describe(),
+            )
         })
         .collect();
     let cx = core::Context {
