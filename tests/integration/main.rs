@@ -8,6 +8,7 @@ mod faults;
 mod fuzz;
 mod hostile;
 mod keystore;
+mod mfa;
 mod moto;
 mod pty;
 mod review;
