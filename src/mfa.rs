@@ -139,7 +139,7 @@ pub fn ask_dialog(dialog: Dialog, profile: &str, serial: &str, timeout: Duration
         }
         Err(e) => return Err(e),
     };
-    normalize(&text).with_context(|| format!("{what}"))
+    normalize(&text).with_context(|| what.clone())
 }
 
 /// Run an `mfa_process` and take the code from its last line.
