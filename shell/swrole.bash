@@ -38,7 +38,7 @@ __swrole_sw() {
             \builtin eval "${__swrole_out}"
             return
             ;;
-        -h | --help | -V | --version | help | init | list | exec | explain | doctor | cache | credential-process | keys) # swrole: subcommands
+        -h | --help | -V | --version | help | init | list | exec | explain | doctor | cache | credential-process | keys | console) # swrole: subcommands
             \command swrole "$@"
             return
             ;;
@@ -152,6 +152,8 @@ __swrole_complete() {
     \builtin local cur="${COMP_WORDS[COMP_CWORD]}" words
     if [[ "${COMP_CWORD}" -eq 1 ]]; then
         words="$(\command swrole list 2>/dev/null) off -"
+    elif [[ "${COMP_CWORD}" -eq 2 && "${COMP_WORDS[1]}" =~ ^(console|explain|exec|credential-process)$ ]]; then
+        words="$(\command swrole list 2>/dev/null)"
     else
         words="--profile --token-code --duration --region --session-name --connect-timeout --read-timeout --process-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --mfa-process --mfa-timeout --yes --verbose" # swrole: flags
     fi

@@ -30,7 +30,7 @@ function __swrole_sw
             or return
             string join \n -- $out | source
             return
-        case -h --help -V --version help init list exec explain doctor cache credential-process keys # swrole: subcommands
+        case -h --help -V --version help init list exec explain doctor cache credential-process keys console # swrole: subcommands
             command swrole $argv
             return
     end
@@ -107,6 +107,7 @@ function sw --description 'Switch this shell to an AWS role (swrole)'  # swrole:
 end
 complete -c sw -f                                                         # swrole: cmd
 complete -c sw -n '__fish_is_first_arg' -a '(command -q swrole; and command swrole list 2>/dev/null) off -' # swrole: cmd
+complete -c sw -n '__fish_seen_subcommand_from console explain exec credential-process; and test (count (commandline -opc)) -eq 2' -a '(command swrole list 2>/dev/null)' # swrole: cmd
 for __swrole_flag in profile token-code duration region session-name connect-timeout read-timeout process-timeout refresh-margin mfa-session-duration mfa-process mfa-timeout # swrole: flags
     complete -c sw -n 'not __fish_is_first_arg' -l $__swrole_flag -x       # swrole: cmd
 end

@@ -43,7 +43,7 @@ __swrole_sw() {
             \builtin eval "${__swrole_out}"
             return
             ;;
-        -h | --help | -V | --version | help | init | list | exec | explain | doctor | cache | credential-process | keys) # swrole: subcommands
+        -h | --help | -V | --version | help | init | list | exec | explain | doctor | cache | credential-process | keys | console) # swrole: subcommands
             \command swrole "$@"
             return
             ;;
@@ -142,10 +142,13 @@ __swrole_profiles() {
 
 __swrole_complete() {
     \builtin local -a reply
-    # shellcheck disable=SC2154 # CURRENT is set by zsh's completion system
+    # shellcheck disable=SC2154 # CURRENT and words are set by zsh's completion system
     if [[ "${CURRENT}" -eq 2 ]]; then
         __swrole_profiles
         compadd -- "${reply[@]}" off -
+    elif [[ "${CURRENT}" -eq 3 && "${words[2]}" =~ ^(console|explain|exec|credential-process)$ ]]; then
+        __swrole_profiles
+        compadd -- "${reply[@]}"
     else
         compadd -- --profile --token-code --duration --region --session-name --connect-timeout --read-timeout --process-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --mfa-process --mfa-timeout --yes --verbose # swrole: flags
     fi

@@ -182,6 +182,32 @@ pub enum Command {
         #[command(flatten)]
         switch: SwitchArgs,
     },
+    /// Open the AWS console as the role of PROFILE: its credentials (cache, MFA as for a
+    /// switch) are exchanged at the AWS federation endpoint for a sign-in URL, opened in
+    /// $BROWSER, else `open` (macOS) or `xdg-open`. The console session lasts as long as the
+    /// role's credentials have left (15 minutes to 12 hours); for a role assumed through
+    /// the MFA session or another role, as long as those credentials (the endpoint takes no
+    /// length for them). SWROLE_FEDERATION_URL overrides the federation endpoint.
+    Console {
+        /// Profile to sign in as
+        profile: String,
+        #[command(flatten)]
+        switch: SwitchArgs,
+        /// Print the sign-in URL on stdout instead of opening it (it signs in whoever has
+        /// it, for 15 minutes)
+        #[arg(long)]
+        print: bool,
+        /// The console page: a service (s3) or a path (cloudwatch/home), in the profile's region
+        #[arg(long, value_name = "SERVICE_OR_PATH")]
+        destination: Option<String>,
+        /// Open it in a Firefox container named after the profile (the "Open external links
+        /// in a container" extension), so that several roles sit side by side
+        #[arg(long, conflicts_with = "browser_profile")]
+        container: bool,
+        /// Open it in this Chrome or Chromium profile (--profile-directory), one per role
+        #[arg(long, value_name = "NAME")]
+        browser_profile: Option<String>,
+    },
     /// Show or clear cached credentials and MFA sessions (never their secrets)
     Cache {
         #[command(subcommand)]

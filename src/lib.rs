@@ -12,6 +12,7 @@ pub mod cli;
 pub mod clock;
 pub mod cmd;
 pub mod config;
+pub mod console;
 pub mod credentials;
 pub mod doctor;
 pub mod env;
@@ -51,6 +52,14 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Some(Command::Init { shell, cmd }) => cmd::init::run(shell, &cmd),
         Some(Command::Keys { action }) => cmd::keys::run(&env, action),
+        Some(Command::Console { profile, switch, print, destination, container, browser_profile }) => {
+            cmd::console::run(
+                &env,
+                &profile,
+                &switch,
+                &cmd::console::Opening { print, destination, container, browser_profile },
+            )
+        }
         None => match cli.profile.or(cli.profile_option) {
             Some(profile) => cmd::switch::run(&env, &profile, &cli.switch, &cli.output),
             None => bail!("no profile given: run `swrole list` to see them, `swrole --help` for usage"),

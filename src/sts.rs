@@ -4,7 +4,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
@@ -315,6 +315,92 @@ pub fn service_error_line(code: &str, message: &str) -> String {
         line.push_str(&format!(" ({hint})"));
     }
     line
+}
+
+/// The TLS settings of swrole's own HTTPS calls (the federation endpoint): the system's
+/// roots, plus the certificates of a CA bundle when one is given.
+fn tls_config(extra: &[rustls::pki_types::CertificateDer<'static>]) -> Result<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    for cert in extra {
+        roots.add(cert.clone()).context("a certificate of the CA bundle could not be used")?;
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS setup")?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// Where and how to call the federation endpoint.
+pub struct Federation {
+    pub url: String,
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+/// `getSigninToken`: exchange role credentials for a console sign-in token. Neither the
+/// request URL (it carries the credentials) nor the token ever appears in an error.
+pub async fn signin_token(fed: &Federation, session_json: &str, duration: Option<u32>) -> Result<String> {
+    use http_body_util::{BodyExt, Empty, Limited};
+    let mut uri = format!("{}?Action=getSigninToken", fed.url);
+    if let Some(d) = duration {
+        uri.push_str(&format!("&SessionDuration={d}"));
+    }
+    uri.push_str("&Session=");
+    uri.push_str(&crate::console::encode(session_json));
+    let where_ = sanitize(&fed.url);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls_config(&fed.extra_roots)?)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let client: hyper_util::client::legacy::Client<_, Empty<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+    let request = hyper::Request::get(uri.as_str())
+        .header("user-agent", concat!("swrole/", env!("CARGO_PKG_VERSION")))
+        .body(Empty::new())
+        .context("could not build the federation request")?;
+    let total = fed.connect_timeout + fed.read_timeout;
+    let response = match tokio::time::timeout(total, client.request(request)).await {
+        Err(_) => bail!("the federation endpoint {where_} did not answer within {} s", total.as_secs()),
+        Ok(Err(e)) => {
+            bail!("could not reach the federation endpoint {where_}: {}", sanitize(&root_cause(&e)))
+        }
+        Ok(Ok(r)) => r,
+    };
+    let status = response.status();
+    let body =
+        match tokio::time::timeout(fed.read_timeout, Limited::new(response.into_body(), 64 * 1024).collect())
+            .await
+        {
+            Err(_) => bail!(
+                "the federation endpoint {where_} did not finish its answer within {} s",
+                fed.read_timeout.as_secs()
+            ),
+            Ok(Err(_)) => bail!(
+                "the federation endpoint {where_} sent an answer that could not be read (or over 64 KiB)"
+            ),
+            Ok(Ok(b)) => b.to_bytes(),
+        };
+    if !status.is_success() {
+        let hint = match status.as_u16() {
+            400 | 403 => " (the credentials cannot be federated: a role's temporary credentials are needed)",
+            _ => "",
+        };
+        bail!("the federation endpoint {where_} answered HTTP {}{hint}", status.as_u16());
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|_| anyhow!("the federation endpoint {where_} answered with something that is not JSON"))?;
+    let token = doc.get("SigninToken").and_then(|t| t.as_str()).unwrap_or("");
+    if token.is_empty() || token.len() > 8192 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+        bail!("the federation endpoint {where_} answered without a usable SigninToken");
+    }
+    Ok(token.to_string())
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! core, and writes stdout once. Nothing below this layer sees `cli`.
 
 pub mod cache;
+pub mod console;
 pub mod credential_process;
 pub mod doctor;
 pub mod exec;

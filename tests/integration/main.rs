@@ -3,6 +3,7 @@
 mod cache;
 mod cli;
 mod conformance;
+mod console;
 mod diagnose;
 mod faults;
 mod fuzz;

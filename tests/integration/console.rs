@@ -1,0 +1,241 @@
+//! `swrole console` against a fake federation endpoint on loopback that records what it is
+//! asked, with a recording `$BROWSER`.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::moto::{Moto, seed};
+use crate::util::Fixture;
+
+#[derive(Clone, Copy)]
+enum Reply {
+    Token,
+    Status(u16),
+    NotJson,
+    NoToken,
+    Hang,
+}
+
+struct Federation {
+    port: u16,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl Federation {
+    fn start(reply: Reply) -> Federation {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut first = String::new();
+                reader.read_line(&mut first).unwrap_or_default();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                }
+                seen.lock().unwrap().push(first.trim_end().to_string());
+                let (status, body) = match reply {
+                    Reply::Token => (200, "{\"SigninToken\":\"tok-EN_123.abc\"}".to_string()),
+                    Reply::Status(s) => (s, "{\"error\":\"no\"}".to_string()),
+                    Reply::NotJson => (200, "<html>maintenance</html>".to_string()),
+                    Reply::NoToken => (200, "{\"Other\":1}".to_string()),
+                    Reply::Hang => {
+                        std::thread::sleep(Duration::from_secs(30));
+                        continue;
+                    }
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        Federation { port, requests }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/federation", self.port)
+    }
+}
+
+/// The query parameters of a recorded `GET /federation?...` line.
+fn query(line: &str) -> std::collections::BTreeMap<String, String> {
+    let target = line.split_whitespace().nth(1).unwrap();
+    let q = target.split_once('?').map(|(_, q)| q).unwrap_or("");
+    form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+}
+
+/// A `$BROWSER` that writes its arguments, one a line, to `opened` in the home.
+fn recording_browser(fx: &Fixture) -> String {
+    let path = fx.home().join("browser");
+    std::fs::write(&path, "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$HOME/opened\"\n").unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    path.display().to_string()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn the_console_opens_as_the_role_in_its_region() {
+    let Some(moto) = Moto::start() else { return };
+    let fed = Federation::start(Reply::Token);
+    let (fx, cmd) = seed(&moto);
+    let browser = recording_browser(&fx);
+    // Through the MFA session (the usual day): no SessionDuration, the credentials decide.
+    let out = cmd()
+        .args(["console", "sw-production", "-t", "123456"])
+        .env("SWROLE_FEDERATION_URL", fed.url())
+        .env("BROWSER", &browser)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "nothing on stdout without --print");
+    let opened = std::fs::read_to_string(fx.home().join("opened")).unwrap();
+    let url = opened.trim_end();
+    assert!(url.starts_with(&format!("{}?Action=login&Issuer=swrole&Destination=", fed.url())), "{url}");
+    let q =
+        query(&format!("GET {} HTTP/1.1", url.trim_start_matches(&format!("http://127.0.0.1:{}", fed.port))));
+    assert_eq!(q["SigninToken"], "tok-EN_123.abc");
+    assert_eq!(
+        q["Destination"],
+        "https://ap-northeast-1.console.aws.amazon.com/console/home?region=ap-northeast-1"
+    );
+    assert!(!text(&out.stderr).contains("tok-EN"), "the URL is never logged");
+    let req = query(&fed.requests.lock().unwrap()[0]);
+    assert_eq!(req["Action"], "getSigninToken");
+    assert!(!req.contains_key("SessionDuration"), "a role from the MFA session takes no SessionDuration");
+    let session: serde_json::Value = serde_json::from_str(&req["Session"]).unwrap();
+    // The same credentials a switch gets (from the cache now).
+    let doc = cmd().args(["credential-process", "sw-production"]).output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&doc.stdout).unwrap();
+    assert_eq!(session["sessionId"], doc["AccessKeyId"]);
+    assert_eq!(session["sessionKey"], doc["SecretAccessKey"]);
+    assert_eq!(session["sessionToken"], doc["SessionToken"]);
+    // --print, --destination, and a direct AssumeRole (--no-cache): SessionDuration is the
+    // credentials' time left.
+    let out = cmd()
+        .args([
+            "console",
+            "sw-staging",
+            "-t",
+            "123456",
+            "--no-cache",
+            "--print",
+            "--destination",
+            "cloudwatch/home",
+        ])
+        .env("SWROLE_FEDERATION_URL", fed.url())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    assert_eq!(printed.lines().count(), 1);
+    assert!(printed.contains("cloudwatch%2Fhome%3Fregion%3Dap-northeast-1"), "{printed}");
+    let req = query(fed.requests.lock().unwrap().last().unwrap());
+    let duration: u32 = req["SessionDuration"].parse().unwrap();
+    assert!((3500..=3600).contains(&duration), "{duration}");
+}
+
+#[test]
+fn containers_carry_the_profile_and_its_colour_encoded() {
+    let Some(moto) = Moto::start() else { return };
+    let fed = Federation::start(Reply::Token);
+    let (fx, cmd) = seed(&moto);
+    let config = std::fs::read_to_string(fx.config_path()).unwrap()
+        + "\n[profile a%b@c+d/e:f]\nsource_profile = default\nrole_arn = arn:aws:iam::111111111111:role/r\n\
+           mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com\nswrole_color = magenta\n";
+    std::fs::write(fx.config_path(), config).unwrap();
+    let out = cmd()
+        .args(["console", "a%b@c+d/e:f", "-t", "123456", "--container", "--print"])
+        .env("SWROLE_FEDERATION_URL", fed.url())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let url = text(&out.stdout);
+    let rest = url.trim_end().strip_prefix("ext+container:").unwrap();
+    let params: std::collections::BTreeMap<String, String> =
+        form_urlencoded::parse(rest.as_bytes()).into_owned().collect();
+    assert_eq!(params.len(), 4, "no injected parameter: {rest}");
+    assert_eq!(params["name"], "a%b@c+d/e:f");
+    assert_eq!(params["color"], "purple");
+    assert!(params["url"].starts_with(&format!("{}?Action=login", fed.url())));
+    assert!(rest.starts_with("name=a%25b%40c%2Bd%2Fe%3Af&color=purple&"), "{rest}");
+}
+
+#[test]
+fn federation_faults_open_nothing() {
+    let Some(moto) = Moto::start() else { return };
+    let cases = [
+        (Some(Reply::Status(500)), "answered HTTP 500"),
+        (Some(Reply::Status(403)), "answered HTTP 403"),
+        (Some(Reply::NotJson), "not JSON"),
+        (Some(Reply::NoToken), "without a usable SigninToken"),
+        (Some(Reply::Hang), "did not answer within 2 s"),
+        (None, "could not reach the federation endpoint"),
+    ];
+    for (reply, needle) in cases {
+        let (fx, cmd) = seed(&moto);
+        let browser = recording_browser(&fx);
+        let url = match reply {
+            Some(r) => Federation::start(r).url(),
+            None => {
+                let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+                format!("http://127.0.0.1:{port}/federation")
+            }
+        };
+        let out = cmd()
+            .args(["console", "sw-staging", "-t", "123456", "--connect-timeout", "1", "--read-timeout", "1"])
+            .env("SWROLE_FEDERATION_URL", &url)
+            .env("BROWSER", &browser)
+            .timeout(Duration::from_secs(30))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{needle}: {}", text(&out.stderr));
+        assert!(out.stdout.is_empty());
+        assert!(text(&out.stderr).contains(needle), "{needle}: {}", text(&out.stderr));
+        assert!(!fx.home().join("opened").exists(), "{needle}: a browser was opened");
+    }
+}
+
+#[test]
+fn what_cannot_be_federated_or_opened_says_what_to_do() {
+    let Some(moto) = Moto::start() else { return };
+    let fed = Federation::start(Reply::Token);
+    let (_fx, cmd) = seed(&moto);
+    // Long-term keys, no role.
+    let out = cmd().args(["console", "default"]).env("SWROLE_FEDERATION_URL", fed.url()).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("assumes no role"), "{}", text(&out.stderr));
+    // No browser anywhere.
+    let out = cmd()
+        .args(["console", "sw-staging", "-t", "123456"])
+        .env("SWROLE_FEDERATION_URL", fed.url())
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("pass --print"), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty());
+    // Plain http off loopback, or userinfo: refused before anything is asked.
+    for url in ["http://signin.example.net/federation", "http://127.0.0.1:@evil.example/federation"] {
+        let out = cmd()
+            .args(["console", "sw-staging", "-t", "123456"])
+            .env("SWROLE_FEDERATION_URL", url)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{url}");
+        assert!(text(&out.stderr).contains("federation endpoint"), "{}", text(&out.stderr));
+    }
+    assert!(fed.requests.lock().unwrap().is_empty());
+}
