@@ -58,6 +58,7 @@ pub fn check(env: &Env) -> Vec<Finding> {
         key_store(set, &paths, env, &mut out);
     }
     environment(env, &mut out);
+    ca_bundles(env, set.as_ref(), &paths, &mut out);
     if let Some(cache) = Cache::locate(env, 0)
         && let Err(e) = cache.check_dir()
     {
@@ -193,6 +194,34 @@ fn profiles(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Finding>) 
                 format!("{e:#}"),
                 "correct the value on that line",
             )),
+        }
+    }
+}
+
+/// Every CA bundle named (`AWS_CA_BUNDLE`, each profile's `ca_bundle`) exists, parses and
+/// holds at least one certificate.
+fn ca_bundles(env: &Env, set: Option<&ProfileSet>, paths: &Paths, out: &mut Vec<Finding>) {
+    let mut named: Vec<(std::path::PathBuf, String)> = Vec::new();
+    if let Some(p) = env.get("AWS_CA_BUNDLE") {
+        named.push((p.into(), "AWS_CA_BUNDLE".to_string()));
+    }
+    for (name, section) in set.map(|s| s.profiles.iter()).into_iter().flatten() {
+        if let Some(v) = section.get("ca_bundle") {
+            let path = match (v.text.strip_prefix("~/"), env.get("HOME")) {
+                (Some(rest), Some(home)) => std::path::Path::new(home).join(rest),
+                _ => v.text.clone().into(),
+            };
+            named.push((path, format!("ca_bundle of profile {name:?}, {}", at(paths, v))));
+        }
+    }
+    for (path, from) in named {
+        if let Err(e) = crate::sts::CaBundle::load(&path, &from) {
+            out.push(finding(
+                Severity::Error,
+                "ca-bundle",
+                format!("{e:#}"),
+                "point it at a PEM file with your organisation's CA certificates (-----BEGIN CERTIFICATE-----)",
+            ));
         }
     }
 }

@@ -209,6 +209,12 @@ fn settings(o: &mut Out, plan: &Plan, cx: &Context<'_>) {
             ),
         ),
     }
+    match &plan.ca_bundle {
+        Some((path, from)) => {
+            o.field("ca bundle", &format!("{} ({from}), trusted besides the system's roots", path.display()))
+        }
+        None => o.field("ca bundle", "none: the system's roots only (AWS_CA_BUNDLE or ca_bundle add one)"),
+    }
     let cache_text = match cx.cache {
         _ if plan.hops.is_empty() => {
             "not used: the credentials are long-term keys from the files".to_string()

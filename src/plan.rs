@@ -104,6 +104,10 @@ pub struct Plan {
     pub endpoint: Option<String>,
     /// Where the endpoint came from.
     pub endpoint_from: Option<String>,
+    /// The CA bundle to trust besides the system's roots, and where it was named:
+    /// `AWS_CA_BUNDLE`, else the profile's `ca_bundle` (file and line). Read only when a
+    /// call is made.
+    pub ca_bundle: Option<(std::path::PathBuf, String)>,
     /// `swrole_confirm = true`: ask before switching (production guardrail).
     pub confirm: bool,
     /// `swrole_color`: the prompt colour of this profile.
@@ -325,6 +329,12 @@ pub fn plan(
         }
     }
     let (confirm, color) = guardrail(set, paths, selected)?;
+    let ca_bundle = match env.get("AWS_CA_BUNDLE") {
+        Some(p) => Some((expand_home(p, env), "AWS_CA_BUNDLE".to_string())),
+        None => set.profile(selected).and_then(|s| s.get("ca_bundle")).map(|v| {
+            (expand_home(&v.text, env), format!("ca_bundle of profile {selected:?}, {}", at(paths, v)))
+        }),
+    };
     Ok(Plan {
         profile: selected.to_string(),
         base: chain.base,
@@ -333,10 +343,19 @@ pub fn plan(
         region_from,
         endpoint,
         endpoint_from,
+        ca_bundle,
         confirm,
         color,
         warnings,
     })
+}
+
+/// A path with a leading `~/` made absolute, as the AWS CLI does for `ca_bundle`.
+fn expand_home(path: &str, env: &Env) -> std::path::PathBuf {
+    match (path.strip_prefix("~/"), env.get("HOME")) {
+        (Some(rest), Some(home)) => std::path::Path::new(home).join(rest),
+        _ => std::path::PathBuf::from(path),
+    }
 }
 
 /// Colours a prompt can show: the eight ANSI names, or a 256-colour number.

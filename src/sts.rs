@@ -29,6 +29,62 @@ impl std::fmt::Debug for MfaCode {
     }
 }
 
+/// A CA bundle: its certificates are trusted in addition to the system's roots, for every
+/// HTTPS call swrole makes (STS, the SDK's credential providers, the federation endpoint),
+/// as `AWS_CA_BUNDLE` / `ca_bundle` do for the AWS CLI.
+#[derive(Clone)]
+pub struct CaBundle {
+    pub path: std::path::PathBuf,
+    pub pem: Vec<u8>,
+    pub certs: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+impl std::fmt::Debug for CaBundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaBundle").field("path", &self.path).field("certs", &self.certs.len()).finish()
+    }
+}
+
+impl CaBundle {
+    /// Read and parse the bundle named at `from`; unreadable, not PEM, or without a single
+    /// certificate is an error that names the file and where it was named.
+    pub fn load(path: &std::path::Path, from: &str) -> Result<CaBundle> {
+        use rustls::pki_types::pem::PemObject;
+        let shown = path.display();
+        let meta =
+            std::fs::metadata(path).with_context(|| format!("CA bundle {shown} ({from}) cannot be read"))?;
+        if !meta.is_file() || meta.len() > crate::config::MAX_FILE_BYTES {
+            bail!("CA bundle {shown} ({from}) is not a regular file of at most 16 MiB");
+        }
+        let pem =
+            std::fs::read(path).with_context(|| format!("CA bundle {shown} ({from}) cannot be read"))?;
+        let mut certs = Vec::new();
+        for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
+            certs.push(cert.map_err(|_| {
+                anyhow!("CA bundle {shown} ({from}) holds a certificate that cannot be parsed")
+            })?);
+        }
+        if certs.is_empty() {
+            bail!("CA bundle {shown} ({from}) holds no certificate (PEM, -----BEGIN CERTIFICATE-----)");
+        }
+        Ok(CaBundle { path: path.to_path_buf(), pem, certs })
+    }
+
+    /// The SDK's HTTP client, trusting the system's roots and this bundle.
+    fn http_client(&self) -> Result<aws_sdk_sts::config::SharedHttpClient> {
+        use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+        let trust = TrustStore::empty().with_native_roots(true).with_pem_certificate(self.pem.clone());
+        let context = TlsContext::builder()
+            .with_trust_store(trust)
+            .build()
+            .map_err(|e| anyhow!("CA bundle {}: {e}", self.path.display()))?;
+        Ok(aws_smithy_http_client::Builder::new()
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+            .tls_context(context)
+            .build_https())
+    }
+}
+
 /// Network settings for every STS call of one switch.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -36,17 +92,20 @@ pub struct Settings {
     pub endpoint: Option<String>,
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
+    pub ca_bundle: Option<CaBundle>,
 }
 
 impl Settings {
-    /// The settings of one switch: where its plan says, with the command line's timeouts.
-    pub fn for_plan(plan: &crate::plan::Plan, opts: &crate::switch::Options) -> Settings {
-        Settings {
+    /// The settings of one switch: where its plan says, with the command line's timeouts
+    /// (the CA bundle, if any, is read here: only a network call needs it).
+    pub fn for_plan(plan: &crate::plan::Plan, opts: &crate::switch::Options) -> Result<Settings> {
+        Ok(Settings {
             region: plan.region.clone(),
             endpoint: plan.endpoint.clone(),
             connect_timeout: opts.connect_timeout,
             read_timeout: opts.read_timeout,
-        }
+            ca_bundle: plan.ca_bundle.as_ref().map(|(p, from)| CaBundle::load(p, from)).transpose()?,
+        })
     }
 
     fn describe_endpoint(&self) -> String {
@@ -89,7 +148,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("could not start the async runtime")
 }
 
-fn client(settings: &Settings, signer: &Credentials) -> aws_sdk_sts::Client {
+fn client(settings: &Settings, signer: &Credentials) -> Result<aws_sdk_sts::Client> {
     let creds = aws_sdk_sts::config::Credentials::new(
         &signer.access_key_id,
         &signer.secret_access_key,
@@ -114,7 +173,10 @@ fn client(settings: &Settings, signer: &Credentials) -> aws_sdk_sts::Client {
     if let Some(url) = &settings.endpoint {
         config = config.endpoint_url(url);
     }
-    aws_sdk_sts::Client::from_conf(config.build())
+    if let Some(bundle) = &settings.ca_bundle {
+        config = config.http_client(bundle.http_client()?);
+    }
+    Ok(aws_sdk_sts::Client::from_conf(config.build()))
 }
 
 /// One AssumeRole call.
@@ -124,7 +186,7 @@ pub async fn assume_role(
     hop: &HopPlan,
     mfa: Option<&MfaCode>,
 ) -> Result<Credentials> {
-    let request = client(settings, signer)
+    let request = client(settings, signer)?
         .assume_role()
         .role_arn(&hop.role_arn)
         .role_session_name(&hop.session_name)
@@ -148,7 +210,7 @@ pub async fn get_session_token(
     duration_seconds: u32,
 ) -> Result<Credentials> {
     let context = || format!("could not get an MFA session for {}", mfa.serial);
-    let output = client(settings, signer)
+    let output = client(settings, signer)?
         .get_session_token()
         .serial_number(&mfa.serial)
         .token_code(&mfa.code)
@@ -181,7 +243,7 @@ fn from_sts(
 
 /// GetCallerIdentity: the ARN these credentials act as.
 pub async fn caller_identity(settings: &Settings, creds: &Credentials) -> Result<String> {
-    let output = client(settings, creds)
+    let output = client(settings, creds)?
         .get_caller_identity()
         .send()
         .await
@@ -192,8 +254,13 @@ pub async fn caller_identity(settings: &Settings, creds: &Credentials) -> Result
 
 /// Credentials from a source the AWS SDK implements (credential_process, IAM Identity
 /// Center, web identity, instance or container metadata).
-pub async fn provided_credentials(base: &Base) -> Result<Credentials> {
+pub async fn provided_credentials(base: &Base, ca_bundle: Option<&CaBundle>) -> Result<Credentials> {
+    use aws_config::provider_config::ProviderConfig;
     use aws_config::{ecs, imds, profile};
+    let mut provider_config = ProviderConfig::default();
+    if let Some(bundle) = ca_bundle {
+        provider_config = provider_config.with_http_client(bundle.http_client()?);
+    }
     let result = match base {
         Base::StaticKeys { .. }
         | Base::StoredKeys { .. }
@@ -201,13 +268,22 @@ pub async fn provided_credentials(base: &Base) -> Result<Credentials> {
             unreachable!("static, stored and environment credentials are read without the SDK")
         }
         Base::CredentialSource { source: CredentialSource::Ec2InstanceMetadata, .. } => {
-            imds::credentials::ImdsCredentialsProvider::builder().build().provide_credentials().await
+            imds::credentials::ImdsCredentialsProvider::builder()
+                .configure(&provider_config)
+                .build()
+                .provide_credentials()
+                .await
         }
         Base::CredentialSource { source: CredentialSource::EcsContainer, .. } => {
-            ecs::EcsCredentialsProvider::builder().build().provide_credentials().await
+            ecs::EcsCredentialsProvider::builder()
+                .configure(&provider_config)
+                .build()
+                .provide_credentials()
+                .await
         }
         Base::Delegated { profile, .. } => {
             profile::ProfileFileCredentialsProvider::builder()
+                .configure(&provider_config)
                 .profile_name(profile)
                 .build()
                 .provide_credentials()
@@ -264,7 +340,7 @@ where
         ),
         SdkError::DispatchFailure(d) => {
             let what = if d.is_timeout() { "timed out".to_string() } else { root_cause(&err) };
-            anyhow!("could not reach STS at {endpoint}: {what}")
+            anyhow!("could not reach STS at {endpoint}: {}{}", sanitize(&what), certificate_hint(&what))
         }
         SdkError::ResponseError(_) => anyhow!("STS at {endpoint} sent a response that could not be read"),
         SdkError::ServiceError(service) if service.err().code().is_none() => anyhow!(
@@ -277,6 +353,23 @@ where
             anyhow!("{}", service_error_line(code, &message))
         }
         _ => anyhow!("could not call STS at {endpoint}: {}", root_cause(&err)),
+    }
+}
+
+/// What a TLS certificate error means, and how to fix it (never: skip verification).
+pub fn certificate_hint(error: &str) -> &'static str {
+    if error.contains("UnknownIssuer") || error.contains("unknown issuer") {
+        " (the server's certificate comes from a CA this machine does not trust: set AWS_CA_BUNDLE (or ca_bundle in \
+         the profile) to your organisation's CA bundle)"
+    } else if error.contains("NotValidForName") || error.contains("not valid for name") {
+        " (the server's certificate is for another name than the endpoint's host: check the endpoint URL, or a proxy \
+         that answers for it)"
+    } else if error.contains("Expired") || error.contains("expired") {
+        " (the server's certificate has expired, or this machine's clock is wrong)"
+    } else if error.contains("certificate") {
+        " (the server's certificate was not accepted)"
+    } else {
+        ""
     }
 }
 

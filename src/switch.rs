@@ -438,7 +438,11 @@ fn fetch(
         plan,
         args,
         source,
-        settings: sts::Settings::for_plan(plan, args),
+        settings: if needs_network {
+            sts::Settings::for_plan(plan, args)?
+        } else {
+            offline_settings(plan, args)
+        },
         runtime: if needs_network { Some(sts::runtime()?) } else { None },
     };
 
@@ -467,7 +471,7 @@ fn fetch(
                 .expect("resolved as a credential_process base");
             crate::process::credentials(profile, command, args.process_timeout)?
         }
-        other => net.rt().block_on(sts::provided_credentials(other))?,
+        other => net.rt().block_on(sts::provided_credentials(other, net.settings.ca_bundle.as_ref()))?,
     };
     let mut codes = Codes { cache, flag: args.token_code.clone(), tty: None, opts: args, env };
     for hop in &plan.hops {
@@ -504,6 +508,17 @@ fn fetch(
         creds = net.rt().block_on(sts::assume_role(&net.settings, &creds, hop, code.as_ref()))?;
     }
     Ok(creds)
+}
+
+/// Settings of a switch that makes no call: nothing is read (no CA bundle either).
+fn offline_settings(plan: &Plan, args: &Options) -> sts::Settings {
+    sts::Settings {
+        region: plan.region.clone(),
+        endpoint: plan.endpoint.clone(),
+        connect_timeout: args.connect_timeout,
+        read_timeout: args.read_timeout,
+        ca_bundle: None,
+    }
 }
 
 fn describe_base(base: &Base) -> String {

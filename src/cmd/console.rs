@@ -63,7 +63,10 @@ pub fn run(env: &Env, profile: &str, args: &SwitchArgs, how: &Opening) -> Result
         url: federation.clone(),
         connect_timeout: opts.connect_timeout,
         read_timeout: opts.read_timeout,
-        extra_roots: Vec::new(),
+        extra_roots: match &plan.ca_bundle {
+            Some((path, from)) => sts::CaBundle::load(path, from)?.certs,
+            None => Vec::new(),
+        },
     };
     let session = console::session_json(&creds.access_key_id, &creds.secret_access_key, token);
     let signin = sts::runtime()?.block_on(sts::signin_token(

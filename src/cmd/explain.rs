@@ -63,7 +63,7 @@ pub fn run(env: &Env, profile: &str, verify: bool, args: &SwitchArgs) -> Result<
     let mut text = core::render(&plan, &cx);
     if verify {
         let (plan, creds) = switch::credentials(&files, env, profile, &opts)?;
-        let settings = sts::Settings::for_plan(&plan, &opts);
+        let settings = sts::Settings::for_plan(&plan, &opts)?;
         let arn = sts::runtime()?.block_on(sts::caller_identity(&settings, &creds))?;
         text.push_str(&format!("{:<10} {arn} (GetCallerIdentity)\n", "verified"));
     }

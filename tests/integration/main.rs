@@ -15,4 +15,5 @@ mod pty;
 mod review;
 mod shell_files;
 mod shells;
+mod tls;
 mod util;
