@@ -30,7 +30,7 @@ function __swrole_sw
             or return
             string join \n -- $out | source
             return
-        case -h --help -V --version help init list exec explain doctor cache credential-process keys console # swrole: subcommands
+        case -h --help -V --version help init list exec explain doctor cache credential-process keys console man completions # swrole: subcommands
             command swrole $argv
             return
     end

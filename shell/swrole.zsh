@@ -43,7 +43,7 @@ __swrole_sw() {
             \builtin eval "${__swrole_out}"
             return
             ;;
-        -h | --help | -V | --version | help | init | list | exec | explain | doctor | cache | credential-process | keys | console) # swrole: subcommands
+        -h | --help | -V | --version | help | init | list | exec | explain | doctor | cache | credential-process | keys | console | man | completions) # swrole: subcommands
             \command swrole "$@"
             return
             ;;

@@ -8,6 +8,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::shell::Shell;
 
+/// `swrole --version`: the version and the commit it was built from.
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SWROLE_COMMIT"), ")");
+
 const AFTER_HELP: &str = "\
 Usage in the shell:
   eval \"$(swrole sw-staging)\"          bash, zsh
@@ -23,7 +26,7 @@ Environment:
   XDG_CACHE_HOME               the cache lives in $XDG_CACHE_HOME/swrole (default ~/.cache/swrole)";
 
 #[derive(Debug, Parser)]
-#[command(name = "swrole", version, about, args_conflicts_with_subcommands = true, after_help = AFTER_HELP)]
+#[command(name = "swrole", version = VERSION, about, args_conflicts_with_subcommands = true, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -218,6 +221,14 @@ pub enum Command {
     Keys {
         #[command(subcommand)]
         action: KeysAction,
+    },
+    /// Print swrole's man page (roff), made from this help: `swrole man > swrole.1`
+    Man,
+    /// Print tab completion for the swrole command itself (bash, zsh, fish, powershell,
+    /// elvish); the `sw` function of `swrole init` completes on its own
+    Completions {
+        /// The shell to complete in
+        shell: clap_complete::Shell,
     },
     /// List the profiles, one name a line
     List {

@@ -10,6 +10,7 @@ pub mod explain;
 pub mod init;
 pub mod keys;
 pub mod list;
+pub mod man;
 pub mod switch;
 pub mod unset;
 

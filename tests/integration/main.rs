@@ -11,6 +11,7 @@ mod hostile;
 mod keystore;
 mod mfa;
 mod moto;
+mod package;
 mod pty;
 mod review;
 mod shell_files;

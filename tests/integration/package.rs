@@ -1,0 +1,137 @@
+//! What a newcomer and a packager get: the crate's file list, the man page, the completion
+//! files, the version with its commit, and the two scripts the README starts with.
+
+use std::process::Command;
+
+use crate::util::{Fixture, require};
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `cargo package --list`: everything the tests and `init` need is in the crate, and
+/// nothing else (no virtual environment, no build output, no CI or benchmark files).
+#[test]
+fn the_crate_holds_what_it_needs_and_nothing_else() {
+    let out = Command::new(env!("CARGO"))
+        .args(["package", "--list", "--allow-dirty", "--offline"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let list = text(&out.stdout);
+    let files: Vec<&str> = list.lines().collect();
+    for must in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "README.md",
+        "LICENSE",
+        "build.rs",
+        "src/main.rs",
+        "src/cmd/switch.rs",
+        "shell/swrole.bash",
+        "shell/swrole.zsh",
+        "shell/swrole.fish",
+        "shell/swrole.ps1",
+        "shell/swrole.nu",
+        "contrib/seed/config",
+        "contrib/seed/credentials",
+        "tests/integration/main.rs",
+        "tests/support/pty_run.py",
+        "tests/conformance/SOURCES.md",
+        "tests/conformance/smithy-rs/LICENSE",
+        "tests/conformance/botocore/LICENSE.txt",
+        "tests/conformance/botocore/NOTICE",
+        "tests/conformance/aws-sdk-kotlin/LICENSE",
+        "tests/conformance/aws-sdk-go-v1/LICENSE.txt",
+    ] {
+        assert!(files.contains(&must), "{must} is not in the crate:\n{list}");
+    }
+    for f in &files {
+        assert!(
+            !f.starts_with(".venv")
+                && !f.starts_with("bench/")
+                && !f.starts_with("target/")
+                && !f.starts_with(".ci/"),
+            "{f} should not be in the crate"
+        );
+    }
+    assert!(files.len() < 400, "{} files", files.len());
+}
+
+#[test]
+fn man_page_completions_and_version() {
+    let fx = Fixture::new("", "");
+    let out = fx.swrole().arg("man").assert().success();
+    let man = text(&out.get_output().stdout);
+    assert!(
+        man.starts_with(".ie \\n(.g .ds Aq") || man.contains(".TH swrole 1"),
+        "{}",
+        &man[..200.min(man.len())]
+    );
+    for word in ["console", "keys", "AWS_CONFIG_FILE", "\\-\\-token\\-code"] {
+        assert!(man.contains(word), "the man page lacks {word}");
+    }
+    if require("man") {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("swrole.1"), &man).unwrap();
+        let out = Command::new("man")
+            .arg(dir.path().join("swrole.1"))
+            .env("MANPAGER", "cat")
+            .env("COLUMNS", "80")
+            .output()
+            .unwrap();
+        assert!(text(&out.stdout).contains("swrole"), "man renders it: {}", text(&out.stderr));
+    }
+    for (shell, runner, check) in [
+        ("bash", "bash", "complete -p swrole"),
+        ("zsh", "zsh", "true"),
+        ("fish", "fish", "complete -c swrole | count"),
+    ] {
+        let out = fx.swrole().args(["completions", shell]).assert().success();
+        let script = text(&out.get_output().stdout);
+        assert!(script.contains("swrole"), "{shell}");
+        if shell != "zsh" && require(runner) {
+            let full = format!("{script}\n{check}");
+            let args: Vec<&str> = match runner {
+                "fish" => vec!["--no-config", "-c", &full],
+                _ => vec!["--norc", "-c", &full],
+            };
+            let out = Command::new(runner).args(&args).output().unwrap();
+            assert!(out.status.success() && out.stderr.is_empty(), "{shell}: {}", text(&out.stderr));
+        }
+    }
+    let out = fx.swrole().arg("--version").assert().success();
+    let version = text(&out.get_output().stdout);
+    let want = format!("swrole {} (", env!("CARGO_PKG_VERSION"));
+    assert!(version.starts_with(&want) && version.trim_end().ends_with(')'), "{version}");
+    let commit = version.trim_end().rsplit('(').next().unwrap().trim_end_matches(')');
+    assert!(
+        commit == "unknown" || (commit.len() == 12 && commit.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{commit}"
+    );
+}
+
+/// The README starts with the two commands a newcomer copies; both exist and are runnable.
+#[test]
+fn the_readme_starts_with_try_it_and_test_it() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let top: String = readme.lines().take(40).collect::<Vec<_>>().join("\n");
+    assert!(top.contains("scripts/try-it.sh"), "{top}");
+    assert!(top.contains("scripts/test.sh"), "{top}");
+    for script in ["scripts/try-it.sh", "scripts/test.sh", "scripts/test-tools.sh"] {
+        let meta = std::fs::metadata(root.join(script)).unwrap();
+        assert!(
+            std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o111 != 0,
+            "{script} is executable"
+        );
+        let out = Command::new("bash").arg("-n").arg(root.join(script)).output().unwrap();
+        assert!(out.status.success(), "{script}: {}", text(&out.stderr));
+    }
+    // On this machine every test tool is there: the tools script installs nothing.
+    if std::env::var("SWROLE_REQUIRE_TOOLS").as_deref() == Ok("1") {
+        let out = Command::new(root.join("scripts/test-tools.sh")).arg("--check").output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+}
