@@ -6,10 +6,12 @@
 #   sw -                 switch back to the previous profile
 #   sw off               clear everything swrole set
 #
-# Prompt, without starting any process (bash 4.2+):
-#   PROMPT_COMMAND="swrole_prompt_update${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
+# Prompt, without starting any process (bash 4.2+): this file keeps SWROLE_PROMPT up to
+# date before each prompt, so one line does it:
 #   PS1='${SWROLE_PROMPT:+[$SWROLE_PROMPT] }'"$PS1"
-# Auto-refresh before expiry (off by default): SWROLE_REFRESH_MINUTES=10 before this file.
+# Auto-refresh before expiry (off by default): SWROLE_REFRESH_MINUTES=10, read at each
+# prompt (set or change it any time). A switch says one line on stderr; SWROLE_QUIET=1
+# silences it.
 # Everything here is a function; the names other than sw and swrole_prompt_* start __swrole_.
 
 __swrole_sw() {
@@ -38,7 +40,11 @@ __swrole_sw() {
             \builtin eval "${__swrole_out}"
             return
             ;;
-        -h | --help | -V | --version | help | init | list | exec | explain | doctor | cache | credential-process | keys | console | man | completions) # swrole: subcommands
+        -h | --help) # swrole: subcommands
+            __swrole_help
+            return
+            ;;
+        -V | --version | help | init | list | exec | explain | doctor | cache | credential-process | keys | console | man | completions) # swrole: subcommands
             \command swrole "$@"
             return
             ;;
@@ -47,13 +53,41 @@ __swrole_sw() {
     __swrole_switch "$@"
 }
 
+__swrole_help() {
+    \builtin printf '%s\n' \
+        'sw PROFILE [FLAGS]   switch this shell to PROFILE (flags: swrole --help)' \
+        'sw                   the active profile, account, role, region and time left' \
+        'sw -                 back to the previous profile' \
+        'sw off               clear everything swrole set' \
+        'sw -- NAME           a profile named like a subcommand, off or -' \
+        'sw console|explain|doctor|cache|keys|list ...   swrole'"'"'s own commands' \
+        'SWROLE_REFRESH_MINUTES=10 renews the role before it expires; SWROLE_QUIET=1 silences sw'
+}
+
 # Switch to profile $1 with the flags that follow. The profile goes after `--`, so that a
-# name starting with `-` is still a profile.
+# name starting with `-` is still a profile. The flags are kept (but a one-time MFA code)
+# for the auto-refresh, which renews what this shell chose.
 __swrole_switch() {
-    \builtin local __swrole_out __swrole_profile="${1-}"
+    \builtin local __swrole_out __swrole_profile="${1-}" __swrole_rc
     [[ $# -gt 0 ]] && \builtin shift
-    __swrole_out="$(\command swrole --shell bash "$@" -- "${__swrole_profile}")" || return
+    __swrole_out="$(\command swrole --shell bash "$@" -- "${__swrole_profile}")"
+    __swrole_rc=$?
+    [[ "${__swrole_rc}" -eq 0 ]] || return "${__swrole_rc}"
     \builtin eval "${__swrole_out}"
+    # A refresh keeps the flags of the switch it renews.
+    [[ -z "${SWROLE_REFRESHING-}" ]] || return 0
+    __swrole_flags=()
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            -t | --token-code) \builtin shift ;;
+            -t?* | --token-code=* | --refresh | --print) ;;
+            *) __swrole_flags+=("$1") ;;
+        esac
+        \builtin shift
+    done
+    if [[ -z "${SWROLE_QUIET-}" ]]; then
+        __swrole_status >&2
+    fi
 }
 
 # Seconds since the epoch from the shell itself: no process.
@@ -74,12 +108,14 @@ __swrole_time_left() {
     esac
     __swrole_now
     \builtin local secs=$((SWROLE_EXPIRATION - __swrole_epoch))
+    # Whole minutes, rounded to the nearest, as swrole itself writes them.
+    \builtin local minutes=$(((secs + 30) / 60))
     if [[ "${secs}" -le 0 ]]; then
         __swrole_left="expired"
-    elif [[ "${secs}" -ge 3600 ]]; then
-        \builtin printf -v __swrole_left '%dh%02dm' $((secs / 3600)) $((secs % 3600 / 60))
+    elif [[ "${minutes}" -ge 60 ]]; then
+        \builtin printf -v __swrole_left '%dh%02dm' $((minutes / 60)) $((minutes % 60))
     else
-        __swrole_left="$((secs / 60))m"
+        __swrole_left="${minutes}m"
     fi
 }
 
@@ -129,7 +165,10 @@ swrole_prompt_info() {
     \builtin printf '%s' "${SWROLE_PROMPT}"
 }
 
-# Re-run the switch for the active profile when it expires within SWROLE_REFRESH_MINUTES.
+# Renew the active profile when it expires within SWROLE_REFRESH_MINUTES (read now, so it
+# can be set or changed at any time). It renews what this shell already chose, with the
+# flags of that switch: it never asks (no confirmation, no MFA code: SWROLE_MFA_PROMPT=never),
+# and when it cannot renew, swrole says so in one line and the shell goes on.
 __swrole_refresh() {
     case "${SWROLE_REFRESH_MINUTES-}" in
         "" | *[!0-9]*) return 0 ;;
@@ -143,9 +182,16 @@ __swrole_refresh() {
     \builtin local __swrole_epoch
     __swrole_now
     if [[ $((SWROLE_EXPIRATION - __swrole_epoch)) -le $((SWROLE_REFRESH_MINUTES * 60)) ]]; then
-        \builtin printf 'swrole: refreshing %s\n' "${SWROLE_PROFILE}" >&2
-        __swrole_switch "${SWROLE_PROFILE}" --refresh-margin "${SWROLE_REFRESH_MINUTES}m"
+        SWROLE_MFA_PROMPT=never SWROLE_REFRESHING=1 __swrole_switch "${SWROLE_PROFILE}" "${__swrole_flags[@]}" \
+            --yes --refresh-margin "${SWROLE_REFRESH_MINUTES}m" || true
     fi
+}
+
+# Before each prompt, in this order whatever else PROMPT_COMMAND holds: renew, then the
+# prompt text, so that the prompt never shows the time of the old credentials.
+__swrole_precmd() {
+    __swrole_refresh
+    swrole_prompt_update
 }
 
 __swrole_complete() {
@@ -162,7 +208,15 @@ __swrole_complete() {
 
 sw() { __swrole_sw "$@"; }                     # swrole: cmd
 \builtin complete -F __swrole_complete sw      # swrole: cmd
-# Sourcing this file again installs the hook once.
-if [[ -n "${SWROLE_REFRESH_MINUTES-}" && "${PROMPT_COMMAND-}" != *__swrole_refresh* ]]; then
-    PROMPT_COMMAND="__swrole_refresh${PROMPT_COMMAND:+;${PROMPT_COMMAND}}"
+# swrole's hints name the function (`sw off`, not `eval "$(swrole unset)"`).
+# shellcheck disable=SC2034 # exported for swrole itself
+\builtin export SWROLE_CMD=sw                  # swrole: cmd
+# The refresh flags of this shell (none until a switch).
+[[ -n "${__swrole_flags+x}" ]] || __swrole_flags=()
+# One hook, installed once however often this file is sourced. (Not PS0, which runs in a
+# subshell and cannot change this shell's variables; not a DEBUG trap, which runs before
+# every simple command and is often owned by other tools: before each prompt the
+# credentials are renewed before the next command is typed.)
+if [[ "${PROMPT_COMMAND-}" != *__swrole_precmd* ]]; then
+    PROMPT_COMMAND="__swrole_precmd${PROMPT_COMMAND:+;${PROMPT_COMMAND}}"
 fi

@@ -30,31 +30,68 @@ function __swrole_sw
             or return
             string join \n -- $out | source
             return
-        case -h --help -V --version help init list exec explain doctor cache credential-process keys console man completions # swrole: subcommands
+        case -h --help # swrole: subcommands
+            __swrole_help
+            return
+        case -V --version help init list exec explain doctor cache credential-process keys console man completions # swrole: subcommands
             command swrole $argv
             return
     end
     __swrole_switch $argv
 end
 
+function __swrole_help
+    printf '%s\n' \
+        'sw PROFILE [FLAGS]   switch this shell to PROFILE (flags: swrole --help)' \
+        'sw                   the active profile, account, role, region and time left' \
+        'sw -                 back to the previous profile' \
+        'sw off               clear everything swrole set' \
+        'sw -- NAME           a profile named like a subcommand, off or -' \
+        "sw console|explain|doctor|cache|keys|list ...   swrole's own commands" \
+        'SWROLE_REFRESH_MINUTES=10 renews the role before it expires; SWROLE_QUIET=1 silences sw'
+end
+
 # Switch to profile $argv[1] with the flags that follow. The profile goes after `--`, so
-# that a name starting with `-` is still a profile.
+# that a name starting with `-` is still a profile. The flags are kept (but a one-time MFA
+# code) for the auto-refresh, which renews what this shell chose.
 function __swrole_switch
     set -l out (command swrole --shell fish $argv[2..-1] -- $argv[1])
     or return
     string join \n -- $out | source
+    # A refresh keeps the flags of the switch it renews.
+    test -z "$SWROLE_REFRESHING"; or return 0
+    set -g __swrole_flags
+    set -l skip 0
+    for flag in $argv[2..-1]
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        switch $flag
+            case -t --token-code
+                set skip 1
+            case '-t?*' '--token-code=*' --refresh --print
+            case '*'
+                set -a __swrole_flags $flag
+        end
+    end
+    if test -z "$SWROLE_QUIET"
+        __swrole_status >&2
+    end
 end
 
 # "42m", "3h05m" or "expired" for SWROLE_EXPIRATION.
 function __swrole_time_left
     string match -qr '^[0-9]+$' -- "$SWROLE_EXPIRATION"; or return
     set -l secs (math $SWROLE_EXPIRATION - (date +%s))
+    # Whole minutes, rounded to the nearest, as swrole itself writes them.
+    set -l minutes (math --scale=0 "($secs + 30) / 60")
     if test $secs -le 0
         echo expired
-    else if test $secs -ge 3600
-        printf '%dh%02dm\n' (math --scale=0 $secs / 3600) (math --scale=0 $secs % 3600 / 60)
+    else if test $minutes -ge 60
+        printf '%dh%02dm\n' (math --scale=0 $minutes / 60) (math --scale=0 $minutes % 60)
     else
-        printf '%dm\n' (math --scale=0 $secs / 60)
+        printf '%dm\n' $minutes
     end
 end
 
@@ -97,10 +134,16 @@ function __swrole_refresh --on-event fish_preexec
     string match -qr '^[0-9]+$' -- "$SWROLE_EXPIRATION"; or return 0
     test -n "$SWROLE_PROFILE"; or return 0
     if test (math $SWROLE_EXPIRATION - (date +%s)) -le (math $SWROLE_REFRESH_MINUTES \* 60)
-        printf 'swrole: refreshing %s\n' $SWROLE_PROFILE >&2
-        __swrole_switch $SWROLE_PROFILE --refresh-margin {$SWROLE_REFRESH_MINUTES}m
+        # It renews what this shell chose, never asks (no confirmation, no MFA code), and
+        # when it cannot, swrole says so in one line and the command runs.
+        SWROLE_MFA_PROMPT=never SWROLE_REFRESHING=1 __swrole_switch $SWROLE_PROFILE $__swrole_flags --yes --refresh-margin {$SWROLE_REFRESH_MINUTES}m
+        or true
     end
 end
+
+set -q __swrole_flags; or set -g __swrole_flags
+# swrole's hints name the function (`sw off`, not `swrole unset | source`).
+set -gx SWROLE_CMD sw                                                     # swrole: cmd
 
 function sw --description 'Switch this shell to an AWS role (swrole)'  # swrole: cmd
     __swrole_sw $argv

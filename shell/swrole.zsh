@@ -7,11 +7,13 @@
 #   sw -                 switch back to the previous profile
 #   sw off               clear everything swrole set
 #
-# Prompt, without starting any process:
+# Prompt, without starting any process: this file keeps SWROLE_PROMPT up to date before
+# each prompt, so two lines do it:
 #   setopt prompt_subst
-#   precmd_functions+=(swrole_prompt_update)
 #   RPROMPT='${SWROLE_PROMPT}'
-# Auto-refresh before expiry (off by default): SWROLE_REFRESH_MINUTES=10 before this file.
+# Auto-refresh before expiry (off by default): SWROLE_REFRESH_MINUTES=10, read before each
+# command (set or change it any time). A switch says one line on stderr; SWROLE_QUIET=1
+# silences it.
 # Everything here is a function; the names other than sw and swrole_prompt_* start __swrole_.
 # (The code is kept to the subset shellcheck can read as bash, so it can be linted.)
 
@@ -43,7 +45,11 @@ __swrole_sw() {
             \builtin eval "${__swrole_out}"
             return
             ;;
-        -h | --help | -V | --version | help | init | list | exec | explain | doctor | cache | credential-process | keys | console | man | completions) # swrole: subcommands
+        -h | --help) # swrole: subcommands
+            __swrole_help
+            return
+            ;;
+        -V | --version | help | init | list | exec | explain | doctor | cache | credential-process | keys | console | man | completions) # swrole: subcommands
             \command swrole "$@"
             return
             ;;
@@ -54,11 +60,40 @@ __swrole_sw() {
 
 # Switch to profile $1 with the flags that follow. The profile goes after `--`, so that a
 # name starting with `-` is still a profile.
+__swrole_help() {
+    \builtin printf '%s\n' \
+        'sw PROFILE [FLAGS]   switch this shell to PROFILE (flags: swrole --help)' \
+        'sw                   the active profile, account, role, region and time left' \
+        'sw -                 back to the previous profile' \
+        'sw off               clear everything swrole set' \
+        'sw -- NAME           a profile named like a subcommand, off or -' \
+        'sw console|explain|doctor|cache|keys|list ...   swrole'"'"'s own commands' \
+        'SWROLE_REFRESH_MINUTES=10 renews the role before it expires; SWROLE_QUIET=1 silences sw'
+}
+
+# The flags are kept (but a one-time MFA code) for the auto-refresh, which renews what
+# this shell chose.
 __swrole_switch() {
-    \builtin local __swrole_out __swrole_profile="${1-}"
+    \builtin local __swrole_out __swrole_profile="${1-}" __swrole_rc
     [[ $# -gt 0 ]] && \builtin shift
-    __swrole_out="$(\command swrole --shell zsh "$@" -- "${__swrole_profile}")" || return
+    __swrole_out="$(\command swrole --shell zsh "$@" -- "${__swrole_profile}")"
+    __swrole_rc=$?
+    [[ "${__swrole_rc}" -eq 0 ]] || return "${__swrole_rc}"
     \builtin eval "${__swrole_out}"
+    # A refresh keeps the flags of the switch it renews.
+    [[ -z "${SWROLE_REFRESHING-}" ]] || return 0
+    __swrole_flags=()
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            -t | --token-code) \builtin shift ;;
+            -t?* | --token-code=* | --refresh | --print) ;;
+            *) __swrole_flags+=("$1") ;;
+        esac
+        \builtin shift
+    done
+    if [[ -z "${SWROLE_QUIET-}" ]]; then
+        __swrole_status >&2
+    fi
 }
 
 # "42m", "3h05m" or "expired" for SWROLE_EXPIRATION, into __swrole_left (zsh's own clock).
@@ -69,12 +104,14 @@ __swrole_time_left() {
         *) ;;
     esac
     \builtin local secs=$((SWROLE_EXPIRATION - EPOCHSECONDS))
+    # Whole minutes, rounded to the nearest, as swrole itself writes them.
+    \builtin local minutes=$(((secs + 30) / 60))
     if [[ "${secs}" -le 0 ]]; then
         __swrole_left="expired"
-    elif [[ "${secs}" -ge 3600 ]]; then
-        \builtin printf -v __swrole_left '%dh%02dm' $((secs / 3600)) $((secs % 3600 / 60))
+    elif [[ "${minutes}" -ge 60 ]]; then
+        \builtin printf -v __swrole_left '%dh%02dm' $((minutes / 60)) $((minutes % 60))
     else
-        __swrole_left="$((secs / 60))m"
+        __swrole_left="${minutes}m"
     fi
 }
 
@@ -118,7 +155,10 @@ swrole_prompt_info() {
     \builtin printf '%s' "${SWROLE_PROMPT}"
 }
 
-# Re-run the switch for the active profile when it expires within SWROLE_REFRESH_MINUTES.
+# Renew the active profile when it expires within SWROLE_REFRESH_MINUTES (read now). It
+# renews what this shell already chose, with the flags of that switch: it never asks (no
+# confirmation, no MFA code), and when it cannot renew, swrole says so in one line and the
+# command runs.
 __swrole_refresh() {
     case "${SWROLE_REFRESH_MINUTES-}" in
         "" | *[!0-9]*) return 0 ;;
@@ -130,8 +170,8 @@ __swrole_refresh() {
     esac
     [[ -n "${SWROLE_PROFILE-}" ]] || return 0
     if [[ $((SWROLE_EXPIRATION - EPOCHSECONDS)) -le $((SWROLE_REFRESH_MINUTES * 60)) ]]; then
-        \builtin printf 'swrole: refreshing %s\n' "${SWROLE_PROFILE}" >&2
-        __swrole_switch "${SWROLE_PROFILE}" --refresh-margin "${SWROLE_REFRESH_MINUTES}m"
+        SWROLE_MFA_PROMPT=never SWROLE_REFRESHING=1 __swrole_switch "${SWROLE_PROFILE}" "${__swrole_flags[@]}" \
+            --yes --refresh-margin "${SWROLE_REFRESH_MINUTES}m" || true
     fi
 }
 
@@ -158,6 +198,12 @@ sw() { __swrole_sw "$@"; }                           # swrole: cmd
 if \builtin whence compdef >/dev/null 2>&1; then
     compdef __swrole_complete sw                     # swrole: cmd
 fi
-if [[ -n "${SWROLE_REFRESH_MINUTES-}" ]]; then
-    \builtin autoload -Uz add-zsh-hook && add-zsh-hook preexec __swrole_refresh
-fi
+# swrole's hints name the function (`sw off`, not `eval "$(swrole unset)"`).
+# shellcheck disable=SC2034 # exported for swrole itself
+\builtin export SWROLE_CMD=sw                        # swrole: cmd
+[[ -n "${__swrole_flags+x}" ]] || __swrole_flags=()
+# Renew before the user's command runs (preexec), keep the prompt text current (precmd).
+# add-zsh-hook adds a function once, however often this file is sourced.
+\builtin autoload -Uz add-zsh-hook
+add-zsh-hook preexec __swrole_refresh
+add-zsh-hook precmd swrole_prompt_update

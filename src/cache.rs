@@ -55,6 +55,14 @@ pub struct Entry {
     pub profile: String,
     /// The role these credentials are for (`None` for an MFA session).
     pub role_arn: Option<String>,
+    /// What tells entries apart in `cache list`: the MFA device of a session, the session
+    /// name and length of role credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u32>,
     pub access_key_id: String,
     pub secret_access_key: String,
     pub session_token: Option<String>,
@@ -87,6 +95,9 @@ impl Entry {
             key: key.to_string(),
             profile: profile.to_string(),
             role_arn: role_arn.map(str::to_string),
+            serial: None,
+            session_name: None,
+            duration: None,
             access_key_id: c.access_key_id.clone(),
             secret_access_key: c.secret_access_key.clone(),
             session_token: c.session_token.clone(),

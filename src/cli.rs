@@ -22,8 +22,23 @@ Environment:
   AWS_SHARED_CREDENTIALS_FILE  credentials file (default ~/.aws/credentials)
   AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL
                                STS endpoint (also endpoint_url and [services] in the config)
-  SHELL                        output syntax when --shell is not given
-  XDG_CACHE_HOME               the cache lives in $XDG_CACHE_HOME/swrole (default ~/.cache/swrole)";
+  AWS_CA_BUNDLE                a CA bundle to trust besides the system's (also ca_bundle)
+  SHELL                        output syntax when --shell is not given and the calling
+                               shell cannot be told
+  XDG_CACHE_HOME               the cache lives in $XDG_CACHE_HOME/swrole (default ~/.cache/swrole)
+  SWROLE_CACHE_STORE           keyutils (Linux default), file
+  SWROLE_KEY_STORE             secret-service (Linux default), keychain (macOS default),
+                               keyutils, file
+  SWROLE_MFA_PROCESS           a command that prints the MFA code (also --mfa-process,
+                               mfa_process in the profile)
+  SWROLE_MFA_PROMPT            auto, terminal, zenity, kdialog, osascript, never
+  SWROLE_FEDERATION_URL        the federation endpoint of `swrole console`
+  SWROLE_CONNECT_TIMEOUT, SWROLE_READ_TIMEOUT, SWROLE_PROCESS_TIMEOUT, SWROLE_MFA_TIMEOUT,
+  SWROLE_REFRESH_MARGIN, SWROLE_MFA_SESSION_DURATION
+                               the flags of the same names
+In the shell integration (swrole init):
+  SWROLE_REFRESH_MINUTES       renew the role this long before it expires (read each time)
+  SWROLE_QUIET                 no line on stderr after `sw PROFILE`";
 
 #[derive(Debug, Parser)]
 #[command(name = "swrole", version = VERSION, about, args_conflicts_with_subcommands = true, after_help = AFTER_HELP)]

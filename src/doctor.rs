@@ -59,6 +59,7 @@ pub fn check(env: &Env) -> Vec<Finding> {
     }
     environment(env, &mut out);
     ca_bundles(env, set.as_ref(), &paths, &mut out);
+    zshrc(env, &mut out);
     if let Some(cache) = Cache::locate(env, 0)
         && let Err(e) = cache.check_dir()
     {
@@ -195,6 +196,35 @@ fn profiles(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Finding>) 
                 "correct the value on that line",
             )),
         }
+    }
+}
+
+/// `eval "$(swrole init zsh)"` before `compinit` in ~/.zshrc: compdef does not exist yet,
+/// so `sw` gets no completion, silently.
+fn zshrc(env: &Env, out: &mut Vec<Finding>) {
+    let Some(dir) = env.get("ZDOTDIR").or(env.get("HOME")) else { return };
+    let path = std::path::Path::new(dir).join(".zshrc");
+    let Ok(text) = read_file(&path) else { return };
+    let code = |l: &&str| !l.trim_start().starts_with('#');
+    let lines: Vec<&str> = text.lines().collect();
+    let init = lines.iter().position(|l| code(l) && l.contains("swrole init zsh"));
+    let compinit = lines.iter().position(|l| {
+        code(l) && l.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "compinit")
+    });
+    if let (Some(i), Some(c)) = (init, compinit)
+        && i < c
+    {
+        out.push(finding(
+            Severity::Warning,
+            "zshrc-order",
+            format!(
+                "{}:{} loads swrole before compinit (line {}): sw gets no tab completion",
+                path.display(),
+                i + 1,
+                c + 1
+            ),
+            "move the `eval \"$(swrole init zsh)\"` line below compinit",
+        ));
     }
 }
 
@@ -350,7 +380,10 @@ fn environment(env: &Env, out: &mut Vec<Finding>) {
             Severity::Warning,
             "profile-and-keys",
             format!("AWS_PROFILE={p} and AWS_ACCESS_KEY_ID are both set: the AWS CLI and boto3 use the keys, the JS SDK v3 (CDK) uses the profile"),
-            "unset AWS_PROFILE (a switch does), or clear the keys: eval \"$(swrole unset)\"",
+            match env.get("SWROLE_CMD") {
+                Some(cmd) => format!("unset AWS_PROFILE (a switch does), or clear the keys: {cmd} off"),
+                None => "unset AWS_PROFILE (a switch does), or clear the keys: eval \"$(swrole unset)\"".to_string(),
+            },
         ));
     }
     if env.get("AWS_SECURITY_TOKEN").is_some_and(|t| env.get("AWS_SESSION_TOKEN") != Some(t)) {
@@ -384,7 +417,7 @@ fn environment(env: &Env, out: &mut Vec<Finding>) {
     }
 }
 
-pub fn render_text(findings: &[Finding]) -> String {
+pub fn render_text(findings: &[Finding], env: &Env) -> String {
     let mut s = String::new();
     for f in findings {
         let level = match f.severity {
@@ -397,8 +430,30 @@ pub fn render_text(findings: &[Finding]) -> String {
     let warnings = findings.len() - errors;
     if findings.is_empty() {
         s.push_str("no problems found\n");
+        s.push_str(&checked(env));
     } else {
         s.push_str(&format!("{errors} error(s), {warnings} warning(s)\n"));
+    }
+    s
+}
+
+/// What a clean run looked at, so that "no problems" says what it means.
+fn checked(env: &Env) -> String {
+    let mut s = String::from("checked:\n");
+    if let Ok(paths) = Paths::from_env(env) {
+        let set = ProfileSet::load(&paths).ok();
+        let (profiles, roles) = set.as_ref().map_or((0, 0), |set| {
+            (set.profiles.len(), set.profiles.values().filter(|p| p.get("role_arn").is_some()).count())
+        });
+        s.push_str(&format!(
+            "  files      {} and {} (modes, syntax)\n  profiles   {profiles}, {roles} with a role (chains, values, MFA, durations)\n",
+            paths.config.display(),
+            paths.credentials.display()
+        ));
+    }
+    s.push_str("  env        AWS_* variables, other switchers' markers, expiry\n");
+    if let Some(cache) = Cache::locate(env, 0) {
+        s.push_str(&format!("  cache      {} ({})\n", cache.dir().display(), cache.describe()));
     }
     s
 }

@@ -107,10 +107,11 @@ impl Exports {
 
     /// `swrole unset`: clear everything a switch sets, and remember the profile that was
     /// active so that `sw -` can return to it.
+    /// With no active profile (`sw off` twice), the way back is kept as it is.
     pub fn for_unset(previous: Option<&str>) -> Exports {
         let mut ops: Vec<Op> = ALWAYS_UNSET.iter().chain(MANAGED.iter()).map(|n| Op::Unset(n)).collect();
+        ops.retain(|op| *op != Op::Unset("SWROLE_PREVIOUS_PROFILE"));
         if let Some(p) = previous {
-            ops.retain(|op| *op != Op::Unset("SWROLE_PREVIOUS_PROFILE"));
             ops.push(Op::Set("SWROLE_PREVIOUS_PROFILE", p.to_string()));
         }
         Exports(ops)

@@ -9,7 +9,15 @@ fn main() -> ExitCode {
         Err(err) => {
             // One line per cause, control characters made visible: file and network text
             // must not drive the terminal.
-            let text = format!("{err:#}");
+            let mut text = format!("{err:#}");
+            // The shell's auto-refresh: one line that says the command still runs.
+            if let Some(profile) =
+                std::env::var("SWROLE_REFRESHING").ok().and(std::env::var("SWROLE_PROFILE").ok())
+            {
+                text = format!(
+                    "could not renew {profile} ({text}); the command runs with the current credentials"
+                );
+            }
             if !text.is_empty() {
                 eprintln!("swrole: {}", swrole::text::printable(&text));
             }

@@ -53,6 +53,9 @@ pub enum Prompt {
     Dialog(Dialog),
     /// The terminal when there is one, else a dialog when a display is available.
     Auto,
+    /// Never ask (the shell's auto-refresh): a code from `--token-code` or an mfa_process,
+    /// or an error.
+    Never,
 }
 
 impl Prompt {
@@ -63,8 +66,9 @@ impl Prompt {
             Some("osascript") => Prompt::Dialog(Dialog::Osascript),
             Some("zenity") => Prompt::Dialog(Dialog::Zenity),
             Some("kdialog") => Prompt::Dialog(Dialog::Kdialog),
+            Some("never") => Prompt::Never,
             Some(other) => bail!(
-                "SWROLE_MFA_PROMPT={:?}: use terminal, osascript, zenity, kdialog or auto",
+                "SWROLE_MFA_PROMPT={:?}: use terminal, osascript, zenity, kdialog, auto or never",
                 sanitize(other)
             ),
         })
@@ -193,6 +197,7 @@ pub fn source(
         Prompt::Dialog(d) => Source::Dialog(d),
         Prompt::Auto if terminal => Source::Terminal,
         Prompt::Auto => auto_dialog(env).map_or(Source::Nowhere, Source::Dialog),
+        Prompt::Never => Source::Nowhere,
     }
 }
 

@@ -126,7 +126,7 @@ impl Files {
 }
 
 /// Up to three profile names close to `name`, closest first, quoted.
-fn closest<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
+pub fn closest<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut scored: Vec<(f64, &str)> = names
         .map(|n| {
             let score = strsim::normalized_damerau_levenshtein(&name.to_lowercase(), &n.to_lowercase());
@@ -208,11 +208,14 @@ pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> R
     };
     let creds = fetch(files, env, &plan, args, cache.as_ref(), &source)?;
     if let Some(cache) = &cache
-        && let Some(entry) =
+        && let Some(mut entry) =
             Entry::new(Kind::Role, &key, profile, plan.hops.last().map(|h| h.role_arn.as_str()), &creds)
-        && let Err(e) = cache.put(&key, &entry)
     {
-        eprintln!("swrole: warning: the credentials were not cached: {e:#}");
+        entry.session_name = plan.hops.last().map(|h| h.session_name.clone());
+        entry.duration = plan.hops.last().map(|h| h.duration_seconds.unwrap_or(CHAINED_MAX_DURATION));
+        if let Err(e) = cache.put(&key, &entry) {
+            eprintln!("swrole: warning: the credentials were not cached: {e:#}");
+        }
     }
     Ok((plan, creds))
 }
@@ -274,9 +277,10 @@ fn confirm(plan: &Plan, profile: &str) -> Result<()> {
         &format!("profile {profile:?} asks for confirmation (swrole_confirm = true)"),
         "pass --yes to switch without asking",
     )?;
-    let target = match plan.hops.last() {
-        Some(hop) => format!("{profile} (account {}, {})", hop.account().unwrap_or("?"), hop.role_arn),
-        None => profile.to_string(),
+    // Short enough for 80 columns: the profile and the role's name.
+    let target = match plan.hops.last().and_then(|h| h.role_arn.split_once(":role/")) {
+        Some((_, role)) if profile.len() + role.len() < 50 => format!("{profile} (role {role})"),
+        _ => profile.to_string(),
     };
     if !tty::confirm(&tty, &format!("switch to {target}?"))? {
         bail!("not switched to profile {profile:?}: not confirmed");
@@ -407,8 +411,12 @@ impl Network<'_> {
             &code,
             args.mfa_session_duration,
         ))?;
-        if let Some(entry) = Entry::new(Kind::MfaSession, &key, plan.base.profile(), None, &session)
-            && let Err(e) = cache.put(&key, &entry)
+        if let Some(mut entry) = Entry::new(Kind::MfaSession, &key, plan.base.profile(), None, &session)
+            && let Err(e) = {
+                entry.serial = Some(serial.to_string());
+                entry.duration = Some(args.mfa_session_duration);
+                cache.put(&key, &entry)
+            }
         {
             eprintln!("swrole: warning: the MFA session was not cached: {e:#}");
         }

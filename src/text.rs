@@ -29,6 +29,60 @@ pub fn sanitize(text: &str) -> String {
     out
 }
 
+/// The width to lay text out for: `COLUMNS` when set, else the terminal's on stdout;
+/// `None` (no wrapping) when stdout is not a terminal, for scripts.
+pub fn width(columns: Option<&str>) -> Option<usize> {
+    if let Some(n) = columns.and_then(|c| c.parse::<usize>().ok()).filter(|&n| n >= 20) {
+        return Some(n);
+    }
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    // SAFETY: TIOCGWINSZ fills a winsize struct on a terminal file descriptor.
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(1, libc::TIOCGWINSZ, &mut ws) } == 0;
+    (ok && ws.ws_col >= 20).then_some(ws.ws_col as usize)
+}
+
+/// Each line of `text` wrapped at spaces to `width` columns, continuation lines indented
+/// like the line's own text (the leading spaces, plus `extra`). A word longer than the
+/// width (an ARN, a path) stays whole on a line of its own: nothing is cut mid-word.
+pub fn wrap(text: &str, width: usize, extra: usize) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.split_inclusive('\n') {
+        let (body, newline) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        if body.chars().count() <= width {
+            out.push_str(line);
+            continue;
+        }
+        let lead = body.len() - body.trim_start_matches(' ').len();
+        let indent = " ".repeat((lead + extra).min(width / 2));
+        let mut current = body[..lead].to_string();
+        let mut empty = true;
+        for word in body[lead..].split(' ').filter(|w| !w.is_empty()) {
+            let len = current.chars().count();
+            if !empty && len + 1 + word.chars().count() > width {
+                out.push_str(current.trim_end());
+                out.push('\n');
+                current = format!("{indent}{word}");
+            } else {
+                if !empty {
+                    current.push(' ');
+                }
+                current.push_str(word);
+            }
+            empty = false;
+        }
+        out.push_str(current.trim_end());
+        out.push_str(newline);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +93,17 @@ mod tests {
         assert_eq!(printable("x\u{202e}y"), "x\\u{202e}y");
         assert_eq!(sanitize("a\nb"), "a\\nb");
         assert_eq!(sanitize(&"x".repeat(600)).chars().count(), 501);
+    }
+
+    #[test]
+    fn wrapping() {
+        assert_eq!(wrap("short\n", 80, 2), "short\n");
+        assert_eq!(wrap("aaa bbb ccc ddd\n", 8, 2), "aaa bbb\n  ccc\n  ddd\n");
+        assert_eq!(wrap("   x yyyy zzzz", 10, 0), "   x yyyy\n   zzzz");
+        let long = format!("w {} end\n", "a".repeat(30));
+        assert_eq!(wrap(&long, 10, 2), format!("w\n  {}\n  end\n", "a".repeat(30)));
+        for line in wrap(&"word ".repeat(50), 80, 4).lines() {
+            assert!(line.chars().count() <= 80);
+        }
     }
 }

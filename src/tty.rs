@@ -19,14 +19,16 @@ pub fn terminal(why: &str, instead: &str) -> Result<File> {
 /// Ask for the MFA code of `serial` on the terminal, up to three tries (an empty line is
 /// not one: it asks again). `123 456` is taken as `123456`.
 pub fn ask_token_code(tty: &File, profile: &str, serial: &str) -> Result<String> {
+    let _asking = Asking::on(tty);
     let mut reader = BufReader::new(tty);
     let mut out = tty;
     let mut tries = 0;
     while tries < 3 {
-        // One write, so that nothing typed early can land inside the question.
+        // One write, so that nothing typed early can land inside the question. Short for 80
+        // columns: the device by its name (`mfa/NAME`), the whole serial only if it has none.
+        let device = serial.rsplit_once(":mfa/").map_or(serial, |(_, name)| name);
         out.write_all(
-            crate::text::printable(&format!("swrole: MFA code for {serial} (profile {profile}): "))
-                .as_bytes(),
+            crate::text::printable(&format!("swrole: MFA code for {profile} ({device}): ")).as_bytes(),
         )
         .context("could not write to the terminal")?;
         out.flush().ok();
@@ -61,16 +63,51 @@ pub fn ask_line(tty: &File, question: &str) -> Result<String> {
 
 /// The terminal settings to put back if Ctrl-C comes while echo is off.
 static mut SAVED: Option<(i32, libc::termios)> = None;
+/// The terminal a question is on, to end its line if Ctrl-C comes (-1: none).
+static mut ASKING_ON: i32 = -1;
 
 extern "C" fn restore_and_die(sig: libc::c_int) {
-    // SAFETY: tcsetattr, signal and raise are async-signal-safe; SAVED was written before
-    // this handler was installed and is not written while it is.
+    // SAFETY: write, tcsetattr, signal and raise are async-signal-safe; the statics were
+    // written before this handler was installed and are not written while it is.
     unsafe {
+        let fd = *std::ptr::addr_of!(ASKING_ON);
+        if fd >= 0 {
+            libc::write(fd, b"\n".as_ptr().cast(), 1);
+        }
         if let Some((fd, t)) = *std::ptr::addr_of!(SAVED) {
             libc::tcsetattr(fd, libc::TCSANOW, &t);
         }
         libc::signal(sig, libc::SIG_DFL);
         libc::raise(sig);
+    }
+}
+
+/// While it lives, Ctrl-C (or SIGTERM) at a question ends the question's line on the
+/// terminal before swrole ends by the signal, so the shell's prompt starts on a line of
+/// its own (zsh would otherwise mark the cut line with `%`).
+struct Asking;
+
+impl Asking {
+    fn on(tty: &File) -> Asking {
+        use std::os::fd::AsRawFd;
+        // SAFETY: set before the handler is installed; the handler only reads it.
+        unsafe {
+            ASKING_ON = tty.as_raw_fd();
+            libc::signal(libc::SIGINT, restore_and_die as *const () as libc::sighandler_t);
+            libc::signal(libc::SIGTERM, restore_and_die as *const () as libc::sighandler_t);
+        }
+        Asking
+    }
+}
+
+impl Drop for Asking {
+    fn drop(&mut self) {
+        // SAFETY: the default dispositions back first, then the fd is forgotten.
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            libc::signal(libc::SIGTERM, libc::SIG_DFL);
+            ASKING_ON = -1;
+        }
     }
 }
 
@@ -88,18 +125,18 @@ pub fn ask_secret(tty: &File, question: &str) -> Result<String> {
         // SAFETY: see above; the handler only reads SAVED.
         unsafe {
             SAVED = Some((fd, t));
-            libc::signal(libc::SIGINT, restore_and_die as *const () as libc::sighandler_t);
-            libc::signal(libc::SIGTERM, restore_and_die as *const () as libc::sighandler_t);
             libc::tcsetattr(fd, libc::TCSANOW, &quiet);
         }
     }
-    let answer = ask_line(tty, question);
+    let answer = {
+        let _asking = Asking::on(tty);
+        ask_line(tty, question)
+    };
     if have {
         // SAFETY: as above.
         unsafe {
             libc::tcsetattr(fd, libc::TCSANOW, &t);
-            libc::signal(libc::SIGINT, libc::SIG_DFL);
-            libc::signal(libc::SIGTERM, libc::SIG_DFL);
+            SAVED = None;
         }
         let mut out = tty;
         out.write_all(b"\n").ok();
@@ -109,6 +146,7 @@ pub fn ask_secret(tty: &File, question: &str) -> Result<String> {
 
 /// Ask a yes/no question on the terminal; only `y` or `yes` is a yes.
 pub fn confirm(tty: &File, question: &str) -> Result<bool> {
+    let _asking = Asking::on(tty);
     let mut out = tty;
     out.write_all(crate::text::printable(&format!("swrole: {question} [y/N] ")).as_bytes())
         .context("could not write to the terminal")?;

@@ -2,7 +2,9 @@
 
 use anyhow::{Result, bail};
 
-use crate::cache::Cache;
+use std::collections::BTreeMap;
+
+use crate::cache::{Cache, Kind};
 use crate::cli::CacheAction;
 use crate::clock;
 use crate::env::Env;
@@ -16,18 +18,42 @@ pub fn run(env: &Env, action: CacheAction) -> Result<()> {
     match action {
         CacheAction::List => {
             let now = clock::now();
-            let mut out = String::new();
-            for (_, e) in &entries {
-                let left = e.expiration - now;
-                let left = if left <= 0 { "expired".to_string() } else { format!("{}m left", left / 60) };
-                out.push_str(&format!(
-                    "{}\t{}\t{}\t{left}\n",
-                    e.profile,
-                    e.kind.name(),
-                    clock::rfc3339(e.expiration)
-                ));
-            }
-            write_stdout(&out)
+            let covers = mfa_coverage(env);
+            let rows: Vec<[String; 5]> = entries
+                .iter()
+                .map(|(_, e)| {
+                    let detail = match e.kind {
+                        Kind::MfaSession => {
+                            let serial = e.serial.as_deref().unwrap_or("?");
+                            let device = serial.rsplit('/').next().unwrap_or(serial);
+                            let profiles = covers.get(serial).map(|p| p.join(" ")).unwrap_or_default();
+                            let mut d = format!("device {device}");
+                            if !profiles.is_empty() {
+                                d.push_str(&format!(", covers {profiles}"));
+                            }
+                            d
+                        }
+                        Kind::Role => {
+                            let mut d = Vec::new();
+                            if let Some(n) = &e.session_name {
+                                d.push(format!("session {n}"));
+                            }
+                            if let Some(s) = e.duration {
+                                d.push(format!("{s} s"));
+                            }
+                            d.join(", ")
+                        }
+                    };
+                    [
+                        crate::text::printable(&e.profile),
+                        e.kind.name().to_string(),
+                        clock::rfc3339(e.expiration),
+                        clock::left(e.expiration - now),
+                        crate::text::printable(&detail),
+                    ]
+                })
+                .collect();
+            write_stdout(&table(&rows))
         }
         CacheAction::Clear { profile } => {
             let mut removed = 0;
@@ -42,7 +68,59 @@ pub fn run(env: &Env, action: CacheAction) -> Result<()> {
                 if removed == 1 { "y" } else { "ies" },
                 cache.describe()
             );
+            if let (0, Some(p)) = (removed, profile.as_deref()) {
+                let mut names: Vec<String> = entries.iter().map(|(_, e)| e.profile.clone()).collect();
+                if let Ok(files) = crate::switch::Files::load(env) {
+                    names.extend(files.set.profiles.keys().cloned());
+                }
+                names.sort();
+                names.dedup();
+                let near = crate::switch::closest(p, names.iter().map(String::as_str));
+                if !near.is_empty() {
+                    eprintln!("swrole: nothing cached for {p:?}; did you mean {}?", near.join(", "));
+                }
+            }
             Ok(())
         }
     }
+}
+
+/// Aligned columns under a header on a terminal; tab-separated, one entry a line, for
+/// scripts.
+fn table(rows: &[[String; 5]]) -> String {
+    use std::io::IsTerminal;
+    let mut out = String::new();
+    if !std::io::stdout().is_terminal() {
+        for r in rows {
+            out.push_str(&r.join("\t"));
+            out.push('\n');
+        }
+        return out;
+    }
+    let header = ["PROFILE", "KIND", "EXPIRES", "LEFT", "WHAT"].map(str::to_string);
+    let widths: Vec<usize> = (0..5)
+        .map(|i| std::iter::once(&header).chain(rows).map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    for r in std::iter::once(&header).chain(rows) {
+        let cells: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// For each MFA device, the profiles whose first role an MFA session of it serves.
+fn mfa_coverage(env: &Env) -> BTreeMap<String, Vec<String>> {
+    let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let Ok(files) = crate::switch::Files::load(env) else { return map };
+    let opts = crate::switch::Options::default();
+    for name in files.set.profiles.keys() {
+        if let Ok(plan) = files.plan(env, name, &opts)
+            && let Some(m) = plan.hops.first().and_then(|h| h.mfa.as_ref())
+            && m.route == crate::plan::MfaRoute::Session
+        {
+            map.entry(m.serial.clone()).or_default().push(name.clone());
+        }
+    }
+    map
 }

@@ -9,7 +9,15 @@ use crate::text::printable;
 
 pub fn run(env: &Env, json: bool) -> Result<()> {
     let findings = core::check(env);
-    let text = if json { core::render_json(&findings) } else { core::render_text(&findings) };
-    write_stdout(&printable(&text))?;
+    let text = if json {
+        printable(&core::render_json(&findings))
+    } else {
+        let text = printable(&core::render_text(&findings, env));
+        match crate::text::width(env.get("COLUMNS")) {
+            Some(w) => crate::text::wrap(&text, w, 2),
+            None => text,
+        }
+    };
+    write_stdout(&text)?;
     if findings.is_empty() { Ok(()) } else { Err(Failure::silent(1)) }
 }

@@ -67,6 +67,12 @@ pub fn run(env: &Env, profile: &str, verify: bool, args: &SwitchArgs) -> Result<
         let arn = sts::runtime()?.block_on(sts::caller_identity(&settings, &creds))?;
         text.push_str(&format!("{:<10} {arn} (GetCallerIdentity)\n", "verified"));
     }
-    // Text from the files and the network, shown to a person: escapes made visible.
-    write_stdout(&crate::text::printable(&text))
+    // Text from the files and the network, shown to a person: escapes made visible, and
+    // laid out for the terminal (continuation lines under the text column).
+    let text = crate::text::printable(&text);
+    let text = match crate::text::width(env.get("COLUMNS")) {
+        Some(w) => crate::text::wrap(&text, w, 11),
+        None => text,
+    };
+    write_stdout(&text)
 }

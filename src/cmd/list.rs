@@ -1,11 +1,13 @@
-//! `swrole list`: profile names, one a line (for people and completion scripts).
+//! `swrole list`: profile names, one a line (for people and completion scripts); `--long`
+//! adds what a switch would use: role, account, MFA, and the region with where it comes
+//! from.
 
 use anyhow::Result;
 
 use crate::env::Env;
 use crate::error::write_stdout;
-use crate::plan;
-use crate::switch::Files;
+use crate::switch::{Files, Options};
+use crate::text::printable;
 
 pub fn run(env: &Env, long: bool) -> Result<()> {
     let files = Files::load(env)?;
@@ -17,27 +19,58 @@ pub fn run(env: &Env, long: bool) -> Result<()> {
         }
         return write_stdout(&out);
     }
+    let opts = Options::default();
     let rows: Vec<[String; 5]> = files
         .set
         .profiles
         .iter()
         .map(|(name, section)| {
             let role = section.text("role_arn").unwrap_or("-");
-            let account = plan::account_of(role).unwrap_or("-");
+            let account = crate::plan::account_of(role).unwrap_or("-");
+            let role_name = role.split_once(":role/").map_or(role, |(_, n)| n);
             let mfa = if section.get("mfa_serial").is_some() { "yes" } else { "no" };
-            let region = section.text("region").unwrap_or("-");
-            [name.clone(), role.to_string(), account.to_string(), mfa.to_string(), region.to_string()]
+            // The region a switch would use, and where it comes from.
+            let region = match files.plan(env, name, &opts) {
+                Ok(plan) => match (&plan.region, &plan.region_from) {
+                    (Some(r), Some(from)) => {
+                        let from = from.split(',').next().unwrap_or(from).trim_start_matches("profile ");
+                        if from.trim_matches('"') == name {
+                            r.clone()
+                        } else {
+                            format!("{r} ({})", from.trim_matches('"'))
+                        }
+                    }
+                    _ => "-".to_string(),
+                },
+                Err(_) => section.text("region").unwrap_or("-").to_string(),
+            };
+            [name.clone(), account.to_string(), role_name.to_string(), mfa.to_string(), region]
+                .map(|c| printable(&c))
         })
         .collect();
-    let header = ["PROFILE", "ROLE", "ACCOUNT", "MFA", "REGION"].map(str::to_string);
+    let header = ["PROFILE", "ACCOUNT", "ROLE", "MFA", "REGION"].map(str::to_string);
     let widths: Vec<usize> = (0..5)
         .map(|i| std::iter::once(&header).chain(&rows).map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
-    for row in std::iter::once(&header).chain(&rows) {
-        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
+    let total = widths.iter().sum::<usize>() + 2 * 4;
+    match crate::text::width(env.get("COLUMNS")) {
+        // Too wide for the terminal: one block per profile, nothing cut.
+        Some(w) if total > w => {
+            for r in &rows {
+                out.push_str(&format!("{}\n", r[0]));
+                for (label, cell) in [("account", &r[1]), ("role", &r[2]), ("mfa", &r[3]), ("region", &r[4])]
+                {
+                    out.push_str(&crate::text::wrap(&format!("  {label:<8}{cell}\n"), w, 8));
+                }
+            }
+        }
+        _ => {
+            for row in std::iter::once(&header).chain(&rows) {
+                let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+                out.push_str(cells.join("  ").trim_end());
+                out.push('\n');
+            }
+        }
     }
-    // Text from the files, shown to a person: escapes made visible.
-    write_stdout(&crate::text::printable(&out))
+    write_stdout(&out)
 }

@@ -14,7 +14,10 @@ pub fn run(env: &Env, profile: &str, args: &SwitchArgs, output: &OutputArgs) -> 
     let shell = super::shell_or_detect(env, output.shell);
     if !output.print && std::io::stdout().is_terminal() {
         // The user forgot `eval`: secrets would only land in the scrollback.
-        let hint = shell.syntax().unwrap_or(Syntax::Posix).eval_hint(&[profile]);
+        let hint = match env.get("SWROLE_CMD") {
+            Some(cmd) => format!("{cmd} {}", shell.syntax().unwrap_or(Syntax::Posix).quote(profile)),
+            None => shell.syntax().unwrap_or(Syntax::Posix).eval_hint(&[profile]),
+        };
         bail!(
             "this prints credentials for your shell to apply, so nothing was done. Run:\n  {hint}\n(or pass --print to print them here)"
         );

@@ -304,7 +304,12 @@ fn list_and_clear() {
         let rows: Vec<Vec<&str>> = text.lines().map(|l| l.split('\t').collect()).collect();
         let names: Vec<(&str, &str)> = rows.iter().map(|r| (r[0], r[1])).collect();
         assert_eq!(names, [("default", "mfa-session"), ("sw-production", "role"), ("sw-staging", "role")]);
-        assert!(rows.iter().all(|r| r[2].ends_with('Z') && r[3].ends_with("m left")), "{text}");
+        assert!(rows.iter().all(|r| r[2].ends_with('Z') && r[3].ends_with('m')), "{text}");
+        // What each entry is: the device and the profiles an MFA session covers; the
+        // session name and length of role credentials.
+        assert_eq!(rows[0][4], "device your.mail@example.com, covers sw-production sw-staging", "{text}");
+        assert_eq!(rows[1][4], "session tester, 3600 s", "{text}");
+        assert!(rows[0][3].starts_with("12h00m") || rows[0][3].starts_with("11h59m"), "{text}");
         for secret in ["ASIA", "AKIA", "wJalr"] {
             assert!(!text.contains(secret), "{text}");
         }

@@ -180,7 +180,7 @@ fn list_and_profiles_named_like_subcommands() {
     assert!(text.lines().next().unwrap().starts_with("PROFILE"), "{text}");
     assert!(
         text.contains(
-            "sw-staging     arn:aws:iam::210987654321:role/delegate_root_organization  210987654321  yes"
+            "sw-staging     210987654321  delegate_root_organization  yes  ap-northeast-1 (default)"
         ),
         "{text}"
     );

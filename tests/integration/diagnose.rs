@@ -145,7 +145,10 @@ fn doctor_is_quiet_on_a_good_setup() {
     let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
     std::fs::set_permissions(fx.home().join(".aws/credentials"), std::fs::Permissions::from_mode(0o600))
         .unwrap();
-    assert_eq!(doctor(&fx, &[]), ("no problems found\n".to_string(), Some(0)));
+    let (text, code) = doctor(&fx, &[]);
+    assert_eq!(code, Some(0));
+    assert!(text.starts_with("no problems found\nchecked:\n"), "{text}");
+    assert!(text.contains("profiles   3, 2 with a role"), "says what it checked: {text}");
 }
 
 #[test]

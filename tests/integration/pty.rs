@@ -34,7 +34,9 @@ fn mfa_code_is_asked_on_the_terminal() {
     let r = pty_run(&moto, fx.home(), "424242", &["sw-staging", "--shell", "bash"]);
     assert_eq!(r["status"], 0, "{r}");
     let tty = r["tty"].as_str().unwrap();
-    assert!(tty.contains("MFA code for arn:aws:iam::123456789012:mfa/your.mail@example.com"), "{tty}");
+    let question = tty.lines().next().unwrap();
+    assert!(question.starts_with("swrole: MFA code for sw-staging (your.mail@example.com): "), "{tty}");
+    assert!(question.chars().count() <= 80, "fits 80 columns: {question:?}");
     let stdout = r["stdout"].as_str().unwrap();
     assert!(stdout.contains("export SWROLE_PROFILE=sw-staging"), "{stdout}");
     // ("MFA" alone can occur inside a random session token.)

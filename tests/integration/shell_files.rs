@@ -224,7 +224,7 @@ exit 0
 fn prompt_helper_starts_no_process() {
     let fx = Fixture::new("", "");
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let in_42m = (now + 42 * 60 + 30).to_string();
+    let in_42m = (now + 42 * 60 + 10).to_string();
     for (shell, file) in [("bash", "swrole.bash"), ("zsh", "swrole.zsh")] {
         if !require(shell) {
             continue;
@@ -348,18 +348,16 @@ __swrole_refresh 2>/dev/null
         let out = run(shell, &script, &fx, &[("AWS_ENDPOINT_URL_STS", &moto.url())]);
         assert!(out.status.success(), "{shell}: {:?} {}", out.status.code(), text(&out.stderr));
     }
-    // The hook is installed only when asked for.
+    // The hooks are always there, and read SWROLE_REFRESH_MINUTES when they run.
     if require("zsh") {
         let source = source_line("swrole.zsh");
-        let out = run("zsh", &format!("{source}\nprint -r -- \"${{preexec_functions[*]-}}\""), &fx, &[]);
-        assert_eq!(text(&out.stdout), "\n");
         let out = run(
             "zsh",
-            &format!("{source}\nprint -r -- \"${{preexec_functions[*]-}}\""),
+            &format!("{source}\nprint -r -- \"${{preexec_functions[*]-}} ${{precmd_functions[*]-}}\""),
             &fx,
-            &[("SWROLE_REFRESH_MINUTES", "10")],
+            &[],
         );
-        assert_eq!(text(&out.stdout), "__swrole_refresh\n");
+        assert_eq!(text(&out.stdout), "__swrole_refresh swrole_prompt_update\n");
     }
 }
 
@@ -389,7 +387,12 @@ fn production_guardrail_asks_first() {
     let no = ask("n");
     assert_eq!(no["status"], 1, "{no}");
     assert_eq!(no["stdout"], "");
-    assert!(no["tty"].as_str().unwrap().contains("switch to sw-production (account 111111111111"), "{no}");
+    let question = no["tty"].as_str().unwrap().lines().next().unwrap().to_string();
+    assert!(
+        question.starts_with("swrole: switch to sw-production (role delegate_root_organization)? [y/N]"),
+        "{no}"
+    );
+    assert!(question.chars().count() <= 80, "fits 80 columns: {question:?}");
     assert!(moto.requests().is_empty(), "nothing is sent before the answer");
     // Ctrl-C at the question: ended by the signal (a shell reports 130), nothing printed.
     let interrupted = ask("^C");
@@ -528,7 +531,7 @@ fn sourcing_twice_installs_hooks_once() {
             &fx,
             &[("SWROLE_REFRESH_MINUTES", "10")],
         );
-        assert_eq!(text(&out.stdout).matches("__swrole_refresh").count(), 1, "{}", text(&out.stdout));
+        assert_eq!(text(&out.stdout).matches("__swrole_precmd").count(), 1, "{}", text(&out.stdout));
     }
     if require("zsh") {
         let source = source_line("swrole.zsh");
