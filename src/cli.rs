@@ -41,7 +41,7 @@ In the shell integration (swrole init):
   SWROLE_QUIET                 no line on stderr after `sw PROFILE`";
 
 #[derive(Debug, Parser)]
-#[command(name = "swrole", version = VERSION, about, args_conflicts_with_subcommands = true, after_help = AFTER_HELP)]
+#[command(name = "swrole", version = VERSION, about, args_conflicts_with_subcommands = true, args_override_self = true, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -208,8 +208,11 @@ fn zshrc(env: &Env, out: &mut Vec<Finding>) {
     let code = |l: &&str| !l.trim_start().starts_with('#');
     let lines: Vec<&str> = text.lines().collect();
     let init = lines.iter().position(|l| code(l) && l.contains("swrole init zsh"));
+    // The line that runs compinit (not the `autoload -Uz compinit` that only declares it).
     let compinit = lines.iter().position(|l| {
-        code(l) && l.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "compinit")
+        code(l)
+            && !l.trim_start().starts_with("autoload")
+            && l.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "compinit")
     });
     if let (Some(i), Some(c)) = (init, compinit)
         && i < c

@@ -4,6 +4,7 @@ mod cache;
 mod cli;
 mod conformance;
 mod console;
+mod dayone;
 mod diagnose;
 mod faults;
 mod fuzz;

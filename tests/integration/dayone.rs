@@ -1,0 +1,279 @@
+//! A new team member's first hour: the auto-refresh against a fake STS whose credentials
+//! expire within minutes (so a refresh happens at once), the hook order, the variable read
+//! when the hook runs, Ctrl-C at the question, and every screen at 80 columns.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+
+use crate::util::{Fixture, SEED_CONFIG, SEED_CREDENTIALS, require, swrole_path};
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// An STS that answers every AssumeRole with new keys that expire after the next of
+/// `lifetimes` (seconds; the last one repeats), recording each request's form.
+struct ShortSts {
+    port: u16,
+    forms: Arc<Mutex<Vec<String>>>,
+}
+
+impl ShortSts {
+    fn start(lifetimes: &'static [i64]) -> ShortSts {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let forms = Arc::new(Mutex::new(Vec::new()));
+        let seen = forms.clone();
+        std::thread::spawn(move || {
+            for (n, stream) in listener.incoming().enumerate() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                seen.lock().unwrap().push(text(&body));
+                let life = lifetimes[n.min(lifetimes.len() - 1)];
+                let expires = std::time::SystemTime::now() + std::time::Duration::from_secs(life as u64);
+                let expires = humantime::format_rfc3339_seconds(expires);
+                let xml = format!(
+                    "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><Credentials>\
+                     <AccessKeyId>ASIASHORTLIVED{n:06}</AccessKeyId><SecretAccessKey>secret{n}</SecretAccessKey>\
+                     <SessionToken>token{n}</SessionToken><Expiration>{expires}</Expiration></Credentials>\
+                     <AssumedRoleUser><AssumedRoleId>AROA:x</AssumedRoleId>\
+                     <Arn>arn:aws:sts::111111111111:assumed-role/r/x</Arn></AssumedRoleUser></AssumeRoleResult>\
+                     <ResponseMetadata><RequestId>r-{n}</RequestId></ResponseMetadata></AssumeRoleResponse>"
+                );
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+                    xml.len()
+                );
+            }
+        });
+        ShortSts { port, forms }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+/// A production profile that asks for confirmation, with no MFA (so a refresh needs no code).
+const PROD: &str = "[profile prod]\nsource_profile = base\nrole_arn = arn:aws:iam::111111111111:role/r\n\
+                    swrole_confirm = true\nswrole_color = red\nregion = eu-west-1\n\
+                    [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n";
+
+fn run_bash(fx: &Fixture, script: &str, env: &[(&str, &str)]) -> std::process::Output {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shell/swrole.bash");
+    let path = format!("{}:{}", swrole_path().parent().unwrap().display(), std::env::var("PATH").unwrap());
+    Command::new("bash")
+        .args(["--noprofile", "--norc", "-c", &format!("source '{}'\n{script}", file.display())])
+        .current_dir(fx.home())
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", fx.home())
+        .env("USER", "tester")
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Items 1–3: a refresh renews the chosen profile with the switch's own flags, never asks
+/// (the profile has swrole_confirm and there is no terminal: a question would fail), updates
+/// the prompt after renewing, and reads SWROLE_REFRESH_MINUTES when it runs; when it cannot
+/// renew, one line says so and the shell goes on.
+#[test]
+fn the_auto_refresh_renews_without_asking() {
+    if !require("bash") {
+        return;
+    }
+    // First credentials live 5 minutes, the renewed ones 55.
+    let sts = ShortSts::start(&[300, 3300]);
+    let fx = Fixture::new(PROD, "");
+    let script = r#"
+sw prod --yes -d 15m --no-cache 2>sw.err || exit 11
+first=$AWS_ACCESS_KEY_ID
+__swrole_precmd
+[ "$AWS_ACCESS_KEY_ID" = "$first" ] || exit 12      # SWROLE_REFRESH_MINUTES not set yet
+SWROLE_REFRESH_MINUTES=10                          # set after sourcing: read by the hook
+__swrole_precmd 2>refresh.err || exit 13
+[ "$AWS_ACCESS_KEY_ID" != "$first" ] || exit 14
+printf '%s\n' "$SWROLE_PROMPT" > prompt.txt
+# STS gone: one line, the hook returns 0, the credentials stay.
+second=$AWS_ACCESS_KEY_ID
+SWROLE_EXPIRATION=$(( $(date +%s) + 60 ))
+AWS_ENDPOINT_URL_STS=http://127.0.0.1:9 __swrole_precmd 2>down.err || exit 15
+[ "$AWS_ACCESS_KEY_ID" = "$second" ] || exit 16
+"#;
+    let out = run_bash(&fx, script, &[("AWS_ENDPOINT_URL_STS", &sts.url()), ("SWROLE_CONNECT_TIMEOUT", "1")]);
+    let read = |f: &str| std::fs::read_to_string(fx.home().join(f)).unwrap_or_default();
+    assert!(out.status.success(), "{:?}\n{}\n{}", out.status.code(), text(&out.stderr), read("refresh.err"));
+    let forms = sts.forms.lock().unwrap().clone();
+    assert_eq!(forms.len(), 2, "the switch and one refresh");
+    assert!(forms[1].contains("DurationSeconds=900"), "the refresh keeps -d 15m: {}", forms[1]);
+    assert!(!read("refresh.err").contains("[y/N]"), "no question: {}", read("refresh.err"));
+    // The prompt shows the renewed credentials' time, not the old ones'.
+    let prompt = read("prompt.txt");
+    assert!(prompt.contains("prod 55m") || prompt.contains("prod 54m"), "{prompt:?}");
+    let down = read("down.err");
+    assert_eq!(down.lines().count(), 1, "{down}");
+    assert!(
+        down.starts_with("swrole: could not renew prod (") && down.contains("the command runs"),
+        "{down}"
+    );
+    // The switch itself said one line (and SWROLE_QUIET silences it).
+    assert!(
+        read("sw.err").starts_with("prod  account 111111111111  role r  region eu-west-1  "),
+        "{}",
+        read("sw.err")
+    );
+    let quiet = run_bash(
+        &fx,
+        "sw prod --yes --no-cache",
+        &[("AWS_ENDPOINT_URL_STS", &sts.url()), ("SWROLE_QUIET", "1")],
+    );
+    assert!(quiet.status.success() && quiet.stderr.is_empty(), "{}", text(&quiet.stderr));
+}
+
+/// Item 2: whatever order PROMPT_COMMAND is in, the integration's own hook renews before
+/// it updates the prompt text.
+#[test]
+fn the_hook_order_is_the_integrations_own() {
+    if !require("bash") {
+        return;
+    }
+    let fx = Fixture::new("", "");
+    let out = run_bash(
+        &fx,
+        "printf '%s' \"$PROMPT_COMMAND\"; typeset -f __swrole_precmd",
+        &[("PROMPT_COMMAND", "user_thing")],
+    );
+    let t = text(&out.stdout);
+    assert!(t.starts_with("__swrole_precmd;user_thing"), "{t}");
+    let refresh = t.find("__swrole_refresh").unwrap();
+    let prompt = t.find("swrole_prompt_update").unwrap();
+    assert!(refresh < prompt, "renew first, then the prompt text: {t}");
+}
+
+/// Item 7: Ctrl-C at the MFA question ends the line on the terminal, and swrole ends by
+/// the signal (a shell reports 130).
+#[test]
+fn ctrl_c_at_the_question_ends_the_line() {
+    if !require("python3") {
+        return;
+    }
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
+    let out = Command::new("python3")
+        .args([helper, "MFA code", "^C"])
+        .arg(swrole_path())
+        .args(["sw-staging", "--shell", "bash"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", fx.home())
+        .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["status"], -2, "ended by SIGINT: {r}");
+    let tty = r["tty"].as_str().unwrap();
+    assert!(tty.ends_with('\n'), "the question's line is ended: {tty:?}");
+}
+
+/// Item 4: at 80 columns nothing is wider than the terminal, and no word is cut.
+#[test]
+fn every_screen_fits_80_columns() {
+    let prod = "[profile prod]\nsource_profile = default\nrole_arn = arn:aws:iam::111111111111:role/r\n\
+                swrole_confirm = true\nswrole_color = red\n";
+    let fx = Fixture::new(&format!("{SEED_CONFIG}\n{prod}"), SEED_CREDENTIALS);
+    std::fs::set_permissions(
+        fx.home().join(".aws/credentials"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    for args in
+        [&["list", "--long"][..], &["explain", "sw-staging"][..], &["explain", "prod"][..], &["doctor"][..]]
+    {
+        let out = fx.swrole().args(args).env("COLUMNS", "80").output().unwrap();
+        let t = text(&out.stdout);
+        assert!(!t.is_empty(), "{args:?}: {}", text(&out.stderr));
+        for line in t.lines() {
+            assert!(line.chars().count() <= 80, "{args:?}: {} columns: {line:?}", line.chars().count());
+        }
+        // Wrapped, not cut: every word of the unwrapped output is still there.
+        let wide = fx.swrole().args(args).env("COLUMNS", "1000").output().unwrap();
+        let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        if args[0] != "list" {
+            assert_eq!(words(&t), words(&text(&wide.stdout)), "{args:?}");
+        }
+    }
+    // list --long at 80: a block per profile (the table would be wider), region shown with
+    // where it comes from.
+    let out = fx.swrole().args(["list", "--long"]).env("COLUMNS", "80").output().unwrap();
+    let t = text(&out.stdout);
+    assert!(t.contains("sw-staging\n  account 210987654321\n"), "{t}");
+    assert!(t.contains("  region  ap-northeast-1 (default)\n"), "{t}");
+}
+
+/// Item 10 and friends: `sw off` twice keeps the way back, `cache clear` with a typo
+/// suggests, `doctor` spots the init line before compinit, sw --help is sw's own.
+#[test]
+fn small_things() {
+    if !require("bash") {
+        return;
+    }
+    let fx = Fixture::new(PROD, "");
+    let out = run_bash(
+        &fx,
+        "export SWROLE_PROFILE=prod; sw off; sw off; printf '%s' \"$SWROLE_PREVIOUS_PROFILE\"",
+        &[],
+    );
+    assert_eq!(text(&out.stdout), "prod", "{}", text(&out.stderr));
+    let out = fx.swrole().args(["cache", "clear", "prd"]).output().unwrap();
+    assert!(text(&out.stderr).contains("did you mean \"prod\"?"), "{}", text(&out.stderr));
+    std::fs::write(
+        fx.home().join(".zshrc"),
+        "eval \"$(swrole init zsh)\"\nautoload -Uz compinit\ncompinit\n",
+    )
+    .unwrap();
+    let out = fx.swrole().arg("doctor").output().unwrap();
+    assert!(
+        text(&out.stdout).contains(".zshrc:1 loads swrole before compinit (line 3)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = run_bash(&fx, "sw --help", &[]);
+    assert!(text(&out.stdout).starts_with("sw PROFILE [FLAGS]"), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("sw off"));
+    // With the integration loaded, swrole's hints say `sw`.
+    let out = fx
+        .swrole()
+        .args(["doctor"])
+        .env("SWROLE_CMD", "sw")
+        .env("AWS_PROFILE", "x")
+        .env("AWS_ACCESS_KEY_ID", "y")
+        .output()
+        .unwrap();
+    assert!(text(&out.stdout).contains("clear the keys: sw off"), "{}", text(&out.stdout));
+    let help = fx.swrole().arg("--help").output().unwrap();
+    for var in
+        ["SWROLE_REFRESH_MINUTES", "SWROLE_QUIET", "SWROLE_MFA_PROMPT", "SWROLE_KEY_STORE", "AWS_CA_BUNDLE"]
+    {
+        assert!(text(&help.stdout).contains(var), "--help names {var}");
+    }
+}
