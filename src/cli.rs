@@ -150,12 +150,26 @@ impl SwitchArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a command with the role's credentials: `swrole exec PROFILE -- CMD ARGS...`
+    /// Run a command with the role's credentials: `swrole exec PROFILE -- CMD ARGS...`.
+    /// With --server, CMD gets a credentials endpoint on loopback instead of keys, and
+    /// fresh role credentials from it for as long as the MFA session lives (past the
+    /// one-hour limit of a role assumed with an MFA session or another role)
     Exec {
         /// Profile to assume
         profile: String,
         #[command(flatten)]
         switch: SwitchArgs,
+        /// Serve CMD fresh credentials from a loopback endpoint (the container credentials
+        /// protocol every AWS SDK reads); swrole stays CMD's parent and forwards signals
+        #[arg(long)]
+        server: bool,
+        /// With --server: when the MFA session runs out, ask for a code (on the terminal or
+        /// in a dialog) instead of answering CMD with an error
+        #[arg(long, requires = "server")]
+        allow_prompt: bool,
+        /// With --server: the loopback address to listen on
+        #[arg(long, value_name = "ADDR", requires = "server", default_value = "127.0.0.1")]
+        server_address: std::net::IpAddr,
         /// The command and its arguments
         #[arg(last = true, required = true, value_name = "CMD")]
         command: Vec<OsString>,

@@ -23,6 +23,7 @@ pub mod keys;
 pub mod mfa;
 pub mod plan;
 pub mod process;
+pub mod server;
 pub mod shell;
 pub mod store;
 pub mod sts;
@@ -39,7 +40,13 @@ pub fn run(cli: Cli) -> Result<()> {
     let env = Env::from_process();
     sts::keep_loopback_off_proxies();
     match cli.command {
-        Some(Command::Exec { profile, switch, command }) => cmd::exec::run(&env, &profile, &switch, command),
+        Some(Command::Exec { profile, switch, command, server, allow_prompt, server_address }) => {
+            if server {
+                cmd::exec::serve(&env, &profile, &switch, command, allow_prompt, server_address)
+            } else {
+                cmd::exec::run(&env, &profile, &switch, command)
+            }
+        }
         Some(Command::Unset { shell }) => cmd::unset::run(&env, shell),
         Some(Command::List { long }) => cmd::list::run(&env, long),
         Some(Command::Cache { action }) => cmd::cache::run(&env, action),

@@ -44,6 +44,9 @@ pub struct Options {
     pub mfa_timeout: Duration,
     /// `SWROLE_MFA_PROMPT`.
     pub mfa_prompt: crate::mfa::Prompt,
+    /// A renewal inside this process (`exec --server`): the credential_process loop guard
+    /// already ran, and the process has other threads now.
+    pub renewal: bool,
 }
 
 impl Default for Options {
@@ -66,6 +69,7 @@ impl Default for Options {
             mfa_process: None,
             mfa_timeout: Duration::from_secs(60),
             mfa_prompt: crate::mfa::Prompt::Auto,
+            renewal: false,
         }
     }
 }
@@ -149,7 +153,9 @@ fn say(args: &Options, text: impl FnOnce() -> String) {
 /// The credentials of `profile`: from the cache when it holds fresh ones (no SDK, no
 /// runtime, no network), else the base and each AssumeRole in turn, then cached.
 pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> Result<(Plan, Credentials)> {
-    guard_process_loop(env, profile)?;
+    if !args.renewal {
+        guard_process_loop(env, profile)?;
+    }
     let plan = files.plan(env, profile, args)?;
     for w in &plan.warnings {
         eprintln!("swrole: warning: {}", crate::text::printable(w));

@@ -26,3 +26,131 @@ pub fn run(env: &Env, profile: &str, args: &SwitchArgs, command: Vec<OsString>) 
         message: format!("could not run {}: {err}", program.to_string_lossy()),
     }))
 }
+
+/// The child's pid, for the signal handler (0: none yet).
+static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
+
+/// Forward a signal sent to swrole (by `kill`, a supervisor) to CMD. Signals from the
+/// terminal (Ctrl-C, Ctrl-\) already reach CMD, which is in the same process group: they
+/// are not sent twice (a second Ctrl-C means "force" to terraform).
+extern "C" fn forward(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
+    // SAFETY: reading si_code of the siginfo the kernel passed; kill is async-signal-safe.
+    unsafe {
+        let from_a_process = info.is_null() || (*info).si_code <= 0;
+        let child = CHILD.load(std::sync::atomic::Ordering::SeqCst);
+        if from_a_process && child > 0 {
+            libc::kill(child, sig);
+        }
+    }
+}
+
+/// `swrole exec --server PROFILE -- CMD`: CMD gets `AWS_CONTAINER_CREDENTIALS_FULL_URI` and
+/// `AWS_CONTAINER_AUTHORIZATION_TOKEN` (in its environment only, never on a command line)
+/// and no keys; swrole serves it fresh role credentials, forwards SIGINT, SIGTERM, SIGHUP
+/// and SIGQUIT, and exits with CMD's status (128+N for a signal). The endpoint ends with
+/// swrole.
+pub fn serve(
+    env: &Env,
+    profile: &str,
+    args: &SwitchArgs,
+    command: Vec<OsString>,
+    allow_prompt: bool,
+    address: std::net::IpAddr,
+) -> Result<()> {
+    use std::os::unix::process::ExitStatusExt;
+    let opts = super::options(env, args)?;
+    let files = Files::load(env)?;
+    let (plan, creds) = core::credentials(&files, env, profile, &opts)?;
+    if plan.hops.is_empty() {
+        anyhow::bail!(
+            "profile {profile:?} assumes no role: exec --server serves a role's temporary credentials; for long-term \
+             keys, plain `swrole exec {profile} -- ...` gives the command keys that do not expire"
+        );
+    }
+    // Renewals: no confirmation again, no new code unless --allow-prompt (never on the
+    // terminal CMD is using otherwise).
+    let renew_opts = crate::switch::Options {
+        yes: true,
+        token_code: None,
+        renewal: true,
+        mfa_prompt: if allow_prompt { opts.mfa_prompt } else { crate::mfa::Prompt::Never },
+        ..opts.clone()
+    };
+    let (renew_env, renew_profile) = (env.clone(), profile.to_string());
+    let renew = std::sync::Arc::new(move || -> Result<crate::credentials::Credentials> {
+        let files = Files::load(&renew_env)?;
+        let (_, creds) = core::credentials(&files, &renew_env, &renew_profile, &renew_opts).inspect_err(|_| {
+            eprintln!(
+                "swrole: the credentials of {renew_profile} cannot be renewed without you: switch once in another \
+                 terminal (sw {renew_profile}) to renew the MFA session, or restart with --allow-prompt"
+            );
+        })?;
+        Ok(creds)
+    });
+    let token = crate::server::new_token()?;
+    let source = crate::server::Source {
+        current: tokio::sync::Mutex::new(creds.clone()),
+        margin: i64::from(opts.refresh_margin),
+        renew,
+    };
+    let bound = crate::server::start(std::net::SocketAddr::new(address, 0), token.clone(), source)?;
+    let exports = super::switch_exports(env, profile, &plan, &creds);
+    let (program, rest) = command.split_first().expect("clap requires a command");
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(rest);
+    exports.apply(&mut cmd);
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_CREDENTIAL_EXPIRATION",
+        "SWROLE_EXPIRATION",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    let host = match bound {
+        std::net::SocketAddr::V4(a) => a.to_string(),
+        std::net::SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
+    };
+    // The SDKs read the default profile's keys (or its credential_process) before a
+    // container endpoint: CMD sees no AWS config or credentials file, so the endpoint is
+    // what it uses. The region is in AWS_REGION.
+    cmd.env("AWS_CONFIG_FILE", "/dev/null");
+    cmd.env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    cmd.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", format!("http://{host}/"));
+    cmd.env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &token);
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 };
+            return Err(anyhow::Error::new(Failure {
+                code,
+                message: format!("could not run {}: {e}", program.to_string_lossy()),
+            }));
+        }
+    };
+    CHILD.store(child.id() as i32, std::sync::atomic::Ordering::SeqCst);
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+        // SAFETY: a sigaction with an async-signal-safe handler and an empty mask.
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = forward as *const () as usize;
+            action.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(sig, &action, std::ptr::null_mut());
+        }
+    }
+    let status =
+        child.wait().map_err(|e| anyhow::anyhow!("could not wait for {}: {e}", program.to_string_lossy()))?;
+    let code = match (status.code(), status.signal()) {
+        (Some(c), _) => c,
+        (None, Some(s)) => 128 + s,
+        _ => 1,
+    };
+    if code == 0 {
+        return Ok(());
+    }
+    Err(crate::error::Failure::silent(code.clamp(1, 255) as u8))
+}

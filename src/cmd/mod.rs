@@ -42,6 +42,7 @@ pub fn options(env: &Env, args: &SwitchArgs) -> anyhow::Result<Options> {
         mfa_process: args.mfa_process.clone(),
         mfa_timeout: std::time::Duration::from_secs(args.mfa_timeout),
         mfa_prompt: crate::mfa::Prompt::from_env(env)?,
+        renewal: false,
     })
 }
 

@@ -15,13 +15,13 @@ fn text(b: &[u8]) -> String {
 
 /// An STS that answers every AssumeRole with new keys that expire after the next of
 /// `lifetimes` (seconds; the last one repeats), recording each request's form.
-struct ShortSts {
+pub struct ShortSts {
     port: u16,
     forms: Arc<Mutex<Vec<String>>>,
 }
 
 impl ShortSts {
-    fn start(lifetimes: &'static [i64]) -> ShortSts {
+    pub fn start(lifetimes: &'static [i64]) -> ShortSts {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let forms = Arc::new(Mutex::new(Vec::new()));
@@ -67,8 +67,12 @@ impl ShortSts {
         ShortSts { port, forms }
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn requests(&self) -> usize {
+        self.forms.lock().unwrap().len()
     }
 }
 

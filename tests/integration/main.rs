@@ -15,6 +15,7 @@ mod moto;
 mod package;
 mod pty;
 mod review;
+mod server;
 mod shell_files;
 mod shells;
 mod tls;

@@ -1,0 +1,206 @@
+//! `swrole exec --server`: a credentials endpoint on loopback that speaks the container
+//! credentials protocol every AWS SDK and the CLI read (`AWS_CONTAINER_CREDENTIALS_FULL_URI`
+//! with `AWS_CONTAINER_AUTHORIZATION_TOKEN`), so that a long job gets fresh role credentials
+//! for as long as the MFA session lives. hyper serves HTTP (no hand-written parser); one
+//! refresh at a time serves any number of concurrent requests.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Method, Request, Response, StatusCode};
+
+use crate::clock;
+use crate::credentials::Credentials;
+
+/// Requests larger than this (headers included) are refused.
+pub const MAX_REQUEST: usize = 8 * 1024;
+
+/// 32 random bytes from the kernel, as 64 hex digits.
+pub fn new_token() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    let mut filled = 0;
+    while filled < bytes.len() {
+        // SAFETY: getrandom writes at most len bytes into the buffer it is given.
+        let n = unsafe { libc::getrandom(bytes[filled..].as_mut_ptr().cast(), bytes.len() - filled, 0) };
+        if n < 0 {
+            bail!("could not get random bytes for the endpoint's token: {}", std::io::Error::last_os_error());
+        }
+        filled += n as usize;
+    }
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Equality that takes the same time wherever the first difference is.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The JSON the container credentials providers read.
+pub fn document(c: &Credentials) -> String {
+    let mut doc = serde_json::json!({
+        "AccessKeyId": c.access_key_id,
+        "SecretAccessKey": c.secret_access_key,
+        "Token": c.session_token,
+        "Expiration": c.expiration.map(clock::rfc3339),
+    });
+    if let Some(a) = &c.account_id {
+        doc["AccountId"] = serde_json::json!(a);
+    }
+    doc.to_string()
+}
+
+/// What the endpoint serves: credentials in memory, renewed (once, whoever asks) by
+/// `renew` when they have less than `margin` left.
+pub struct Source {
+    pub current: tokio::sync::Mutex<Credentials>,
+    pub margin: i64,
+    /// Blocking: runs on a thread of its own.
+    pub renew: Arc<dyn Fn() -> Result<Credentials> + Send + Sync>,
+}
+
+impl Source {
+    async fn credentials(&self) -> Result<Credentials> {
+        let mut current = self.current.lock().await;
+        if current.expiration.is_some_and(|e| e - self.margin > clock::now()) {
+            return Ok(current.clone());
+        }
+        let renew = self.renew.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        // A thread of its own: the switch code starts its own runtime for STS calls.
+        std::thread::spawn(move || {
+            let _ = tx.send(renew());
+        });
+        let fresh = rx.await.context("the renewal stopped")??;
+        *current = fresh.clone();
+        Ok(fresh)
+    }
+}
+
+fn reply(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .expect("a valid response")
+}
+
+fn refuse(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
+    reply(status, serde_json::json!({"code": status.as_u16(), "message": message}).to_string())
+}
+
+/// One request: `GET /` with the token, no body, small; anything else a 4xx with nothing
+/// in it.
+async fn handle(
+    req: Request<hyper::body::Incoming>,
+    token: Arc<String>,
+    source: Arc<Source>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    if req.method() != Method::GET {
+        return Ok(refuse(StatusCode::METHOD_NOT_ALLOWED, "GET only"));
+    }
+    if req.uri().path() != "/" || req.uri().query().is_some() {
+        return Ok(refuse(StatusCode::NOT_FOUND, "not found"));
+    }
+    let size: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum::<usize>()
+        + req.uri().to_string().len();
+    let has_body = req
+        .headers()
+        .get("content-length")
+        .is_some_and(|v| v.to_str().ok().and_then(|s| s.parse::<u64>().ok()) != Some(0))
+        || req.headers().contains_key("transfer-encoding");
+    if size > MAX_REQUEST || has_body {
+        return Ok(refuse(StatusCode::PAYLOAD_TOO_LARGE, "request too large"));
+    }
+    let given = req.headers().get("authorization").map(|v| v.as_bytes()).unwrap_or(b"");
+    if !constant_time_eq(given, token.as_bytes()) {
+        return Ok(refuse(StatusCode::UNAUTHORIZED, "missing or wrong authorization token"));
+    }
+    Ok(match source.credentials().await {
+        Ok(c) => reply(StatusCode::OK, document(&c)),
+        Err(e) => {
+            let message = format!(
+                "swrole could not renew the credentials: {}",
+                crate::text::sanitize(&format!("{e:#}"))
+            );
+            eprintln!("swrole: {message}");
+            refuse(StatusCode::SERVICE_UNAVAILABLE, &message)
+        }
+    })
+}
+
+/// Bind `addr` (loopback only) and serve on a thread of its own until the process ends.
+/// Returns the address bound.
+pub fn start(addr: SocketAddr, token: String, source: Source) -> Result<SocketAddr> {
+    if !addr.ip().is_loopback() {
+        bail!("the credentials endpoint listens on loopback only ({} is not a loopback address)", addr.ip());
+    }
+    let listener =
+        std::net::TcpListener::bind(addr).with_context(|| format!("could not listen on {addr}"))?;
+    listener.set_nonblocking(true)?;
+    let bound = listener.local_addr()?;
+    let token = Arc::new(token);
+    let source = Arc::new(source);
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+            loop {
+                let Ok((stream, peer)) = listener.accept().await else { continue };
+                if !peer.ip().is_loopback() {
+                    continue;
+                }
+                let (token, source) = (token.clone(), source.clone());
+                tokio::spawn(async move {
+                    let service =
+                        hyper::service::service_fn(move |req| handle(req, token.clone(), source.clone()));
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .max_buf_size(MAX_REQUEST)
+                        .header_read_timeout(Duration::from_secs(10))
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                    let _ = conn.await;
+                });
+            }
+        });
+    });
+    Ok(bound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_and_comparison() {
+        let a = new_token().unwrap();
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, new_token().unwrap());
+        assert!(constant_time_eq(a.as_bytes(), a.as_bytes()));
+        assert!(!constant_time_eq(a.as_bytes(), &a.as_bytes()[1..]));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+    }
+
+    #[test]
+    fn the_document() {
+        let c = Credentials {
+            access_key_id: "ASIAAAAAAAAAAAAAAAAA".into(),
+            secret_access_key: "s".into(),
+            session_token: Some("t".into()),
+            expiration: Some(60),
+            arn: None,
+            account_id: Some("111111111111".into()),
+        };
+        let v: serde_json::Value = serde_json::from_str(&document(&c)).unwrap();
+        assert_eq!(v["Token"], "t");
+        assert_eq!(v["Expiration"], "1970-01-01T00:01:00Z");
+        assert_eq!(v["AccountId"], "111111111111");
+    }
+}

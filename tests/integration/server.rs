@@ -1,0 +1,299 @@
+//! `swrole exec --server`: a job gets fresh role credentials from a loopback endpoint for
+//! as long as the MFA session lives; the AWS CLI, boto3 and the JS SDK v3 read it; the
+//! endpoint refuses everything but its own GET; signals and exit statuses are the job's.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::moto::{Moto, seed};
+use crate::util::{Fixture, require, swrole_path};
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `swrole ARGS` in a new session (no terminal), as a CI job or a cron job runs it.
+fn swrole_no_tty(fx: &Fixture, moto_url: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(swrole_path());
+    cmd.args(args)
+        .current_dir(fx.home())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", fx.home())
+        .env("USER", "tester")
+        .env("SWROLE_CACHE_STORE", "file")
+        .env("AWS_ENDPOINT_URL_STS", moto_url)
+        .env("AWS_ENDPOINT_URL", moto_url)
+        .stdin(Stdio::null());
+    // SAFETY: setsid is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    cmd
+}
+
+/// One raw HTTP request to the endpoint: (status, body).
+fn get(uri: &str, request: &str) -> (u16, String) {
+    let addr = uri.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut out = Vec::new();
+    let _ = stream.read_to_end(&mut out);
+    let t = text(&out);
+    let status = t.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = t.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+/// The AWS CLI, boto3 and the JS SDK v3 inside `exec --server`, with a refresh margin that
+/// renews on every request a second apart (3599 s on one-hour credentials): each sees the role; STS got one GetSessionToken (the code) and
+/// then only AssumeRole calls signed by the MFA session; no terminal was touched.
+#[test]
+fn three_sdks_get_fresh_credentials_from_the_endpoint() {
+    if !["aws", "node", "python3"].iter().all(|t| require(t)) {
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    let (fx, _) = seed(&moto);
+    let node_path =
+        text(&Command::new("npm").args(["root", "-g"]).output().unwrap().stdout).trim().to_string();
+    let js = "const { STSClient, GetCallerIdentityCommand } = require('@aws-sdk/client-sts');\n\
+              (async () => { const c = new STSClient({ region: 'ap-northeast-1', endpoint: process.env.AWS_ENDPOINT_URL });\n\
+              console.log('js ' + (await c.send(new GetCallerIdentityCommand({}))).Arn); })()\n\
+              .catch((e) => { console.error(e.message); process.exit(1); });\n";
+    std::fs::write(fx.home().join("who.js"), js).unwrap();
+    let job = "set -e\n\
+               test -z \"$AWS_ACCESS_KEY_ID\" && test -z \"$AWS_PROFILE\" && test -n \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\"\n\
+               echo \"cli $(aws sts get-caller-identity --query Arn --output text)\"\n\
+               sleep 1.1\n\
+               python3 -c 'import boto3; print(\"boto3 \" + boto3.client(\"sts\").get_caller_identity()[\"Arn\"])'\n\
+               sleep 1.1\n\
+               NODE_NO_WARNINGS=1 node who.js\n";
+    let before = moto.requests().len();
+    let out = swrole_no_tty(
+        &fx,
+        &moto.url(),
+        &[
+            "exec",
+            "--server",
+            "sw-staging",
+            "-t",
+            "123456",
+            "--refresh-margin",
+            "3599",
+            "--",
+            "sh",
+            "-c",
+            job,
+        ],
+    )
+    .env("NODE_PATH", node_path)
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for client in ["cli", "boto3", "js"] {
+        assert!(
+            stdout.contains(&format!(
+                "{client} arn:aws:sts::210987654321:assumed-role/delegate_root_organization/"
+            )),
+            "{client}: {stdout}"
+        );
+    }
+    let actions: Vec<String> = moto.requests()[before..]
+        .iter()
+        .map(|r| r.form["Action"].clone())
+        .filter(|a| a != "GetCallerIdentity")
+        .collect();
+    assert_eq!(actions[0], "GetSessionToken");
+    assert!(actions[1..].iter().all(|a| a == "AssumeRole"), "{actions:?}");
+    assert!(actions.len() >= 4, "a new AssumeRole for each client: {actions:?}");
+}
+
+/// 50 requests at once during a renewal: one STS call, one answer for all; everything but
+/// the endpoint's own GET is refused; the token is in no command line; signals reach the
+/// job and its status is swrole's; the port is gone afterwards.
+#[test]
+fn the_endpoint_refuses_strangers_and_renews_once() {
+    let Some(moto) = Moto::start() else { return };
+    let (fx, _) = seed(&moto);
+    let job = "printf '%s %s\\n' \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" \"$AWS_CONTAINER_AUTHORIZATION_TOKEN\" > endpoint.txt\n\
+               trap 'exit 42' TERM\nwhile :; do sleep 0.1; done\n";
+    let mut swrole = swrole_no_tty(
+        &fx,
+        &moto.url(),
+        &[
+            "exec",
+            "--server",
+            "sw-staging",
+            "-t",
+            "123456",
+            "--refresh-margin",
+            "3599",
+            "--",
+            "sh",
+            "-c",
+            job,
+        ],
+    )
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let file = fx.home().join("endpoint.txt");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::fs::read_to_string(&file).map_or(true, |t| !t.ends_with('\n')) {
+        assert!(Instant::now() < deadline, "the job never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let line = std::fs::read_to_string(&file).unwrap();
+    let (uri, token) = line.trim().split_once(' ').unwrap();
+    let (uri, token) = (uri.to_string(), token.to_string());
+    assert_eq!(token.len(), 64);
+    let host = uri.trim_start_matches("http://").trim_end_matches('/').to_string();
+    let ok = format!("GET / HTTP/1.1\r\nHost: {host}\r\nAuthorization: {token}\r\nConnection: close\r\n\r\n");
+    // 50 at once, once the first credentials are older than the margin allows: one
+    // AssumeRole, the same credentials for everyone.
+    std::thread::sleep(Duration::from_millis(1500));
+    let before = moto.requests().iter().filter(|r| r.form["Action"] == "AssumeRole").count();
+    let answers: Vec<String> = (0..50)
+        .map(|_| {
+            let (uri, ok) = (uri.clone(), ok.clone());
+            std::thread::spawn(move || get(&uri, &ok))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| {
+            let (status, body) = h.join().unwrap();
+            assert_eq!(status, 200, "{body}");
+            let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+            v["AccessKeyId"].as_str().unwrap().to_string()
+        })
+        .collect();
+    let after = moto.requests().iter().filter(|r| r.form["Action"] == "AssumeRole").count();
+    assert_eq!(after - before, 1, "one STS call for 50 requests");
+    assert!(answers.iter().all(|a| a == &answers[0]));
+    // Strangers.
+    let wrong = token.replace(&token[..1], if token.starts_with('0') { "1" } else { "0" });
+    for (label, request, want) in [
+        ("no token", format!("GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"), 401),
+        (
+            "wrong token",
+            format!("GET / HTTP/1.1\r\nHost: {host}\r\nAuthorization: {wrong}\r\nConnection: close\r\n\r\n"),
+            401,
+        ),
+        (
+            "POST",
+            format!(
+                "POST / HTTP/1.1\r\nHost: {host}\r\nAuthorization: {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            ),
+            405,
+        ),
+        (
+            "another path",
+            format!("GET /x HTTP/1.1\r\nHost: {host}\r\nAuthorization: {token}\r\nConnection: close\r\n\r\n"),
+            404,
+        ),
+        (
+            "a body",
+            format!(
+                "GET / HTTP/1.1\r\nHost: {host}\r\nAuthorization: {token}\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
+            ),
+            413,
+        ),
+        (
+            "oversize",
+            format!(
+                "GET / HTTP/1.1\r\nHost: {host}\r\nAuthorization: {token}\r\nX-Pad: {}\r\nConnection: close\r\n\r\n",
+                "a".repeat(20_000)
+            ),
+            431,
+        ),
+    ] {
+        let (status, body) = get(&uri, &request);
+        assert!((400..500).contains(&status) || status == 0, "{label}: {status}");
+        if status != 0 && label != "oversize" {
+            assert_eq!(status, want, "{label}");
+        }
+        assert!(!body.contains("AccessKeyId"), "{label}: {body}");
+    }
+    // The token only ever travels in the environment.
+    let child_cmdlines: String = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .map(|b| text(&b))
+        .collect();
+    assert!(!child_cmdlines.contains(&token), "the token is on a command line");
+    // SIGTERM to swrole reaches the job (its trap exits 42); swrole exits with that.
+    // SAFETY: kill to our own child.
+    unsafe { libc::kill(swrole.id() as i32, libc::SIGTERM) };
+    let status = swrole.wait().unwrap();
+    assert_eq!(status.code(), Some(42));
+    let mut stderr = String::new();
+    swrole.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    assert!(!stderr.contains(&token), "the token in a message");
+    assert!(TcpStream::connect(&host).is_err(), "the port is closed once the job ends");
+}
+
+#[test]
+fn exit_statuses_and_refusals() {
+    let Some(moto) = Moto::start() else { return };
+    let (fx, _) = seed(&moto);
+    let run = |args: &[&str]| swrole_no_tty(&fx, &moto.url(), args).output().unwrap();
+    let out = run(&["exec", "--server", "sw-staging", "-t", "123456", "--", "sh", "-c", "exit 3"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let out = run(&["exec", "--server", "sw-staging", "--", "sh", "-c", "kill -TERM $$"]);
+    assert_eq!(out.status.code(), Some(143), "128 + SIGTERM: {}", text(&out.stderr));
+    let out = run(&["exec", "--server", "sw-staging", "--", "no-such-program-here"]);
+    assert_eq!(out.status.code(), Some(127));
+    for address in ["0.0.0.0", "192.0.2.1", "::"] {
+        let out = run(&["exec", "--server", "--server-address", address, "sw-staging", "--", "true"]);
+        assert_eq!(out.status.code(), Some(1), "{address}");
+        assert!(text(&out.stderr).contains("loopback only"), "{address}: {}", text(&out.stderr));
+    }
+    let out = run(&["exec", "--server", "default", "--", "true"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("assumes no role"), "{}", text(&out.stderr));
+}
+
+/// The job survives past its first credentials' expiry: an STS that hands out credentials
+/// for a few seconds, a job that asks again after they expired, no prompt anywhere.
+#[test]
+fn a_job_outlives_its_first_credentials() {
+    if !require("python3") {
+        return;
+    }
+    let sts = crate::dayone::ShortSts::start(&[6]);
+    let fx = Fixture::new(
+        "[profile job]\nsource_profile = base\nrole_arn = arn:aws:iam::111111111111:role/r\nregion = eu-west-1\n\
+         [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n",
+        "",
+    );
+    let script = "import time, botocore.session\n\
+                  keys = []\n\
+                  for i in range(3):\n\
+                  \x20   c = botocore.session.get_session().get_credentials().get_frozen_credentials()\n\
+                  \x20   keys.append(c.access_key)\n\
+                  \x20   time.sleep(4)\n\
+                  print(' '.join(keys))\n";
+    let start = Instant::now();
+    let out = swrole_no_tty(
+        &fx,
+        &sts.url(),
+        &["exec", "--server", "job", "--refresh-margin", "2", "--", "python3", "-c", script],
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(start.elapsed() > Duration::from_secs(10), "the job ran past the first credentials' 6 s");
+    let keys: Vec<String> = text(&out.stdout).split_whitespace().map(str::to_string).collect();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert_ne!(keys[0], keys[2], "renewed after they expired: {keys:?}");
+    assert!(sts.requests() >= 2);
+}
