@@ -125,6 +125,28 @@ HOME="$keyhome" dbus-run-session -- bash -c "
     hyperfine -N --warmup 5 --runs 50 --export-json '$work/keys-ss.json' -n 'keys from the Secret Service' '$swrole default --shell bash' >&2
 " >&2
 
+# exec --server: a credentials request served from memory, and an SDK call through the
+# endpoint against the same call with exported keys (boto3, one GetCallerIdentity each).
+cat >"$work/endpoint.sh" <<'EOS'
+printf '%s %s\n' "$AWS_CONTAINER_CREDENTIALS_FULL_URI" "$AWS_CONTAINER_AUTHORIZATION_TOKEN" >"$1"
+while [ -e "$1" ]; do sleep 0.2; done
+EOS
+"$swrole" exec --server sw-staging -- sh "$work/endpoint.sh" "$work/endpoint" &
+server=$!
+for _ in $(seq 100); do [ -s "$work/endpoint" ] && break; sleep 0.1; done
+read -r uri token <"$work/endpoint"
+hyperfine -N --warmup 20 --runs 300 --export-json "$work/endpoint.json" \
+    -n "exec --server: one credentials request (curl)" "curl -s -o /dev/null -H 'Authorization: $token' $uri" >&2
+rm -f "$work/endpoint"; wait "$server" || true
+cat >"$work/who.py" <<'EOS'
+import boto3
+boto3.client("sts", region_name="ap-northeast-1").get_caller_identity()
+EOS
+hyperfine -N --warmup 3 --runs 30 --export-json "$work/sdk.json" \
+    -n "boto3 call, exported keys" "$swrole exec sw-staging -- python3 $work/who.py" \
+    -n "boto3 call, exec --server" "$swrole exec --server sw-staging -- python3 $work/who.py" >&2
+curl_floor=$(hyperfine -N --runs 300 --export-json "$work/curlfloor.json" "curl -s -o /dev/null http://127.0.0.1:$port/moto-api/" >/dev/null 2>&1; python3 -c "import json; print(json.load(open('$work/curlfloor.json'))['results'][0]['median'])")
+
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n 1; }
 rss_hit=$(rss "$swrole" sw-staging --shell bash)
 rss_cold=$(rss "$swrole" sw-staging --shell bash --no-cache --token-code 123456)
@@ -147,7 +169,7 @@ python3 - "$work" "$repo/bench/RESULTS.md" <<EOF
 import json, sys
 work, out = sys.argv[1], sys.argv[2]
 rows = []
-for name in ("fast", "slow", "extra", "keys-file", "keys-ss"):
+for name in ("fast", "slow", "extra", "keys-file", "keys-ss", "endpoint", "sdk"):
     rows += json.load(open(f"{work}/{name}.json"))["results"]
 median = {r["command"]: r["median"] for r in rows}
 hit, cold, floor = median["swrole, cache hit"], median["swrole, cold"], median["curl, one AssumeRole"]
@@ -176,6 +198,8 @@ lines += [
     f"- cache hit vs the seed's role_wrapper.sh: **{median['role_wrapper.sh (aws cli + jq)'] / hit:.0f}x** faster (target: 100x)",
     f"- cold switch vs one AssumeRole with curl: **{cold / floor:.2f}x** the floor (target: within 1.5x)",
     f"- cache hit from the kernel keyring vs from files: **{median['swrole, cache hit (kernel keyring, via env)'] / median['swrole, cache hit (files, via env)']:.2f}x** (target: at most 1.1x; both started through env(1) to choose the store)",
+    f"- exec --server: a credentials request served from memory takes **{ms(median['exec --server: one credentials request (curl)'])}** with curl's own start-up (a bare curl to a local server: {ms($curl_floor)}; target: at most 1 ms for the request)",
+    f"- an SDK call through the endpoint vs the same call with exported keys: **{median['boto3 call, exec --server'] / median['boto3 call, exported keys']:.2f}x** (target: at most 1.1x)",
     f"- the Secret Service read of the IAM user's keys adds **{ms(median['keys from the Secret Service'] - median['keys from the credentials file'])}** to a cold switch ({ms(median['keys from the Secret Service'])} against {ms(median['keys from the credentials file'])} from the file)",
     "",
     "Also measured:",
