@@ -608,6 +608,65 @@ mod tests {
     }
 
     #[test]
+    fn duration_bounds_are_inclusive() {
+        assert_eq!(parse_duration("900"), Some(900));
+        assert_eq!(parse_duration("43200"), Some(43_200));
+        assert_eq!(parse_duration("899"), None);
+        assert_eq!(parse_duration("43201"), None);
+        assert_eq!(parse_duration("3600.5"), None);
+    }
+
+    #[test]
+    fn the_selected_profiles_region_wins() {
+        let config = "[profile r]\nsource_profile = b\nrole_arn = arn:aws:iam::111111111111:role/r\nregion = eu-west-1\n\
+                      [profile m]\nsource_profile = b\nrole_arn = arn:aws:iam::111111111111:role/m\n\
+                      [profile b]\naws_access_key_id = AKIAAAAAAAAAAAAAAAAA\naws_secret_access_key = s\nregion = us-west-2\n";
+        let p = plan_of(config, "", "r", &Overrides::default());
+        assert_eq!(p.region.as_deref(), Some("eu-west-1"));
+        assert!(p.region_from.unwrap().starts_with("profile \"r\""));
+        // Without one of its own, the base's.
+        assert_eq!(plan_of(config, "", "m", &Overrides::default()).region.as_deref(), Some("us-west-2"));
+        // --region wins over both.
+        let o = Overrides { region: Some("ap-south-1".into()), ..Overrides::default() };
+        assert_eq!(plan_of(config, "", "r", &o).region.as_deref(), Some("ap-south-1"));
+    }
+
+    fn endpoint_of(config: &str, env: &[(&str, &str)]) -> Option<String> {
+        let paths = Paths { config: "/c".into(), credentials: "/k".into() };
+        let set = ProfileSet::from_texts(config, "", &paths).unwrap();
+        let chain = crate::chain::resolve(&set, "r").unwrap();
+        plan(&set, &paths, &Env::from_pairs(env.iter().copied()), "r", chain, &Overrides::default())
+            .unwrap()
+            .endpoint
+    }
+
+    #[test]
+    fn endpoint_precedence_and_ignore() {
+        let base =
+            "[profile r]\nrole_arn = arn:aws:iam::111111111111:role/r\ncredential_source = Environment\n";
+        let with_profile = format!("{base}endpoint_url = https://profile.example\n");
+        let with_services = format!(
+            "{base}endpoint_url = https://profile.example\nservices = s\n[services s]\nsts =\n  endpoint_url = https://services.example\n"
+        );
+        let sts = ("AWS_ENDPOINT_URL_STS", "https://sts-env.example");
+        let all = ("AWS_ENDPOINT_URL", "https://all-env.example");
+        assert_eq!(endpoint_of(&with_services, &[sts, all]).as_deref(), Some("https://sts-env.example"));
+        assert_eq!(endpoint_of(&with_services, &[all]).as_deref(), Some("https://services.example"));
+        assert_eq!(endpoint_of(&with_profile, &[all]).as_deref(), Some("https://all-env.example"));
+        assert_eq!(endpoint_of(&with_profile, &[]).as_deref(), Some("https://profile.example"));
+        assert_eq!(endpoint_of(base, &[]), None);
+        // ignore_configured_endpoint_urls, in the profile or the environment: none at all.
+        let ignored =
+            with_services.replace("services = s\n", "services = s\nignore_configured_endpoint_urls = true\n");
+        assert_eq!(endpoint_of(&ignored, &[sts, all]), None);
+        let ignore_env = ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true");
+        assert_eq!(endpoint_of(&with_services, &[sts, all, ignore_env]), None);
+        // The environment's "false" wins over the profile's "true".
+        let keep = ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "false");
+        assert_eq!(endpoint_of(&ignored, &[sts, keep]).as_deref(), Some("https://sts-env.example"));
+    }
+
+    #[test]
     fn accounts() {
         assert_eq!(account_of("arn:aws:iam::210987654321:role/x"), Some("210987654321"));
         assert_eq!(account_of("myrole"), None);

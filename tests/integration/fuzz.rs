@@ -281,7 +281,7 @@ fn pipeline(config: &str, credentials: &str, value: &str) -> Result<(), TestCase
             continue;
         };
         PLANNED.fetch_add(1, Ordering::Relaxed);
-        let _ = explain::render(
+        let shown = explain::render(
             &plan,
             &explain::Context {
                 set: &set,
@@ -293,6 +293,14 @@ fn pipeline(config: &str, credentials: &str, value: &str) -> Result<(), TestCase
                 key_store: "file",
                 mfa_sources: &[],
             },
+        );
+        prop_assert!(
+            shown.starts_with(&format!("{name}: "))
+                && shown.contains("\nsets ")
+                && shown.contains("\nunsets "),
+            "explain of {:?}: {}",
+            name,
+            shown
         );
         let creds = Credentials {
             access_key_id: "ASIAAAAAAAAAAAAAAAAA".into(),
@@ -370,12 +378,12 @@ fn fuzz_arbitrary_text_and_bytes() {
             pipeline(&lossy, &text, &lossy)
         },
     );
-    assert!(runs > 0);
+    assert!(runs >= 100, "only {runs} runs: the generator or the budget is broken");
 }
 
 #[test]
 fn fuzz_emitters_with_any_value() {
     let runs =
         fuzz("emitters", any::<String>(), |value| check_emitters(&Exports(vec![Op::Set("SWROLE_T", value)])));
-    assert!(runs > 0);
+    assert!(runs >= 100, "only {runs} runs: the generator or the budget is broken");
 }

@@ -554,9 +554,27 @@ fn secrets_never_leak_into_messages() {
         vec!["exec", "r", "-v", "-t", "123456", "--", "true"],
         vec!["credential-process", "r", "-t", "123456"],
     ];
-    for args in &runs {
+    // What each command must have reached: the code it is meant to test (so that a
+    // command that fails early cannot pass for one that handled the secret).
+    let reached = [
+        "could not assume",
+        "needs an MFA code",
+        "\"SecretAccessKey\"",
+        "sw-staging",
+        "the static keys of profile \"b\"",
+        "holds secret keys",
+        "\"findings\"",
+        "",
+        "PROFILE",
+        "could not assume",
+        "could not assume",
+    ];
+    for (args, needle) in runs.iter().zip(reached) {
         let out = fx.swrole().args(args).envs(dead).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
+        let all = format!("{}{stderr}", String::from_utf8_lossy(&out.stdout));
+        let needle = if needle == "sw-staging" { "r: 1 role" } else { needle };
+        assert!(all.contains(needle), "{args:?} did not reach what it tests ({needle:?}): {all}");
         assert!(!stderr.contains(secret), "{args:?} stderr: {stderr}");
         // Only the commands that print credentials on purpose may have them on stdout.
         if args[0] != "b" {

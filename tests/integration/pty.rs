@@ -62,6 +62,31 @@ fn a_bad_code_is_asked_again_and_never_sent() {
     assert!(moto.requests().is_empty(), "no call with a malformed code");
 }
 
+/// Five digits, seven digits and letters are each refused and asked again (three tries in
+/// all); a good code on the third try is the one sent; an empty line is no try.
+#[test]
+fn each_malformed_code_is_asked_again() {
+    if !require("python3") {
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    let (fx, _) = seed(&moto);
+    let r = pty_run(&moto, fx.home(), "12345,1234567,654 321", &["sw-staging", "--shell", "bash"]);
+    assert_eq!(r["status"], 0, "{r}");
+    let tty = r["tty"].as_str().unwrap();
+    assert_eq!(tty.matches("MFA code for sw-staging").count(), 3, "three questions: {tty}");
+    assert_eq!(tty.matches("must be 6 digits").count(), 2, "{tty}");
+    assert_eq!(moto.requests()[0].form["TokenCode"], "654321");
+    // Three bad codes: refused, nothing sent.
+    let (fx, _) = seed(&moto);
+    let before = moto.requests().len();
+    let r = pty_run(&moto, fx.home(), "12345,1234567,12a456", &["sw-staging", "--shell", "bash"]);
+    assert_ne!(r["status"], 0, "{r}");
+    assert_eq!(r["stdout"], "");
+    assert!(r["tty"].as_str().unwrap().matches("must be 6 digits").count() == 3, "{r}");
+    assert_eq!(moto.requests().len(), before);
+}
+
 #[test]
 fn ctrl_c_at_the_prompt_leaves_stdout_empty() {
     if !require("python3") {
