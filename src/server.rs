@@ -20,18 +20,14 @@ use crate::credentials::Credentials;
 /// Requests larger than this (headers included) are refused.
 pub const MAX_REQUEST: usize = 8 * 1024;
 
-/// 32 random bytes from the kernel, as 64 hex digits.
+/// 32 random bytes from the kernel (`/dev/urandom`, on Linux and macOS alike), as 64 hex
+/// digits.
 pub fn new_token() -> Result<String> {
+    use std::io::Read;
     let mut bytes = [0u8; 32];
-    let mut filled = 0;
-    while filled < bytes.len() {
-        // SAFETY: getrandom writes at most len bytes into the buffer it is given.
-        let n = unsafe { libc::getrandom(bytes[filled..].as_mut_ptr().cast(), bytes.len() - filled, 0) };
-        if n < 0 {
-            bail!("could not get random bytes for the endpoint's token: {}", std::io::Error::last_os_error());
-        }
-        filled += n as usize;
-    }
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .context("could not get random bytes for the endpoint's token")?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
