@@ -6,7 +6,7 @@
 #
 # It builds swrole if needed (cargo, into target/), installs moto's STS emulator and the
 # AWS CLI into a virtual environment under the repository (.venv/, ignored by git; nothing
-# system-wide), starts the emulator on 127.0.0.1 with the README's quick-start config and
+# system-wide) unless both are already on PATH, starts the emulator on 127.0.0.1 with the README's quick-start config and
 # a fake IAM user, and switches to sw-staging. SWROLE=path/to/swrole uses that binary.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -22,12 +22,14 @@ else
     swrole="$repo/target/debug/swrole"
 fi
 venv="$repo/.venv"
-if [ ! -x "$venv/bin/moto_server" ] || [ ! -x "$venv/bin/aws" ]; then
+if [ -x "$venv/bin/moto_server" ] && [ -x "$venv/bin/aws" ]; then
+    export PATH="$venv/bin:$PATH"
+elif ! command -v moto_server >/dev/null 2>&1 || ! command -v aws >/dev/null 2>&1; then
     say "installing moto (the local STS emulator) and the AWS CLI into $venv"
     python3 -m venv "$venv" || { say "python3 -m venv failed: on Debian, apt install python3-venv"; exit 1; }
     "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.1' 'awscli==1.45.11'
+    export PATH="$venv/bin:$PATH"
 fi
-export PATH="$venv/bin:$PATH"
 
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
