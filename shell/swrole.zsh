@@ -75,6 +75,9 @@ __swrole_help() {
 # this shell chose.
 __swrole_switch() {
     \builtin local __swrole_out __swrole_profile="${1-}" __swrole_rc
+    # Ctrl-C at swrole's question: return 130, as bash and fish do (zsh would say 2).
+    \builtin setopt localoptions localtraps
+    \builtin trap 'return 130' INT
     [[ $# -gt 0 ]] && \builtin shift
     __swrole_out="$(\command swrole --shell zsh "$@" -- "${__swrole_profile}")"
     __swrole_rc=$?

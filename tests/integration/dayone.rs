@@ -281,3 +281,42 @@ fn small_things() {
         assert!(text(&help.stdout).contains(var), "--help names {var}");
     }
 }
+
+/// Item 7 in real interactive shells: Ctrl-C at swrole's question through `sw` ends the
+/// question's line and `sw` returns 130 (the status of an interrupted command) in zsh,
+/// bash and fish alike.
+#[test]
+fn ctrl_c_through_sw_in_interactive_shells() {
+    if !require("python3") {
+        return;
+    }
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/interactive_ctrl_c.py");
+    let path = format!("{}:{}", swrole_path().parent().unwrap().display(), std::env::var("PATH").unwrap());
+    for (shell, file) in [("zsh", "swrole.zsh"), ("bash", "swrole.bash"), ("fish", "swrole.fish")] {
+        if !require(shell) {
+            continue;
+        }
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shell").join(file);
+        let out = Command::new("python3")
+            .arg(helper)
+            .arg(shell)
+            .arg(&file)
+            .env_clear()
+            .env("PATH", &path)
+            .env("HOME", fx.home())
+            .env("TERM", "xterm")
+            .env("SWROLE_CACHE_STORE", "file")
+            .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+            .output()
+            .unwrap();
+        let r: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{shell}: {}", text(&out.stderr)));
+        assert_eq!(r["status"], "130", "{shell}: {r}");
+        let tty = r["tty"].as_str().unwrap();
+        assert!(
+            tty.contains("(your.mail@example.com): ^C\r\n"),
+            "{shell}: the question's line is ended: {tty:?}"
+        );
+    }
+}
