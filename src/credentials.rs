@@ -73,6 +73,47 @@ pub fn is_account_id(text: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn good() -> Credentials {
+        Credentials {
+            access_key_id: "ASIAAAAAAAAAAAAAAAAA".into(),
+            secret_access_key: "s".into(),
+            session_token: Some("t".into()),
+            expiration: Some(crate::clock::now() + 3600),
+            arn: None,
+            account_id: Some("111111111111".into()),
+        }
+    }
+
+    #[test]
+    fn shapes() {
+        assert!(good().check_shape().is_ok());
+        let bad = |f: &dyn Fn(&mut Credentials)| {
+            let mut c = good();
+            f(&mut c);
+            c.check_shape().is_err()
+        };
+        assert!(bad(&|c| c.access_key_id = "ASIA".into()), "too short");
+        assert!(bad(&|c| c.access_key_id = "A".repeat(129)), "too long");
+        assert!(!bad(&|c| c.access_key_id = "A".repeat(128)), "128 is the limit");
+        assert!(!bad(&|c| c.access_key_id = "A".repeat(16)), "16 is the limit");
+        assert!(bad(&|c| c.access_key_id = "ASIAAAAAAAAAAAAAAA-A".into()), "not alphanumeric");
+        assert!(bad(&|c| c.secret_access_key = String::new()), "empty secret");
+        assert!(bad(&|c| c.secret_access_key = "x".repeat(MAX_SECRET + 1)), "oversized secret");
+        assert!(!bad(&|c| c.secret_access_key = "x".repeat(MAX_SECRET)), "the secret limit");
+        assert!(bad(&|c| c.secret_access_key = "a\nb".into()), "control character");
+        assert!(bad(&|c| c.session_token = Some(String::new())), "empty token");
+        assert!(bad(&|c| c.session_token = Some("x".repeat(MAX_TOKEN + 1))), "oversized token");
+        assert!(!bad(&|c| c.session_token = Some("x".repeat(MAX_TOKEN))), "the token limit");
+        assert!(!bad(&|c| c.session_token = None), "long-term keys have none");
+        assert!(bad(&|c| c.account_id = Some("12345678901".into())), "11 digits");
+        assert!(bad(&|c| c.account_id = Some("12345678901a".into())), "a letter");
+        assert!(bad(&|c| c.expiration = Some(crate::clock::now() - 1)), "expired");
+        assert!(!bad(&|c| c.expiration = None), "no expiry");
+        assert!(is_account_id("123456789012"));
+        assert!(!is_account_id("1234567890123") && !is_account_id("") && !is_account_id("12345678901x"));
+        assert_eq!(MAX_TOKEN, 16 * 1024);
+    }
+
     #[test]
     fn debug_hides_secrets() {
         let c = Credentials {

@@ -186,6 +186,26 @@ mod tests {
     }
 
     #[test]
+    fn switching_to_the_same_profile_keeps_the_way_back() {
+        let c = creds();
+        let e = Exports::for_switch(&Switch {
+            profile: "p",
+            credentials: &c,
+            role_arn: None,
+            region: None,
+            color: None,
+            previous: Some("p"),
+        });
+        assert!(!e.0.iter().any(|o| matches!(
+            o,
+            Op::Unset("SWROLE_PREVIOUS_PROFILE") | Op::Set("SWROLE_PREVIOUS_PROFILE", _)
+        )));
+        let e = Exports::for_unset(None);
+        assert!(!e.0.contains(&Op::Unset("SWROLE_PREVIOUS_PROFILE")), "sw off twice keeps it");
+        assert!(Exports::for_unset(Some("p")).0.contains(&Op::Set("SWROLE_PREVIOUS_PROFILE", "p".into())));
+    }
+
+    #[test]
     fn static_keys_clear_stale_session_values() {
         let mut c = creds();
         c.session_token = None;
