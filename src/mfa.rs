@@ -252,6 +252,29 @@ mod tests {
     }
 
     #[test]
+    fn sources_in_order() {
+        let env = Env::from_pairs([("PATH", "/nonexistent")]);
+        let p = Some(("echo 123456", "profile \"p\""));
+        assert_eq!(source(true, p, Prompt::Auto, &env, true), Source::Flag);
+        assert!(matches!(source(false, p, Prompt::Auto, &env, true), Source::Process { .. }));
+        assert_eq!(source(false, None, Prompt::Auto, &env, true), Source::Terminal);
+        assert_eq!(source(false, None, Prompt::Terminal, &env, true), Source::Terminal);
+        assert_eq!(source(false, None, Prompt::Terminal, &env, false), Source::Nowhere);
+        assert_eq!(source(false, None, Prompt::Never, &env, true), Source::Nowhere);
+        assert_eq!(
+            source(false, None, Prompt::Dialog(Dialog::Zenity), &env, true),
+            Source::Dialog(Dialog::Zenity)
+        );
+        if !cfg!(target_os = "macos") {
+            assert_eq!(
+                source(false, None, Prompt::Auto, &env, false),
+                Source::Nowhere,
+                "no display, no dialog"
+            );
+        }
+    }
+
+    #[test]
     fn prompts() {
         assert_eq!(Prompt::from_env(&Env::default()).unwrap(), Prompt::Auto);
         let env = Env::from_pairs([("SWROLE_MFA_PROMPT", "zenity")]);
