@@ -240,10 +240,7 @@ fn ca_bundles(env: &Env, set: Option<&ProfileSet>, paths: &Paths, out: &mut Vec<
     }
     for (name, section) in set.map(|s| s.profiles.iter()).into_iter().flatten() {
         if let Some(v) = section.get("ca_bundle") {
-            let path = match (v.text.strip_prefix("~/"), env.get("HOME")) {
-                (Some(rest), Some(home)) => std::path::Path::new(home).join(rest),
-                _ => v.text.clone().into(),
-            };
+            let path = crate::config::expand_path(&v.text, env);
             named.push((path, format!("ca_bundle of profile {name:?}, {}", at(paths, v))));
         }
     }

@@ -330,9 +330,12 @@ pub fn plan(
     }
     let (confirm, color) = guardrail(set, paths, selected)?;
     let ca_bundle = match env.get("AWS_CA_BUNDLE") {
-        Some(p) => Some((expand_home(p, env), "AWS_CA_BUNDLE".to_string())),
+        Some(p) => Some((crate::config::expand_path(p, env), "AWS_CA_BUNDLE".to_string())),
         None => set.profile(selected).and_then(|s| s.get("ca_bundle")).map(|v| {
-            (expand_home(&v.text, env), format!("ca_bundle of profile {selected:?}, {}", at(paths, v)))
+            (
+                crate::config::expand_path(&v.text, env),
+                format!("ca_bundle of profile {selected:?}, {}", at(paths, v)),
+            )
         }),
     };
     Ok(Plan {
@@ -348,14 +351,6 @@ pub fn plan(
         color,
         warnings,
     })
-}
-
-/// A path with a leading `~/` made absolute, as the AWS CLI does for `ca_bundle`.
-fn expand_home(path: &str, env: &Env) -> std::path::PathBuf {
-    match (path.strip_prefix("~/"), env.get("HOME")) {
-        (Some(rest), Some(home)) => std::path::Path::new(home).join(rest),
-        _ => std::path::PathBuf::from(path),
-    }
 }
 
 /// Colours a prompt can show: the eight ANSI names, or a 256-colour number.

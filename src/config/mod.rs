@@ -67,6 +67,12 @@ impl Paths {
     }
 }
 
+/// A path from a profile value (`ca_bundle`): a leading `~/` expanded with `HOME`, as the
+/// AWS CLI does; kept as written when there is no `HOME`.
+pub fn expand_path(path: &str, env: &Env) -> PathBuf {
+    expand_tilde(path, env.get("HOME").map(Path::new)).unwrap_or_else(|| PathBuf::from(path))
+}
+
 fn expand_tilde(path: &str, home: Option<&Path>) -> Option<PathBuf> {
     match path.strip_prefix("~/") {
         Some(rest) => Some(home?.join(rest)),
