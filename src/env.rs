@@ -34,6 +34,11 @@ impl Env {
             .or_else(|| if self.ask_os { self.login.get_or_init(os_login_name).as_deref() } else { None })
     }
 
+    /// Whether `program` is a file in one of `PATH`'s directories.
+    pub fn on_path(&self, program: &str) -> bool {
+        self.get("PATH").unwrap_or("").split(':').any(|dir| std::path::Path::new(dir).join(program).is_file())
+    }
+
     pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
         Env {
             vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),

@@ -82,14 +82,7 @@ pub fn auto_dialog(env: &Env) -> Option<Dialog> {
         return Some(Dialog::Osascript);
     }
     env.first(&["DISPLAY", "WAYLAND_DISPLAY"])?;
-    [Dialog::Zenity, Dialog::Kdialog].into_iter().find(|d| on_path(env, d.name()))
-}
-
-fn on_path(env: &Env, program: &str) -> bool {
-    env.get("PATH").unwrap_or("").split(':').any(|dir| {
-        let p = std::path::Path::new(dir).join(program);
-        std::fs::metadata(&p).is_ok_and(|m| m.is_file())
-    })
+    [Dialog::Zenity, Dialog::Kdialog].into_iter().find(|d| env.on_path(d.name()))
 }
 
 /// An AppleScript string literal: `"` and `\` escaped, control characters made spaces.

@@ -102,18 +102,14 @@ fn browser(env: &Env, how: &Opening) -> Option<Vec<String>> {
         }
         let chrome = ["google-chrome", "google-chrome-stable", "chromium", "chromium-browser"]
             .into_iter()
-            .find(|p| on_path(env, p))?;
+            .find(|p| env.on_path(p))?;
         return Some(vec![chrome.to_string(), flag]);
     }
     if let Some(b) = env.get("BROWSER") {
         return Some(b.split(':').next()?.split_whitespace().map(str::to_string).collect());
     }
     let program = if cfg!(target_os = "macos") { "open" } else { "xdg-open" };
-    on_path(env, program).then(|| vec![program.to_string()])
-}
-
-fn on_path(env: &Env, program: &str) -> bool {
-    env.get("PATH").unwrap_or("").split(':').any(|d| std::path::Path::new(d).join(program).is_file())
+    env.on_path(program).then(|| vec![program.to_string()])
 }
 
 /// Open `url`: the URL goes to the program as one argument (never through a shell), and
