@@ -217,10 +217,7 @@ fn the_endpoint_refuses_strangers_and_renews_once() {
         ),
     ] {
         let (status, body) = get(&uri, &request);
-        assert!((400..500).contains(&status) || status == 0, "{label}: {status}");
-        if status != 0 && label != "oversize" {
-            assert_eq!(status, want, "{label}");
-        }
+        assert_eq!(status, want, "{label}");
         assert!(!body.contains("AccessKeyId"), "{label}: {body}");
     }
     // The token only ever travels in the environment.
