@@ -266,10 +266,9 @@ fn ini() -> impl Strategy<Value = String> {
     )
 }
 
-/// How many generated profiles made it through to a plan and rendered output: the
-/// generator must reach the deep end, not only the parser's errors.
-
-/// Everything below the files, for one generated pair of files and one environment value.
+/// Everything below the files, for one generated pair of files and one environment value;
+/// `planned` counts the profiles that made it through to a plan and rendered output (the
+/// generator must reach the deep end, not only the parser's errors).
 fn pipeline(config: &str, credentials: &str, value: &str, planned: &AtomicU64) -> Result<(), TestCaseError> {
     let paths = Paths { config: "/c".into(), credentials: "/k".into() };
     let Ok(set) = ProfileSet::from_texts(config, credentials, &paths) else { return Ok(()) };
