@@ -258,13 +258,15 @@ fn ca_bundles(env: &Env, set: Option<&ProfileSet>, paths: &Paths, out: &mut Vec<
 
 /// Keys in two places, or a profile that needs the key store and finds nothing there.
 fn key_store(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Finding>) {
-    let needs: Vec<&String> = set
+    // The profiles whose keys some chain takes from the store: each once, however many
+    // profiles stand on it.
+    let needs: std::collections::BTreeSet<String> = set
         .profiles
-        .iter()
-        .filter(|(name, _)| {
-            matches!(chain::resolve(set, name).map(|c| c.base), Ok(chain::Base::StoredKeys { .. }))
+        .keys()
+        .filter_map(|name| match chain::resolve(set, name).map(|c| c.base) {
+            Ok(chain::Base::StoredKeys { profile }) => Some(profile),
+            _ => None,
         })
-        .map(|(name, _)| name)
         .collect();
     let store = match crate::keys::open(env) {
         Ok(s) => s,
@@ -280,11 +282,8 @@ fn key_store(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Finding>)
             return;
         }
     };
-    for name in needs {
-        if let chain::Base::StoredKeys { profile } =
-            chain::resolve(set, name).map(|c| c.base).expect("resolved above")
-            && matches!(crate::keys::read(store.as_ref(), &profile), Ok(None))
-        {
+    for profile in needs {
+        if matches!(crate::keys::read(store.as_ref(), &profile), Ok(None)) {
             out.push(finding(
                 Severity::Error,
                 "key-store",

@@ -307,6 +307,17 @@ fn keys_add_list_remove_and_doctor() {
             fx.swrole().args(["p", "--shell", "bash"]).env("SWROLE_KEY_STORE", store).output().unwrap();
         assert_eq!(none.status.code(), Some(1));
         assert!(text(&none.stderr).contains("run `swrole keys add p`"), "{}", text(&none.stderr));
+        // doctor says so once per stored profile, however many profiles stand on it.
+        let config = std::fs::read_to_string(fx.config_path()).unwrap()
+            + "[profile q]\nsource_profile = p\nrole_arn = arn:aws:iam::111111111111:role/q\n";
+        std::fs::write(fx.config_path(), config).unwrap();
+        let doctor = fx.swrole().arg("doctor").env("SWROLE_KEY_STORE", store).output().unwrap();
+        assert_eq!(
+            text(&doctor.stdout).matches("which holds none for it").count(),
+            1,
+            "{}",
+            text(&doctor.stdout)
+        );
     }
     // --keep-file: both files as they were, the store holds a copy.
     let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
