@@ -1,13 +1,13 @@
 //! `swrole console` against a fake federation endpoint on loopback that records what it is
 //! asked, with a recording `$BROWSER`.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::moto::{Moto, seed};
-use crate::util::Fixture;
+use crate::util::{Fixture, read_http_request};
 
 #[derive(Clone, Copy)]
 enum Reply {
@@ -33,15 +33,8 @@ impl Federation {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { return };
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut first = String::new();
-                reader.read_line(&mut first).unwrap_or_default();
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                }
-                seen.lock().unwrap().push(first.trim_end().to_string());
+                let Some((first, _)) = read_http_request(&mut reader) else { continue };
+                seen.lock().unwrap().push(first);
                 let (status, body) = match reply {
                     Reply::Token => (200, "{\"SigninToken\":\"tok-EN_123.abc\"}".to_string()),
                     Reply::Status(s) => (s, "{\"error\":\"no\"}".to_string()),

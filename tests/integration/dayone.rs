@@ -2,12 +2,14 @@
 //! expire within minutes (so a refresh happens at once), the hook order, the variable read
 //! when the hook runs, Ctrl-C at the question, and every screen at 80 columns.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::TcpListener;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
-use crate::util::{Fixture, SEED_CONFIG, SEED_CREDENTIALS, require, swrole_path};
+use crate::util::{
+    Fixture, SEED_CONFIG, SEED_CREDENTIALS, path_with_swrole, read_http_request, require, swrole_path,
+};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -30,21 +32,7 @@ impl ShortSts {
             for (n, stream) in listener.incoming().enumerate() {
                 let Ok(mut stream) = stream else { return };
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                    if line == "\r\n" {
-                        break;
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
+                let Some((_, body)) = read_http_request(&mut reader) else { continue };
                 seen.lock().unwrap().push(text(&body));
                 let life = lifetimes[n.min(lifetimes.len() - 1)];
                 let expires = std::time::SystemTime::now() + std::time::Duration::from_secs(life as u64);
@@ -83,7 +71,7 @@ const PROD: &str = "[profile prod]\nsource_profile = base\nrole_arn = arn:aws:ia
 
 fn run_bash(fx: &Fixture, script: &str, env: &[(&str, &str)]) -> std::process::Output {
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shell/swrole.bash");
-    let path = format!("{}:{}", swrole_path().parent().unwrap().display(), std::env::var("PATH").unwrap());
+    let path = path_with_swrole();
     Command::new("bash")
         .args(["--noprofile", "--norc", "-c", &format!("source '{}'\n{script}", file.display())])
         .current_dir(fx.home())
@@ -292,7 +280,7 @@ fn ctrl_c_through_sw_in_interactive_shells() {
     }
     let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
     let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/interactive_ctrl_c.py");
-    let path = format!("{}:{}", swrole_path().parent().unwrap().display(), std::env::var("PATH").unwrap());
+    let path = path_with_swrole();
     for (shell, file) in [("zsh", "swrole.zsh"), ("bash", "swrole.bash"), ("fish", "swrole.fish")] {
         if !require(shell) {
             continue;

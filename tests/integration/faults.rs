@@ -2,13 +2,13 @@
 //! Rust SDK parses): each one gives a single readable line on stderr, no secret, empty
 //! stdout, exit status 1, in bounded time.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::util::{Fixture, SEED_CONFIG, SEED_CREDENTIALS};
+use crate::util::{Fixture, SEED_CONFIG, SEED_CREDENTIALS, read_http_request};
 
 const SOURCE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
@@ -56,21 +56,9 @@ impl FakeSts {
                 let count = count.clone();
                 std::thread::spawn(move || {
                     let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    let mut length = 0;
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                            return;
-                        }
-                        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                            length = v.trim().parse().unwrap_or(0);
-                        }
-                        if line == "\r\n" {
-                            break;
-                        }
+                    if read_http_request(&mut reader).is_none() {
+                        return;
                     }
-                    let mut body = vec![0; length];
-                    let _ = reader.read_exact(&mut body);
                     count.fetch_add(1, Ordering::SeqCst);
                     match answer {
                         Answer::Hang => std::thread::sleep(Duration::from_secs(60)),

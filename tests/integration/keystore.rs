@@ -5,17 +5,14 @@
 use std::process::{Command, Output};
 
 use crate::moto::Moto;
-use crate::util::{Fixture, SEED_CONFIG, SEED_CREDENTIALS, cache_stores, require, swrole_path};
+use crate::util::{
+    Fixture, SEED_CONFIG, SEED_CREDENTIALS, cache_stores, path_with_swrole, require, swrole_path,
+};
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-/// PATH with the swrole under test first.
-fn path() -> String {
-    format!("{}:{}", swrole_path().parent().unwrap().display(), std::env::var("PATH").unwrap_or_default())
 }
 
 /// Run a bash `script` in a fresh D-Bus session with gnome-keyring unlocked (its keyring
@@ -28,7 +25,7 @@ fn in_secret_service(fx: &Fixture, script: &str, env: &[(&str, &str)]) -> Output
         .args(["--", "bash", "-c", &full])
         .current_dir(fx.home())
         .env_clear()
-        .env("PATH", path())
+        .env("PATH", path_with_swrole())
         .env("HOME", fx.home())
         .env("USER", "tester")
         .envs(env.iter().copied())

@@ -2,7 +2,6 @@
 //! before anything is sent), and a real zenity dialog under Xvfb, driven by xdotool, for a
 //! credential_process with no terminal.
 
-use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -23,7 +22,7 @@ fn seed_with(profile_line: &str, default_line: &str) -> Fixture {
 
 /// `swrole ARGS` with no controlling terminal (a new session), as an IDE or the AWS CLI
 /// in a script starts it.
-fn without_terminal(fx: &Fixture, moto: &Moto, args: &[&str], env: &[(&str, &str)]) -> Output {
+fn swrole_no_tty(fx: &Fixture, moto: &Moto, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(swrole_path());
     cmd.args(args)
         .current_dir(fx.home())
@@ -33,16 +32,8 @@ fn without_terminal(fx: &Fixture, moto: &Moto, args: &[&str], env: &[(&str, &str
         .env("USER", "tester")
         .env("SWROLE_CACHE_STORE", "file")
         .env("AWS_ENDPOINT_URL_STS", moto.url())
-        .envs(env.iter().copied())
-        .stdin(Stdio::null());
-    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    cmd.output().unwrap()
+        .envs(env.iter().copied());
+    crate::util::without_terminal(&mut cmd).output().unwrap()
 }
 
 #[test]
@@ -66,7 +57,7 @@ fn the_code_from_mfa_process_is_the_one_sent() {
         std::fs::set_permissions(tools.join("otp"), std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .unwrap();
         let before = moto.requests().len();
-        let out = without_terminal(&fx, &moto, &["sw-staging", "--shell", "bash"], &[]);
+        let out = swrole_no_tty(&fx, &moto, &["sw-staging", "--shell", "bash"], &[]);
         assert!(out.status.success(), "{label}: {}", text(&out.stderr));
         assert!(text(&out.stderr).contains("touch your key"), "{label}: the tool's stderr reaches the user");
         let sent = &moto.requests()[before..];
@@ -87,7 +78,7 @@ fn the_code_from_mfa_process_is_the_one_sent() {
         (&["sw-staging", "--shell", "bash", "--no-cache"][..], &[("SWROLE_MFA_PROCESS", "echo 222222")][..]),
     ] {
         let before = moto.requests().len();
-        let out = without_terminal(&fx, &moto, args, env);
+        let out = swrole_no_tty(&fx, &moto, args, env);
         assert!(out.status.success(), "{}", text(&out.stderr));
         assert_eq!(moto.requests()[before].form["TokenCode"], "222222");
     }
@@ -112,7 +103,7 @@ fn a_bad_mfa_process_sends_nothing() {
     for (command, needle) in cases {
         let fx = seed_with(&format!("mfa_process = {command}\n"), "");
         let start = Instant::now();
-        let out = without_terminal(&fx, &moto, &["sw-staging", "--shell", "bash", "--mfa-timeout", "1"], &[]);
+        let out = swrole_no_tty(&fx, &moto, &["sw-staging", "--shell", "bash", "--mfa-timeout", "1"], &[]);
         assert_eq!(out.status.code(), Some(1), "{command}: {}", text(&out.stderr));
         assert!(out.stdout.is_empty(), "{command}");
         let err = text(&out.stderr);
@@ -195,8 +186,7 @@ fn a_zenity_dialog_asks_when_there_is_no_terminal() {
     // OK: the typed code is the one sent, and the MFA session is cached.
     let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
     let typer = answer_later(&display.name, &[&["type", "--delay", "50", "123 456"], &["key", "Return"]]);
-    let out =
-        without_terminal(&fx, &moto, &["credential-process", "sw-staging"], &[("DISPLAY", &display.name)]);
+    let out = swrole_no_tty(&fx, &moto, &["credential-process", "sw-staging"], &[("DISPLAY", &display.name)]);
     typer.join().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -204,21 +194,20 @@ fn a_zenity_dialog_asks_when_there_is_no_terminal() {
     assert_eq!(moto.requests()[0].form["TokenCode"], "123456");
     // The next profile behind the same device needs nothing: no dialog.
     let out =
-        without_terminal(&fx, &moto, &["credential-process", "sw-production"], &[("DISPLAY", &display.name)]);
+        swrole_no_tty(&fx, &moto, &["credential-process", "sw-production"], &[("DISPLAY", &display.name)]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     // Cancel: a clean failure, nothing sent.
     let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
     let before = moto.requests().len();
     let canceller = answer_later(&display.name, &[&["key", "Escape"]]);
-    let out =
-        without_terminal(&fx, &moto, &["credential-process", "sw-staging"], &[("DISPLAY", &display.name)]);
+    let out = swrole_no_tty(&fx, &moto, &["credential-process", "sw-staging"], &[("DISPLAY", &display.name)]);
     canceller.join().unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty());
     assert!(text(&out.stderr).contains("cancelled"), "{}", text(&out.stderr));
     assert_eq!(moto.requests().len(), before, "nothing was sent");
     // No display and no terminal: the clear error, at once.
-    let out = without_terminal(&fx, &moto, &["credential-process", "sw-staging"], &[]);
+    let out = swrole_no_tty(&fx, &moto, &["credential-process", "sw-staging"], &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("no terminal to ask on"), "{}", text(&out.stderr));
 }
@@ -247,16 +236,8 @@ fn the_aws_cli_with_no_terminal_gets_its_code_from_mfa_process() {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", fx.home())
             .env("SWROLE_CACHE_STORE", "file")
-            .env("AWS_ENDPOINT_URL_STS", moto.url())
-            .stdin(Stdio::null());
-        // SAFETY: setsid is async-signal-safe.
-        unsafe {
-            cmd.pre_exec(|| {
-                libc::setsid();
-                Ok(())
-            });
-        }
-        let out = cmd.output().unwrap();
+            .env("AWS_ENDPOINT_URL_STS", moto.url());
+        let out = crate::util::without_terminal(&mut cmd).output().unwrap();
         assert!(out.status.success(), "{profile}: {}", text(&out.stderr));
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["Account"], account, "{profile}");

@@ -448,8 +448,7 @@ fn sw_reaches_every_profile_name() {
          [-dash]\naws_access_key_id = AKIASTATIC0000000002\naws_secret_access_key = s\n",
     );
     let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shell/swrole.bash");
-    let bin_dir = crate::util::swrole_path().parent().unwrap().to_path_buf();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    let path = crate::util::path_with_swrole();
     let script = format!(
         "source '{}'\nsw -- -dash || exit 11\nprintf 'A=%s\\n' \"$SWROLE_PROFILE\"\nsw -- off || exit 12\n\
          printf 'B=%s\\n' \"$SWROLE_PROFILE\"\nsw --profile -dash --region us-east-2 || exit 13\n\

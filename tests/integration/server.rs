@@ -4,12 +4,11 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::moto::{Moto, seed};
-use crate::util::{Fixture, require, swrole_path};
+use crate::util::{Fixture, require, swrole_path, without_terminal};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -26,15 +25,8 @@ fn swrole_no_tty(fx: &Fixture, moto_url: &str, args: &[&str]) -> Command {
         .env("USER", "tester")
         .env("SWROLE_CACHE_STORE", "file")
         .env("AWS_ENDPOINT_URL_STS", moto_url)
-        .env("AWS_ENDPOINT_URL", moto_url)
-        .stdin(Stdio::null());
-    // SAFETY: setsid is async-signal-safe.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
+        .env("AWS_ENDPOINT_URL", moto_url);
+    without_terminal(&mut cmd);
     cmd
 }
 

@@ -5,16 +5,10 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use crate::moto::Moto;
-use crate::util::{Fixture, SEED_CONFIG, SEED_CREDENTIALS, require, swrole_path};
+use crate::util::{Fixture, SEED_CONFIG, SEED_CREDENTIALS, path_with_swrole, require, swrole_path};
 
 fn shell_file(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("shell").join(name)
-}
-
-/// PATH with the swrole under test first.
-fn path() -> String {
-    let dir = swrole_path().parent().unwrap().to_path_buf();
-    format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default())
 }
 
 /// Run `script` in a clean `shell` (no rc files) with the fixture's home and extra env.
@@ -28,7 +22,7 @@ fn run(shell: &str, script: &str, fx: &Fixture, env: &[(&str, &str)]) -> Output 
         other => panic!("{other}"),
     };
     cmd.env_clear()
-        .env("PATH", path())
+        .env("PATH", path_with_swrole())
         .env("HOME", fx.home())
         .env("USER", "tester")
         .envs(env.iter().copied())
@@ -377,7 +371,7 @@ fn production_guardrail_asks_first() {
             .arg(swrole_path())
             .args(["sw-production", "-t", "123456", "--shell", "bash"])
             .env_clear()
-            .env("PATH", path())
+            .env("PATH", path_with_swrole())
             .env("HOME", fx.home())
             .env("AWS_ENDPOINT_URL_STS", moto.url())
             .output()

@@ -73,6 +73,50 @@ pub fn swrole_path() -> PathBuf {
     assert_cmd::cargo::cargo_bin("swrole")
 }
 
+/// PATH with the swrole under test first.
+pub fn path_with_swrole() -> String {
+    format!("{}:{}", swrole_path().parent().unwrap().display(), std::env::var("PATH").unwrap_or_default())
+}
+
+/// Start `cmd` in a session of its own: no controlling terminal, as a CI job, an IDE or
+/// the AWS CLI in a script starts a program.
+pub fn without_terminal(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    cmd.stdin(Stdio::null());
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        })
+    }
+}
+
+/// One HTTP/1.1 request from a test server's connection: the request line and the body
+/// (by Content-Length). `None` when the connection closes first.
+pub fn read_http_request(reader: &mut impl std::io::BufRead) -> Option<(String, Vec<u8>)> {
+    let mut first = String::new();
+    if reader.read_line(&mut first).ok()? == 0 {
+        return None;
+    }
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some((first.trim_end().to_string(), body))
+}
+
 /// The quick-start config (README) and a fake IAM user's keys, shared with
 /// scripts/try-it.sh and bench/compare.sh (not moto's fixed AKIAIOSFODNN7EXAMPLE, which
 /// it hands out as GetSessionToken credentials).
