@@ -320,8 +320,8 @@ fn key_store(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Finding>)
                 "keys-differ",
                 format!(
                     "{path} holds other keys than the key store for profile {name:?} (file {}, store {}): the file's are used",
-                    crate::keys::short_key(&id),
-                    crate::keys::short_key(&stored.aws_access_key_id)
+                    crate::text::short_key(&id),
+                    crate::text::short_key(&stored.aws_access_key_id)
                 ),
                 "keep one: swrole keys remove PROFILE, or remove the keys from the file".to_string(),
             ));

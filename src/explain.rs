@@ -30,11 +30,6 @@ fn left(secs: i64) -> String {
     format!("{} left", crate::clock::left(secs))
 }
 
-/// The access key id shortened: enough to recognise it, not to copy it around.
-pub fn short_key(id: &str) -> String {
-    if id.len() > 8 { format!("{}…{}", &id[..4], &id[id.len() - 4..]) } else { id.to_string() }
-}
-
 /// What `explain` needs besides the plan: the files, and what the caller looked up.
 pub struct Context<'a> {
     pub set: &'a ProfileSet,
@@ -88,7 +83,11 @@ fn base(o: &mut Out, plan: &Plan, cx: &Context<'_>) {
     match &plan.base {
         Base::StaticKeys { profile } => {
             if let Some(id) = base_section.and_then(|s| s.get("aws_access_key_id")) {
-                o.more(&format!("aws_access_key_id {}, {}", short_key(&id.text), at(cx.paths, id)));
+                o.more(&format!(
+                    "aws_access_key_id {}, {}",
+                    crate::text::short_key(&id.text),
+                    at(cx.paths, id)
+                ));
             }
             if base_section.and_then(|s| s.get("aws_session_token")).is_some() {
                 o.more(&format!("with aws_session_token: profile {profile:?} holds temporary credentials"));
@@ -293,7 +292,7 @@ mod tests {
 
     #[test]
     fn short_keys() {
-        assert_eq!(short_key("AKIASEEDUSERKEY00001"), "AKIA…0001");
+        assert_eq!(crate::text::short_key("AKIASEEDUSERKEY00001"), "AKIA…0001");
         assert_eq!(left(3 * 3600 + 5 * 60), "3h05m left");
     }
 }

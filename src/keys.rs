@@ -132,11 +132,6 @@ pub fn write(store: &dyn SecretStore, profile: &str, keys: &StoredKeys) -> Resul
     Ok(())
 }
 
-/// The access key id shortened (`AKIA…0001`): enough to recognise it, not to use it.
-pub fn short_key(id: &str) -> String {
-    crate::explain::short_key(id)
-}
-
 /// Split `text` into lines that keep their endings.
 fn lines_with_endings(text: &str) -> Vec<&str> {
     text.split_inclusive('\n').collect()

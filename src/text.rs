@@ -29,6 +29,15 @@ pub fn sanitize(text: &str) -> String {
     out
 }
 
+/// An access key id shortened (`AKIA…0001`): enough to recognise it, not to use it.
+pub fn short_key(id: &str) -> String {
+    if id.len() > 8 && id.is_ascii() {
+        format!("{}…{}", &id[..4], &id[id.len() - 4..])
+    } else {
+        id.to_string()
+    }
+}
+
 /// The width to lay text out for: `COLUMNS` when set, else the terminal's on stdout;
 /// `None` (no wrapping) when stdout is not a terminal, for scripts.
 pub fn width(columns: Option<&str>) -> Option<usize> {

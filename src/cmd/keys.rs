@@ -53,7 +53,7 @@ fn add(env: &Env, profile: &str, stdin: bool) -> Result<()> {
     keys::write(store.as_ref(), profile, &k)?;
     eprintln!(
         "swrole: stored the keys of profile {profile:?} ({}) in {}",
-        keys::short_key(&k.aws_access_key_id),
+        crate::text::short_key(&k.aws_access_key_id),
         store.describe()
     );
     Ok(())
@@ -67,7 +67,7 @@ fn list(env: &Env) -> Result<()> {
             Ok(Some(k)) => out.push_str(&format!(
                 "{name}\t{}\t{}\n",
                 store.kind().name(),
-                keys::short_key(&k.aws_access_key_id)
+                crate::text::short_key(&k.aws_access_key_id)
             )),
             Ok(None) => {}
             Err(e) => eprintln!("swrole: warning: {e:#}"),
@@ -133,7 +133,7 @@ fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
     if keep_file {
         eprintln!(
             "swrole: copied the keys of profile {profile:?} ({}) to {}; the files are unchanged",
-            keys::short_key(&k.aws_access_key_id),
+            crate::text::short_key(&k.aws_access_key_id),
             store.describe()
         );
         return Ok(());
@@ -146,7 +146,7 @@ fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
     eprintln!(
         "swrole: moved the keys of profile {profile:?} ({}) to {}; {} now says credential_process = swrole \
          credential-process {profile}",
-        keys::short_key(&k.aws_access_key_id),
+        crate::text::short_key(&k.aws_access_key_id),
         store.describe(),
         config_path.display()
     );
