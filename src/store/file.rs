@@ -90,7 +90,8 @@ impl FileStore {
             if foreign || open {
                 bail!(
                     "the parent of {} ({}) {}: another user could replace what is kept there, so it is not used \
-                     (set XDG_CACHE_HOME to a directory only you can write)",
+                     (choose a directory only you can write: XDG_CACHE_HOME for the cache, XDG_DATA_HOME for the \
+                     key store's files)",
                     self.dir.display(),
                     parent.display(),
                     if foreign { "is owned by another user" } else { "can be written by group or others" }
