@@ -392,10 +392,15 @@ mod tests {
         let meta = fs::metadata(cache.files.path("k")).unwrap();
         assert_eq!(meta.mode() & 0o777, 0o600);
         assert_eq!(fs::metadata(cache.dir()).unwrap().mode() & 0o777, 0o700);
-        assert!(!format!("{entry:?}").contains("ASIA"));
+        let shown = format!("{entry:?}");
+        assert!(!shown.contains("ASIA") && shown.contains("profile: \"p\""), "{shown}");
 
         fs::set_permissions(cache.files.path("k"), fs::Permissions::from_mode(0o644)).unwrap();
         assert!(cache.get("k", Kind::Role).unwrap_err().to_string().contains("group or others"));
+        assert!(cache.check_dir().is_ok());
+        fs::set_permissions(cache.dir(), fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(cache.check_dir().unwrap_err().to_string().contains("chmod 700"));
+        fs::set_permissions(cache.dir(), fs::Permissions::from_mode(0o700)).unwrap();
         fs::remove_file(cache.files.path("k")).unwrap();
         std::os::unix::fs::symlink("/etc/hostname", cache.files.path("k")).unwrap();
         assert!(cache.get("k", Kind::Role).unwrap_err().to_string().contains("symbolic link"));
@@ -403,5 +408,139 @@ mod tests {
         fs::write(cache.files.path("k"), "{\"format\": 1, \"kind\":").unwrap();
         fs::set_permissions(cache.files.path("k"), fs::Permissions::from_mode(0o600)).unwrap();
         assert!(cache.get("k", Kind::Role).unwrap().is_none(), "corrupt is a miss");
+    }
+
+    fn file_cache(dir: &Path, margin: i64) -> Cache {
+        let env =
+            Env::from_pairs([("XDG_CACHE_HOME", dir.to_str().unwrap()), ("SWROLE_CACHE_STORE", "file")]);
+        Cache::locate(&env, margin).unwrap()
+    }
+
+    fn creds(expiration: i64) -> Credentials {
+        Credentials {
+            access_key_id: "ASIAAAAAAAAAAAAAAAAA".into(),
+            secret_access_key: "s".into(),
+            session_token: Some("t".into()),
+            expiration: Some(expiration),
+            arn: None,
+            account_id: None,
+        }
+    }
+
+    #[test]
+    fn where_the_cache_is() {
+        let at = |pairs: &[(&str, &str)]| {
+            Cache::locate(&Env::from_pairs(pairs.iter().copied()), 0).map(|c| c.dir().to_path_buf())
+        };
+        assert_eq!(at(&[("HOME", "/h"), ("SWROLE_CACHE_STORE", "file")]), Some("/h/.cache/swrole".into()));
+        assert_eq!(
+            at(&[("HOME", "/h"), ("XDG_CACHE_HOME", "/x"), ("SWROLE_CACHE_STORE", "file")]),
+            Some("/x/swrole".into())
+        );
+        assert_eq!(
+            at(&[("HOME", "/h"), ("XDG_CACHE_HOME", "rel"), ("SWROLE_CACHE_STORE", "file")]),
+            Some("/h/.cache/swrole".into()),
+            "a relative XDG path is ignored, as the spec says"
+        );
+        assert_eq!(at(&[("SWROLE_CACHE_STORE", "file")]), None);
+        let unknown =
+            Cache::locate(&Env::from_pairs([("HOME", "/h"), ("SWROLE_CACHE_STORE", "vault")]), 0).unwrap();
+        assert_eq!(unknown.store_kind(), StoreKind::File, "an unknown store falls back to files");
+        assert_eq!(unknown.describe(), "/h/.cache/swrole");
+        assert_eq!([Kind::Role.name(), Kind::MfaSession.name()], ["role", "mfa-session"]);
+    }
+
+    #[test]
+    fn entries_are_checked_like_sts_answers_and_kept_with_a_margin() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = file_cache(dir.path(), 300);
+        assert!(
+            Entry::new(Kind::Role, "k", "p", None, &Credentials { expiration: None, ..creds(0) }).is_none(),
+            "long-term keys are not cached"
+        );
+        let put = |name: &str, c: &Credentials| {
+            cache.put(name, &Entry::new(Kind::Role, name, "p", None, c).unwrap()).unwrap()
+        };
+        put("soon", &creds(now() + 200));
+        assert!(cache.get("soon", Kind::Role).unwrap().is_none(), "inside the margin: renewed");
+        put("later", &creds(now() + 400));
+        assert!(cache.get("later", Kind::Role).unwrap().is_some());
+        put("bad", &Credentials { access_key_id: "AKIA/../..AAAAAAAAAAAA".into(), ..creds(now() + 3600) });
+        assert!(
+            cache
+                .get("bad", Kind::Role)
+                .unwrap_err()
+                .to_string()
+                .contains("holds malformed credentials: not used")
+        );
+        put("bad-expired", &Credentials { access_key_id: "x".into(), ..creds(now() - 10) });
+        assert!(cache.get("bad-expired", Kind::Role).unwrap().is_none(), "an expired entry is a plain miss");
+        let mut old = Entry::new(Kind::Role, "old", "p", None, &creds(now() + 3600)).unwrap();
+        old.format = FORMAT - 1;
+        cache.put("old", &old).unwrap();
+        assert!(cache.get("old", Kind::Role).unwrap().is_none(), "another format is a miss");
+    }
+
+    #[test]
+    fn listing_sorts_by_profile_and_kind_and_removal_takes_the_lock_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = file_cache(dir.path(), 0);
+        for (name, kind, profile) in
+            [("n1", Kind::Role, "b"), ("n2", Kind::Role, "a"), ("n3", Kind::MfaSession, "a")]
+        {
+            cache.put(name, &Entry::new(kind, name, profile, None, &creds(now() + 3600)).unwrap()).unwrap();
+        }
+        let listed: Vec<_> = cache.entries().unwrap().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(listed, ["n3", "n2", "n1"], "a/mfa-session, a/role, b/role");
+        drop(cache.lock("n1", Duration::ZERO, "x", false).unwrap().unwrap());
+        assert!(cache.lock_path("n1").exists());
+        cache.remove("n1").unwrap();
+        assert!(!cache.lock_path("n1").exists() && !cache.files.path("n1").exists());
+        assert_eq!(cache.entries().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn locks_exclude_wait_and_give_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = file_cache(dir.path(), 0);
+        let held = cache.lock("k", Duration::ZERO, "x", false).unwrap().expect("free");
+        assert_eq!(fs::metadata(cache.lock_path("k")).unwrap().mode() & 0o777, 0o600);
+        assert!(cache.lock("k", Duration::ZERO, "x", false).unwrap().is_none(), "busy, no wait");
+        let start = Instant::now();
+        assert!(
+            cache.lock("k", Duration::from_millis(300), "x", false).unwrap().is_none(),
+            "busy past the wait"
+        );
+        assert!(start.elapsed() >= Duration::from_millis(300), "it waited");
+        // A holder that lets go within the wait hands the lock over.
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            drop(held);
+        });
+        assert!(cache.lock("k", Duration::from_secs(10), "x", false).unwrap().is_some());
+        release.join().unwrap();
+
+        // With its own MFA code, a switch does not wait for one that is asking for a code.
+        let _busy = cache.lock("m", Duration::ZERO, "x", false).unwrap().unwrap();
+        assert!(!cache.someone_prompting());
+        let asking = cache.prompting().expect("nobody is asking");
+        assert!(cache.someone_prompting());
+        assert!(cache.prompting().is_none(), "one asker at a time");
+        let start = Instant::now();
+        assert!(cache.lock("m", Duration::from_secs(10), "x", true).unwrap().is_none());
+        assert!(start.elapsed() < Duration::from_secs(5), "went ahead at once");
+        drop(asking);
+        assert!(!cache.someone_prompting());
+
+        // The lock file is never reached through a symlink.
+        std::os::unix::fs::symlink(dir.path().join("elsewhere"), cache.lock_path("s")).unwrap();
+        assert!(
+            cache
+                .lock("s", Duration::ZERO, "x", false)
+                .unwrap_err()
+                .to_string()
+                .contains("could not open lock file")
+        );
+        assert!(!dir.path().join("elsewhere").exists());
     }
 }

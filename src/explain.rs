@@ -208,6 +208,9 @@ fn settings(o: &mut Out, plan: &Plan, cx: &Context<'_>) {
             ),
         ),
     }
+    if let (n, Some(from)) = &plan.attempts {
+        o.field("attempts", &format!("{n} at each STS call ({from})"));
+    }
     match &plan.ca_bundle {
         Some((path, from)) => {
             o.field("ca bundle", &format!("{} ({from}), trusted besides the system's roots", path.display()))

@@ -230,4 +230,16 @@ mod tests {
         }
         assert!(!e.0.iter().any(|o| matches!(o, Op::Unset("AWS_REGION") | Op::Set("AWS_REGION", _))));
     }
+
+    #[test]
+    fn apply_sets_and_removes_in_the_child() {
+        let e = Exports(vec![Op::Unset("AWS_PROFILE"), Op::Set("AWS_REGION", "eu-west-1".into())]);
+        let mut cmd = std::process::Command::new("true");
+        e.apply(&mut cmd);
+        let envs: Vec<(String, Option<String>)> = cmd
+            .get_envs()
+            .map(|(k, v)| (k.to_string_lossy().into(), v.map(|v| v.to_string_lossy().into())))
+            .collect();
+        assert_eq!(envs, [("AWS_PROFILE".into(), None), ("AWS_REGION".into(), Some("eu-west-1".into()))]);
+    }
 }

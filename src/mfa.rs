@@ -277,4 +277,23 @@ mod tests {
             assert_eq!(auto_dialog(&Env::from_pairs([("PATH", "/nonexistent")])), None);
         }
     }
+
+    #[test]
+    fn sources_are_described_for_explain() {
+        let process = Source::Process {
+            command: "ykman oath accounts code -s aws".into(),
+            from: "profile \"p\", /c:3".into(),
+        };
+        assert_eq!(
+            process.describe(),
+            "the code comes from mfa_process `ykman oath accounts code -s aws` (profile \"p\", /c:3)"
+        );
+        assert_eq!(Source::Flag.describe(), "the code comes from --token-code");
+        assert_eq!(Source::Terminal.describe(), "the code is asked on the terminal");
+        assert_eq!(
+            Source::Dialog(Dialog::Kdialog).describe(),
+            "the code is asked in a kdialog dialog (no terminal)"
+        );
+        assert!(Source::Nowhere.describe().ends_with("pass --token-code or set mfa_process"));
+    }
 }

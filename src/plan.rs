@@ -13,6 +13,10 @@ pub const MIN_DURATION: u32 = 900;
 pub const MAX_DURATION: u32 = 43_200;
 /// STS caps a session assumed with role credentials ("role chaining") at one hour.
 pub const CHAINED_MAX_DURATION: u32 = 3_600;
+/// Attempts at one STS call: the SDKs' standard retry mode, and the most swrole makes
+/// whatever a setting asks (each retry waits up to 20 s first).
+pub const DEFAULT_ATTEMPTS: u32 = 3;
+pub const MAX_ATTEMPTS: u32 = 10;
 
 /// One AssumeRole call, ready to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,6 +112,9 @@ pub struct Plan {
     /// `AWS_CA_BUNDLE`, else the profile's `ca_bundle` (file and line). Read only when a
     /// call is made.
     pub ca_bundle: Option<(std::path::PathBuf, String)>,
+    /// How many times an STS call is tried (`AWS_MAX_ATTEMPTS`, else the profile's
+    /// `max_attempts`, else [`DEFAULT_ATTEMPTS`]), and where that was said.
+    pub attempts: (u32, Option<String>),
     /// `swrole_confirm = true`: ask before switching (production guardrail).
     pub confirm: bool,
     /// `swrole_color`: the prompt colour of this profile.
@@ -329,6 +336,7 @@ pub fn plan(
         }
     }
     let (confirm, color) = guardrail(set, paths, selected)?;
+    let attempts = attempts(set, paths, env, selected, &mut warnings)?;
     let ca_bundle = match env.get("AWS_CA_BUNDLE") {
         Some(p) => Some((crate::config::expand_path(p, env), "AWS_CA_BUNDLE".to_string())),
         None => set.profile(selected).and_then(|s| s.get("ca_bundle")).map(|v| {
@@ -347,10 +355,41 @@ pub fn plan(
         endpoint,
         endpoint_from,
         ca_bundle,
+        attempts,
         confirm,
         color,
         warnings,
     })
+}
+
+/// `AWS_MAX_ATTEMPTS`, else `max_attempts` of the selected profile, as the SDKs read them:
+/// a whole number, 1 or more; above [`MAX_ATTEMPTS`] it is said and capped.
+fn attempts(
+    set: &ProfileSet,
+    paths: &Paths,
+    env: &Env,
+    selected: &str,
+    warnings: &mut Vec<String>,
+) -> Result<(u32, Option<String>)> {
+    let (text, from) =
+        match (env.get("AWS_MAX_ATTEMPTS"), set.profile(selected).and_then(|s| s.get("max_attempts"))) {
+            (Some(text), _) => (text, "AWS_MAX_ATTEMPTS".to_string()),
+            (None, Some(v)) => {
+                (v.text.as_str(), format!("max_attempts of profile {selected:?}, {}", at(paths, v)))
+            }
+            (None, None) => return Ok((DEFAULT_ATTEMPTS, None)),
+        };
+    let Some(n) = text.parse::<u32>().ok().filter(|&n| n >= 1) else {
+        bail!(
+            "{from}: {:?} is not a number of attempts (a whole number, 1 or more)",
+            crate::text::sanitize(text)
+        );
+    };
+    if n > MAX_ATTEMPTS {
+        warnings.push(format!("{from} asks for {n} attempts at each STS call: making {MAX_ATTEMPTS}"));
+        return Ok((MAX_ATTEMPTS, Some(from)));
+    }
+    Ok((n, Some(from)))
 }
 
 /// Colours a prompt can show: the eight ANSI names, or a 256-colour number.
@@ -483,7 +522,8 @@ pub fn check_url(what: &str, text: &str) -> Result<String> {
         bail!("{what} {shown:?} holds a user name or password (`user@host`): not allowed in an endpoint");
     }
     match url.scheme() {
-        "https" if url.host().is_some() => {}
+        // The URL parser gives http(s) URLs a host or refuses them.
+        "https" => {}
         "http" if is_loopback(&url) => {}
         "http" => bail!("{what} {shown:?} uses plain http to a non-loopback host: use https"),
         _ => bail!("{what} {shown:?} is not an http(s) URL"),
@@ -513,6 +553,7 @@ mod tests {
         assert_eq!(default_session_name(&Env::from_pairs([("USER", "d o$e")])), "d-o-e");
         assert_eq!(default_session_name(&Env::default()), "swrole");
         assert_eq!(default_session_name(&Env::from_pairs([("USER", "x")])), "swrole-x");
+        assert_eq!(default_session_name(&Env::from_pairs([("USER", "xy")])), "xy", "two is enough");
         assert_eq!(default_session_name(&Env::from_pairs([("USER", "a".repeat(100))])).len(), 64);
     }
 
@@ -544,9 +585,16 @@ mod tests {
             "http://localhost.evil.example/",
             "http://0x7f000001.evil/",
             "https://",
+            // The URL parser would drop a leading space and escape DEL: refused before it.
+            " https://sts.example.com",
+            "https://sts.example.com/\u{7f}",
         ] {
             assert!(check_endpoint(bad).is_err(), "{bad} was accepted");
         }
+        let e = check_endpoint("http://sts.example.com").unwrap_err().to_string();
+        assert!(e.ends_with("uses plain http to a non-loopback host: use https"), "{e}");
+        let e = check_url("federation endpoint", "ftp://x").unwrap_err().to_string();
+        assert_eq!(e, "federation endpoint \"ftp://x\" is not an http(s) URL");
         assert_eq!(check_endpoint("http://127.0.0.1:5000").unwrap(), "http://127.0.0.1:5000");
         assert_eq!(check_endpoint("http://127.1:5000").unwrap(), "http://127.0.0.1:5000/");
         // A backslash is a path separator to the URL parser: the host stays loopback, and
@@ -598,6 +646,13 @@ mod tests {
         assert_eq!(route("b", &on, 1), MfaRoute::Code(CodeReason::NotLongTermKeys));
         assert_eq!(route("long", &on, 0), MfaRoute::Code(CodeReason::LongerThanAnHour(7200)));
         assert_eq!(route("t", &on, 0), MfaRoute::Code(CodeReason::NotLongTermKeys));
+        // Keys kept in the key store are the user's long-term keys too.
+        let stored = "[profile s]\nsource_profile = k\nrole_arn = arn:aws:iam::111111111111:role/a\n\
+                      mfa_serial = arn:aws:iam::123456789012:mfa/me\n\
+                      [profile k]\ncredential_process = swrole credential-process k\n";
+        let plan = plan_of(stored, "", "s", &on);
+        assert!(matches!(plan.base, Base::StoredKeys { .. }));
+        assert_eq!(plan.hops[0].mfa.as_ref().unwrap().route, MfaRoute::Session);
         let short = Overrides { duration_seconds: Some(3600), ..Overrides::default() };
         assert_eq!(route("long", &short, 0), MfaRoute::Session, "--duration decides the route");
     }
@@ -661,9 +716,301 @@ mod tests {
         assert_eq!(endpoint_of(&ignored, &[sts, keep]).as_deref(), Some("https://sts-env.example"));
     }
 
+    const USER: &str = "[u]\naws_access_key_id = AKIAAAAAAAAAAAAAAAAA\naws_secret_access_key = s\n";
+
+    /// The plan of `profile` in `config` (credentials file `credentials`), or its error.
+    fn try_plan(
+        config: &str,
+        credentials: &str,
+        profile: &str,
+        env: &[(&str, &str)],
+        o: &Overrides,
+    ) -> Result<Plan> {
+        let paths = Paths { config: "/c".into(), credentials: "/k".into() };
+        let set = ProfileSet::from_texts(config, credentials, &paths).unwrap();
+        let chain = crate::chain::resolve(&set, profile).unwrap();
+        plan(&set, &paths, &Env::from_pairs(env.iter().copied()), profile, chain, o)
+    }
+
+    /// Profile `r` (line 1), a role of user `u`, with `extra` from line 4 of /c.
+    fn plan_r(extra: &str) -> Result<Plan> {
+        let config =
+            format!("[profile r]\nsource_profile = u\nrole_arn = arn:aws:iam::111111111111:role/r\n{extra}");
+        try_plan(&config, USER, "r", &[], &Overrides::default())
+    }
+
+    fn error_of(result: Result<Plan>) -> String {
+        format!("{:#}", result.expect_err("refused"))
+    }
+
+    #[test]
+    fn sts_limits_are_inclusive_and_one_past_is_refused_with_file_line_and_profile() {
+        let a = |n: usize| "a".repeat(n);
+        for (key, min, max, set) in [
+            ("role_session_name", 2, 64, "+=,.@-"),
+            ("external_id", 2, 1224, "+=,.@:/-"),
+            ("mfa_serial", 9, 256, "+=/:,.@-"),
+        ] {
+            for good in [a(min), a(max), format!("{}{set}", a(min))] {
+                assert!(plan_r(&format!("{key} = {good}\n")).is_ok(), "{key} = {good}");
+            }
+            for bad in [a(min - 1), a(max + 1), format!("{} b", a(min)), format!("{}!", a(min))] {
+                let e = error_of(plan_r(&format!("{key} = {bad}\n")));
+                assert!(
+                    e.starts_with(&format!("/c:4: {key} of profile \"r\" is not valid")),
+                    "{key} = {bad}: {e}"
+                );
+            }
+        }
+        let p = plan_r(
+            "role_session_name = ab\nexternal_id = xy\nmfa_serial = arn:aws:iam::123456789012:mfa/me\n",
+        )
+        .unwrap();
+        assert_eq!((p.hops[0].session_name.as_str(), p.hops[0].external_id.as_deref()), ("ab", Some("xy")));
+        assert_eq!(p.hops[0].mfa_serial(), Some("arn:aws:iam::123456789012:mfa/me"));
+
+        for d in ["900", "43200"] {
+            assert_eq!(
+                plan_r(&format!("duration_seconds = {d}\n")).unwrap().hops[0].duration_seconds,
+                d.parse().ok()
+            );
+        }
+        for d in ["899", "43201", "1h", "-900"] {
+            let e = error_of(plan_r(&format!("duration_seconds = {d}\n")));
+            assert!(e.starts_with("/c:4: duration_seconds of profile \"r\" is"), "{d}: {e}");
+        }
+
+        let arn = |tail: &str| format!("[profile r]\nsource_profile = u\nrole_arn = {tail}\n");
+        let o = Overrides::default();
+        for good in [format!("arn:{}", a(16)), format!("arn:{}", a(2044))] {
+            assert!(try_plan(&arn(&good), USER, "r", &[], &o).is_ok(), "{}", good.len());
+        }
+        for bad in [format!("arn:{}", a(15)), format!("arn:{}", a(2045)), format!("urn:{}", a(30))] {
+            let e = error_of(try_plan(&arn(&bad), USER, "r", &[], &o));
+            assert!(e.starts_with("/c:3: role_arn of profile \"r\" is not a role ARN"), "{}: {e}", bad.len());
+        }
+    }
+
+    #[test]
+    fn session_name_flag_is_checked_and_names_every_hop() {
+        let config = "[profile a]\nsource_profile = u\nrole_arn = arn:aws:iam::111111111111:role/a\nrole_session_name = own\n\
+                      [profile b]\nsource_profile = a\nrole_arn = arn:aws:iam::222222222222:role/b\n";
+        let with = |name: &str| Overrides { session_name: Some(name.into()), ..Overrides::default() };
+        for good in ["ab".to_string(), "a".repeat(64), "a_+=,.@-".to_string()] {
+            let p = try_plan(config, USER, "b", &[], &with(&good)).unwrap();
+            assert!(p.hops.iter().all(|h| h.session_name == good), "{good}");
+        }
+        for bad in ["a".to_string(), "a".repeat(65), "a b".to_string(), "a/b".to_string()] {
+            let e = error_of(try_plan(config, USER, "b", &[], &with(&bad)));
+            assert!(e.starts_with("--session-name"), "{bad}: {e}");
+        }
+        // Without the flag, each hop's own name, else the login name.
+        let p = try_plan(config, USER, "b", &[("USER", "alice")], &Overrides::default()).unwrap();
+        assert_eq!([p.hops[0].session_name.as_str(), p.hops[1].session_name.as_str()], ["own", "alice"]);
+        assert_eq!(default_session_name(&Env::from_pairs([("USER", "a_b+c=d,e.f@g-h")])), "a_b+c=d,e.f@g-h");
+    }
+
+    #[test]
+    fn durations_of_chained_roles_are_capped_and_the_flag_sets_the_last_hop() {
+        let config = "[profile a]\nsource_profile = u\nrole_arn = arn:aws:iam::111111111111:role/a\nduration_seconds = 7200\n\
+                      [profile b]\nsource_profile = a\nrole_arn = arn:aws:iam::222222222222:role/b\nduration_seconds = 7200\n\
+                      [profile c]\nsource_profile = a\nrole_arn = arn:aws:iam::222222222222:role/c\nduration_seconds = 3600\n\
+                      [profile e]\ncredential_source = Ec2InstanceMetadata\nrole_arn = arn:aws:iam::1:role/e\nduration_seconds = 7200\n\
+                      [profile v]\ncredential_source = Environment\nrole_arn = arn:aws:iam::1:role/v\nduration_seconds = 7200\n";
+        let o = Overrides::default();
+        let durations = |p: &Plan| p.hops.iter().map(|h| h.duration_seconds).collect::<Vec<_>>();
+        let b = try_plan(config, USER, "b", &[], &o).unwrap();
+        assert_eq!(durations(&b), [Some(7200), Some(3600)], "the user's own role keeps 7200");
+        assert_eq!(b.warnings.len(), 1);
+        assert!(b.warnings[0].starts_with("profile \"b\" asks for 7200 s"), "{}", b.warnings[0]);
+        let c = try_plan(config, USER, "c", &[], &o).unwrap();
+        assert_eq!(
+            (durations(&c), c.warnings.len()),
+            (vec![Some(7200), Some(3600)], 0),
+            "3600 is within the cap"
+        );
+        let e = try_plan(config, USER, "e", &[], &o).unwrap();
+        assert_eq!(
+            (durations(&e), e.warnings.len()),
+            (vec![Some(3600)], 1),
+            "instance role credentials chain"
+        );
+        let v = try_plan(config, USER, "v", &[], &o).unwrap();
+        assert_eq!((durations(&v), v.warnings.len()), (vec![Some(7200)], 0), "environment keys do not");
+        let flag = Overrides { duration_seconds: Some(1800), ..Overrides::default() };
+        assert_eq!(durations(&try_plan(config, USER, "b", &[], &flag).unwrap()), [Some(7200), Some(1800)]);
+    }
+
+    #[test]
+    fn mfa_process_of_the_hop_else_of_its_source() {
+        let config = "[profile u]\nmfa_process = u-cmd\n\
+                      [profile a]\nsource_profile = u\nrole_arn = arn:aws:iam::111111111111:role/a\nmfa_serial = arn:aws:iam::1:mfa/me\n\
+                      [profile b]\nsource_profile = a\nrole_arn = arn:aws:iam::222222222222:role/b\nmfa_serial = arn:aws:iam::1:mfa/me\n\
+                      [profile c]\nsource_profile = a\nrole_arn = arn:aws:iam::222222222222:role/c\nmfa_serial = arn:aws:iam::1:mfa/me\nmfa_process = c-cmd\n\
+                      [profile d]\nsource_profile = c\nrole_arn = arn:aws:iam::222222222222:role/d\nmfa_serial = arn:aws:iam::1:mfa/me\n";
+        let process = |profile: &str, hop: usize| {
+            let p = try_plan(config, USER, profile, &[], &Overrides::default()).unwrap();
+            p.hops[hop].mfa.clone().unwrap().process
+        };
+        let at = |cmd: &str, name: &str, line: u32| {
+            Some((cmd.to_string(), format!("profile {name:?}, /c:{line}")))
+        };
+        assert_eq!(process("a", 0), at("u-cmd", "u", 2));
+        assert_eq!(process("b", 1), None, "a has none, and b's source is a");
+        assert_eq!(process("c", 1), at("c-cmd", "c", 15));
+        assert_eq!(process("d", 2), at("c-cmd", "c", 15), "the hop before it");
+    }
+
+    #[test]
+    fn base_keys_are_checked_where_they_are_written() {
+        let keys = |id: &str, extra: &str| {
+            format!("[u]\naws_access_key_id = {id}\naws_secret_access_key = s\n{extra}")
+        };
+        let config = "[profile r]\nsource_profile = u\nrole_arn = arn:aws:iam::111111111111:role/r\n";
+        let run = |creds: &str| try_plan(config, creds, "r", &[], &Overrides::default());
+        for good in ["A".repeat(16), "A".repeat(128)] {
+            assert!(run(&keys(&good, "aws_account_id = 123456789012\n")).is_ok(), "{}", good.len());
+        }
+        for bad in ["A".repeat(15), "A".repeat(129), "AKIA-AAAAAAAAAAAAAAA".to_string()] {
+            assert!(
+                error_of(run(&keys(&bad, ""))).starts_with("/k:2: aws_access_key_id of profile \"u\""),
+                "{bad}"
+            );
+        }
+        let id = "AKIAAAAAAAAAAAAAAAAA";
+        let long_secret =
+            format!("[u]\naws_access_key_id = {id}\naws_secret_access_key = {}\n", "s".repeat(1025));
+        assert!(
+            error_of(run(&long_secret)).starts_with("/k:3: aws_secret_access_key of profile \"u\" is longer")
+        );
+        assert!(
+            run(&format!("[u]\naws_access_key_id = {id}\naws_secret_access_key = {}\n", "s".repeat(1024)))
+                .is_ok()
+        );
+        let token = |n: usize| keys(id, &format!("aws_session_token = {}\n", "t".repeat(n)));
+        assert!(run(&token(16 * 1024)).is_ok());
+        assert!(
+            error_of(run(&token(16 * 1024 + 1)))
+                .starts_with("/k:4: aws_session_token of profile \"u\" is longer")
+        );
+        for bad in ["12345678901", "1234567890123", "12345678901a"] {
+            let e = error_of(run(&keys(id, &format!("aws_account_id = {bad}\n"))));
+            assert!(
+                e.starts_with("/k:4: aws_account_id of profile \"u\" is not an account id"),
+                "{bad}: {e}"
+            );
+        }
+        for bad in ["s s", "s\"s", "s's", "s\u{7}s"] {
+            let e = error_of(run(&format!("[u]\naws_access_key_id = {id}\naws_secret_access_key = {bad}\n")));
+            assert!(e.starts_with("/k:3: aws_secret_access_key of profile \"u\" contains"), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn guardrail_values() {
+        for (text, confirm) in [("true", true), ("TRUE", true), ("false", false), ("False", false)] {
+            assert_eq!(plan_r(&format!("swrole_confirm = {text}\n")).unwrap().confirm, confirm, "{text}");
+        }
+        assert!(!plan_r("").unwrap().confirm);
+        assert!(
+            error_of(plan_r("swrole_confirm = yes\n")).starts_with("/c:4: swrole_confirm of profile \"r\"")
+        );
+        for good in ["red", "white", "0", "255"] {
+            assert_eq!(plan_r(&format!("swrole_color = {good}\n")).unwrap().color.as_deref(), Some(good));
+        }
+        for bad in ["pink", "256", "-1", "Red"] {
+            assert!(
+                error_of(plan_r(&format!("swrole_color = {bad}\n"))).starts_with("/c:4: swrole_color"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn ca_bundle_from_the_environment_before_the_profile() {
+        let config = "[profile r]\nsource_profile = u\nrole_arn = arn:aws:iam::111111111111:role/r\nca_bundle = ~/ca.pem\n";
+        let o = Overrides::default();
+        let p = try_plan(config, USER, "r", &[("HOME", "/h")], &o).unwrap();
+        assert_eq!(p.ca_bundle, Some(("/h/ca.pem".into(), "ca_bundle of profile \"r\", /c:4".into())));
+        let p = try_plan(config, USER, "r", &[("HOME", "/h"), ("AWS_CA_BUNDLE", "~/env.pem")], &o).unwrap();
+        assert_eq!(p.ca_bundle, Some(("/h/env.pem".into(), "AWS_CA_BUNDLE".into())));
+        assert_eq!(plan_r("").unwrap().ca_bundle, None);
+    }
+
+    #[test]
+    fn regions_along_the_chain_then_the_environment() {
+        let config = "[profile a]\nsource_profile = u\nrole_arn = arn:aws:iam::111111111111:role/a\nregion = eu-west-3\n\
+                      [profile b]\nsource_profile = a\nrole_arn = arn:aws:iam::222222222222:role/b\n\
+                      [profile u]\nregion = us-east-2\n";
+        let o = Overrides::default();
+        let region = |profile: &str, env: &[(&str, &str)]| {
+            let p = try_plan(config, USER, profile, env, &o).unwrap();
+            p.region.zip(p.region_from)
+        };
+        assert_eq!(
+            region("b", &[]),
+            Some(("eu-west-3".into(), "profile \"a\", /c:4".into())),
+            "nearest hop first"
+        );
+        let plain = "[profile r]\nsource_profile = u\nrole_arn = arn:aws:iam::111111111111:role/r\n";
+        let env_region = |env: &[(&str, &str)]| try_plan(plain, USER, "r", env, &o).unwrap().region;
+        assert_eq!(
+            env_region(&[("AWS_REGION", "ap-south-1"), ("AWS_DEFAULT_REGION", "us-west-1")]).as_deref(),
+            Some("ap-south-1")
+        );
+        assert_eq!(
+            env_region(&[("AWS_REGION", "Bad Region"), ("AWS_DEFAULT_REGION", "us-west-1")]).as_deref(),
+            Some("us-west-1")
+        );
+        assert_eq!(env_region(&[]), None);
+        assert_eq!(
+            plan_r(&format!("region = {}\n", "a".repeat(64))).unwrap().region.map(|r| r.len()),
+            Some(64)
+        );
+        for bad in ["a".repeat(65), "EU-west-1".into(), "eu_west_1".into()] {
+            let e = error_of(plan_r(&format!("region = {bad}\n")));
+            assert!(e.starts_with("/c:4: region") && !e.contains("quotes"), "{bad}: {e}");
+        }
+        assert!(error_of(plan_r("region = \"eu-west-1\"\n")).contains("keeps quotes"));
+        let flag = |r: &str| {
+            try_plan(plain, USER, "r", &[], &Overrides { region: Some(r.into()), ..Overrides::default() })
+        };
+        assert!(error_of(flag("")).starts_with("--region"));
+        assert_eq!(flag("eu-north-1").unwrap().region_from.as_deref(), Some("--region"));
+    }
+
+    #[test]
+    fn attempts_from_the_environment_then_the_profile() {
+        let o = Overrides::default();
+        let config = "[profile r]\nsource_profile = u\nrole_arn = arn:aws:iam::111111111111:role/r\nmax_attempts = 5\n";
+        let attempts =
+            |env: &[(&str, &str)]| try_plan(config, USER, "r", env, &o).map(|p| (p.attempts, p.warnings));
+        assert_eq!(plan_r("").unwrap().attempts, (DEFAULT_ATTEMPTS, None));
+        assert_eq!(attempts(&[]).unwrap().0, (5, Some("max_attempts of profile \"r\", /c:4".into())));
+        assert_eq!(attempts(&[("AWS_MAX_ATTEMPTS", "1")]).unwrap().0, (1, Some("AWS_MAX_ATTEMPTS".into())));
+        assert_eq!(
+            attempts(&[("AWS_MAX_ATTEMPTS", "10")]).unwrap(),
+            ((10, Some("AWS_MAX_ATTEMPTS".into())), vec![])
+        );
+        let (capped, warnings) = attempts(&[("AWS_MAX_ATTEMPTS", "11")]).unwrap();
+        assert_eq!(capped, (MAX_ATTEMPTS, Some("AWS_MAX_ATTEMPTS".into())));
+        assert_eq!(warnings, ["AWS_MAX_ATTEMPTS asks for 11 attempts at each STS call: making 10"]);
+        for bad in ["0", "-1", "three", "2.5"] {
+            let e = format!("{:#}", attempts(&[("AWS_MAX_ATTEMPTS", bad)]).unwrap_err());
+            assert_eq!(
+                e,
+                format!("AWS_MAX_ATTEMPTS: {bad:?} is not a number of attempts (a whole number, 1 or more)")
+            );
+        }
+        let e = error_of(plan_r("max_attempts = 0\n"));
+        assert!(e.starts_with("max_attempts of profile \"r\", /c:4: \"0\" is not a number"), "{e}");
+    }
+
     #[test]
     fn accounts() {
         assert_eq!(account_of("arn:aws:iam::210987654321:role/x"), Some("210987654321"));
         assert_eq!(account_of("myrole"), None);
+        assert_eq!(account_of("arn:aws:iam::21098765432:role/x"), None, "11 digits");
+        assert_eq!(plan_r("").unwrap().hops[0].account(), Some("111111111111"));
     }
 }

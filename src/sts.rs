@@ -93,6 +93,8 @@ pub struct Settings {
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
     pub ca_bundle: Option<CaBundle>,
+    /// Attempts at each call (the plan's `max_attempts`).
+    pub attempts: u32,
 }
 
 impl Settings {
@@ -105,6 +107,7 @@ impl Settings {
             connect_timeout: opts.connect_timeout,
             read_timeout: opts.read_timeout,
             ca_bundle: plan.ca_bundle.as_ref().map(|(p, from)| CaBundle::load(p, from)).transpose()?,
+            attempts: plan.attempts.0,
         })
     }
 
@@ -160,7 +163,7 @@ fn client(settings: &Settings, signer: &Credentials) -> Result<aws_sdk_sts::Clie
         .connect_timeout(settings.connect_timeout)
         .read_timeout(settings.read_timeout)
         .operation_attempt_timeout(settings.read_timeout + settings.connect_timeout)
-        .operation_timeout(3 * (settings.read_timeout + settings.connect_timeout))
+        .operation_timeout(settings.attempts * (settings.read_timeout + settings.connect_timeout))
         .build();
     // No region anywhere: STS's default region, as the AWS CLI does.
     let region = settings.region.clone().unwrap_or_else(|| "us-east-1".to_string());
@@ -169,7 +172,7 @@ fn client(settings: &Settings, signer: &Credentials) -> Result<aws_sdk_sts::Clie
         .region(Region::new(region))
         .credentials_provider(creds)
         .timeout_config(timeouts)
-        .retry_config(RetryConfig::standard().with_max_attempts(3));
+        .retry_config(RetryConfig::standard().with_max_attempts(settings.attempts));
     if let Some(url) = &settings.endpoint {
         config = config.endpoint_url(url);
     }

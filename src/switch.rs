@@ -532,6 +532,7 @@ fn offline_settings(plan: &Plan, args: &Options) -> sts::Settings {
         connect_timeout: args.connect_timeout,
         read_timeout: args.read_timeout,
         ca_bundle: None,
+        attempts: plan.attempts.0,
     }
 }
 

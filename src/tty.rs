@@ -155,3 +155,67 @@ pub fn confirm(tty: &File, question: &str) -> Result<bool> {
     BufReader::new(tty).read_line(&mut line).context("could not read from the terminal")?;
     Ok(matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::os::fd::{AsRawFd, FromRawFd};
+
+    /// A pseudo-terminal: (the side the user types on, the terminal swrole asks on).
+    fn pty() -> (File, File) {
+        let (mut user, mut tty) = (-1, -1);
+        // SAFETY: openpty fills in two new descriptors; no name, settings or size asked.
+        let rc = unsafe {
+            libc::openpty(&mut user, &mut tty, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
+        };
+        assert_eq!(rc, 0, "openpty");
+        // SAFETY: both descriptors are open and owned by nothing else.
+        unsafe { (File::from_raw_fd(user), File::from_raw_fd(tty)) }
+    }
+
+    /// Everything the terminal has shown so far (the questions and the echo of the input).
+    fn screen(user: &mut File) -> String {
+        // SAFETY: a valid open descriptor.
+        unsafe { libc::fcntl(user.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
+        let (mut out, mut buf) = (Vec::new(), [0u8; 4096]);
+        while let Ok(n @ 1..) = user.read(&mut buf) {
+            out.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn the_code_is_asked_again_until_it_is_six_digits_three_tries_at_most() {
+        let (mut user, tty) = pty();
+        user.write_all(b"12345\n\n1234567\n 123 456\n").unwrap();
+        assert_eq!(ask_token_code(&tty, "sw-staging", "arn:aws:iam::123456789012:mfa/me").unwrap(), "123456");
+        let shown = screen(&mut user);
+        // An empty line asks again without counting as a try.
+        assert_eq!(shown.matches("swrole: MFA code for sw-staging (me): ").count(), 4, "{shown}");
+        assert_eq!(shown.matches("swrole: the MFA code must be 6 digits").count(), 2, "{shown}");
+
+        let (mut user, tty) = pty();
+        user.write_all(b"1\n22\n333\n123456\n").unwrap();
+        let e = ask_token_code(&tty, "p", "GAHT12345678").unwrap_err().to_string();
+        assert_eq!(e, "no valid MFA code entered");
+        let shown = screen(&mut user);
+        assert_eq!(shown.matches("swrole: MFA code for p (GAHT12345678): ").count(), 3, "{shown}");
+    }
+
+    #[test]
+    fn only_yes_is_yes_and_lines_are_trimmed() {
+        for (typed, yes) in
+            [("y\n", true), ("YES\n", true), (" yes \n", true), ("yeah\n", false), ("\n", false)]
+        {
+            let (mut user, tty) = pty();
+            user.write_all(typed.as_bytes()).unwrap();
+            assert_eq!(confirm(&tty, "switch to production?").unwrap(), yes, "{typed:?}");
+            assert!(screen(&mut user).contains("swrole: switch to production? [y/N] "));
+        }
+        let (mut user, tty) = pty();
+        user.write_all(b"  eu-west-1 \n").unwrap();
+        assert_eq!(ask_line(&tty, "region? ").unwrap(), "eu-west-1");
+        assert!(screen(&mut user).contains("swrole: region? "));
+    }
+}

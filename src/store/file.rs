@@ -240,4 +240,152 @@ mod tests {
         assert!(store.delete("a/b").unwrap());
         assert!(!store.delete("a/b").unwrap());
     }
+
+    /// A store in a fresh private directory (whose parent, the temporary directory, is ours).
+    fn private() -> (tempfile::TempDir, FileStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(&dir.path().join("s"));
+        store.ensure_dir().unwrap();
+        (dir, store)
+    }
+
+    fn error(r: Result<Option<String>>) -> String {
+        format!("{:#}", r.expect_err("refused"))
+    }
+
+    #[test]
+    fn reads_take_only_private_regular_files_up_to_the_limit() {
+        let (_dir, store) = private();
+        std::os::unix::fs::symlink("/etc/hostname", store.path("link")).unwrap();
+        assert!(error(store.get("link")).ends_with("is a symbolic link: not used"));
+        fs::create_dir(store.path("dir")).unwrap();
+        assert!(error(store.get("dir")).ends_with("is not a regular file: not used"));
+        fs::write(store.path("open"), "v").unwrap();
+        for mode in [0o640, 0o604, 0o620, 0o602] {
+            fs::set_permissions(store.path("open"), fs::Permissions::from_mode(mode)).unwrap();
+            assert!(
+                error(store.get("open")).ends_with("can be read or written by group or others: not used")
+            );
+        }
+        fs::set_permissions(store.path("open"), fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(store.get("open").unwrap().as_deref(), Some("v"));
+        fs::set_permissions(store.path("open"), fs::Permissions::from_mode(0o400)).unwrap();
+        assert_eq!(store.get("open").unwrap().as_deref(), Some("v"), "read-only for the owner is private");
+
+        let limit = 65_536;
+        assert_eq!(store.get("missing").unwrap(), None, "a missing entry is a miss");
+        let e = error(store.get(&"n".repeat(300)));
+        assert!(e.starts_with("could not read "), "other errors are errors: {e}");
+        store.put("full", &"x".repeat(limit), None).unwrap();
+        store.put("over", &"x".repeat(limit + 1), None).unwrap();
+        assert_eq!(store.get("full").unwrap().map(|v| v.len()), Some(limit));
+        assert_eq!(store.get("over").unwrap(), None, "one byte past the limit is not read");
+        store.put("bad-utf8", "", None).unwrap();
+        fs::write(store.path("bad-utf8"), [0xff, 0xfe]).unwrap();
+        assert_eq!(store.get("bad-utf8").unwrap(), None);
+        // Listing: only the names a read would take.
+        assert_eq!(store.names().unwrap(), ["bad-utf8", "full", "open"]);
+    }
+
+    #[test]
+    fn a_fifo_planted_as_an_entry_does_not_block_the_read() {
+        let (_dir, store) = private();
+        let path = std::ffi::CString::new(store.path("fifo").into_os_string().into_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(error(store.get("fifo"))));
+        let e =
+            rx.recv_timeout(std::time::Duration::from_secs(10)).expect("the read of a FIFO returns at once");
+        assert!(e.ends_with("is not a regular file: not used"), "{e}");
+    }
+
+    #[test]
+    fn the_directory_and_its_parent_must_be_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(&dir.path().join("s"));
+        assert_eq!(store.trusted_dir().unwrap(), None, "missing");
+        assert_eq!(store.names().unwrap(), Vec::<String>::new());
+        assert_eq!(store.get("a").unwrap(), None);
+        store.ensure_dir().unwrap();
+        assert_eq!(fs::metadata(store.dir()).unwrap().mode() & 0o7777, 0o700);
+        for mode in [0o750, 0o705, 0o720] {
+            fs::set_permissions(store.dir(), fs::Permissions::from_mode(mode)).unwrap();
+            let e = format!("{:#}", store.trusted_dir().unwrap_err());
+            assert!(e.contains("can be read or written by group or others: not used (chmod 700"), "{e}");
+            assert!(store.put("a", "v", None).is_err() && store.get("a").is_err() && store.names().is_err());
+        }
+        fs::set_permissions(store.dir(), fs::Permissions::from_mode(0o700)).unwrap();
+        // A parent others can write (without the sticky bit) could swap the directory.
+        for (mode, trusted) in [(0o777, false), (0o770, false), (0o1777, true), (0o755, true)] {
+            fs::set_permissions(dir.path(), fs::Permissions::from_mode(mode)).unwrap();
+            match store.trusted_dir() {
+                Ok(_) => assert!(trusted, "{mode:o}"),
+                Err(e) => assert!(
+                    !trusted && e.to_string().contains("can be written by group or others"),
+                    "{mode:o}"
+                ),
+            }
+        }
+        fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o700)).unwrap();
+        assert_eq!(store.describe(), store.dir().display().to_string());
+        // A parent another user owns (root's are fine: /home, /tmp); only root can make one.
+        if euid() == 0 {
+            std::os::unix::fs::chown(dir.path(), Some(1234), None).unwrap();
+            let e = store.trusted_dir().unwrap_err().to_string();
+            assert!(e.contains("is owned by another user"), "{e}");
+            std::os::unix::fs::chown(dir.path(), Some(0), None).unwrap();
+            assert!(store.trusted_dir().is_ok());
+        }
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(store.dir(), &link).unwrap();
+        let e = FileStore::new(&link).trusted_dir().unwrap_err().to_string();
+        assert!(e.contains("is a symbolic link"), "{e}");
+        assert!(
+            FileStore::new(&link).put("a", "v", None).is_err(),
+            "no writes through a symlinked directory"
+        );
+        fs::write(dir.path().join("plain"), "").unwrap();
+        assert!(
+            FileStore::new(&dir.path().join("plain"))
+                .ensure_dir()
+                .unwrap_err()
+                .to_string()
+                .contains("not a directory")
+        );
+        // Only absence is "no directory yet"; any other failure is an error.
+        assert!(FileStore::new(&dir.path().join("plain/s")).trusted_dir().is_err());
+    }
+
+    #[test]
+    fn writes_replace_the_file_and_deletes_report_errors() {
+        let (_dir, store) = private();
+        store.put("a", "one", None).unwrap();
+        let before = fs::metadata(store.path("a")).unwrap().ino();
+        store.put("a", "two", None).unwrap();
+        assert_ne!(
+            fs::metadata(store.path("a")).unwrap().ino(),
+            before,
+            "a new file renamed over the old one"
+        );
+        assert_eq!(store.get("a").unwrap().as_deref(), Some("two"));
+        assert_eq!(fs::read_dir(store.dir()).unwrap().count(), 1, "no temporary file left");
+        fs::create_dir(store.path("d")).unwrap();
+        fs::write(store.path("d").join("x"), "").unwrap();
+        assert!(store.delete("d").is_err(), "a failure other than absence is an error");
+    }
+
+    #[test]
+    fn only_well_formed_file_names_are_entries() {
+        for (file, name) in [("a.json", Some("a")), ("%41b.json", Some("Ab")), ("a%2f.json", Some("a/"))] {
+            assert_eq!(FileStore::name_of(file).as_deref(), name, "{file}");
+        }
+        for file in ["a.lock", "a.json.tmp", "%4.json", "%zz.json", "%FF.json", ".json.x"] {
+            assert_eq!(FileStore::name_of(file), None, "{file}");
+        }
+        let (_dir, store) = private();
+        fs::write(store.dir().join("x.lock"), "").unwrap();
+        fs::write(store.dir().join("%zz.json"), "").unwrap();
+        assert!(store.names().unwrap().is_empty());
+    }
 }

@@ -109,7 +109,7 @@ printf '%s\n' "$SWROLE_PROMPT" > prompt.txt
 # STS gone: one line, the hook returns 0, the credentials stay.
 second=$AWS_ACCESS_KEY_ID
 SWROLE_EXPIRATION=$(( $(date +%s) + 60 ))
-AWS_ENDPOINT_URL_STS=http://127.0.0.1:9 __swrole_precmd 2>down.err || exit 15
+AWS_MAX_ATTEMPTS=1 AWS_ENDPOINT_URL_STS=http://127.0.0.1:9 __swrole_precmd 2>down.err || exit 15
 [ "$AWS_ACCESS_KEY_ID" = "$second" ] || exit 16
 "#;
     let out = run_bash(&fx, script, &[("AWS_ENDPOINT_URL_STS", &sts.url()), ("SWROLE_CONNECT_TIMEOUT", "1")]);

@@ -86,7 +86,14 @@ impl FakeSts {
 }
 
 /// Switch to sw-staging against `url`; check the failure contract; return stderr.
+/// The one error line of a switch against `url`, with a single attempt at the call
+/// (`AWS_MAX_ATTEMPTS=1`): what each fault looks like, without the retries, which
+/// [`fails_with`] and the retry tests below keep.
 fn fails(url: &str) -> String {
+    fails_with(url, &[("AWS_MAX_ATTEMPTS", "1")])
+}
+
+fn fails_with(url: &str, env: &[(&str, &str)]) -> String {
     let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
     let started = Instant::now();
     let out = fx
@@ -105,6 +112,7 @@ fn fails(url: &str) -> String {
             "1",
         ])
         .env("AWS_ENDPOINT_URL_STS", url)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
@@ -129,7 +137,7 @@ fn access_denied() {
             "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:AssumeRole",
         ),
     ));
-    let line = fails(&sts.url());
+    let line = fails_with(&sts.url(), &[]);
     assert!(line.contains("could not assume arn:aws:iam::210987654321:role/delegate_root_organization for profile \"sw-staging\""), "{line}");
     assert!(
         line.contains("AccessDenied: User: arn:aws:iam::123456789012:user/alice is not authorized")
@@ -169,15 +177,20 @@ fn chained_duration_over_an_hour() {
 #[test]
 fn server_errors_are_retried_then_reported() {
     let sts = FakeSts::start(Answer::Status(500, error_xml("InternalError", "boom")));
-    let line = fails(&sts.url());
+    let line = fails_with(&sts.url(), &[]);
     assert!(line.contains("InternalError: boom"), "{line}");
     assert_eq!(sts.requests(), 3, "the SDK's standard retry: three attempts");
+    // AWS_MAX_ATTEMPTS, as the SDKs and the AWS CLI read it.
+    fails_with(&sts.url(), &[("AWS_MAX_ATTEMPTS", "2")]);
+    assert_eq!(sts.requests(), 3 + 2);
+    fails(&sts.url());
+    assert_eq!(sts.requests(), 3 + 2 + 1);
 }
 
 #[test]
 fn throttling_is_retried_then_reported() {
     let sts = FakeSts::start(Answer::Status(400, error_xml("Throttling", "Rate exceeded")));
-    let line = fails(&sts.url());
+    let line = fails_with(&sts.url(), &[]);
     assert!(line.contains("Throttling: Rate exceeded (too many requests"), "{line}");
     assert_eq!(sts.requests(), 3);
 }

@@ -216,6 +216,7 @@ fn profile_names_and_selection() {
         .swrole()
         .args(["--shell", "bash", "via-dash"])
         .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+        .env("AWS_MAX_ATTEMPTS", "1")
         .env("SWROLE_CONNECT_TIMEOUT", "1")
         .output();
     // The switch took its cache lock before calling STS: there is something to look at.
@@ -246,7 +247,7 @@ fn chain_resolution() {
     let mut tally = Tally::default();
     let keys = "aws_access_key_id = AKIASEEDUSERKEY00001\naws_secret_access_key = s\n";
     let role = |n: &str| format!("role_arn = arn:aws:iam::123456789012:role/{n}\n");
-    let dead = [("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")];
+    let dead = [("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9"), ("AWS_MAX_ATTEMPTS", "1")];
     // A 10,000-profile linear chain: refused at once, with no STS call.
     let mut config = String::new();
     for i in 0..10_000 {
@@ -448,7 +449,11 @@ fn cache_entries_planted_or_damaged() {
         "",
     );
     let dir = fx.home().join(".cache/swrole");
-    let dead = [("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9"), ("SWROLE_CONNECT_TIMEOUT", "1")];
+    let dead = [
+        ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9"),
+        ("AWS_MAX_ATTEMPTS", "1"),
+        ("SWROLE_CONNECT_TIMEOUT", "1"),
+    ];
     // Find the entry's name the way swrole does: run once against a dead endpoint (no
     // entry is written), then plant entries under every name `explain` would look up.
     let name = entry_name(&fx);
@@ -540,7 +545,11 @@ fn secrets_never_leak_into_messages() {
             "[b]\naws_access_key_id = AKIASEEDUSERKEY00001\naws_secret_access_key = {secret}\naws_session_token = {secret}TOKEN\n"
         ),
     );
-    let dead = [("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9"), ("SWROLE_CONNECT_TIMEOUT", "1")];
+    let dead = [
+        ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9"),
+        ("AWS_MAX_ATTEMPTS", "1"),
+        ("SWROLE_CONNECT_TIMEOUT", "1"),
+    ];
     let runs: Vec<Vec<&str>> = vec![
         vec!["r", "-v", "-t", "123456"],
         vec!["r", "-v"],
