@@ -3,6 +3,7 @@
 # budget. cargo install --locked cargo-mutants once, then
 #   scripts/mutants.sh                     # default budget 60 minutes
 #   MUTANTS_MINUTES=90 scripts/mutants.sh
+#   scripts/mutants.sh --iterate           # only what the last run did not catch
 # Two stages, so that each mutant costs what it needs:
 #   1. every mutant against the unit tests (`--lib`: a few seconds a mutant here);
 #   2. the ones stage 1 missed, again, against the integration groups that drive the same
@@ -14,7 +15,7 @@ command -v cargo-mutants >/dev/null || { echo "mutants: cargo install --locked c
 budget=$(( ${MUTANTS_MINUTES:-60} * 60 ))
 export SWROLE_FUZZ_SECONDS=1
 start=$SECONDS
-timeout "$budget" cargo mutants --no-shuffle -j 1 --timeout 60 --cargo-test-arg=--lib || true
+timeout "$budget" cargo mutants "$@" --no-shuffle -j 1 --timeout 60 --cargo-test-arg=--lib || true
 left=$(( budget - (SECONDS - start) ))
 if (( left > 60 )) && [[ -s mutants.out/missed.txt || -s mutants.out/timeout.txt ]]; then
     timeout "$left" cargo mutants --iterate --no-shuffle -j 1 --timeout 240 \

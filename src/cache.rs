@@ -238,8 +238,8 @@ impl Cache {
 
     /// An exclusive lock for `name`, held until the returned file is dropped. Waits for
     /// another swrole holding it (it may be asking for an MFA code), up to `wait`, and says
-    /// so on stderr (`waiting_for`) once the wait is longer than a moment. `Ok(None)`: the
-    /// lock is busy and `wait` is zero.
+    /// so on stderr (`waiting_for`) once the wait is longer than a moment. `Ok(None)`: still
+    /// busy after `wait` (said on stderr too): the caller goes ahead without it.
     ///
     /// `own_code`: the caller has its own MFA code, so it does not wait for a holder that
     /// is asking for one on its terminal (see [`Cache::prompting`]): it goes ahead without
@@ -260,7 +260,6 @@ impl Cache {
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(Some(file)),
-                Err(std::fs::TryLockError::WouldBlock) if wait.is_zero() => return Ok(None),
                 Err(std::fs::TryLockError::WouldBlock) if own_code && self.someone_prompting() => {
                     eprintln!(
                         "swrole: another swrole is asking for an MFA code for {waiting_for}: going ahead with yours"
@@ -529,6 +528,10 @@ mod tests {
         let start = Instant::now();
         assert!(cache.lock("m", Duration::from_secs(10), "x", true).unwrap().is_none());
         assert!(start.elapsed() < Duration::from_secs(5), "went ahead at once");
+        // Without a code of its own, it waits for the one asking.
+        let start = Instant::now();
+        assert!(cache.lock("m", Duration::from_millis(300), "x", false).unwrap().is_none());
+        assert!(start.elapsed() >= Duration::from_millis(300), "it waited");
         drop(asking);
         assert!(!cache.someone_prompting());
 

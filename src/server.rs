@@ -65,7 +65,7 @@ pub struct Source {
 impl Source {
     async fn credentials(&self) -> Result<Credentials> {
         let mut current = self.current.lock().await;
-        if current.expiration.is_some_and(|e| e - self.margin > clock::now()) {
+        if current.expiration.is_some_and(|e| crate::cache::fresh(e, clock::now(), self.margin)) {
             return Ok(current.clone());
         }
         let renew = self.renew.clone();
@@ -182,6 +182,57 @@ mod tests {
         assert!(constant_time_eq(a.as_bytes(), a.as_bytes()));
         assert!(!constant_time_eq(a.as_bytes(), &a.as_bytes()[1..]));
         assert!(!constant_time_eq(b"abc", b"abd"));
+        // Differences that cancel out when combined with XOR still differ.
+        assert!(!constant_time_eq(b"ab", b"ba"));
+    }
+
+    fn creds(expiration: i64) -> Credentials {
+        Credentials {
+            access_key_id: "ASIAAAAAAAAAAAAAAAAA".into(),
+            secret_access_key: "s".into(),
+            session_token: Some("t".into()),
+            expiration: Some(expiration),
+            arn: None,
+            account_id: None,
+        }
+    }
+
+    #[test]
+    fn credentials_are_renewed_inside_the_margin_only() {
+        let now = clock::now();
+        let renewals = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let source = |expiration: i64| {
+            let count = renewals.clone();
+            Source {
+                current: tokio::sync::Mutex::new(creds(expiration)),
+                margin: 600,
+                renew: Arc::new(move || {
+                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    Ok(creds(now + 3600))
+                }),
+            }
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let kept = source(now + 1200);
+            assert_eq!(kept.credentials().await.unwrap().expiration, Some(now + 1200));
+            assert_eq!(renewals.load(std::sync::atomic::Ordering::SeqCst), 0);
+            let renewed = source(now + 300);
+            assert_eq!(renewed.credentials().await.unwrap().expiration, Some(now + 3600));
+            assert_eq!(renewed.credentials().await.unwrap().expiration, Some(now + 3600), "kept after");
+            assert_eq!(renewals.load(std::sync::atomic::Ordering::SeqCst), 1, "renewed once");
+        });
+    }
+
+    #[test]
+    fn loopback_only() {
+        let never = Source {
+            current: tokio::sync::Mutex::new(creds(0)),
+            margin: 0,
+            renew: Arc::new(|| anyhow::bail!("not called")),
+        };
+        let e = start("0.0.0.0:0".parse().unwrap(), "t".into(), never).unwrap_err().to_string();
+        assert!(e.contains("loopback only (0.0.0.0 is not a loopback address)"), "{e}");
     }
 
     #[test]

@@ -71,4 +71,12 @@ mod tests {
         assert_eq!(render(&e), "{set: {\"B\": \"x\"}, unset: [\"A\"]}\n");
         assert_eq!(render(&Exports(vec![])), "{set: {}, unset: []}\n");
     }
+
+    #[test]
+    fn the_hint_applies_the_record() {
+        assert_eq!(
+            apply_hint("swrole sw-staging"),
+            "swrole sw-staging --shell nu | from nuon | do --env { let r = $in; hide-env -i ...$r.unset; load-env $r.set }"
+        );
+    }
 }
