@@ -415,17 +415,6 @@ mod tests {
         Cache::locate(&env, margin).unwrap()
     }
 
-    fn creds(expiration: i64) -> Credentials {
-        Credentials {
-            access_key_id: "ASIAAAAAAAAAAAAAAAAA".into(),
-            secret_access_key: "s".into(),
-            session_token: Some("t".into()),
-            expiration: Some(expiration),
-            arn: None,
-            account_id: None,
-        }
-    }
-
     #[test]
     fn where_the_cache_is() {
         let at = |pairs: &[(&str, &str)]| {
@@ -454,17 +443,30 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = file_cache(dir.path(), 300);
         assert!(
-            Entry::new(Kind::Role, "k", "p", None, &Credentials { expiration: None, ..creds(0) }).is_none(),
+            Entry::new(
+                Kind::Role,
+                "k",
+                "p",
+                None,
+                &Credentials { expiration: None, ..Credentials::sample(0) }
+            )
+            .is_none(),
             "long-term keys are not cached"
         );
         let put = |name: &str, c: &Credentials| {
             cache.put(name, &Entry::new(Kind::Role, name, "p", None, c).unwrap()).unwrap()
         };
-        put("soon", &creds(now() + 200));
+        put("soon", &Credentials::sample(now() + 200));
         assert!(cache.get("soon", Kind::Role).unwrap().is_none(), "inside the margin: renewed");
-        put("later", &creds(now() + 400));
+        put("later", &Credentials::sample(now() + 400));
         assert!(cache.get("later", Kind::Role).unwrap().is_some());
-        put("bad", &Credentials { access_key_id: "AKIA/../..AAAAAAAAAAAA".into(), ..creds(now() + 3600) });
+        put(
+            "bad",
+            &Credentials {
+                access_key_id: "AKIA/../..AAAAAAAAAAAA".into(),
+                ..Credentials::sample(now() + 3600)
+            },
+        );
         assert!(
             cache
                 .get("bad", Kind::Role)
@@ -472,9 +474,9 @@ mod tests {
                 .to_string()
                 .contains("holds malformed credentials: not used")
         );
-        put("bad-expired", &Credentials { access_key_id: "x".into(), ..creds(now() - 10) });
+        put("bad-expired", &Credentials { access_key_id: "x".into(), ..Credentials::sample(now() - 10) });
         assert!(cache.get("bad-expired", Kind::Role).unwrap().is_none(), "an expired entry is a plain miss");
-        let mut old = Entry::new(Kind::Role, "old", "p", None, &creds(now() + 3600)).unwrap();
+        let mut old = Entry::new(Kind::Role, "old", "p", None, &Credentials::sample(now() + 3600)).unwrap();
         old.format = FORMAT - 1;
         cache.put("old", &old).unwrap();
         assert!(cache.get("old", Kind::Role).unwrap().is_none(), "another format is a miss");
@@ -487,7 +489,12 @@ mod tests {
         for (name, kind, profile) in
             [("n1", Kind::Role, "b"), ("n2", Kind::Role, "a"), ("n3", Kind::MfaSession, "a")]
         {
-            cache.put(name, &Entry::new(kind, name, profile, None, &creds(now() + 3600)).unwrap()).unwrap();
+            cache
+                .put(
+                    name,
+                    &Entry::new(kind, name, profile, None, &Credentials::sample(now() + 3600)).unwrap(),
+                )
+                .unwrap();
         }
         let listed: Vec<_> = cache.entries().unwrap().into_iter().map(|(n, _)| n).collect();
         assert_eq!(listed, ["n3", "n2", "n1"], "a/mfa-session, a/role, b/role");
@@ -505,12 +512,18 @@ mod tests {
         let held = cache.lock("k", Duration::ZERO, "x", false).unwrap().expect("free");
         assert_eq!(fs::metadata(cache.lock_path("k")).unwrap().mode() & 0o777, 0o600);
         assert!(cache.lock("k", Duration::ZERO, "x", false).unwrap().is_none(), "busy, no wait");
-        let start = Instant::now();
-        assert!(
-            cache.lock("k", Duration::from_millis(300), "x", false).unwrap().is_none(),
-            "busy past the wait"
-        );
-        assert!(start.elapsed() >= Duration::from_millis(300), "it waited");
+        // Another swrole (another open of the same lock file), on a thread: a wait that
+        // never ends fails the test instead of hanging it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = dir.path().to_path_buf();
+        std::thread::spawn(move || {
+            let other = file_cache(&path, 0);
+            let start = Instant::now();
+            let got = other.lock("k", Duration::from_millis(300), "x", false).unwrap().is_some();
+            tx.send((got, start.elapsed())).unwrap();
+        });
+        let (got, waited) = rx.recv_timeout(Duration::from_secs(10)).expect("the wait ends");
+        assert!(!got && waited >= Duration::from_millis(300), "busy past the wait, after waiting");
         // A holder that lets go within the wait hands the lock over.
         let release = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(100));

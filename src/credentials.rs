@@ -70,6 +70,21 @@ pub fn is_account_id(text: &str) -> bool {
 }
 
 #[cfg(test)]
+impl Credentials {
+    /// Well-formed role credentials that expire at `expiration`, for tests.
+    pub fn sample(expiration: i64) -> Credentials {
+        Credentials {
+            access_key_id: "ASIAAAAAAAAAAAAAAAAA".into(),
+            secret_access_key: "s".into(),
+            session_token: Some("t".into()),
+            expiration: Some(expiration),
+            arn: None,
+            account_id: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
