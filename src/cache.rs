@@ -509,27 +509,30 @@ mod tests {
     fn locks_exclude_wait_and_give_way() {
         let dir = tempfile::tempdir().unwrap();
         let cache = file_cache(dir.path(), 0);
+        // Another swrole (the same lock files, opened again) tries `name` on a thread: a
+        // wait that never ends fails the test instead of hanging it. Whether it got the
+        // lock, and how long it took.
+        let other = |name: &'static str, wait: Duration, own_code: bool| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let path = dir.path().to_path_buf();
+            std::thread::spawn(move || {
+                let start = Instant::now();
+                let got = file_cache(&path, 0).lock(name, wait, "x", own_code).unwrap().is_some();
+                tx.send((got, start.elapsed())).unwrap();
+            });
+            rx.recv_timeout(Duration::from_secs(10)).expect("the wait ends")
+        };
         let held = cache.lock("k", Duration::ZERO, "x", false).unwrap().expect("free");
         assert_eq!(fs::metadata(cache.lock_path("k")).unwrap().mode() & 0o777, 0o600);
-        assert!(cache.lock("k", Duration::ZERO, "x", false).unwrap().is_none(), "busy, no wait");
-        // Another swrole (another open of the same lock file), on a thread: a wait that
-        // never ends fails the test instead of hanging it.
-        let (tx, rx) = std::sync::mpsc::channel();
-        let path = dir.path().to_path_buf();
-        std::thread::spawn(move || {
-            let other = file_cache(&path, 0);
-            let start = Instant::now();
-            let got = other.lock("k", Duration::from_millis(300), "x", false).unwrap().is_some();
-            tx.send((got, start.elapsed())).unwrap();
-        });
-        let (got, waited) = rx.recv_timeout(Duration::from_secs(10)).expect("the wait ends");
+        assert!(!other("k", Duration::ZERO, false).0, "busy, no wait");
+        let (got, waited) = other("k", Duration::from_millis(300), false);
         assert!(!got && waited >= Duration::from_millis(300), "busy past the wait, after waiting");
         // A holder that lets go within the wait hands the lock over.
         let release = std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(100));
             drop(held);
         });
-        assert!(cache.lock("k", Duration::from_secs(10), "x", false).unwrap().is_some());
+        assert!(other("k", Duration::from_secs(5), false).0);
         release.join().unwrap();
 
         // With its own MFA code, a switch does not wait for one that is asking for a code.
@@ -538,13 +541,11 @@ mod tests {
         let asking = cache.prompting().expect("nobody is asking");
         assert!(cache.someone_prompting());
         assert!(cache.prompting().is_none(), "one asker at a time");
-        let start = Instant::now();
-        assert!(cache.lock("m", Duration::from_secs(10), "x", true).unwrap().is_none());
-        assert!(start.elapsed() < Duration::from_secs(5), "went ahead at once");
+        let (got, waited) = other("m", Duration::from_secs(5), true);
+        assert!(!got && waited < Duration::from_secs(4), "went ahead at once");
         // Without a code of its own, it waits for the one asking.
-        let start = Instant::now();
-        assert!(cache.lock("m", Duration::from_millis(300), "x", false).unwrap().is_none());
-        assert!(start.elapsed() >= Duration::from_millis(300), "it waited");
+        let (got, waited) = other("m", Duration::from_millis(300), false);
+        assert!(!got && waited >= Duration::from_millis(300), "it waited");
         drop(asking);
         assert!(!cache.someone_prompting());
 
