@@ -167,7 +167,13 @@ mod tests {
         let (mut user, mut tty) = (-1, -1);
         // SAFETY: openpty fills in two new descriptors; no name, settings or size asked.
         let rc = unsafe {
-            libc::openpty(&mut user, &mut tty, std::ptr::null_mut(), std::ptr::null(), std::ptr::null())
+            libc::openpty(
+                &mut user,
+                &mut tty,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+            )
         };
         assert_eq!(rc, 0, "openpty");
         // SAFETY: both descriptors are open and owned by nothing else.
