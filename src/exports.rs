@@ -146,14 +146,7 @@ mod tests {
     use super::*;
 
     fn creds() -> Credentials {
-        Credentials {
-            access_key_id: "AK".into(),
-            secret_access_key: "SK".into(),
-            session_token: Some("T".into()),
-            expiration: Some(60),
-            arn: None,
-            account_id: Some("111111111111".into()),
-        }
+        Credentials { account_id: Some("111111111111".into()), ..Credentials::sample(60) }
     }
 
     #[test]

@@ -226,14 +226,7 @@ mod tests {
 
     #[test]
     fn the_document() {
-        let c = Credentials {
-            access_key_id: "ASIAAAAAAAAAAAAAAAAA".into(),
-            secret_access_key: "s".into(),
-            session_token: Some("t".into()),
-            expiration: Some(60),
-            arn: None,
-            account_id: Some("111111111111".into()),
-        };
+        let c = Credentials { account_id: Some("111111111111".into()), ..Credentials::sample(60) };
         let v: serde_json::Value = serde_json::from_str(&document(&c)).unwrap();
         assert_eq!(v["Token"], "t");
         assert_eq!(v["Expiration"], "1970-01-01T00:01:00Z");

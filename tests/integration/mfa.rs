@@ -23,17 +23,7 @@ fn seed_with(profile_line: &str, default_line: &str) -> Fixture {
 /// `swrole ARGS` with no controlling terminal (a new session), as an IDE or the AWS CLI
 /// in a script starts it.
 fn swrole_no_tty(fx: &Fixture, moto: &Moto, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(swrole_path());
-    cmd.args(args)
-        .current_dir(fx.home())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", fx.home())
-        .env("USER", "tester")
-        .env("SWROLE_CACHE_STORE", "file")
-        .env("AWS_ENDPOINT_URL_STS", moto.url())
-        .envs(env.iter().copied());
-    crate::util::without_terminal(&mut cmd).output().unwrap()
+    fx.no_terminal(&moto.url()).args(args).envs(env.iter().copied()).output().unwrap()
 }
 
 #[test]

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::moto::{Moto, seed};
-use crate::util::{Fixture, require, swrole_path, without_terminal};
+use crate::util::{Fixture, require};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -16,18 +16,17 @@ fn text(b: &[u8]) -> String {
 
 /// `swrole ARGS` in a new session (no terminal), as a CI job or a cron job runs it.
 fn swrole_no_tty(fx: &Fixture, moto_url: &str, args: &[&str]) -> Command {
-    let mut cmd = Command::new(swrole_path());
-    cmd.args(args)
-        .current_dir(fx.home())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap())
-        .env("HOME", fx.home())
-        .env("USER", "tester")
-        .env("SWROLE_CACHE_STORE", "file")
-        .env("AWS_ENDPOINT_URL_STS", moto_url)
-        .env("AWS_ENDPOINT_URL", moto_url);
-    without_terminal(&mut cmd);
+    let mut cmd = fx.no_terminal(moto_url);
+    cmd.args(args).env("AWS_ENDPOINT_URL", moto_url);
     cmd
+}
+
+/// `exec --server` for profile sw-staging running `sh -c job`, its credentials renewed
+/// on every request (a margin of 3599 s on one-hour credentials).
+fn serve_job(fx: &Fixture, moto_url: &str, job: &str) -> Command {
+    let args =
+        ["exec", "--server", "sw-staging", "-t", "123456", "--refresh-margin", "3599", "--", "sh", "-c", job];
+    swrole_no_tty(fx, moto_url, &args)
 }
 
 /// One raw HTTP request to the endpoint: (status, body).
@@ -69,26 +68,7 @@ fn three_sdks_get_fresh_credentials_from_the_endpoint() {
                sleep 1.1\n\
                NODE_NO_WARNINGS=1 node who.js\n";
     let before = moto.requests().len();
-    let out = swrole_no_tty(
-        &fx,
-        &moto.url(),
-        &[
-            "exec",
-            "--server",
-            "sw-staging",
-            "-t",
-            "123456",
-            "--refresh-margin",
-            "3599",
-            "--",
-            "sh",
-            "-c",
-            job,
-        ],
-    )
-    .env("NODE_PATH", node_path)
-    .output()
-    .unwrap();
+    let out = serve_job(&fx, &moto.url(), job).env("NODE_PATH", node_path).output().unwrap();
     assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
     let stdout = text(&out.stdout);
     for client in ["cli", "boto3", "js"] {
@@ -118,26 +98,7 @@ fn the_endpoint_refuses_strangers_and_renews_once() {
     let (fx, _) = seed(&moto);
     let job = "printf '%s %s\\n' \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" \"$AWS_CONTAINER_AUTHORIZATION_TOKEN\" > endpoint.txt\n\
                trap 'exit 42' TERM\nwhile :; do sleep 0.1; done\n";
-    let mut swrole = swrole_no_tty(
-        &fx,
-        &moto.url(),
-        &[
-            "exec",
-            "--server",
-            "sw-staging",
-            "-t",
-            "123456",
-            "--refresh-margin",
-            "3599",
-            "--",
-            "sh",
-            "-c",
-            job,
-        ],
-    )
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut swrole = serve_job(&fx, &moto.url(), job).stderr(Stdio::piped()).spawn().unwrap();
     let file = fx.home().join("endpoint.txt");
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::fs::read_to_string(&file).map_or(true, |t| !t.ends_with('\n')) {

@@ -55,6 +55,21 @@ impl Fixture {
     }
 
     /// `swrole ARGS` with only PATH, HOME and USER from outside.
+    /// swrole as a CI job, an IDE or the AWS CLI in a script starts it: no controlling
+    /// terminal ([`without_terminal`]), run in the home, STS at `sts_url`, the file cache.
+    pub fn no_terminal(&self, sts_url: &str) -> Command {
+        let mut cmd = Command::new(swrole_path());
+        cmd.current_dir(self.home())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("USER", "tester")
+            .env("SWROLE_CACHE_STORE", "file")
+            .env("AWS_ENDPOINT_URL_STS", sts_url);
+        without_terminal(&mut cmd);
+        cmd
+    }
+
     pub fn swrole(&self) -> assert_cmd::Command {
         let mut cmd = assert_cmd::Command::cargo_bin("swrole").unwrap();
         cmd.env_clear()
