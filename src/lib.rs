@@ -21,6 +21,7 @@ pub mod explain;
 pub mod exports;
 pub mod keys;
 pub mod mfa;
+pub mod options;
 pub mod plan;
 pub mod process;
 pub mod server;

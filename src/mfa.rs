@@ -15,6 +15,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use crate::env::Env;
+use crate::options::{Dialog, Prompt};
 use crate::text::sanitize;
 
 /// An MFA code as STS takes it: six ASCII digits. Spaces inside (`123 456`, as
@@ -26,53 +27,6 @@ pub fn normalize(code: &str) -> Result<String> {
         bail!("the MFA code must be 6 digits");
     }
     Ok(code)
-}
-
-/// The dialog programs swrole can ask with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dialog {
-    Osascript,
-    Zenity,
-    Kdialog,
-}
-
-impl Dialog {
-    pub fn name(self) -> &'static str {
-        match self {
-            Dialog::Osascript => "osascript",
-            Dialog::Zenity => "zenity",
-            Dialog::Kdialog => "kdialog",
-        }
-    }
-}
-
-/// `SWROLE_MFA_PROMPT`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Prompt {
-    Terminal,
-    Dialog(Dialog),
-    /// The terminal when there is one, else a dialog when a display is available.
-    Auto,
-    /// Never ask (the shell's auto-refresh): a code from `--token-code` or an mfa_process,
-    /// or an error.
-    Never,
-}
-
-impl Prompt {
-    pub fn from_env(env: &Env) -> Result<Prompt> {
-        Ok(match env.get("SWROLE_MFA_PROMPT") {
-            None | Some("auto") => Prompt::Auto,
-            Some("terminal") => Prompt::Terminal,
-            Some("osascript") => Prompt::Dialog(Dialog::Osascript),
-            Some("zenity") => Prompt::Dialog(Dialog::Zenity),
-            Some("kdialog") => Prompt::Dialog(Dialog::Kdialog),
-            Some("never") => Prompt::Never,
-            Some(other) => bail!(
-                "SWROLE_MFA_PROMPT={:?}: use terminal, osascript, zenity, kdialog, auto or never",
-                sanitize(other)
-            ),
-        })
-    }
 }
 
 /// The dialog to use when there is no terminal: osascript on macOS, else zenity or kdialog

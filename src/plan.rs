@@ -189,7 +189,9 @@ fn valid_region(region: &str) -> bool {
         && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// Validate `chain` and fill in every parameter.
+/// Validate `chain` and fill in every parameter: each concern has its own function below
+/// (the session name, the kind of base, each hop, the base's keys, region, endpoint,
+/// guardrail, attempts, CA bundle), each with its own unit tests.
 pub fn plan(
     set: &ProfileSet,
     paths: &Paths,
@@ -199,153 +201,17 @@ pub fn plan(
     overrides: &Overrides,
 ) -> Result<Plan> {
     let mut warnings = Vec::new();
-    let default_name = match &overrides.session_name {
-        Some(name) => {
-            if !(2..=64).contains(&name.len()) || !matches_set(name, b"+=,.@-") {
-                bail!(
-                    "--session-name {name:?} is not valid: STS takes 2 to 64 characters from [A-Za-z0-9_+=,.@-]"
-                );
-            }
-            name.clone()
-        }
-        None => default_session_name(env),
-    };
-    let base_is_role_session = matches!(
-        chain.base,
-        Base::Delegated { kind: DelegatedKind::Sso | DelegatedKind::WebIdentity, .. }
-            | Base::CredentialSource {
-                source: CredentialSource::Ec2InstanceMetadata | CredentialSource::EcsContainer,
-                ..
-            }
-    );
-    // GetSessionToken needs the IAM user's own keys, not temporary ones.
-    let long_term_base = match &chain.base {
-        Base::StaticKeys { profile } => {
-            set.profile(profile).is_none_or(|s| s.get("aws_session_token").is_none())
-        }
-        Base::StoredKeys { .. } => true,
-        _ => false,
-    };
-    let last = chain.hops.len().saturating_sub(1);
-    let mut hops = Vec::with_capacity(chain.hops.len());
-    for (index, hop) in chain.hops.iter().enumerate() {
-        let section = set.profile(&hop.profile).expect("resolved profiles exist");
-        let role = section.get("role_arn").expect("hops have role_arn");
-        if !(20..=2048).contains(&hop.role_arn.len()) || !hop.role_arn.starts_with("arn:") {
-            bail!(
-                "{}: role_arn of profile {:?} is not a role ARN (expected arn:aws:iam::ACCOUNT:role/NAME)",
-                at(paths, role),
-                hop.profile
-            );
-        }
-        let session_name = match overrides.session_name {
-            Some(_) => Some(default_name.clone()),
-            None => checked(paths, &hop.profile, section, "role_session_name", (2, 64), b"+=,.@-")?,
-        }
-        .unwrap_or_else(|| default_name.clone());
-        let external_id = checked(paths, &hop.profile, section, "external_id", (2, 1224), b"+=,.@:/-")?;
-        let mfa_serial = checked(paths, &hop.profile, section, "mfa_serial", (9, 256), b"+=/:,.@-")?;
-        let mut duration_seconds = match section.get("duration_seconds") {
-            None => None,
-            Some(v) => Some(parse_duration(&v.text).ok_or_else(|| {
-                anyhow::anyhow!(
-                    "{}: duration_seconds of profile {:?} is {:?}: it must be a whole number of seconds from {} \
-                     to {}",
-                    at(paths, v),
-                    hop.profile,
-                    v.text,
-                    MIN_DURATION,
-                    MAX_DURATION
-                )
-            })?),
-        };
-        if index == last && overrides.duration_seconds.is_some() {
-            duration_seconds = overrides.duration_seconds;
-        }
-        let chained = index > 0 || base_is_role_session;
-        if let Some(d) = duration_seconds.filter(|&d| chained && d > CHAINED_MAX_DURATION) {
-            warnings.push(format!(
-                "profile {:?} asks for {d} s, but its credentials come from another role (role chaining), \
-                 which STS caps at {CHAINED_MAX_DURATION} s: asking for {CHAINED_MAX_DURATION} s",
-                hop.profile
-            ));
-            duration_seconds = Some(CHAINED_MAX_DURATION);
-        }
-        let source_name =
-            if index == 0 { chain.base.profile() } else { chain.hops[index - 1].profile.as_str() };
-        let process = [hop.profile.as_str(), source_name].into_iter().find_map(|name| {
-            let v = set.profile(name)?.get("mfa_process")?;
-            Some((v.text.clone(), format!("profile {name:?}, {}", at(paths, v))))
-        });
-        let mfa = mfa_serial.map(|serial| Mfa {
-            serial,
-            route: MfaRoute::decide(index == 0, long_term_base, !overrides.no_cache, duration_seconds),
-            process,
-        });
-        hops.push(HopPlan {
-            profile: hop.profile.clone(),
-            role_arn: hop.role_arn.clone(),
-            session_name,
-            external_id,
-            mfa,
-            duration_seconds,
-        });
-    }
+    let default_name = session_name(overrides, env)?;
+    let base = BaseKind::of(set, &chain.base);
+    let hops = (0..chain.hops.len())
+        .map(|index| hop(set, paths, &chain, index, base, &default_name, overrides, &mut warnings))
+        .collect::<Result<Vec<_>>>()?;
     let (region, region_from) = region(set, paths, env, selected, &chain, overrides)?.unzip();
     let (endpoint, endpoint_from) = endpoint(set, paths, env, selected)?.unzip();
-    if let (Base::StaticKeys { profile }, Some(base)) = (&chain.base, set.profile(chain.base.profile()))
-        && let Some(v) = base.get("aws_access_key_id")
-        && !((16..=128).contains(&v.text.len()) && v.text.bytes().all(|b| b.is_ascii_alphanumeric()))
-    {
-        bail!(
-            "{}: aws_access_key_id of profile {profile:?} is not an access key id (16 to 128 letters and digits)",
-            at(paths, v)
-        );
-    }
-    if let Some(base) = set.profile(chain.base.profile()) {
-        for (key, max) in [
-            ("aws_secret_access_key", crate::credentials::MAX_SECRET),
-            ("aws_session_token", crate::credentials::MAX_TOKEN),
-        ] {
-            if let Some(v) = base.get(key).filter(|v| v.text.len() > max) {
-                bail!(
-                    "{}: {key} of profile {:?} is longer than {max} bytes: check the file",
-                    at(paths, v),
-                    chain.base.profile()
-                );
-            }
-        }
-        if let Some(v) = base.get("aws_account_id").filter(|v| !crate::credentials::is_account_id(&v.text)) {
-            bail!(
-                "{}: aws_account_id of profile {:?} is not an account id (exactly 12 digits)",
-                at(paths, v),
-                chain.base.profile()
-            );
-        }
-        for key in ["aws_access_key_id", "aws_secret_access_key", "aws_session_token"] {
-            if let Some(v) = base
-                .get(key)
-                .filter(|v| v.text.contains([' ', '"', '\'']) || v.text.chars().any(char::is_control))
-            {
-                bail!(
-                    "{}: {key} of profile {:?} contains spaces, quotes or control characters: check the file",
-                    at(paths, v),
-                    chain.base.profile()
-                );
-            }
-        }
-    }
+    check_base_keys(set, paths, &chain.base)?;
     let (confirm, color) = guardrail(set, paths, selected)?;
     let attempts = attempts(set, paths, env, selected, &mut warnings)?;
-    let ca_bundle = match env.get("AWS_CA_BUNDLE") {
-        Some(p) => Some((crate::config::expand_path(p, env), "AWS_CA_BUNDLE".to_string())),
-        None => set.profile(selected).and_then(|s| s.get("ca_bundle")).map(|v| {
-            (
-                crate::config::expand_path(&v.text, env),
-                format!("ca_bundle of profile {selected:?}, {}", at(paths, v)),
-            )
-        }),
-    };
+    let ca_bundle = ca_bundle(set, paths, env, selected);
     Ok(Plan {
         profile: selected.to_string(),
         base: chain.base,
@@ -360,6 +226,213 @@ pub fn plan(
         color,
         warnings,
     })
+}
+
+/// The RoleSessionName of every hop without its own `role_session_name`: `--session-name`
+/// (checked against STS's rule), else the login name.
+fn session_name(overrides: &Overrides, env: &Env) -> Result<String> {
+    match &overrides.session_name {
+        Some(name) => {
+            if !(2..=64).contains(&name.len()) || !matches_set(name, b"+=,.@-") {
+                bail!(
+                    "--session-name {name:?} is not valid: STS takes 2 to 64 characters from [A-Za-z0-9_+=,.@-]"
+                );
+            }
+            Ok(name.clone())
+        }
+        None => Ok(default_session_name(env)),
+    }
+}
+
+/// What the base credentials are, as far as STS's limits care.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct BaseKind {
+    /// Temporary credentials of a role (Identity Center, web identity, instance or
+    /// container): the first hop is role chaining, capped at one hour.
+    role_session: bool,
+    /// The IAM user's own long-term keys: the only signer GetSessionToken takes.
+    long_term: bool,
+}
+
+impl BaseKind {
+    fn of(set: &ProfileSet, base: &Base) -> BaseKind {
+        let role_session = matches!(
+            base,
+            Base::Delegated { kind: DelegatedKind::Sso | DelegatedKind::WebIdentity, .. }
+                | Base::CredentialSource {
+                    source: CredentialSource::Ec2InstanceMetadata | CredentialSource::EcsContainer,
+                    ..
+                }
+        );
+        let long_term = match base {
+            Base::StaticKeys { profile } => {
+                set.profile(profile).is_none_or(|s| s.get("aws_session_token").is_none())
+            }
+            Base::StoredKeys { .. } => true,
+            _ => false,
+        };
+        BaseKind { role_session, long_term }
+    }
+}
+
+/// Hop `index` of the chain, every parameter checked: role ARN, session name, external id,
+/// MFA device and route, duration (with the role-chaining cap, said in `warnings`).
+#[allow(clippy::too_many_arguments)]
+fn hop(
+    set: &ProfileSet,
+    paths: &Paths,
+    chain: &Chain,
+    index: usize,
+    base: BaseKind,
+    default_name: &str,
+    overrides: &Overrides,
+    warnings: &mut Vec<String>,
+) -> Result<HopPlan> {
+    let hop = &chain.hops[index];
+    let section = set.profile(&hop.profile).expect("resolved profiles exist");
+    let role = section.get("role_arn").expect("hops have role_arn");
+    if !(20..=2048).contains(&hop.role_arn.len()) || !hop.role_arn.starts_with("arn:") {
+        bail!(
+            "{}: role_arn of profile {:?} is not a role ARN (expected arn:aws:iam::ACCOUNT:role/NAME)",
+            at(paths, role),
+            hop.profile
+        );
+    }
+    let session_name = match overrides.session_name {
+        Some(_) => Some(default_name.to_string()),
+        None => checked(paths, &hop.profile, section, "role_session_name", (2, 64), b"+=,.@-")?,
+    }
+    .unwrap_or_else(|| default_name.to_string());
+    let external_id = checked(paths, &hop.profile, section, "external_id", (2, 1224), b"+=,.@:/-")?;
+    let mfa_serial = checked(paths, &hop.profile, section, "mfa_serial", (9, 256), b"+=/:,.@-")?;
+    let last = index + 1 == chain.hops.len();
+    let chained = index > 0 || base.role_session;
+    let duration_seconds = hop_duration(
+        paths,
+        &hop.profile,
+        section,
+        last.then_some(overrides.duration_seconds).flatten(),
+        chained,
+        warnings,
+    )?;
+    let source_name = if index == 0 { chain.base.profile() } else { chain.hops[index - 1].profile.as_str() };
+    let mfa = mfa_serial.map(|serial| Mfa {
+        serial,
+        route: MfaRoute::decide(index == 0, base.long_term, !overrides.no_cache, duration_seconds),
+        process: mfa_process(set, paths, &hop.profile, source_name),
+    });
+    Ok(HopPlan {
+        profile: hop.profile.clone(),
+        role_arn: hop.role_arn.clone(),
+        session_name,
+        external_id,
+        mfa,
+        duration_seconds,
+    })
+}
+
+/// A hop's session length: `--duration` (given only for the last hop), else the profile's
+/// `duration_seconds` (checked); a chained hop asking for more than STS allows is capped at
+/// one hour and the cap said in `warnings`.
+fn hop_duration(
+    paths: &Paths,
+    profile: &str,
+    section: &Section,
+    flag: Option<u32>,
+    chained: bool,
+    warnings: &mut Vec<String>,
+) -> Result<Option<u32>> {
+    let configured = match section.get("duration_seconds") {
+        None => None,
+        Some(v) => Some(parse_duration(&v.text).ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: duration_seconds of profile {profile:?} is {:?}: it must be a whole number of seconds from \
+                 {MIN_DURATION} to {MAX_DURATION}",
+                at(paths, v),
+                v.text,
+            )
+        })?),
+    };
+    let duration = flag.or(configured);
+    if let Some(d) = duration.filter(|&d| chained && d > CHAINED_MAX_DURATION) {
+        warnings.push(format!(
+            "profile {profile:?} asks for {d} s, but its credentials come from another role (role chaining), \
+             which STS caps at {CHAINED_MAX_DURATION} s: asking for {CHAINED_MAX_DURATION} s"
+        ));
+        return Ok(Some(CHAINED_MAX_DURATION));
+    }
+    Ok(duration)
+}
+
+/// The `mfa_process` of a hop: the hop's profile first, then the profile that signs it
+/// (where aws-vault users keep it), with where it was written.
+fn mfa_process(set: &ProfileSet, paths: &Paths, profile: &str, source: &str) -> Option<(String, String)> {
+    [profile, source].into_iter().find_map(|name| {
+        let v = set.profile(name)?.get("mfa_process")?;
+        Some((v.text.clone(), format!("profile {name:?}, {}", at(paths, v))))
+    })
+}
+
+/// The base profile's static keys, checked before anything is sent: the key id's shape,
+/// the sizes of secret and token, the account id, and no spaces, quotes or control
+/// characters (they would be sent, or break a shell, as they are).
+fn check_base_keys(set: &ProfileSet, paths: &Paths, base: &Base) -> Result<()> {
+    let name = base.profile();
+    let Some(section) = set.profile(name) else { return Ok(()) };
+    if let Base::StaticKeys { .. } = base
+        && let Some(v) = section.get("aws_access_key_id")
+        && !((16..=128).contains(&v.text.len()) && v.text.bytes().all(|b| b.is_ascii_alphanumeric()))
+    {
+        bail!(
+            "{}: aws_access_key_id of profile {name:?} is not an access key id (16 to 128 letters and digits)",
+            at(paths, v)
+        );
+    }
+    for (key, max) in [
+        ("aws_secret_access_key", crate::credentials::MAX_SECRET),
+        ("aws_session_token", crate::credentials::MAX_TOKEN),
+    ] {
+        if let Some(v) = section.get(key).filter(|v| v.text.len() > max) {
+            bail!("{}: {key} of profile {name:?} is longer than {max} bytes: check the file", at(paths, v));
+        }
+    }
+    if let Some(v) = section.get("aws_account_id").filter(|v| !crate::credentials::is_account_id(&v.text)) {
+        bail!(
+            "{}: aws_account_id of profile {name:?} is not an account id (exactly 12 digits)",
+            at(paths, v)
+        );
+    }
+    for key in ["aws_access_key_id", "aws_secret_access_key", "aws_session_token"] {
+        if let Some(v) = section
+            .get(key)
+            .filter(|v| v.text.contains([' ', '"', '\'']) || v.text.chars().any(char::is_control))
+        {
+            bail!(
+                "{}: {key} of profile {name:?} contains spaces, quotes or control characters: check the file",
+                at(paths, v)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The CA bundle to trust: `AWS_CA_BUNDLE`, else the selected profile's `ca_bundle`, with
+/// where it was named (`~/` expanded; the file is read only when a call is made).
+fn ca_bundle(
+    set: &ProfileSet,
+    paths: &Paths,
+    env: &Env,
+    selected: &str,
+) -> Option<(std::path::PathBuf, String)> {
+    match env.get("AWS_CA_BUNDLE") {
+        Some(p) => Some((crate::config::expand_path(p, env), "AWS_CA_BUNDLE".to_string())),
+        None => set.profile(selected).and_then(|s| s.get("ca_bundle")).map(|v| {
+            (
+                crate::config::expand_path(&v.text, env),
+                format!("ca_bundle of profile {selected:?}, {}", at(paths, v)),
+            )
+        }),
+    }
 }
 
 /// `AWS_MAX_ATTEMPTS`, else `max_attempts` of the selected profile, as the SDKs read them:
@@ -741,6 +814,101 @@ mod tests {
 
     fn error_of(result: Result<Plan>) -> String {
         format!("{:#}", result.expect_err("refused"))
+    }
+
+    /// The profiles of `config` and `credentials` as `plan` sees them.
+    fn files(config: &str, credentials: &str) -> (ProfileSet, Paths) {
+        let paths = Paths { config: "/c".into(), credentials: "/k".into() };
+        (ProfileSet::from_texts(config, credentials, &paths).unwrap(), paths)
+    }
+
+    #[test]
+    fn session_name_flag_bounds_and_the_login_name() {
+        let env = Env::from_pairs([("USER", "alice")]);
+        let flag = |n: &str| Overrides { session_name: Some(n.to_string()), ..Overrides::default() };
+        assert_eq!(session_name(&Overrides::default(), &env).unwrap(), "alice");
+        for good in ["ab", &"a".repeat(64), "a+=,.@-_9"] {
+            assert_eq!(session_name(&flag(good), &env).unwrap(), good);
+        }
+        for bad in ["a", &"a".repeat(65), "a b", "a/b"] {
+            let e = session_name(&flag(bad), &env).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("--session-name {bad:?} is not valid")), "{e}");
+        }
+    }
+
+    #[test]
+    fn base_kinds() {
+        let (set, _) = files(
+            "[profile t]\naws_access_key_id = A\naws_secret_access_key = s\naws_session_token = t\n",
+            USER,
+        );
+        let kind = |base: Base| BaseKind::of(&set, &base);
+        let keys = |p: &str| Base::StaticKeys { profile: p.to_string() };
+        assert_eq!(kind(keys("u")), BaseKind { role_session: false, long_term: true });
+        assert_eq!(kind(keys("t")), BaseKind { role_session: false, long_term: false }, "a session token");
+        for source in [CredentialSource::Ec2InstanceMetadata, CredentialSource::EcsContainer] {
+            let base = Base::CredentialSource { profile: "x".into(), source };
+            assert_eq!(kind(base), BaseKind { role_session: true, long_term: false });
+        }
+        let env = Base::CredentialSource { profile: "x".into(), source: CredentialSource::Environment };
+        assert_eq!(kind(env), BaseKind { role_session: false, long_term: false });
+    }
+
+    #[test]
+    fn hop_durations_by_flag_profile_and_chaining() {
+        let (set, paths) =
+            files("[profile r]\nduration_seconds = 7200\n[profile bad]\nduration_seconds = 1h\n", "");
+        let r = set.profile("r").unwrap();
+        let run = |flag: Option<u32>, chained: bool| {
+            let mut warnings = Vec::new();
+            let d = hop_duration(&paths, "r", r, flag, chained, &mut warnings).unwrap();
+            (d, warnings.len())
+        };
+        assert_eq!(run(None, false), (Some(7200), 0), "the profile's value");
+        assert_eq!(run(Some(900), false), (Some(900), 0), "the flag wins");
+        assert_eq!(run(None, true), (Some(3600), 1), "chained: capped and said");
+        assert_eq!(run(Some(3600), true), (Some(3600), 0), "at the cap: nothing to say");
+        assert_eq!(run(Some(3601), true), (Some(3600), 1), "one past the cap");
+        let (empty, _) = files("[profile e]\n", "");
+        let mut warnings = Vec::new();
+        assert_eq!(
+            hop_duration(&paths, "e", empty.profile("e").unwrap(), None, true, &mut warnings).unwrap(),
+            None
+        );
+        let e = hop_duration(&paths, "bad", set.profile("bad").unwrap(), Some(900), false, &mut warnings)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("/c:4: duration_seconds of profile \"bad\" is \"1h\""),
+            "checked even with a flag: {e}"
+        );
+    }
+
+    #[test]
+    fn mfa_process_lookup_and_base_key_checks_directly() {
+        let (set, paths) = files("[profile a]\nmfa_process = a-cmd\n[profile b]\n", USER);
+        assert_eq!(mfa_process(&set, &paths, "a", "b"), Some(("a-cmd".into(), "profile \"a\", /c:2".into())));
+        assert_eq!(mfa_process(&set, &paths, "b", "a"), Some(("a-cmd".into(), "profile \"a\", /c:2".into())));
+        assert_eq!(mfa_process(&set, &paths, "b", "u"), None);
+        let keys = |p: &str| Base::StaticKeys { profile: p.to_string() };
+        assert!(check_base_keys(&set, &paths, &keys("u")).is_ok());
+        assert!(check_base_keys(&set, &paths, &keys("missing")).is_ok(), "nothing written, nothing to check");
+        let (bad, paths) = files("", "[u]\naws_access_key_id = SHORT\naws_secret_access_key = s\n");
+        let e = check_base_keys(&bad, &paths, &keys("u")).unwrap_err().to_string();
+        assert!(e.starts_with("/k:2: aws_access_key_id of profile \"u\""), "{e}");
+    }
+
+    #[test]
+    fn ca_bundle_directly() {
+        let (set, paths) = files("[profile r]\nca_bundle = ~/ca.pem\n[profile n]\n", "");
+        let env = Env::from_pairs([("HOME", "/h")]);
+        assert_eq!(
+            ca_bundle(&set, &paths, &env, "r"),
+            Some(("/h/ca.pem".into(), "ca_bundle of profile \"r\", /c:2".into()))
+        );
+        assert_eq!(ca_bundle(&set, &paths, &env, "n"), None);
+        let env = Env::from_pairs([("HOME", "/h"), ("AWS_CA_BUNDLE", "/e.pem")]);
+        assert_eq!(ca_bundle(&set, &paths, &env, "n"), Some(("/e.pem".into(), "AWS_CA_BUNDLE".into())));
     }
 
     #[test]

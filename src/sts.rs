@@ -100,7 +100,7 @@ pub struct Settings {
 impl Settings {
     /// The settings of one switch: where its plan says, with the command line's timeouts
     /// (the CA bundle, if any, is read here: only a network call needs it).
-    pub fn for_plan(plan: &crate::plan::Plan, opts: &crate::switch::Options) -> Result<Settings> {
+    pub fn for_plan(plan: &crate::plan::Plan, opts: &crate::options::Options) -> Result<Settings> {
         Ok(Settings {
             region: plan.region.clone(),
             endpoint: plan.endpoint.clone(),

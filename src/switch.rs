@@ -12,78 +12,10 @@ use crate::config::{Paths, ProfileSet};
 use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::mfa::Source;
-use crate::plan::{self, CHAINED_MAX_DURATION, CodeReason, MfaRoute, Overrides, Plan};
+use crate::options::Options;
+use crate::plan::{self, CHAINED_MAX_DURATION, CodeReason, MfaRoute, Plan};
 use crate::sts::{self, MfaCode};
 use crate::tty;
-
-/// What the caller asks of one switch (built from the command line by `cmd`).
-#[derive(Clone, Debug)]
-pub struct Options {
-    /// An MFA code given up front (`--token-code`).
-    pub token_code: Option<String>,
-    pub duration: Option<u32>,
-    pub region: Option<String>,
-    pub session_name: Option<String>,
-    pub connect_timeout: Duration,
-    pub read_timeout: Duration,
-    pub no_cache: bool,
-    pub refresh: bool,
-    /// Seconds before expiry at which cached credentials are renewed.
-    pub refresh_margin: u32,
-    pub mfa_session_duration: u32,
-    /// Skip the `swrole_confirm` question.
-    pub yes: bool,
-    pub verbose: bool,
-    /// Time limit of a profile's credential_process.
-    pub process_timeout: Duration,
-    /// Run as a credential_process for another tool (no shell to switch, maybe no terminal).
-    pub for_credential_process: bool,
-    /// `--mfa-process` / `SWROLE_MFA_PROCESS`: wins over the profile's `mfa_process`.
-    pub mfa_process: Option<String>,
-    /// Time limit of an mfa_process or an MFA dialog.
-    pub mfa_timeout: Duration,
-    /// `SWROLE_MFA_PROMPT`.
-    pub mfa_prompt: crate::mfa::Prompt,
-    /// A renewal inside this process (`exec --server`): the credential_process loop guard
-    /// already ran, and the process has other threads now.
-    pub renewal: bool,
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options {
-            token_code: None,
-            duration: None,
-            region: None,
-            session_name: None,
-            connect_timeout: Duration::from_secs(5),
-            read_timeout: Duration::from_secs(10),
-            no_cache: false,
-            refresh: false,
-            refresh_margin: 600,
-            mfa_session_duration: 43_200,
-            yes: false,
-            verbose: false,
-            process_timeout: Duration::from_secs(30),
-            for_credential_process: false,
-            mfa_process: None,
-            mfa_timeout: Duration::from_secs(60),
-            mfa_prompt: crate::mfa::Prompt::Auto,
-            renewal: false,
-        }
-    }
-}
-
-impl Options {
-    pub fn overrides(&self) -> Overrides {
-        Overrides {
-            duration_seconds: self.duration,
-            region: self.region.clone(),
-            session_name: self.session_name.clone(),
-            no_cache: self.no_cache,
-        }
-    }
-}
 
 /// Everything a command needs to know about the files.
 pub struct Files {

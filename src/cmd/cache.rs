@@ -113,7 +113,7 @@ fn table(rows: &[[String; 5]]) -> String {
 fn mfa_coverage(env: &Env) -> BTreeMap<String, Vec<String>> {
     let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let Ok(files) = crate::switch::Files::load(env) else { return map };
-    let opts = crate::switch::Options::default();
+    let opts = crate::options::Options::default();
     for name in files.set.profiles.keys() {
         if let Ok(plan) = files.plan(env, name, &opts)
             && let Some(m) = plan.hops.first().and_then(|h| h.mfa.as_ref())

@@ -7,8 +7,9 @@ use anyhow::Result;
 use crate::cli::SwitchArgs;
 use crate::env::Env;
 use crate::error::write_stdout;
+use crate::options::Options;
 use crate::shell;
-use crate::switch::{self as core, Files, Options};
+use crate::switch::{self as core, Files};
 
 pub fn run(env: &Env, profile: &str, args: &SwitchArgs) -> Result<()> {
     let files = Files::load(env)?;

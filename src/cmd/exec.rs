@@ -69,11 +69,11 @@ pub fn serve(
     }
     // Renewals: no confirmation again, no new code unless --allow-prompt (never on the
     // terminal CMD is using otherwise).
-    let renew_opts = crate::switch::Options {
+    let renew_opts = crate::options::Options {
         yes: true,
         token_code: None,
         renewal: true,
-        mfa_prompt: if allow_prompt { opts.mfa_prompt } else { crate::mfa::Prompt::Never },
+        mfa_prompt: if allow_prompt { opts.mfa_prompt } else { crate::options::Prompt::Never },
         ..opts.clone()
     };
     let (renew_env, renew_profile) = (env.clone(), profile.to_string());

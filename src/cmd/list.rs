@@ -6,7 +6,8 @@ use anyhow::Result;
 
 use crate::env::Env;
 use crate::error::write_stdout;
-use crate::switch::{Files, Options};
+use crate::options::Options;
+use crate::switch::Files;
 use crate::text::printable;
 
 pub fn run(env: &Env, long: bool) -> Result<()> {

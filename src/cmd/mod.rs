@@ -18,9 +18,9 @@ use crate::cli::SwitchArgs;
 use crate::credentials::Credentials;
 use crate::env::Env;
 use crate::exports::{Exports, Switch};
+use crate::options::Options;
 use crate::plan::Plan;
 use crate::shell::Shell;
-use crate::switch::Options;
 
 /// The core's options from the command line (and `SWROLE_MFA_PROMPT`, which has no flag).
 pub fn options(env: &Env, args: &SwitchArgs) -> anyhow::Result<Options> {
@@ -41,7 +41,7 @@ pub fn options(env: &Env, args: &SwitchArgs) -> anyhow::Result<Options> {
         for_credential_process: false,
         mfa_process: args.mfa_process.clone(),
         mfa_timeout: std::time::Duration::from_secs(args.mfa_timeout),
-        mfa_prompt: crate::mfa::Prompt::from_env(env)?,
+        mfa_prompt: crate::options::Prompt::from_env(env)?,
         renewal: false,
     })
 }

@@ -527,7 +527,7 @@ fn entry_name(fx: &Fixture) -> String {
         ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9"),
     ]);
     let files = swrole::switch::Files::load(&env).unwrap();
-    let plan = files.plan(&env, "r", &swrole::switch::Options::default()).unwrap();
+    let plan = files.plan(&env, "r", &swrole::options::Options::default()).unwrap();
     let source = swrole::switch::source_identity(&plan.base, &files.set, &env);
     swrole::switch::role_key(&plan, &source)
 }

@@ -1,5 +1,6 @@
 //! One integration-test binary (links once; shared helpers in `util`).
 
+mod architecture;
 mod cache;
 mod cli;
 mod conformance;
