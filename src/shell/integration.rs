@@ -1,6 +1,7 @@
 //! The shell integration from `shell/` (`swrole init SHELL [--cmd NAME]`), embedded at build
-//! time and printed verbatim, so that sourcing the file and evaluating `swrole init` give
-//! the same functions.
+//! time. fish, PowerShell and nushell files are printed as they are; the bash and zsh files
+//! are templates around `shell/core.sh`, the logic the two shells share, written once (see
+//! [`render`]).
 
 use anyhow::{Result, bail};
 
@@ -11,6 +12,12 @@ const ZSH: &str = include_str!("../../shell/swrole.zsh");
 const FISH: &str = include_str!("../../shell/swrole.fish");
 const POWERSHELL: &str = include_str!("../../shell/swrole.ps1");
 const NU: &str = include_str!("../../shell/swrole.nu");
+const CORE: &str = include_str!("../../shell/core.sh");
+
+/// The line of `shell/swrole.bash` and `shell/swrole.zsh` that `shell/core.sh` replaces.
+const CORE_LINE: &str = "# swrole: core";
+/// Lines of `shell/core.sh` that only zsh gets.
+const ZSH_ONLY: &str = "# swrole: zsh only";
 
 /// Names `--cmd` cannot take: what the integration files call (builtins and keywords of
 /// the five shells, and commands they run), so defining a function of that name would
@@ -97,11 +104,11 @@ const MARKER: &str = "# swrole: cmd";
 
 pub fn script(shell: Shell, cmd: &str) -> Result<String> {
     let text = match shell {
-        Shell::Bash => BASH,
-        Shell::Zsh => ZSH,
-        Shell::Fish => FISH,
-        Shell::Powershell => POWERSHELL,
-        Shell::Nu => NU,
+        Shell::Bash => render(BASH, "bash"),
+        Shell::Zsh => render(ZSH, "zsh"),
+        Shell::Fish => FISH.to_string(),
+        Shell::Powershell => POWERSHELL.to_string(),
+        Shell::Nu => NU.to_string(),
         Shell::Posix | Shell::Json => {
             bail!("no shell integration for {}: use bash, zsh, fish, powershell or nu", shell.name())
         }
@@ -128,6 +135,23 @@ pub fn script(shell: Shell, cmd: &str) -> Result<String> {
         .lines()
         .map(|line| if line.ends_with(MARKER) { rename(line, cmd) } else { line.to_string() } + "\n")
         .collect())
+}
+
+/// A bash or zsh template with `shell/core.sh` in place of its `# swrole: core` line: the
+/// core without its header (up to the first empty line), `@SHELL@` replaced by `shell`, and
+/// the lines marked `# swrole: zsh only` kept for zsh alone.
+fn render(template: &str, shell: &str) -> String {
+    let core: String = CORE
+        .split_once("\n\n")
+        .map_or(CORE, |(_, body)| body)
+        .lines()
+        .filter(|line| shell == "zsh" || !line.ends_with(ZSH_ONLY))
+        .map(|line| line.replace("@SHELL@", shell) + "\n")
+        .collect();
+    template
+        .lines()
+        .map(|line| if line == CORE_LINE { core.clone() } else { line.to_string() + "\n" })
+        .collect()
 }
 
 /// Replace the word `sw` (not part of a longer name) with `cmd`.
@@ -184,7 +208,21 @@ mod tests {
         }
         assert!(script(Shell::Bash, "role").is_ok());
         assert!(script(Shell::Json, "sw").is_err());
-        assert_eq!(script(Shell::Zsh, "sw").unwrap(), ZSH);
+        assert_eq!(script(Shell::Fish, "sw").unwrap(), FISH);
+    }
+
+    #[test]
+    fn bash_and_zsh_get_the_core_once_each_with_their_own_name() {
+        for (shell, name, other) in [(Shell::Bash, "bash", "zsh"), (Shell::Zsh, "zsh", "bash")] {
+            let text = script(shell, "sw").unwrap();
+            assert_eq!(text.matches("\n__swrole_switch() {").count(), 1, "{name}");
+            assert!(!text.lines().any(|l| l == CORE_LINE) && !text.contains("@SHELL@"), "{name}");
+            assert!(text.contains(&format!("swrole --shell {name} ")), "{name}");
+            assert!(!text.contains(&format!("--shell {other}")), "{name}");
+            assert!(!text.contains("This header ends at the first empty line"), "{name}: the core's header");
+            assert_eq!(text.contains("localtraps"), name == "zsh", "{name}: zsh-only lines");
+        }
+        assert!(CORE.contains(ZSH_ONLY) && BASH.contains(CORE_LINE) && ZSH.contains(CORE_LINE));
     }
 
     #[test]

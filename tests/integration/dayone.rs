@@ -70,7 +70,7 @@ const PROD: &str = "[profile prod]\nsource_profile = base\nrole_arn = arn:aws:ia
                     [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n";
 
 fn run_bash(fx: &Fixture, script: &str, env: &[(&str, &str)]) -> std::process::Output {
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shell/swrole.bash");
+    let file = crate::util::shell_file("swrole.bash");
     let path = path_with_swrole();
     Command::new("bash")
         .args(["--noprofile", "--norc", "-c", &format!("source '{}'\n{script}", file.display())])
@@ -285,7 +285,7 @@ fn ctrl_c_through_sw_in_interactive_shells() {
         if !require(shell) {
             continue;
         }
-        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shell").join(file);
+        let file = crate::util::shell_file(file);
         let out = Command::new("python3")
             .arg(helper)
             .arg(shell)

@@ -462,7 +462,7 @@ fn sw_reaches_every_profile_name() {
         "[off]\naws_access_key_id = AKIASTATIC0000000001\naws_secret_access_key = s\n\
          [-dash]\naws_access_key_id = AKIASTATIC0000000002\naws_secret_access_key = s\n",
     );
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("shell/swrole.bash");
+    let file = crate::util::shell_file("swrole.bash");
     let path = crate::util::path_with_swrole();
     let script = format!(
         "source '{}'\nsw -- -dash || exit 11\nprintf 'A=%s\\n' \"$SWROLE_PROFILE\"\nsw -- off || exit 12\n\

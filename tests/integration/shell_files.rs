@@ -5,11 +5,9 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use crate::moto::Moto;
-use crate::util::{Fixture, SEED_CONFIG, SEED_CREDENTIALS, path_with_swrole, require, swrole_path};
-
-fn shell_file(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("shell").join(name)
-}
+use crate::util::{
+    Fixture, SEED_CONFIG, SEED_CREDENTIALS, path_with_swrole, require, shell_file, swrole_path,
+};
 
 /// Run `script` in a clean `shell` (no rc files) with the fixture's home and extra env.
 fn run(shell: &str, script: &str, fx: &Fixture, env: &[(&str, &str)]) -> Output {
@@ -78,19 +76,31 @@ fn shellcheck_is_clean() {
 #[test]
 fn init_prints_the_files_and_renames_with_cmd() {
     let fx = Fixture::new("", "");
-    for (flag, file) in [
-        ("bash", "swrole.bash"),
-        ("zsh", "swrole.zsh"),
-        ("fish", "swrole.fish"),
-        ("powershell", "swrole.ps1"),
-        ("nu", "swrole.nu"),
-    ] {
-        let out = fx.swrole().args(["init", flag]).assert().success();
-        assert_eq!(
-            text(&out.get_output().stdout),
-            std::fs::read_to_string(shell_file(file)).unwrap(),
-            "{flag}"
+    let repo = |file: &str| {
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("shell").join(file)).unwrap()
+    };
+    let init = |flag: &str| text(&fx.swrole().args(["init", flag]).assert().success().get_output().stdout);
+    for (flag, file) in [("fish", "swrole.fish"), ("powershell", "swrole.ps1"), ("nu", "swrole.nu")] {
+        assert_eq!(init(flag), repo(file), "{flag}: printed as it is");
+    }
+    // bash and zsh: the template, with shell/core.sh (without its header) where it says so.
+    let core = repo("core.sh");
+    let core_body = core.split_once("\n\n").unwrap().1;
+    for (flag, file) in [("bash", "swrole.bash"), ("zsh", "swrole.zsh")] {
+        let printed = init(flag);
+        let (before, after) =
+            repo(file).split_once("# swrole: core\n").map(|(a, b)| (a.to_string(), b.to_string())).unwrap();
+        assert!(
+            printed.starts_with(&before) && printed.ends_with(&after),
+            "{flag}: the template around the core"
         );
+        let middle = &printed[before.len()..printed.len() - after.len()];
+        let expected: String = core_body
+            .lines()
+            .filter(|l| flag == "zsh" || !l.ends_with("# swrole: zsh only"))
+            .map(|l| l.replace("@SHELL@", flag) + "\n")
+            .collect();
+        assert_eq!(middle, expected, "{flag}: the core");
     }
     for shell in ["bash", "zsh", "fish"] {
         if !require(shell) {

@@ -194,3 +194,26 @@ pub fn cache_stores() -> Vec<&'static str> {
     }
     vec!["file", "keyutils"]
 }
+
+/// The integration file `name` (`swrole.bash`, `swrole.zsh`, `swrole.fish`, `swrole.nu`,
+/// `swrole.ps1`) as users get it: what `swrole init SHELL` prints (bash and zsh are
+/// rendered from their templates and `shell/core.sh`), written once per test run.
+pub fn shell_file(name: &str) -> PathBuf {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        for (shell, file) in [
+            ("bash", "swrole.bash"),
+            ("zsh", "swrole.zsh"),
+            ("fish", "swrole.fish"),
+            ("nu", "swrole.nu"),
+            ("powershell", "swrole.ps1"),
+        ] {
+            let out = Command::new(swrole_path()).args(["init", shell]).output().unwrap();
+            assert!(out.status.success(), "swrole init {shell}: {}", String::from_utf8_lossy(&out.stderr));
+            std::fs::write(dir.path().join(file), out.stdout).unwrap();
+        }
+        dir
+    });
+    dir.path().join(name)
+}

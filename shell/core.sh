@@ -1,0 +1,163 @@
+# shellcheck shell=bash
+# What the bash and zsh integrations share, written once: `swrole init bash|zsh` puts it
+# where shell/swrole.bash and shell/swrole.zsh say `# swrole: core`, with @SHELL@ replaced
+# by the shell's name and the lines marked `# swrole: zsh only` kept for zsh alone. This
+# header ends at the first empty line and is not part of what `init` prints.
+# The code is the subset of bash that zsh runs alike (and that shellcheck can read).
+
+__swrole_sw() {
+    \builtin local __swrole_out
+    case "${1-}" in
+        "")
+            __swrole_status
+            return
+            ;;
+        -- | --profile)
+            # `sw -- NAME`: a profile named like a subcommand, `off` or `-`.
+            \builtin shift
+            __swrole_switch "$@"
+            return
+            ;;
+        -)
+            if [[ -z "${SWROLE_PREVIOUS_PROFILE-}" ]]; then
+                \builtin printf 'swrole: no previous profile to switch back to\n' >&2
+                return 1
+            fi
+            \builtin shift
+            \builtin set -- "${SWROLE_PREVIOUS_PROFILE}" "$@"
+            ;;
+        off | unset) # swrole: subcommands
+            __swrole_out="$(\command swrole unset --shell @SHELL@)" || return
+            \builtin eval "${__swrole_out}"
+            return
+            ;;
+        -h | --help) # swrole: subcommands
+            __swrole_help
+            return
+            ;;
+        -V | --version | help | init | list | exec | explain | doctor | cache | credential-process | keys | console | man | completions) # swrole: subcommands
+            \command swrole "$@"
+            return
+            ;;
+        *) ;;
+    esac
+    __swrole_switch "$@"
+}
+
+__swrole_help() {
+    \builtin printf '%s\n' \
+        'sw PROFILE [FLAGS]   switch this shell to PROFILE (flags: swrole --help)' \
+        'sw                   the active profile, account, role, region and time left' \
+        'sw -                 back to the previous profile' \
+        'sw off               clear everything swrole set' \
+        'sw -- NAME           a profile named like a subcommand, off or -' \
+        'sw console|explain|doctor|cache|keys|list ...   swrole'"'"'s own commands' \
+        'SWROLE_REFRESH_MINUTES=10 renews the role before it expires; SWROLE_QUIET=1 silences sw'
+}
+
+# Switch to profile $1 with the flags that follow. The profile goes after `--`, so that a
+# name starting with `-` is still a profile. The flags are kept (but a one-time MFA code)
+# for the auto-refresh, which renews what this shell chose.
+__swrole_switch() {
+    \builtin local __swrole_out __swrole_profile="${1-}" __swrole_rc
+    [[ $# -gt 0 ]] && \builtin shift
+    # Ctrl-C at swrole's question: return 130, as bash and fish do (zsh would say 2).
+    \builtin setopt localoptions localtraps # swrole: zsh only
+    \builtin trap 'return 130' INT          # swrole: zsh only
+    __swrole_out="$(\command swrole --shell @SHELL@ "$@" -- "${__swrole_profile}")"
+    __swrole_rc=$?
+    [[ "${__swrole_rc}" -eq 0 ]] || return "${__swrole_rc}"
+    \builtin eval "${__swrole_out}"
+    # A refresh keeps the flags of the switch it renews.
+    [[ -z "${SWROLE_REFRESHING-}" ]] || return 0
+    __swrole_flags=()
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            -t | --token-code) \builtin shift ;;
+            -t?* | --token-code=* | --refresh | --print) ;;
+            *) __swrole_flags+=("$1") ;;
+        esac
+        \builtin shift
+    done
+    if [[ -z "${SWROLE_QUIET-}" ]]; then
+        __swrole_status >&2
+    fi
+}
+
+# Seconds since the epoch from the shell itself: no process.
+__swrole_now() {
+    if [[ -n "${EPOCHSECONDS-}" ]]; then
+        __swrole_epoch=${EPOCHSECONDS}
+    else
+        \builtin printf -v __swrole_epoch '%(%s)T' -1
+    fi
+}
+
+# "42m", "3h05m" or "expired" for SWROLE_EXPIRATION, into __swrole_left.
+__swrole_time_left() {
+    __swrole_left=""
+    case "${SWROLE_EXPIRATION-}" in
+        "" | *[!0-9]*) return ;;
+        *) ;;
+    esac
+    __swrole_now
+    \builtin local secs=$((SWROLE_EXPIRATION - __swrole_epoch))
+    # Whole minutes, rounded to the nearest, as swrole itself writes them.
+    \builtin local minutes=$(((secs + 30) / 60))
+    if [[ "${secs}" -le 0 ]]; then
+        __swrole_left="expired"
+    elif [[ "${minutes}" -ge 60 ]]; then
+        \builtin printf -v __swrole_left '%dh%02dm' $((minutes / 60)) $((minutes % 60))
+    else
+        __swrole_left="${minutes}m"
+    fi
+}
+
+__swrole_status() {
+    if [[ -z "${SWROLE_PROFILE-}" ]]; then
+        \builtin printf 'swrole: no role active (sw PROFILE to switch)\n' >&2
+        return 1
+    fi
+    \builtin local __swrole_left
+    __swrole_time_left
+    \builtin printf '%s' "${SWROLE_PROFILE}"
+    [[ -n "${AWS_ACCOUNT_ID-}" ]] && \builtin printf '  account %s' "${AWS_ACCOUNT_ID}"
+    [[ -n "${SWROLE_ROLE_ARN-}" ]] && \builtin printf '  role %s' "${SWROLE_ROLE_ARN#*:role/}"
+    [[ -n "${AWS_REGION-}" ]] && \builtin printf '  region %s' "${AWS_REGION}"
+    case "${__swrole_left}" in
+        "") ;;
+        expired) \builtin printf '  expired' ;;
+        *) \builtin printf '  %s left' "${__swrole_left}" ;;
+    esac
+    \builtin printf '\n'
+}
+
+# The same text on stdout, for `PS1='$(swrole_prompt_info) ...'` or
+# `RPROMPT='$(swrole_prompt_info)'` (one subshell a prompt).
+swrole_prompt_info() {
+    swrole_prompt_update
+    \builtin printf '%s' "${SWROLE_PROMPT}"
+}
+
+# Renew the active profile when it expires within SWROLE_REFRESH_MINUTES (read now, so it
+# can be set or changed at any time). It renews what this shell already chose, with the
+# flags of that switch: it never asks (no confirmation, no MFA code: SWROLE_MFA_PROMPT=never),
+# and when it cannot renew, swrole says so in one line and the shell goes on. Run before
+# each prompt (bash) or before each command (zsh).
+__swrole_refresh() {
+    case "${SWROLE_REFRESH_MINUTES-}" in
+        "" | *[!0-9]*) return 0 ;;
+        *) ;;
+    esac
+    case "${SWROLE_EXPIRATION-}" in
+        "" | *[!0-9]*) return 0 ;;
+        *) ;;
+    esac
+    [[ -n "${SWROLE_PROFILE-}" ]] || return 0
+    \builtin local __swrole_epoch
+    __swrole_now
+    if [[ $((SWROLE_EXPIRATION - __swrole_epoch)) -le $((SWROLE_REFRESH_MINUTES * 60)) ]]; then
+        SWROLE_MFA_PROMPT=never SWROLE_REFRESHING=1 __swrole_switch "${SWROLE_PROFILE}" "${__swrole_flags[@]}" \
+            --yes --refresh-margin "${SWROLE_REFRESH_MINUTES}m" || true
+    fi
+}
