@@ -113,11 +113,11 @@ pub fn read(store: &dyn SecretStore, profile: &str) -> Result<Option<StoredKeys>
 /// this returns `Ok`.
 pub fn write(store: &dyn SecretStore, profile: &str, keys: &StoredKeys) -> Result<()> {
     keys.check()?;
-    if std::env::var("SWROLE_TEST_FAULT").as_deref() == Ok("store-write") {
+    if test_fault("store-write") {
         bail!("the {} store refused the write (SWROLE_TEST_FAULT)", store.kind().name());
     }
     store.put(profile, &serde_json::to_string(keys)?, None)?;
-    let back = if std::env::var("SWROLE_TEST_FAULT").as_deref() == Ok("read-back") {
+    let back = if test_fault("read-back") {
         Some(StoredKeys { aws_secret_access_key: "changed".into(), ..keys.clone() })
     } else {
         read(store, profile)?
@@ -237,6 +237,12 @@ pub fn add_credential_process(config: &str, profile: &str, line: &str) -> Result
             out
         }
     })
+}
+
+/// The fault a test asks for (`SWROLE_TEST_FAULT`), in a debug build only: what users run
+/// (a release build) has no fault hooks.
+pub fn test_fault(name: &str) -> bool {
+    cfg!(debug_assertions) && std::env::var("SWROLE_TEST_FAULT").as_deref() == Ok(name)
 }
 
 #[cfg(test)]

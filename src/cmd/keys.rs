@@ -85,9 +85,9 @@ fn remove(env: &Env, profile: &str) -> Result<()> {
     Ok(())
 }
 
-/// The fault a test asks for, if any (`SWROLE_TEST_FAULT`).
+/// The fault a test asks for, if any (`SWROLE_TEST_FAULT`, debug builds only).
 fn fault(name: &str) -> bool {
-    std::env::var("SWROLE_TEST_FAULT").as_deref() == Ok(name)
+    crate::keys::test_fault(name)
 }
 
 /// `credential_process = ...` for `profile`: this binary's absolute path, quoted for the

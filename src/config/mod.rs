@@ -109,13 +109,52 @@ pub struct Section {
     pub origins: Vec<Origin>,
 }
 
+/// Every key swrole reads from a `[profile]`, `[sso-session]` or `[services]` section. Reads
+/// go through [`Section::get`] and [`Section::text`], which refuse (in debug builds, so in
+/// every test) a key missing here; the docs test checks that each is documented.
+pub const KEYS: &[&str] = &[
+    // Credentials and the role chain (the AWS tools' own keys).
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_account_id",
+    "role_arn",
+    "source_profile",
+    "credential_source",
+    "credential_process",
+    "web_identity_token_file",
+    "mfa_serial",
+    "external_id",
+    "role_session_name",
+    "duration_seconds",
+    "sso_session",
+    "sso_account_id",
+    "sso_role_name",
+    "sso_start_url",
+    "sso_region",
+    // Where and how calls are made.
+    "region",
+    "endpoint_url",
+    "services",
+    "sts",
+    "ignore_configured_endpoint_urls",
+    "ca_bundle",
+    "max_attempts",
+    // Other tools' keys swrole honours (aws-vault's).
+    "mfa_process",
+    // swrole's own (the AWS tools ignore them).
+    "swrole_confirm",
+    "swrole_color",
+];
+
 impl Section {
     pub fn get(&self, key: &str) -> Option<&Value> {
+        debug_assert!(KEYS.contains(&key), "profile key {key:?} is read but not in config::KEYS");
         self.props.get(key)
     }
 
     pub fn text(&self, key: &str) -> Option<&str> {
-        self.props.get(key).map(|v| v.text.as_str())
+        self.get(key).map(|v| v.text.as_str())
     }
 }
 

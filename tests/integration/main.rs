@@ -7,6 +7,7 @@ mod conformance;
 mod console;
 mod dayone;
 mod diagnose;
+mod docs;
 mod faults;
 mod fuzz;
 mod hostile;

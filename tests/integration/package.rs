@@ -118,14 +118,39 @@ fn man_page_completions_and_version() {
     );
 }
 
-/// The README starts with the two commands a newcomer copies; both exist and are runnable.
+/// The README's first screen is the front door: install, the `sw` line, the first switch,
+/// and the two scripts a newcomer copies (which exist and are runnable); the README stays
+/// short, and what moved out of it is linked.
 #[test]
-fn the_readme_starts_with_try_it_and_test_it() {
+fn the_readme_front_door_has_install_first_switch_sw_and_the_scripts() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let top: String = readme.lines().take(40).collect::<Vec<_>>().join("\n");
-    assert!(top.contains("scripts/try-it.sh"), "{top}");
-    assert!(top.contains("scripts/test.sh"), "{top}");
+    let top: String = readme.lines().take(50).collect::<Vec<_>>().join("\n");
+    for must in [
+        "cargo install",
+        "swrole init",
+        "sw sw-staging",
+        "sw -",
+        "sw off",
+        "scripts/try-it.sh",
+        "scripts/test.sh",
+    ] {
+        assert!(top.contains(must), "the README's first 50 lines lack {must}:\n{top}");
+    }
+    assert!(readme.lines().count() <= 250, "the README is a front door: at most 250 lines");
+    for doc in [
+        "docs/guide.md",
+        "docs/secrets.md",
+        "docs/long-jobs.md",
+        "docs/troubleshooting.md",
+        "docs/reference.md",
+        "SECURITY.md",
+        "CONTRIBUTING.md",
+        "ARCHITECTURE.md",
+    ] {
+        assert!(readme.contains(&format!("]({doc})")), "the README does not link {doc}");
+        assert!(root.join(doc).is_file(), "{doc}");
+    }
     for script in ["scripts/try-it.sh", "scripts/test.sh", "scripts/test-tools.sh"] {
         let meta = std::fs::metadata(root.join(script)).unwrap();
         assert!(
