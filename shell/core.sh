@@ -14,7 +14,6 @@ __swrole_sw() {
             ;;
         -- | --profile)
             # `sw -- NAME`: a profile named like a subcommand, `off` or `-`.
-            \builtin shift
             __swrole_switch "$@"
             return
             ;;
@@ -24,7 +23,7 @@ __swrole_sw() {
                 return 1
             fi
             \builtin shift
-            \builtin set -- "${SWROLE_PREVIOUS_PROFILE}" "$@"
+            \builtin set -- -- "${SWROLE_PREVIOUS_PROFILE}" "$@"
             ;;
         off | unset) # swrole: subcommands
             __swrole_out="$(\command swrole unset --shell @SHELL@)" || return
@@ -55,26 +54,66 @@ __swrole_help() {
         'SWROLE_REFRESH_MINUTES=10 renews the role before it expires; SWROLE_QUIET=1 silences sw'
 }
 
-# Switch to profile $1 with the flags that follow. The profile goes after `--`, so that a
-# name starting with `-` is still a profile. The flags are kept (but a one-time MFA code)
-# for the auto-refresh, which renews what this shell chose.
+# Switch with the words as typed, flags before or after the profile (`sw -y prod`,
+# `sw prod -d 15m`): the profile is the first word that is neither a flag nor a flag's value,
+# or the word after `--` or `--profile`. It goes to swrole after `--`, so a name starting
+# with `-` stays a profile. The flags are kept (but the one-time ones) for the auto-refresh,
+# which renews what this shell chose.
 __swrole_switch() {
-    \builtin local __swrole_out __swrole_profile="${1-}" __swrole_rc
-    [[ $# -gt 0 ]] && \builtin shift
+    \builtin local __swrole_out __swrole_profile="" __swrole_found="" __swrole_rc
+    \builtin local -a __swrole_args
+    __swrole_args=()
     # Ctrl-C at swrole's question: return 130, as bash and fish do (zsh would say 2).
     \builtin setopt localoptions localtraps # swrole: zsh only
     \builtin trap 'return 130' INT          # swrole: zsh only
-    __swrole_out="$(\command swrole --shell @SHELL@ "$@" -- "${__swrole_profile}")"
+    while [[ $# -gt 0 ]]; do
+        case "$1" in
+            -- | --profile)
+                if [[ $# -gt 1 && -z "${__swrole_found}" ]]; then
+                    __swrole_profile="$2"
+                    __swrole_found=1
+                    \builtin shift
+                fi
+                ;;
+            --profile=*)
+                __swrole_profile="${1#--profile=}"
+                __swrole_found=1
+                ;;
+            -t | --token-code | -d | --duration | -r | --region | --session-name | --connect-timeout | --read-timeout | --mfa-process | --mfa-timeout | --process-timeout | --refresh-margin | --mfa-session-duration | -s | --shell) # swrole: value flags
+                __swrole_args+=("$1")
+                if [[ $# -gt 1 ]]; then
+                    __swrole_args+=("$2")
+                    \builtin shift
+                fi
+                ;;
+            -?*) __swrole_args+=("$1") ;;
+            *)
+                if [[ -z "${__swrole_found}" ]]; then
+                    __swrole_profile="$1"
+                    __swrole_found=1
+                else
+                    __swrole_args+=("$1")
+                fi
+                ;;
+        esac
+        \builtin shift
+    done
+    if [[ -z "${__swrole_found}" ]]; then
+        \builtin printf 'swrole: no profile given: %s PROFILE [FLAGS] (%s --help)\n' "${SWROLE_CMD:-sw}" "${SWROLE_CMD:-sw}" >&2
+        return 2
+    fi
+    __swrole_out="$(\command swrole --shell @SHELL@ "${__swrole_args[@]}" -- "${__swrole_profile}")"
     __swrole_rc=$?
     [[ "${__swrole_rc}" -eq 0 ]] || return "${__swrole_rc}"
     \builtin eval "${__swrole_out}"
     # A refresh keeps the flags of the switch it renews.
     [[ -z "${SWROLE_REFRESHING-}" ]] || return 0
     __swrole_flags=()
+    \builtin set -- "${__swrole_args[@]}"
     while [[ $# -gt 0 ]]; do
         case "$1" in
-            -t | --token-code) \builtin shift ;;
-            -t?* | --token-code=* | --refresh | --print) ;;
+            -t | --token-code | -s | --shell) \builtin shift ;;
+            -t?* | --token-code=* | -s?* | --shell=* | --refresh | --print | --no-cache | --background) ;;
             *) __swrole_flags+=("$1") ;;
         esac
         \builtin shift
@@ -141,8 +180,9 @@ swrole_prompt_info() {
 
 # Renew the active profile when it expires within SWROLE_REFRESH_MINUTES (read now, so it
 # can be set or changed at any time). It renews what this shell already chose, with the
-# flags of that switch: it never asks (no confirmation, no MFA code: SWROLE_MFA_PROMPT=never),
-# and when it cannot renew, swrole says so in one line and the shell goes on. Run before
+# flags of that switch: it never asks (no confirmation, no MFA code: SWROLE_MFA_PROMPT=never)
+# and never waits (swrole --background renews in a process of its own); when it cannot
+# renew, swrole says so in one line, once, and tries again a few minutes later. Run before
 # each prompt (bash) or before each command (zsh).
 __swrole_refresh() {
     case "${SWROLE_REFRESH_MINUTES-}" in
@@ -157,7 +197,9 @@ __swrole_refresh() {
     \builtin local __swrole_epoch
     __swrole_now
     if [[ $((SWROLE_EXPIRATION - __swrole_epoch)) -le $((SWROLE_REFRESH_MINUTES * 60)) ]]; then
-        SWROLE_MFA_PROMPT=never SWROLE_REFRESHING=1 __swrole_switch "${SWROLE_PROFILE}" "${__swrole_flags[@]}" \
-            --yes --refresh-margin "${SWROLE_REFRESH_MINUTES}m" || true
+        # Never a wait: fresh credentials from the cache if a renewal put them there, else a
+        # renewal started in the background (picked up before a later command).
+        SWROLE_MFA_PROMPT=never SWROLE_REFRESHING=1 __swrole_switch "${__swrole_flags[@]}" \
+            --yes --background --refresh-margin "${SWROLE_REFRESH_MINUTES}m" -- "${SWROLE_PROFILE}" || true
     fi
 }

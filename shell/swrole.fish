@@ -17,14 +17,15 @@ function __swrole_sw
             return
         case -- --profile
             # `sw -- NAME`: a profile named like a subcommand, `off` or `-`.
-            __swrole_switch $argv[2..-1]
+            __swrole_switch $argv
             return
         case -
             if test -z "$SWROLE_PREVIOUS_PROFILE"
                 printf 'swrole: no previous profile to switch back to\n' >&2
                 return 1
             end
-            set argv $SWROLE_PREVIOUS_PROFILE $argv[2..-1]
+            __swrole_switch --profile $SWROLE_PREVIOUS_PROFILE $argv[2..-1]
+            return
         case off unset # swrole: subcommands
             set -l out (command swrole unset --shell fish)
             or return
@@ -51,26 +52,68 @@ function __swrole_help
         'SWROLE_REFRESH_MINUTES=10 renews the role before it expires; SWROLE_QUIET=1 silences sw'
 end
 
-# Switch to profile $argv[1] with the flags that follow. The profile goes after `--`, so
-# that a name starting with `-` is still a profile. The flags are kept (but a one-time MFA
-# code) for the auto-refresh, which renews what this shell chose.
+# Switch with the words as typed, flags before or after the profile (`sw -y prod`,
+# `sw prod -d 15m`): the profile is the first word that is neither a flag nor a flag's value,
+# or the word after `--` or `--profile`. It goes to swrole after `--`, so a name starting
+# with `-` stays a profile. The flags are kept (but the one-time ones) for the auto-refresh,
+# which renews what this shell chose.
 function __swrole_switch
-    set -l out (command swrole --shell fish $argv[2..-1] -- $argv[1])
+    set -l profile
+    set -l found 0
+    set -l args
+    set -l i 1
+    while test $i -le (count $argv)
+        set -l word $argv[$i]
+        switch $word
+            case -- --profile
+                if test $found -eq 0 -a $i -lt (count $argv)
+                    set i (math $i + 1)
+                    set profile $argv[$i]
+                    set found 1
+                end
+            case '--profile=*'
+                set profile (string replace -- --profile= '' $word)
+                set found 1
+            case -t --token-code -d --duration -r --region --session-name --connect-timeout --read-timeout --mfa-process --mfa-timeout --process-timeout --refresh-margin --mfa-session-duration -s --shell # swrole: value flags
+                set -a args $word
+                if test $i -lt (count $argv)
+                    set i (math $i + 1)
+                    set -a args $argv[$i]
+                end
+            case '-?*'
+                set -a args $word
+            case '*'
+                if test $found -eq 0
+                    set profile $word
+                    set found 1
+                else
+                    set -a args $word
+                end
+        end
+        set i (math $i + 1)
+    end
+    if test $found -eq 0
+        set -l cmd sw
+        set -q SWROLE_CMD; and set cmd $SWROLE_CMD
+        printf 'swrole: no profile given: %s PROFILE [FLAGS] (%s --help)\n' $cmd $cmd >&2
+        return 2
+    end
+    set -l out (command swrole --shell fish $args -- $profile)
     or return
     string join \n -- $out | source
     # A refresh keeps the flags of the switch it renews.
     test -z "$SWROLE_REFRESHING"; or return 0
     set -g __swrole_flags
     set -l skip 0
-    for flag in $argv[2..-1]
+    for flag in $args
         if test $skip -eq 1
             set skip 0
             continue
         end
         switch $flag
-            case -t --token-code
+            case -t --token-code -s --shell
                 set skip 1
-            case '-t?*' '--token-code=*' --refresh --print
+            case '-t?*' '--token-code=*' '-s?*' '--shell=*' --refresh --print --no-cache --background
             case '*'
                 set -a __swrole_flags $flag
         end
@@ -134,9 +177,10 @@ function __swrole_refresh --on-event fish_preexec
     string match -qr '^[0-9]+$' -- "$SWROLE_EXPIRATION"; or return 0
     test -n "$SWROLE_PROFILE"; or return 0
     if test (math $SWROLE_EXPIRATION - (date +%s)) -le (math $SWROLE_REFRESH_MINUTES \* 60)
-        # It renews what this shell chose, never asks (no confirmation, no MFA code), and
-        # when it cannot, swrole says so in one line and the command runs.
-        SWROLE_MFA_PROMPT=never SWROLE_REFRESHING=1 __swrole_switch $SWROLE_PROFILE $__swrole_flags --yes --refresh-margin {$SWROLE_REFRESH_MINUTES}m
+        # It renews what this shell chose, never asks (no confirmation, no MFA code) and never
+        # waits: fresh credentials from the cache if a background renewal put them there, else
+        # a renewal started in the background. When it cannot, swrole says so once.
+        SWROLE_MFA_PROMPT=never SWROLE_REFRESHING=1 __swrole_switch $__swrole_flags --yes --background --refresh-margin {$SWROLE_REFRESH_MINUTES}m -- $SWROLE_PROFILE
         or true
     end
 end

@@ -9,6 +9,7 @@
 //! one instead of calling STS (and asking for an MFA code) again.
 
 use std::fs::{File, OpenOptions};
+use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -128,6 +129,15 @@ pub fn key_name(key: &serde_json::Value) -> String {
 /// Whether an entry expiring at `expiration` is still good at `now` with `margin` to spare.
 pub fn fresh(expiration: i64, now: i64, margin: i64) -> bool {
     expiration - margin > now
+}
+
+/// A background renewal that failed: when (Unix seconds), whether a prompt said so yet, and
+/// why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub at: i64,
+    pub said: bool,
+    pub why: String,
 }
 
 pub struct Cache {
@@ -290,6 +300,59 @@ impl Cache {
                 }
             }
         }
+    }
+
+    /// Held by a background renewal of entry `name` for as long as it runs (the
+    /// auto-refresh starts one at a time). `None` when another holds it.
+    pub fn renewing(&self, name: &str) -> Result<Option<File>> {
+        self.files.ensure_dir()?;
+        let file = self.open_lock_file(&self.dir().join(format!("{name}.renewing.lock")))?;
+        Ok(file.try_lock().ok().map(|()| file))
+    }
+
+    fn note_path(&self, name: &str) -> PathBuf {
+        self.dir().join(format!("{name}.renew-failed"))
+    }
+
+    /// Remember that a background renewal of `name` failed, and why (one line, no secret),
+    /// for the next prompt to say once.
+    pub fn note_failure(&self, name: &str, why: &str) -> Result<()> {
+        self.files.ensure_dir()?;
+        let mut file = tempfile::NamedTempFile::new_in(self.dir())?;
+        let line: String = why.chars().map(|c| if c.is_control() { ' ' } else { c }).take(1000).collect();
+        writeln!(file, "{}\t0\t{line}", now())?;
+        file.persist(self.note_path(name)).map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    /// The last failure of a background renewal of `name`: when, whether it was said, and
+    /// why. A missing, unreadable or malformed note is `None`.
+    pub fn failure(&self, name: &str) -> Option<Failure> {
+        use std::io::Read;
+        let file =
+            OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(self.note_path(name)).ok()?;
+        if crate::store::file::distrust(&file.metadata().ok()?, false).is_some() {
+            return None;
+        }
+        let mut text = String::new();
+        file.take(4096).read_to_string(&mut text).ok()?;
+        let mut parts = text.trim_end().splitn(3, '\t');
+        let at = parts.next()?.parse().ok()?;
+        let said = parts.next()? == "1";
+        Some(Failure { at, said, why: parts.next()?.to_string() })
+    }
+
+    /// Mark the failure note of `name` as said (so the next prompt stays quiet).
+    pub fn failure_said(&self, name: &str, failure: &Failure) -> Result<()> {
+        let mut file = tempfile::NamedTempFile::new_in(self.dir())?;
+        writeln!(file, "{}\t1\t{}", failure.at, failure.why)?;
+        file.persist(self.note_path(name)).map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    /// Forget the failure of `name` (a renewal worked).
+    pub fn clear_failure(&self, name: &str) {
+        let _ = std::fs::remove_file(self.note_path(name));
     }
 
     /// Held while this swrole asks for an MFA code on its terminal, so that a switch that

@@ -70,6 +70,16 @@ pub struct OutputArgs {
     /// Print credentials even when stdout is a terminal (normally a hint is printed instead)
     #[arg(long)]
     pub print: bool,
+
+    /// For the shell integration's auto-refresh: print fresh credentials from the cache if
+    /// it has them; else start a renewal in the background (it never asks) and exit 75
+    /// with nothing printed. Never waits on the network
+    #[arg(long)]
+    pub background: bool,
+
+    /// The renewal that --background starts (internal)
+    #[arg(long, hide = true, conflicts_with = "background")]
+    pub background_child: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]

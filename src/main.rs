@@ -10,12 +10,16 @@ fn main() -> ExitCode {
             // One line per cause, control characters made visible: file and network text
             // must not drive the terminal.
             let mut text = format!("{err:#}");
-            // The shell's auto-refresh: one line that says the command still runs.
+            // The shell's auto-refresh: one line that says what the shell has now.
             if let Some(profile) =
                 std::env::var("SWROLE_REFRESHING").ok().and(std::env::var("SWROLE_PROFILE").ok())
+                && !text.is_empty()
             {
-                text = format!(
-                    "could not renew {profile} ({text}); the command runs with the current credentials"
+                text = swrole::cmd::switch::renewal_failed(
+                    &swrole::env::Env::from_process(),
+                    &profile,
+                    &text,
+                    false,
                 );
             }
             if !text.is_empty() {

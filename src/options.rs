@@ -41,6 +41,9 @@ pub struct Options {
     /// A renewal inside this process (`exec --server`): the credential_process loop guard
     /// already ran, and the process has other threads now.
     pub renewal: bool,
+    /// Say nothing that is not an error (the plan's warnings, the margin clamp): the
+    /// auto-refresh's background runs, before every command.
+    pub quiet: bool,
 }
 
 impl Default for Options {
@@ -64,6 +67,7 @@ impl Default for Options {
             mfa_timeout: Duration::from_secs(60),
             mfa_prompt: Prompt::Auto,
             renewal: false,
+            quiet: false,
         }
     }
 }

@@ -82,17 +82,28 @@ fn say(args: &Options, text: impl FnOnce() -> String) {
     }
 }
 
-/// The credentials of `profile`: from the cache when it holds fresh ones (no SDK, no
-/// runtime, no network), else the base and each AssumeRole in turn, then cached.
-pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> Result<(Plan, Credentials)> {
+/// What a switch works out before it may touch the cache or the network: the plan, the
+/// cache (with the refresh margin) and the cache key of the role credentials.
+pub struct Prepared {
+    pub plan: Plan,
+    pub cache: Option<Cache>,
+    pub key: String,
+    pub source: serde_json::Value,
+}
+
+/// Plan `profile` and find its cache entry's name: the loop guard, the plan's warnings,
+/// the MFA code's shape, the `swrole_confirm` question and the margin clamp (said unless
+/// `quiet`). Everything that can fail without the network fails here.
+pub fn prepare(files: &Files, env: &Env, profile: &str, args: &Options) -> Result<Prepared> {
     if !args.renewal {
         guard_process_loop(env, profile)?;
     }
     let plan = files.plan(env, profile, args)?;
-    for w in &plan.warnings {
-        eprintln!("swrole: warning: {}", crate::text::printable(w));
+    if !args.quiet {
+        for w in &plan.warnings {
+            eprintln!("swrole: warning: {}", crate::text::printable(w));
+        }
     }
-    // Everything that can fail without the network fails here, before any call.
     if let Some(code) = &args.token_code {
         crate::mfa::normalize(code)?;
     }
@@ -105,17 +116,26 @@ pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> R
     let mut margin = args.refresh_margin;
     if !plan.hops.is_empty() && margin >= life {
         margin = life / 2;
-        eprintln!(
-            "swrole: the refresh margin ({} min) is not shorter than the role's {} min session: using {} min",
-            args.refresh_margin / 60,
-            life / 60,
-            margin / 60
-        );
+        if !args.quiet {
+            eprintln!(
+                "swrole: the refresh margin ({} min) is not shorter than the role's {} min session: using {} min",
+                args.refresh_margin / 60,
+                life / 60,
+                margin / 60
+            );
+        }
     }
     // Long-term keys straight from the files are not worth caching.
     let cache = if args.no_cache || plan.hops.is_empty() { None } else { Cache::locate(env, margin.into()) };
     let source = source_identity(&plan.base, &files.set, env);
     let key = role_key(&plan, &source);
+    Ok(Prepared { plan, cache, key, source })
+}
+
+/// The credentials of `profile`: from the cache when it holds fresh ones (no SDK, no
+/// runtime, no network), else the base and each AssumeRole in turn, then cached.
+pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> Result<(Plan, Credentials)> {
+    let Prepared { plan, cache, key, source } = prepare(files, env, profile, args)?;
     let _lock = match &cache {
         Some(cache) => {
             if !args.refresh

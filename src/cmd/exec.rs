@@ -16,15 +16,24 @@ pub fn run(env: &Env, profile: &str, args: &SwitchArgs, command: Vec<OsString>) 
     let (plan, creds) = core::credentials(&files, env, profile, &super::options(env, args)?)?;
     let exports = super::switch_exports(env, profile, &plan, &creds);
     let (program, rest) = command.split_first().expect("clap requires a command");
-    let mut cmd = std::process::Command::new(program);
-    cmd.args(rest);
-    exports.apply(&mut cmd);
+    let mut cmd = job(program, rest, &exports);
     let err = cmd.exec();
     let code = if err.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 };
     Err(anyhow::Error::new(Failure {
         code,
         message: format!("could not run {}: {err}", program.to_string_lossy()),
     }))
+}
+
+/// The job: CMD with the role's environment. It starts with a clean credential_process
+/// loop guard: the guard follows credential_process chains only, so a shell started by
+/// `exec` (the aws-vault subshell habit) can switch and `exec` again.
+fn job(program: &OsString, rest: &[OsString], exports: &crate::exports::Exports) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(rest);
+    exports.apply(&mut cmd);
+    cmd.env_remove(core::PROCESS_CHAIN);
+    cmd
 }
 
 /// The child's pid, for the signal handler (0: none yet).
@@ -96,9 +105,7 @@ pub fn serve(
     let bound = crate::server::start(std::net::SocketAddr::new(address, 0), token.clone(), source)?;
     let exports = super::switch_exports(env, profile, &plan, &creds);
     let (program, rest) = command.split_first().expect("clap requires a command");
-    let mut cmd = std::process::Command::new(program);
-    cmd.args(rest);
-    exports.apply(&mut cmd);
+    let mut cmd = job(program, rest, &exports);
     for var in [
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",

@@ -43,6 +43,7 @@ pub fn options(env: &Env, args: &SwitchArgs) -> anyhow::Result<Options> {
         mfa_timeout: std::time::Duration::from_secs(args.mfa_timeout),
         mfa_prompt: crate::options::Prompt::from_env(env)?,
         renewal: false,
+        quiet: false,
     })
 }
 
