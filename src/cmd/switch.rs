@@ -174,3 +174,23 @@ fn background_child(env: &Env, profile: &str, args: &SwitchArgs) -> Result<()> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_renewal_says_what_the_shell_has() {
+        let at = |left: i64| {
+            let expiry = (now() + left).to_string();
+            Env::from_pairs([("SWROLE_EXPIRATION", expiry.as_str()), ("SWROLE_CMD", "role")])
+        };
+        let expired = renewal_failed(&at(-5), "prod", "STS refused", true);
+        assert_eq!(expired, "could not renew prod (STS refused); its credentials have expired: role prod to switch again");
+        assert!(renewal_failed(&at(0), "prod", "x", false).contains("have expired"), "at the second it expires");
+        let left = renewal_failed(&at(150), "prod", "x", true);
+        assert_eq!(left, "could not renew prod (x); the shell keeps its credentials (3m left) and tries again in 5 min");
+        assert!(!renewal_failed(&at(150), "prod", "x", false).contains("tries again"));
+        assert_eq!(renewal_failed(&Env::default(), "prod", "x", false), "could not renew prod (x)");
+    }
+}
