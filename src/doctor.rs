@@ -411,7 +411,10 @@ fn environment(env: &Env, out: &mut Vec<Finding>) {
             Severity::Warning,
             "expired",
             format!("the credentials of {p} in this shell have expired"),
-            format!("switch again: sw -- {q} (or eval \"$(swrole -- {q})\")", q = sh(p)),
+            match env.get("SWROLE_CMD") {
+                Some(cmd) => format!("switch again: {cmd} {}", crate::shell::integration::sw_argument(p)),
+                None => format!("switch again: eval \"$(swrole -- {})\"", sh(p)),
+            },
         ));
     }
 }

@@ -36,7 +36,17 @@ impl Env {
 
     /// Whether `program` is a file in one of `PATH`'s directories.
     pub fn on_path(&self, program: &str) -> bool {
-        self.get("PATH").unwrap_or("").split(':').any(|dir| std::path::Path::new(dir).join(program).is_file())
+        self.which(program).is_some()
+    }
+
+    /// Where `program` is found on `PATH`: the first directory that holds it.
+    pub fn which(&self, program: &str) -> Option<std::path::PathBuf> {
+        self.get("PATH")
+            .unwrap_or("")
+            .split(':')
+            .filter(|dir| !dir.is_empty())
+            .map(|dir| std::path::Path::new(dir).join(program))
+            .find(|p| p.is_file())
     }
 
     pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {

@@ -41,6 +41,8 @@ pub struct Options {
     /// A renewal inside this process (`exec --server`): the credential_process loop guard
     /// already ran, and the process has other threads now.
     pub renewal: bool,
+    /// What the credentials are for: the `swrole_confirm` question says it.
+    pub purpose: Purpose,
     /// Say nothing that is not an error (the plan's warnings, the margin clamp): the
     /// auto-refresh's background runs, before every command.
     pub quiet: bool,
@@ -68,6 +70,7 @@ impl Default for Options {
             mfa_prompt: Prompt::Auto,
             renewal: false,
             quiet: false,
+            purpose: Purpose::Switch,
         }
     }
 }
@@ -127,5 +130,37 @@ impl Prompt {
                 sanitize(other)
             ),
         })
+    }
+}
+
+/// What a command does with the credentials, for the `swrole_confirm` question.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Switch,
+    /// `exec` and `exec --server`: a command runs as the role.
+    Job,
+    Console,
+    CredentialProcess,
+}
+
+impl Purpose {
+    /// The question's verb: "switch to PROFILE (...)?".
+    pub fn verb(self) -> &'static str {
+        match self {
+            Purpose::Switch => "switch to",
+            Purpose::Job => "run the command as",
+            Purpose::Console => "open the console as",
+            Purpose::CredentialProcess => "hand out the credentials of",
+        }
+    }
+
+    /// What did not happen, when the answer is no.
+    pub fn refused(self) -> &'static str {
+        match self {
+            Purpose::Switch => "not switched to",
+            Purpose::Job => "nothing run as",
+            Purpose::Console => "no console opened for",
+            Purpose::CredentialProcess => "no credentials given for",
+        }
     }
 }

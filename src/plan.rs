@@ -119,6 +119,8 @@ pub struct Plan {
     pub confirm: bool,
     /// `swrole_color`: the prompt colour of this profile.
     pub color: Option<String>,
+    /// `swrole_account_alias`: the account's name for people (the confirmation names it).
+    pub account_alias: Option<String>,
     /// Things the user should know that do not stop the switch (printed on stderr).
     pub warnings: Vec<String>,
 }
@@ -209,7 +211,7 @@ pub fn plan(
     let (region, region_from) = region(set, paths, env, selected, &chain, overrides)?.unzip();
     let (endpoint, endpoint_from) = endpoint(set, paths, env, selected)?.unzip();
     check_base_keys(set, paths, &chain.base)?;
-    let (confirm, color) = guardrail(set, paths, selected)?;
+    let (confirm, color, account_alias) = guardrail(set, paths, selected)?;
     let attempts = attempts(set, paths, env, selected, &mut warnings)?;
     let ca_bundle = ca_bundle(set, paths, env, selected);
     Ok(Plan {
@@ -224,6 +226,7 @@ pub fn plan(
         attempts,
         confirm,
         color,
+        account_alias,
         warnings,
     })
 }
@@ -470,8 +473,12 @@ pub const COLORS: [&str; 8] = ["black", "red", "green", "yellow", "blue", "magen
 
 /// swrole's own profile keys (the AWS tools ignore unknown keys): `swrole_confirm = true`
 /// asks before switching; `swrole_color = red` colours the prompt.
-fn guardrail(set: &ProfileSet, paths: &Paths, selected: &str) -> Result<(bool, Option<String>)> {
-    let Some(section) = set.profile(selected) else { return Ok((false, None)) };
+fn guardrail(
+    set: &ProfileSet,
+    paths: &Paths,
+    selected: &str,
+) -> Result<(bool, Option<String>, Option<String>)> {
+    let Some(section) = set.profile(selected) else { return Ok((false, None, None)) };
     let confirm = match section.get("swrole_confirm") {
         None => false,
         Some(v) if v.text.eq_ignore_ascii_case("true") => true,
@@ -492,7 +499,24 @@ fn guardrail(set: &ProfileSet, paths: &Paths, selected: &str) -> Result<(bool, O
             COLORS.join(", ")
         ),
     };
-    Ok((confirm, color))
+    // IAM's rule for account aliases: 3 to 63 of a-z, 0-9 and -, not starting or ending with -.
+    let alias = match section.get("swrole_account_alias") {
+        None => None,
+        Some(v)
+            if (3..=63).contains(&v.text.len())
+                && v.text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !v.text.starts_with('-')
+                && !v.text.ends_with('-') =>
+        {
+            Some(v.text.clone())
+        }
+        Some(v) => bail!(
+            "{}: swrole_account_alias of profile {selected:?} is {:?}: an account alias is 3 to 63 of a-z, 0-9 and -",
+            at(paths, v),
+            v.text
+        ),
+    };
+    Ok((confirm, color, alias))
 }
 
 /// The region: `--region`, else the first profile along the chain (selected profile first)
@@ -1072,6 +1096,26 @@ mod tests {
             let e = error_of(run(&format!("[u]\naws_access_key_id = {id}\naws_secret_access_key = {bad}\n")));
             assert!(e.starts_with("/k:3: aws_secret_access_key of profile \"u\" contains"), "{bad:?}: {e}");
         }
+    }
+
+    #[test]
+    fn account_aliases() {
+        for good in ["abc", "acme-prod", &"a".repeat(63), "p2"] {
+            let p = plan_r(&format!("swrole_account_alias = {good}\n"));
+            if good.len() < 3 {
+                assert!(error_of(p).starts_with("/c:4: swrole_account_alias"), "{good}");
+            } else {
+                assert_eq!(p.unwrap().account_alias.as_deref(), Some(good));
+            }
+        }
+        for bad in ["Acme", "-acme", "acme-", &"a".repeat(64), "a b", "ab"] {
+            assert!(
+                error_of(plan_r(&format!("swrole_account_alias = {bad}\n")))
+                    .starts_with("/c:4: swrole_account_alias"),
+                "{bad}"
+            );
+        }
+        assert_eq!(plan_r("").unwrap().account_alias, None);
     }
 
     #[test]

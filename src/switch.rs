@@ -63,6 +63,11 @@ impl Files {
 
 /// Up to three profile names close to `name`, closest first, quoted.
 pub fn closest<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    closest_names(name, names).into_iter().map(|n| format!("{n:?}")).collect()
+}
+
+/// Up to three profile names close to `name`, closest first.
+pub fn closest_names<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut scored: Vec<(f64, &str)> = names
         .map(|n| {
             let score = strsim::normalized_damerau_levenshtein(&name.to_lowercase(), &n.to_lowercase());
@@ -73,7 +78,7 @@ pub fn closest<'a>(name: &str, names: impl Iterator<Item = &'a str>) -> Vec<Stri
         .filter(|(score, _)| *score >= 0.5)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    scored.into_iter().take(3).map(|(_, n)| format!("{n:?}")).collect()
+    scored.into_iter().take(3).map(|(_, n)| n).collect()
 }
 
 fn say(args: &Options, text: impl FnOnce() -> String) {
@@ -108,7 +113,7 @@ pub fn prepare(files: &Files, env: &Env, profile: &str, args: &Options) -> Resul
         crate::mfa::normalize(code)?;
     }
     if plan.confirm && !args.yes {
-        confirm(&plan, profile)?;
+        confirm(&plan, profile, args.purpose)?;
     }
     // A margin as long as the role's session would renew it at every call: clamp it to
     // half the session, and say so.
@@ -230,20 +235,43 @@ fn warn<T>(result: Result<T>) -> Option<T> {
     result.map_err(|e| eprintln!("swrole: warning: {e:#}")).ok()
 }
 
-fn confirm(plan: &Plan, profile: &str) -> Result<()> {
+fn confirm(plan: &Plan, profile: &str, purpose: crate::options::Purpose) -> Result<()> {
     let tty = tty::terminal(
         &format!("profile {profile:?} asks for confirmation (swrole_confirm = true)"),
-        "pass --yes to switch without asking",
+        "pass --yes to go ahead without asking",
     )?;
-    // Short enough for 80 columns: the profile and the role's name.
-    let target = match plan.hops.last().and_then(|h| h.role_arn.split_once(":role/")) {
-        Some((_, role)) if profile.len() + role.len() < 50 => format!("{profile} (role {role})"),
-        _ => profile.to_string(),
-    };
-    if !tty::confirm(&tty, &format!("switch to {target}?"))? {
-        bail!("not switched to profile {profile:?}: not confirmed");
+    if !tty::confirm(&tty, &question(plan, profile, purpose))? {
+        bail!("{} profile {profile:?}: not confirmed", purpose.refused());
     }
     Ok(())
+}
+
+/// "switch to sw-production (account 111111111111 acme-prod, role admin)?": the account
+/// first (roles of the same name live in every account), then the role's name when the
+/// line still fits 80 columns with swrole's prefix and the `[y/N]`.
+pub fn question(plan: &Plan, profile: &str, purpose: crate::options::Purpose) -> String {
+    let hop = plan.hops.last();
+    let mut about = Vec::new();
+    match (hop.and_then(|h| h.account()), &plan.account_alias) {
+        (Some(account), Some(alias)) => about.push(format!("account {account} {alias}")),
+        (Some(account), None) => about.push(format!("account {account}")),
+        (None, Some(alias)) => about.push(format!("account {alias}")),
+        (None, None) => {}
+    }
+    let short = |about: &[String]| {
+        let details = if about.is_empty() { String::new() } else { format!(" ({})", about.join(", ")) };
+        format!("{} {profile}{details}?", purpose.verb())
+    };
+    let without_role = short(&about);
+    if let Some((_, role)) = hop.and_then(|h| h.role_arn.split_once(":role/")) {
+        let mut with_role = about.clone();
+        with_role.push(format!("role {role}"));
+        let line = short(&with_role);
+        if "swrole: ".len() + line.chars().count() + " [y/N] ".len() <= 80 {
+            return line;
+        }
+    }
+    without_role
 }
 
 /// Who signs the first call, as far as the files and environment tell, without secrets:
@@ -541,5 +569,42 @@ mod tests {
         assert_eq!(closest("sw-stagin", names.into_iter()), vec!["\"sw-staging\""]);
         assert_eq!(closest("prod", names.into_iter()), vec!["\"sw-production\""]);
         assert!(closest("zzzzzz", names.into_iter()).is_empty());
+    }
+
+    fn plan_of(config: &str, profile: &str) -> Plan {
+        let paths = Paths { config: "/c".into(), credentials: "/k".into() };
+        let set = ProfileSet::from_texts(
+            config,
+            "[u]\naws_access_key_id = AKIAAAAAAAAAAAAAAAAA\naws_secret_access_key = s\n",
+            &paths,
+        )
+        .unwrap();
+        let chain = chain::resolve(&set, profile).unwrap();
+        plan::plan(&set, &paths, &Env::default(), profile, chain, &plan::Overrides::default()).unwrap()
+    }
+
+    #[test]
+    fn the_question_names_the_account_then_the_role_when_it_fits() {
+        use crate::options::Purpose;
+        let config = "[profile p]\nsource_profile = u\nrole_arn = arn:aws:iam::111111111111:role/admin\n\
+                      [profile a]\nsource_profile = u\nrole_arn = arn:aws:iam::111111111111:role/delegate_root_organization\n\
+                      swrole_account_alias = acme-prod\n";
+        assert_eq!(
+            question(&plan_of(config, "p"), "p", Purpose::Switch),
+            "switch to p (account 111111111111, role admin)?"
+        );
+        assert_eq!(
+            question(&plan_of(config, "a"), "a", Purpose::Job),
+            "run the command as a (account 111111111111 acme-prod)?",
+            "the role's name would pass 80 columns"
+        );
+        assert_eq!(
+            question(&plan_of(config, "p"), "p", Purpose::Console),
+            "open the console as p (account 111111111111, role admin)?"
+        );
+        for purpose in [Purpose::Switch, Purpose::Job, Purpose::Console, Purpose::CredentialProcess] {
+            let q = question(&plan_of(config, "a"), "a", purpose);
+            assert!(8 + q.chars().count() + 7 <= 80, "{q}");
+        }
     }
 }

@@ -23,7 +23,8 @@ pub struct Opening {
 }
 
 pub fn run(env: &Env, profile: &str, args: &SwitchArgs, how: &Opening) -> Result<()> {
-    let opts = super::options(env, args)?;
+    let opts =
+        crate::options::Options { purpose: crate::options::Purpose::Console, ..super::options(env, args)? };
     let files = Files::load(env)?;
     // Everything that can be checked offline is, before any MFA code is asked.
     let plan = files.plan(env, profile, &opts)?;

@@ -13,7 +13,11 @@ use crate::switch::{self as core, Files};
 
 pub fn run(env: &Env, profile: &str, args: &SwitchArgs) -> Result<()> {
     let files = Files::load(env)?;
-    let opts = Options { for_credential_process: true, ..super::options(env, args)? };
+    let opts = Options {
+        for_credential_process: true,
+        purpose: crate::options::Purpose::CredentialProcess,
+        ..super::options(env, args)?
+    };
     let (_, creds) = core::credentials(&files, env, profile, &opts)?;
     write_stdout(&shell::json::render(&creds))
 }

@@ -13,7 +13,9 @@ use crate::switch::{self as core, Files};
 
 pub fn run(env: &Env, profile: &str, args: &SwitchArgs, command: Vec<OsString>) -> Result<()> {
     let files = Files::load(env)?;
-    let (plan, creds) = core::credentials(&files, env, profile, &super::options(env, args)?)?;
+    let opts =
+        crate::options::Options { purpose: crate::options::Purpose::Job, ..super::options(env, args)? };
+    let (plan, creds) = core::credentials(&files, env, profile, &opts)?;
     let exports = super::switch_exports(env, profile, &plan, &creds);
     let (program, rest) = command.split_first().expect("clap requires a command");
     let mut cmd = job(program, rest, &exports);
@@ -67,7 +69,8 @@ pub fn serve(
     address: std::net::IpAddr,
 ) -> Result<()> {
     use std::os::unix::process::ExitStatusExt;
-    let opts = super::options(env, args)?;
+    let opts =
+        crate::options::Options { purpose: crate::options::Purpose::Job, ..super::options(env, args)? };
     let files = Files::load(env)?;
     let (plan, creds) = core::credentials(&files, env, profile, &opts)?;
     if plan.hops.is_empty() {

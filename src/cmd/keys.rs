@@ -93,10 +93,38 @@ fn fault(name: &str) -> bool {
 /// `credential_process = ...` for `profile`: this binary's absolute path, quoted for the
 /// shell when it needs it (the Rust SDK runs the line with `sh -c`, botocore splits it
 /// with shell rules; both read the quotes).
-fn own_line(profile: &str) -> Result<String> {
+///
+/// The command is the name the user can rely on: plain `swrole` when `swrole` is on PATH
+/// (a versioned path, a Homebrew Cellar or a symlink's target breaks at the next upgrade),
+/// else this binary's full path. The second value says which, for the message.
+fn own_line(env: &Env, profile: &str) -> Result<(String, String)> {
     let exe = std::env::current_exe().context("could not find swrole's own path")?;
-    let exe = exe.to_str().context("swrole's path is not UTF-8")?;
-    Ok(format!("{} credential-process {profile}", crate::shell::posix::quote(exe)))
+    let same = |p: &Path| {
+        let a = std::fs::canonicalize(p).ok();
+        a.is_some() && a == std::fs::canonicalize(&exe).ok()
+    };
+    let (command, which) = match env.which("swrole") {
+        Some(found) if same(&found) => {
+            ("swrole".to_string(), format!("swrole on PATH is this swrole, {}", found.display()))
+        }
+        Some(found) => (
+            "swrole".to_string(),
+            format!(
+                "swrole on PATH is {}, not this one ({}): the one on PATH will run",
+                found.display(),
+                exe.display()
+            ),
+        ),
+        None => {
+            let path = exe.to_str().context("swrole's path is not UTF-8")?;
+            (
+                crate::shell::posix::quote(path),
+                "swrole is not on PATH: its full path is written, so moving the binary breaks the line"
+                    .to_string(),
+            )
+        }
+    };
+    Ok((format!("{command} credential-process {profile}"), which))
 }
 
 fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
@@ -127,7 +155,8 @@ fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
     let old_creds = read_file(&creds_path)?;
     let old_config = if config_path.exists() { read_file(&config_path)? } else { String::new() };
     let new_creds = keys::remove_keys(&old_creds, profile);
-    let new_config = keys::add_credential_process(&old_config, profile, &own_line(profile)?)
+    let (line, which) = own_line(env, profile)?;
+    let new_config = keys::add_credential_process(&old_config, profile, &line)
         .with_context(|| config_path.display().to_string())?;
     keys::write(store.as_ref(), profile, &k)?;
     if keep_file {
@@ -144,8 +173,7 @@ fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
         return Err(e.context("the files are unchanged (the key store keeps a copy of the keys)"));
     }
     eprintln!(
-        "swrole: moved the keys of profile {profile:?} ({}) to {}; {} now says credential_process = swrole \
-         credential-process {profile}",
+        "swrole: moved the keys of profile {profile:?} ({}) to {}; {} now says credential_process = {line} ({which})",
         crate::text::short_key(&k.aws_access_key_id),
         store.describe(),
         config_path.display()

@@ -44,6 +44,7 @@ pub fn options(env: &Env, args: &SwitchArgs) -> anyhow::Result<Options> {
         mfa_prompt: crate::options::Prompt::from_env(env)?,
         renewal: false,
         quiet: false,
+        purpose: crate::options::Purpose::Switch,
     })
 }
 

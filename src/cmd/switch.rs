@@ -31,13 +31,28 @@ pub fn run(env: &Env, profile: &str, args: &SwitchArgs, output: &OutputArgs) -> 
         return background(env, profile, args, shell);
     }
     if !output.print && std::io::stdout().is_terminal() {
-        // The user forgot `eval`: secrets would only land in the scrollback.
+        // The user forgot `eval`: secrets would only land in the scrollback. A mistyped name
+        // gets the closest profile in the hint, never the typo again.
+        let mut name = profile.to_string();
+        let mut note = String::new();
+        if let Ok(files) = Files::load(env)
+            && files.set.profile(profile).is_none()
+        {
+            let near = core::closest_names(profile, files.set.profiles.keys().map(String::as_str));
+            let Some(first) = near.first() else {
+                files.plan(env, profile, &Options::default())?;
+                bail!("profile {profile:?} not found");
+            };
+            name = first.to_string();
+            note = format!(" ({profile:?} is not a profile: the closest is {name:?})");
+        }
+        let syntax = shell.syntax().unwrap_or(Syntax::Posix);
         let hint = match env.get("SWROLE_CMD") {
-            Some(cmd) => format!("{cmd} {}", shell.syntax().unwrap_or(Syntax::Posix).quote(profile)),
-            None => shell.syntax().unwrap_or(Syntax::Posix).eval_hint(&[profile]),
+            Some(cmd) => format!("{cmd} {}", crate::shell::integration::sw_argument(&name)),
+            None => syntax.eval_hint(&[&name]),
         };
         bail!(
-            "this prints credentials for your shell to apply, so nothing was done. Run:\n  {hint}\n(or pass --print to print them here)"
+            "this prints credentials for your shell to apply, so nothing was done{note}. Run:\n  {hint}\n(or pass --print to print them here)"
         );
     }
     let files = Files::load(env)?;
@@ -186,10 +201,19 @@ mod tests {
             Env::from_pairs([("SWROLE_EXPIRATION", expiry.as_str()), ("SWROLE_CMD", "role")])
         };
         let expired = renewal_failed(&at(-5), "prod", "STS refused", true);
-        assert_eq!(expired, "could not renew prod (STS refused); its credentials have expired: role prod to switch again");
-        assert!(renewal_failed(&at(0), "prod", "x", false).contains("have expired"), "at the second it expires");
+        assert_eq!(
+            expired,
+            "could not renew prod (STS refused); its credentials have expired: role prod to switch again"
+        );
+        assert!(
+            renewal_failed(&at(0), "prod", "x", false).contains("have expired"),
+            "at the second it expires"
+        );
         let left = renewal_failed(&at(150), "prod", "x", true);
-        assert_eq!(left, "could not renew prod (x); the shell keeps its credentials (3m left) and tries again in 5 min");
+        assert_eq!(
+            left,
+            "could not renew prod (x); the shell keeps its credentials (3m left) and tries again in 5 min"
+        );
         assert!(!renewal_failed(&at(150), "prod", "x", false).contains("tries again"));
         assert_eq!(renewal_failed(&Env::default(), "prod", "x", false), "could not renew prod (x)");
     }

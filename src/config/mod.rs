@@ -145,6 +145,7 @@ pub const KEYS: &[&str] = &[
     // swrole's own (the AWS tools ignore them).
     "swrole_confirm",
     "swrole_color",
+    "swrole_account_alias",
 ];
 
 impl Section {

@@ -137,6 +137,37 @@ pub fn script(shell: Shell, cmd: &str) -> Result<String> {
         .collect())
 }
 
+/// The words `sw` takes as its own (subcommands passed to swrole, `off`, `-`, help and
+/// version): a profile of such a name, or one that starts with `-`, needs `sw -- NAME`.
+pub const SW_WORDS: &[&str] = &[
+    "off",
+    "unset",
+    "-",
+    "-h",
+    "--help",
+    "-V",
+    "--version",
+    "help",
+    "init",
+    "list",
+    "exec",
+    "explain",
+    "doctor",
+    "cache",
+    "credential-process",
+    "keys",
+    "console",
+    "man",
+    "completions",
+];
+
+/// `profile` as the argument of `sw`, quoted for a POSIX shell: after `--` only when `sw`
+/// would read the name as something else.
+pub fn sw_argument(profile: &str) -> String {
+    let quoted = crate::shell::posix::quote(profile);
+    if profile.starts_with('-') || SW_WORDS.contains(&profile) { format!("-- {quoted}") } else { quoted }
+}
+
 /// A bash or zsh template with `shell/core.sh` in place of its `# swrole: core` line: the
 /// core without its header (up to the first empty line), `@SHELL@` replaced by `shell`, and
 /// the lines marked `# swrole: zsh only` kept for zsh alone.
@@ -179,6 +210,15 @@ fn rename(line: &str, cmd: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sw_arguments_need_the_separator_only_when_sw_would_misread_them() {
+        assert_eq!(sw_argument("sw-staging"), "sw-staging");
+        assert_eq!(sw_argument("off"), "-- off");
+        assert_eq!(sw_argument("-dash"), "-- -dash");
+        assert_eq!(sw_argument("console"), "-- console");
+        assert_eq!(sw_argument("a b"), "'a b'");
+    }
 
     #[test]
     fn rename_whole_words_only() {

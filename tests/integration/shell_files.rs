@@ -398,10 +398,7 @@ fn production_guardrail_asks_first() {
     assert_eq!(no["status"], 1, "{no}");
     assert_eq!(no["stdout"], "");
     let question = no["tty"].as_str().unwrap().lines().next().unwrap().to_string();
-    assert!(
-        question.starts_with("swrole: switch to sw-production (role delegate_root_organization)? [y/N]"),
-        "{no}"
-    );
+    assert!(question.starts_with("swrole: switch to sw-production (account 111111111111)? [y/N]"), "{no}");
     assert!(question.chars().count() <= 80, "fits 80 columns: {question:?}");
     assert!(moto.requests().is_empty(), "nothing is sent before the answer");
     // Ctrl-C at the question: ended by the signal (a shell reports 130), nothing printed.
@@ -529,6 +526,9 @@ fn shell_files_know_every_subcommand_and_flag() {
         for f in &value_flags {
             assert!(words.contains(f), "{file}: sw does not know that {f} takes a value");
         }
+    }
+    for s in &subcommands {
+        assert!(swrole::shell::integration::SW_WORDS.contains(&s.as_str()), "SW_WORDS lacks {s}");
     }
     for file in ["swrole.bash", "swrole.zsh", "swrole.fish", "swrole.ps1", "swrole.nu"] {
         let words = marked_words(file, "subcommands");
