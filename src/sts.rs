@@ -353,6 +353,9 @@ where
         SdkError::ServiceError(service) => {
             let code = service.err().code().unwrap_or("Unknown");
             let message = service.err().message().unwrap_or("").to_string();
+            if mfa_refused(code, &message) {
+                return anyhow::Error::new(MfaRefused { message: sanitize(&message) });
+            }
             anyhow!("{}", service_error_line(code, &message))
         }
         _ => anyhow!("could not call STS at {endpoint}: {}", root_cause(&err)),
@@ -376,11 +379,36 @@ pub fn certificate_hint(error: &str) -> &'static str {
     }
 }
 
+/// STS refused the MFA code that came with a call (AccessDenied about MFA): a switch that
+/// asked for the code on the terminal asks again.
+#[derive(Debug)]
+pub struct MfaRefused {
+    /// STS's own words, made printable.
+    pub message: String,
+}
+
+impl std::fmt::Display for MfaRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "STS refused the MFA code: \"{}\"; use a fresh code from the device named by mfa_serial",
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for MfaRefused {}
+
+/// Whether an STS error says the MFA code was wrong.
+fn mfa_refused(code: &str, message: &str) -> bool {
+    code == "AccessDenied" && (message.contains("MultiFactorAuthentication") || message.contains("MFA"))
+}
+
 /// STS error codes, with the fix users need most often.
 pub fn service_error_line(code: &str, message: &str) -> String {
     let hint = match code {
-        "AccessDenied" if message.contains("MultiFactorAuthentication") || message.contains("MFA") => {
-            "check the MFA code (a fresh one, from the device named by mfa_serial)"
+        "AccessDenied" if mfa_refused(code, message) => {
+            "use a fresh MFA code from the device named by mfa_serial"
         }
         "AccessDenied" => {
             "check that the role's trust policy allows the source identity, and whether it requires MFA or an external id"

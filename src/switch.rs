@@ -295,6 +295,8 @@ pub fn source_identity(base: &Base, set: &ProfileSet, env: &Env) -> serde_json::
 struct Codes<'a> {
     /// Where to say "asking on the terminal" to other swroles.
     cache: Option<&'a Cache>,
+    /// The last code was typed on the terminal (so a refused one can be asked again).
+    typed: bool,
     flag: Option<String>,
     tty: Option<std::fs::File>,
     opts: &'a Options,
@@ -315,6 +317,7 @@ impl Codes<'_> {
             self.env,
             self.tty.is_some() || crate::mfa::have_terminal(),
         );
+        self.typed = matches!(source, Source::Terminal);
         let code = match source {
             Source::Flag => self.flag.take().expect("a flag"),
             Source::Process { command, .. } => {
@@ -339,6 +342,32 @@ impl Codes<'_> {
             }
         };
         Ok(MfaCode { serial: serial.to_string(), code })
+    }
+
+    /// `call` with a code for `mfa`: a code STS refuses is asked again when it was typed on
+    /// the terminal (three tries in all, as for a malformed one); from a flag, a command or a
+    /// dialog, the refusal is the answer.
+    fn with_code<T>(
+        &mut self,
+        profile: &str,
+        mfa: &plan::Mfa,
+        mut call: impl FnMut(&MfaCode) -> Result<T>,
+    ) -> Result<T> {
+        let mut tries = 0;
+        loop {
+            let code = self.next(profile, mfa)?;
+            tries += 1;
+            match call(&code) {
+                Err(e) if tries < 3 && self.typed && e.downcast_ref::<sts::MfaRefused>().is_some() => {
+                    if let Some(tty) = self.tty.as_mut() {
+                        use std::io::Write;
+                        let _ =
+                            writeln!(tty, "swrole: STS refused that code; type the next one from the device");
+                    }
+                }
+                other => return other,
+            }
+        }
     }
 }
 
@@ -389,14 +418,15 @@ impl Network<'_> {
         {
             return Ok(hit.credentials());
         }
-        let code = codes.next(profile, mfa)?;
-        say(args, || format!("GetSessionToken for {serial} ({} s)", args.mfa_session_duration));
-        let session = self.rt().block_on(sts::get_session_token(
-            &self.settings,
-            long_term,
-            &code,
-            args.mfa_session_duration,
-        ))?;
+        let session = codes.with_code(profile, mfa, |code| {
+            say(args, || format!("GetSessionToken for {serial} ({} s)", args.mfa_session_duration));
+            self.rt().block_on(sts::get_session_token(
+                &self.settings,
+                long_term,
+                code,
+                args.mfa_session_duration,
+            ))
+        })?;
         if let Some(mut entry) = Entry::new(Kind::MfaSession, &key, plan.base.profile(), None, &session)
             && let Err(e) = {
                 entry.serial = Some(serial.to_string());
@@ -467,9 +497,9 @@ fn fetch(
         }
         other => net.rt().block_on(sts::provided_credentials(other, net.settings.ca_bundle.as_ref()))?,
     };
-    let mut codes = Codes { cache, flag: args.token_code.clone(), tty: None, opts: args, env };
+    let mut codes = Codes { cache, typed: false, flag: args.token_code.clone(), tty: None, opts: args, env };
     for hop in &plan.hops {
-        let mut code = None;
+        let mut needs_code = false;
         if let Some(mfa) = &hop.mfa {
             match (mfa.route, cache) {
                 (MfaRoute::Session, Some(cache)) => {
@@ -483,23 +513,30 @@ fn fetch(
                             hop.profile,
                         );
                     }
-                    code = Some(codes.next(&hop.profile, mfa)?);
+                    needs_code = true;
                 }
             }
         }
-        say(args, || {
-            let mfa = match (&code, &hop.mfa) {
-                (Some(c), _) => c.serial.as_str(),
-                (None, Some(_)) => "through the MFA session",
-                _ => "none",
-            };
-            let duration = hop.duration_seconds.map_or("default".to_string(), |d| format!("{d} s"));
-            format!(
-                "AssumeRole {} for profile {:?} (session {}, MFA {mfa}, duration {duration})",
-                hop.role_arn, hop.profile, hop.session_name
-            )
-        });
-        creds = net.rt().block_on(sts::assume_role(&net.settings, &creds, hop, code.as_ref()))?;
+        let signer = creds;
+        let assume = |code: Option<&MfaCode>| {
+            say(args, || {
+                let mfa = match (code, &hop.mfa) {
+                    (Some(c), _) => c.serial.as_str(),
+                    (None, Some(_)) => "through the MFA session",
+                    _ => "none",
+                };
+                let duration = hop.duration_seconds.map_or("default".to_string(), |d| format!("{d} s"));
+                format!(
+                    "AssumeRole {} for profile {:?} (session {}, MFA {mfa}, duration {duration})",
+                    hop.role_arn, hop.profile, hop.session_name
+                )
+            });
+            net.rt().block_on(sts::assume_role(&net.settings, &signer, hop, code))
+        };
+        creds = match (&hop.mfa, needs_code) {
+            (Some(mfa), true) => codes.with_code(&hop.profile, mfa, |code| assume(Some(code)))?,
+            _ => assume(None)?,
+        };
     }
     Ok(creds)
 }

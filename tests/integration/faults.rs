@@ -18,6 +18,9 @@ enum Answer {
     Status(u16, String),
     /// Accept the connection and never answer.
     Hang,
+    /// Refuse a request whose TokenCode is this one (AccessDenied about MFA); answer any
+    /// other with credentials.
+    RefuseCode(&'static str),
 }
 
 struct FakeSts {
@@ -56,11 +59,27 @@ impl FakeSts {
                 let count = count.clone();
                 std::thread::spawn(move || {
                     let mut reader = BufReader::new(stream.try_clone().unwrap());
-                    if read_http_request(&mut reader).is_none() {
-                        return;
-                    }
+                    let Some((_, body)) = read_http_request(&mut reader) else { return };
                     count.fetch_add(1, Ordering::SeqCst);
+                    let answer = match answer {
+                        Answer::RefuseCode(code)
+                            if String::from_utf8_lossy(&body).contains(&format!("TokenCode={code}")) =>
+                        {
+                            Answer::Status(
+                                403,
+                                error_xml(
+                                    "AccessDenied",
+                                    "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+                                ),
+                            )
+                        }
+                        Answer::RefuseCode(_) => {
+                            Answer::Status(200, credentials_xml("ASIAFRESHCODE0000001", "s", "t"))
+                        }
+                        other => other,
+                    };
                     match answer {
+                        Answer::RefuseCode(_) => unreachable!(),
                         Answer::Hang => std::thread::sleep(Duration::from_secs(60)),
                         Answer::Status(status, body) => {
                             let _ = write!(
@@ -154,7 +173,48 @@ fn invalid_mfa_code() {
         error_xml("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code."),
     ));
     let line = fails(&sts.url());
-    assert!(line.contains("check the MFA code"), "{line}");
+    assert!(
+        line.contains(": STS refused the MFA code: \"MultiFactorAuthentication failed with invalid MFA one time pass code.\"; use a fresh code from the device named by mfa_serial"),
+        "{line}"
+    );
+    assert!(!line.contains("(("), "no nested brackets: {line}");
+    assert_eq!(sts.requests(), 1, "a code from --token-code is not asked again");
+}
+
+/// A code STS refuses is asked again on the terminal (three tries in all), saying plainly
+/// that STS refused it; the right one then works.
+#[test]
+fn a_refused_code_is_asked_again_on_the_terminal() {
+    let sts = FakeSts::start(Answer::RefuseCode("111111"));
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
+    let run = |answers: &str| -> serde_json::Value {
+        let out = std::process::Command::new("python3")
+            .args([helper, "MFA code", answers])
+            .arg(crate::util::swrole_path())
+            .args(["sw-staging", "--no-cache", "--shell", "bash"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap())
+            .env("HOME", fx.home())
+            .env("AWS_ENDPOINT_URL_STS", sts.url())
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let ok = run("111111,222222");
+    assert_eq!(ok["status"], 0, "{ok}");
+    assert!(ok["stdout"].as_str().unwrap().contains("ASIAFRESHCODE0000001"), "{ok}");
+    let tty = ok["tty"].as_str().unwrap();
+    assert_eq!(tty.matches("swrole: STS refused that code; type the next one").count(), 1, "{tty}");
+    assert_eq!(tty.matches("MFA code for sw-staging").count(), 2, "{tty}");
+    assert_eq!(sts.requests(), 2);
+    // Three refusals: the third is the answer, and nothing is printed.
+    let no = run("111111,111111,111111,222222");
+    assert_eq!(no["status"], 1, "{no}");
+    assert_eq!(no["stdout"], "");
+    assert_eq!(no["tty"].as_str().unwrap().matches("MFA code for sw-staging").count(), 3, "{no}");
+    assert!(no["tty"].as_str().unwrap().contains("STS refused the MFA code"), "{no}");
+    assert_eq!(sts.requests(), 5);
 }
 
 #[test]
