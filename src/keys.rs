@@ -89,15 +89,44 @@ pub fn open(env: &Env) -> Result<Box<dyn SecretStore>> {
         }
         _ => "keys".to_string(),
     };
-    store::open(kind, &namespace, &dir).map_err(|e| {
-        let chosen = if env.get("SWROLE_KEY_STORE").is_some() { "chosen by SWROLE_KEY_STORE" } else { "the default" };
-        anyhow::anyhow!(
-            "the {} key store ({chosen}) cannot be used: {e:#}. Start it, or choose another with \
-             SWROLE_KEY_STORE=keyutils (kernel memory, gone at reboot) or SWROLE_KEY_STORE=file (0600 files in {})",
-            kind.name(),
-            dir.display()
-        )
-    })
+    store::open(kind, &namespace, &dir).map_err(|_| unavailable(env, kind, &dir))
+}
+
+/// Why the key store cannot be used, in a few short lines: what is missing, the command
+/// that starts it on this kind of machine, and the store that keeps keys across reboots.
+/// The kernel keyring is never offered for the only copy of long-term keys: it forgets
+/// them at reboot.
+fn unavailable(env: &Env, kind: StoreKind, dir: &std::path::Path) -> anyhow::Error {
+    let chosen =
+        if env.get("SWROLE_KEY_STORE").is_some() { "chosen by SWROLE_KEY_STORE" } else { "the default" };
+    let (missing, start) = match kind {
+        StoreKind::SecretService if env.get("DBUS_SESSION_BUS_ADDRESS").is_none() => (
+            "there is no D-Bus session here (DBUS_SESSION_BUS_ADDRESS is not set: an SSH login, a container)",
+            "dbus-run-session -- $SHELL, then in it: gnome-keyring-daemon --unlock --components=secrets \
+             (type a password for the keyring, then Ctrl-D)",
+        ),
+        StoreKind::SecretService => (
+            "no Secret Service answers on the D-Bus session (GNOME Keyring, KWallet or KeePassXC is not running)",
+            "gnome-keyring-daemon --start --components=secrets, or open KeePassXC or KWallet",
+        ),
+        StoreKind::Keychain => (
+            "the login keychain cannot be opened (not on macOS, or the keychain is locked)",
+            "security unlock-keychain",
+        ),
+        StoreKind::Keyutils => (
+            "the kernel keyring is not available (a container or a seccomp profile blocks it)",
+            "run swrole outside the container",
+        ),
+        StoreKind::File => {
+            ("the key directory cannot be used", "check the directory's owner and mode (chmod 700)")
+        }
+    };
+    anyhow::anyhow!(
+        "the {} key store ({chosen}) cannot be used: {missing}\n  start it: {start}\n  or keep the keys in 0600 files \
+         (they survive reboots): SWROLE_KEY_STORE=file, in {}",
+        kind.name(),
+        dir.display()
+    )
 }
 
 /// The keys of `profile` in `store`.

@@ -75,8 +75,11 @@ swrole keys list > list.out
     let creds = read(".aws/credentials");
     assert!(!creds.contains(SECRET) && !creds.contains("aws_access_key_id"), "{creds}");
     let config = read(".aws/config");
-    let line = format!("credential_process = {} credential-process default\n", swrole_path().display());
+    // swrole is on PATH (it resolves to this binary): the line names the command, not a path
+    // that breaks when the binary moves.
+    let line = "credential_process = swrole credential-process default\n";
     assert!(config.starts_with(&format!("[default]\n{line}region = ap-northeast-1\n")), "{config}");
+    assert!(text(&out.stderr).contains("(swrole on PATH is this swrole, "), "{}", text(&out.stderr));
     assert!(read("staging.out").contains("AWS_ACCOUNT_ID=210987654321"));
     assert!(read("production.out").contains("AWS_ACCOUNT_ID=111111111111"));
     let cli: serde_json::Value =
@@ -173,7 +176,7 @@ fn import_failures_leave_both_files_unchanged() {
         (
             "store unavailable",
             &[("SWROLE_KEY_STORE", "secret-service"), ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")],
-            "SWROLE_KEY_STORE=keyutils",
+            "SWROLE_KEY_STORE=file",
         ),
         ("unknown store", &[("SWROLE_KEY_STORE", "vault")], "is not a store"),
         (
@@ -354,7 +357,30 @@ fn an_unavailable_key_store_is_an_error_not_a_downgrade() {
         err.contains("the secret-service key store (chosen by SWROLE_KEY_STORE) cannot be used"),
         "{err}"
     );
-    assert!(err.contains("SWROLE_KEY_STORE=keyutils") && err.contains("SWROLE_KEY_STORE=file"), "{err}");
+    assert!(err.contains("no Secret Service answers on the D-Bus session"), "{err}");
+    assert!(err.contains("start it: gnome-keyring-daemon --start --components=secrets"), "{err}");
+    assert!(err.contains("SWROLE_KEY_STORE=file"), "{err}");
+    assert!(
+        !err.contains("keyutils"),
+        "a store that forgets at reboot is not offered for long-term keys: {err}"
+    );
+    assert!(!err.contains("DBus error") && err.lines().count() <= 3, "short, no raw D-Bus error: {err}");
+    // With no D-Bus session at all (an SSH login): the command that starts one.
+    let out = fx
+        .swrole()
+        .args(["keys", "list"])
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("SWROLE_KEY_STORE")
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "the secret-service key store (the default) cannot be used: there is no D-Bus session here"
+        ) && err.contains("start it: dbus-run-session -- $SHELL"),
+        "{err}"
+    );
     let out = fx.swrole().args(["keys", "list"]).env("SWROLE_KEY_STORE", "keychain").output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("keychain"), "{}", text(&out.stderr));
@@ -370,4 +396,47 @@ fn an_unavailable_key_store_is_an_error_not_a_downgrade() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// Hardening round 3, item 7 (and day one round 2, item 14): `keys import` writes the
+/// command the user can rely on, and says which: plain `swrole` when `swrole` on PATH is
+/// this binary (through a symlink, as Homebrew installs it), the full path when it is not
+/// on PATH at all.
+#[test]
+fn import_writes_the_command_on_path_and_says_which() {
+    if !require("keyctl") {
+        return;
+    }
+    let run = |path: &str| {
+        let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+        let out = fx
+            .swrole()
+            .args(["keys", "import", "default"])
+            .env("SWROLE_KEY_STORE", "keyutils")
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let config = std::fs::read_to_string(fx.config_path()).unwrap();
+        let line = config.lines().find(|l| l.starts_with("credential_process")).unwrap().to_string();
+        fx.swrole()
+            .args(["keys", "remove", "default"])
+            .env("SWROLE_KEY_STORE", "keyutils")
+            .assert()
+            .success();
+        (line, text(&out.stderr))
+    };
+    let linked = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(swrole_path(), linked.path().join("swrole")).unwrap();
+    let (line, said) = run(&format!("{}:/usr/bin:/bin", linked.path().display()));
+    assert_eq!(line, "credential_process = swrole credential-process default");
+    assert!(
+        said.contains(
+            "now says credential_process = swrole credential-process default (swrole on PATH is this swrole"
+        ),
+        "{said}"
+    );
+    let (line, said) = run("/usr/bin:/bin");
+    assert_eq!(line, format!("credential_process = {} credential-process default", swrole_path().display()));
+    assert!(said.contains("swrole is not on PATH: its full path is written"), "{said}");
 }
