@@ -64,6 +64,10 @@ pub struct Entry {
     pub session_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration: Option<u32>,
+    /// The STS endpoint it came from, when one was configured (a local emulator, a VPC
+    /// endpoint): entries for the same profile from two endpoints are two entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
     pub access_key_id: String,
     pub secret_access_key: String,
     pub session_token: Option<String>,
@@ -99,6 +103,7 @@ impl Entry {
             serial: None,
             session_name: None,
             duration: None,
+            endpoint: None,
             access_key_id: c.access_key_id.clone(),
             secret_access_key: c.secret_access_key.clone(),
             session_token: c.session_token.clone(),

@@ -207,6 +207,9 @@ pub enum Command {
         /// Also get the credentials (this may ask for an MFA code) and call GetCallerIdentity
         #[arg(long)]
         verify: bool,
+        /// Also name every variable a switch sets and unsets
+        #[arg(short, long)]
+        long: bool,
         #[command(flatten)]
         switch: SwitchArgs,
     },
@@ -334,7 +337,7 @@ fn parse_session_duration(text: &str) -> Result<u32, String> {
     seconds_within(text, 900, 129_600)
 }
 
-fn parse_margin(text: &str) -> Result<u32, String> {
+pub fn parse_margin(text: &str) -> Result<u32, String> {
     seconds_within(text, 0, 43_200)
 }
 

@@ -14,8 +14,12 @@ use crate::plan::{CodeReason, HopPlan, MfaRoute, Plan, at};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CacheState {
     Off,
-    /// Seconds left on the cached entry, if there is one.
-    Role(Option<i64>),
+    /// Seconds left on the cached entry, if there is one (fresh or inside the margin), and
+    /// the margin a switch renews at.
+    Role {
+        left: Option<i64>,
+        margin: i64,
+    },
 }
 
 /// Whether the first MFA hop is covered by a cached MFA session (seconds left), for the
@@ -43,6 +47,8 @@ pub struct Context<'a> {
     pub key_store: &'a str,
     /// Per hop: where its MFA code would come from ([`crate::mfa::Source::describe`]).
     pub mfa_sources: &'a [Option<String>],
+    /// `--long`: every variable a switch sets and unsets, by name.
+    pub long: bool,
 }
 
 /// The lines being built: a label column and its text.
@@ -222,10 +228,17 @@ fn settings(o: &mut Out, plan: &Plan, cx: &Context<'_>) {
             "not used: the credentials are long-term keys from the files".to_string()
         }
         CacheState::Off => "off (--no-cache)".to_string(),
-        CacheState::Role(Some(secs)) => {
+        CacheState::Role { left: Some(secs), margin } if secs > margin => {
             format!("role credentials cached ({}): a switch makes no STS call", left(*secs))
         }
-        CacheState::Role(None) => "nothing cached for this chain: a switch calls STS".to_string(),
+        CacheState::Role { left: Some(secs), margin } => format!(
+            "role credentials cached ({}), inside the refresh margin ({}): a switch renews them (one STS call)",
+            left(*secs),
+            crate::clock::left(*margin)
+        ),
+        CacheState::Role { left: None, .. } => {
+            "nothing cached for this chain: a switch calls STS".to_string()
+        }
     };
     o.field("cache", &cache_text);
     if plan.confirm {
@@ -267,8 +280,15 @@ fn variables(o: &mut Out, plan: &Plan, cx: &Context<'_>) {
             Op::Unset(name) => unsets.push(*name),
         }
     }
-    o.field("sets", &sets.join(" "));
-    o.field("unsets", &unsets.join(" "));
+    if cx.long {
+        o.field("sets", &sets.join(" "));
+        o.field("unsets", &unsets.join(" "));
+    } else {
+        o.field(
+            "variables",
+            &format!("a switch sets {} and unsets {} (explain --long names them)", sets.len(), unsets.len()),
+        );
+    }
 }
 
 fn base_words(base: &Base) -> String {

@@ -51,8 +51,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Unset { shell }) => cmd::unset::run(&env, shell),
         Some(Command::List { long }) => cmd::list::run(&env, long),
         Some(Command::Cache { action }) => cmd::cache::run(&env, action),
-        Some(Command::Explain { profile, verify, switch }) => {
-            cmd::explain::run(&env, &profile, verify, &switch)
+        Some(Command::Explain { profile, verify, long, switch }) => {
+            cmd::explain::run(&env, &profile, verify, long, &switch)
         }
         Some(Command::Doctor { json }) => cmd::doctor::run(&env, json),
         Some(Command::CredentialProcess { profile, switch }) => {

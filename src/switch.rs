@@ -118,9 +118,9 @@ pub fn prepare(files: &Files, env: &Env, profile: &str, args: &Options) -> Resul
     // A margin as long as the role's session would renew it at every call: clamp it to
     // half the session, and say so.
     let life = plan.hops.last().and_then(|h| h.duration_seconds).unwrap_or(CHAINED_MAX_DURATION);
-    let mut margin = args.refresh_margin;
-    if !plan.hops.is_empty() && margin >= life {
-        margin = life / 2;
+    let margin =
+        if plan.hops.is_empty() { args.refresh_margin } else { effective_margin(args.refresh_margin, life) };
+    if margin != args.refresh_margin {
         if !args.quiet {
             eprintln!(
                 "swrole: the refresh margin ({} min) is not shorter than the role's {} min session: using {} min",
@@ -135,6 +135,12 @@ pub fn prepare(files: &Files, env: &Env, profile: &str, args: &Options) -> Resul
     let source = source_identity(&plan.base, &files.set, env);
     let key = role_key(&plan, &source);
     Ok(Prepared { plan, cache, key, source })
+}
+
+/// The refresh margin a switch uses for credentials that live `life` seconds: the asked
+/// margin, or half the life when the margin is not shorter (else every call would renew).
+pub fn effective_margin(margin: u32, life: u32) -> u32 {
+    if margin >= life { life / 2 } else { margin }
 }
 
 /// The credentials of `profile`: from the cache when it holds fresh ones (no SDK, no
@@ -175,6 +181,7 @@ pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> R
             Entry::new(Kind::Role, &key, profile, plan.hops.last().map(|h| h.role_arn.as_str()), &creds)
     {
         entry.session_name = plan.hops.last().map(|h| h.session_name.clone());
+        entry.endpoint = plan.endpoint.clone();
         entry.duration = plan.hops.last().map(|h| h.duration_seconds.unwrap_or(CHAINED_MAX_DURATION));
         if let Err(e) = cache.put(&key, &entry) {
             eprintln!("swrole: warning: the credentials were not cached: {e:#}");
@@ -430,6 +437,7 @@ impl Network<'_> {
         if let Some(mut entry) = Entry::new(Kind::MfaSession, &key, plan.base.profile(), None, &session)
             && let Err(e) = {
                 entry.serial = Some(serial.to_string());
+                entry.endpoint = plan.endpoint.clone();
                 entry.duration = Some(args.mfa_session_duration);
                 cache.put(&key, &entry)
             }

@@ -19,6 +19,12 @@ pub fn run(env: &Env, action: CacheAction) -> Result<()> {
         CacheAction::List => {
             let now = clock::now();
             let covers = mfa_coverage(env);
+            // The margin a switch renews at: an entry inside it is renewed by the next switch.
+            let margin = i64::from(
+                env.get("SWROLE_REFRESH_MARGIN")
+                    .and_then(|m| crate::cli::parse_margin(m).ok())
+                    .unwrap_or(600),
+            );
             let rows: Vec<[String; 5]> = entries
                 .iter()
                 .map(|(_, e)| {
@@ -44,11 +50,17 @@ pub fn run(env: &Env, action: CacheAction) -> Result<()> {
                             d.join(", ")
                         }
                     };
+                    let detail = match &e.endpoint {
+                        Some(url) if detail.is_empty() => format!("endpoint {url}"),
+                        Some(url) => format!("{detail}, endpoint {url}"),
+                        None => detail,
+                    };
+                    let left = left_text(e.expiration - now, margin, e.duration);
                     [
                         crate::text::printable(&e.profile),
                         e.kind.name().to_string(),
                         clock::rfc3339(e.expiration),
-                        clock::left(e.expiration - now),
+                        left,
                         crate::text::printable(&detail),
                     ]
                 })
@@ -83,6 +95,18 @@ pub fn run(env: &Env, action: CacheAction) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Time left on an entry, marked `(renews)` when it is inside the margin a switch renews at
+/// (for role credentials the margin a switch uses for their length, as `explain` says).
+fn left_text(left: i64, margin: i64, life: Option<u32>) -> String {
+    let margin = match life {
+        Some(life) => {
+            i64::from(crate::switch::effective_margin(margin.clamp(0, i64::from(u32::MAX)) as u32, life))
+        }
+        None => margin,
+    };
+    if left > 0 && left <= margin { format!("{} (renews)", clock::left(left)) } else { clock::left(left) }
 }
 
 /// Aligned columns under a header on a terminal; tab-separated, one entry a line, for
@@ -123,4 +147,20 @@ fn mfa_coverage(env: &Env) -> BTreeMap<String, Vec<String>> {
         }
     }
     map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_inside_the_margin_say_a_switch_renews_them() {
+        assert_eq!(left_text(3000, 600, Some(3600)), "50m");
+        assert_eq!(left_text(600, 600, Some(3600)), "10m (renews)", "at the margin");
+        assert_eq!(left_text(601, 600, Some(3600)), "10m");
+        assert_eq!(left_text(1700, 4000, Some(3600)), "28m (renews)", "a margin past the life is half of it");
+        assert_eq!(left_text(1900, 4000, Some(3600)), "32m");
+        assert_eq!(left_text(300, 600, None), "5m (renews)");
+        assert!(!left_text(-5, 600, None).contains("renews"));
+    }
 }

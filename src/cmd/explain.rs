@@ -11,24 +11,32 @@ use crate::plan::{self, MfaRoute};
 use crate::switch::{self, Files};
 use crate::{clock, sts};
 
-pub fn run(env: &Env, profile: &str, verify: bool, args: &SwitchArgs) -> Result<()> {
+pub fn run(env: &Env, profile: &str, verify: bool, long: bool, args: &SwitchArgs) -> Result<()> {
     let opts = super::options(env, args)?;
     let files = Files::load(env)?;
     let plan = files.plan(env, profile, &opts)?;
     let source = switch::source_identity(&plan.base, &files.set, env);
-    let cache = if opts.no_cache { None } else { Cache::locate(env, opts.refresh_margin.into()) };
+    // Entries are looked up whatever their time left, so that explain and `cache list`
+    // agree; the margin then says whether a switch uses or renews them.
+    let cache = if opts.no_cache { None } else { Cache::locate(env, 0) };
     let now = clock::now();
     let lookup = |key: &str, kind| {
         cache.as_ref().and_then(|c| c.get(key, kind).ok().flatten()).map(|e| e.expiration - now)
     };
     let cache_state = match &cache {
         None => CacheState::Off,
-        Some(_) => CacheState::Role(lookup(&switch::role_key(&plan, &source), Kind::Role)),
+        Some(_) => CacheState::Role {
+            left: lookup(&switch::role_key(&plan, &source), Kind::Role),
+            margin: i64::from(switch::effective_margin(
+                opts.refresh_margin,
+                plan.hops.last().and_then(|h| h.duration_seconds).unwrap_or(plan::CHAINED_MAX_DURATION),
+            )),
+        },
     };
     let mfa = match plan.hops.first().and_then(|h| h.mfa.as_ref()) {
         Some(m) if m.route == MfaRoute::Session => {
             let left = lookup(&switch::mfa_key(&plan, &source, &m.serial), Kind::MfaSession);
-            MfaSessionState { usable: left.is_some(), left }
+            MfaSessionState { usable: left.is_some_and(|l| l > i64::from(opts.refresh_margin)), left }
         }
         _ => MfaSessionState { usable: false, left: None },
     };
@@ -59,6 +67,7 @@ pub fn run(env: &Env, profile: &str, verify: bool, args: &SwitchArgs) -> Result<
         previous: env.get("SWROLE_PROFILE"),
         key_store,
         mfa_sources: &mfa_sources,
+        long,
     };
     let mut text = core::render(&plan, &cx);
     if verify {

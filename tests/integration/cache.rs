@@ -311,8 +311,14 @@ fn list_and_clear() {
         assert!(rows.iter().all(|r| r[2].ends_with('Z') && r[3].ends_with('m')), "{text}");
         // What each entry is: the device and the profiles an MFA session covers; the
         // session name and length of role credentials.
-        assert_eq!(rows[0][4], "device your.mail@example.com, covers sw-production sw-staging", "{text}");
-        assert_eq!(rows[1][4], "session tester, 3600 s", "{text}");
+        // And the endpoint they came from, when one was configured (here moto's).
+        let endpoint = format!("endpoint {}", moto.url());
+        assert_eq!(
+            rows[0][4],
+            format!("device your.mail@example.com, covers sw-production sw-staging, {endpoint}"),
+            "{text}"
+        );
+        assert_eq!(rows[1][4], format!("session tester, 3600 s, {endpoint}"), "{text}");
         assert!(rows[0][3].starts_with("12h00m") || rows[0][3].starts_with("11h59m"), "{text}");
         for secret in ["ASIA", "AKIA", "wJalr"] {
             assert!(!text.contains(secret), "{text}");

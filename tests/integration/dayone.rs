@@ -479,3 +479,35 @@ fn a_shell_from_exec_can_switch_and_exec_again() {
     assert!(!stdout.contains("SWROLE_CREDENTIAL_PROCESS_CHAIN"), "the guard leaked into the job: {stdout}");
     assert_eq!(sts.requests(), 3, "one AssumeRole per swrole");
 }
+
+/// Round 2, item 8: an entry inside the refresh margin is marked in `cache list` and
+/// `explain` says a switch renews it (they agree); entries say the endpoint they came from.
+#[test]
+fn explain_and_cache_list_agree_on_an_entry_inside_the_margin() {
+    let sts = ShortSts::start(&[300]);
+    let fx = Fixture::new(PROD, "");
+    let url = sts.url();
+    fx.swrole()
+        .args(["prod", "--yes", "--shell", "bash"])
+        .env("AWS_ENDPOINT_URL_STS", &url)
+        .assert()
+        .success();
+    let out = fx.swrole().args(["cache", "list"]).env("AWS_ENDPOINT_URL_STS", &url).assert().success();
+    let list = text(&out.get_output().stdout);
+    let row: Vec<&str> = list.lines().next().unwrap().split('\t').collect();
+    assert_eq!(row[0..2], ["prod", "role"], "{list}");
+    assert!(row[3] == "5m (renews)" || row[3] == "4m (renews)", "{list}");
+    assert!(row[4].ends_with(&format!("endpoint {url}")), "{list}");
+    let out = fx.swrole().args(["explain", "prod"]).env("AWS_ENDPOINT_URL_STS", &url).assert().success();
+    let explain = text(&out.get_output().stdout);
+    assert!(explain.contains("inside the refresh margin (10m): a switch renews them"), "{explain}");
+    assert!(!explain.contains("nothing cached"), "{explain}");
+    assert!(
+        explain.contains("a switch sets ") && !explain.contains("AWS_SECRET_ACCESS_KEY"),
+        "short by default: {explain}"
+    );
+    let out =
+        fx.swrole().args(["explain", "prod", "--long"]).env("AWS_ENDPOINT_URL_STS", &url).assert().success();
+    assert!(text(&out.get_output().stdout).contains("AWS_SECRET_ACCESS_KEY"), "--long names the variables");
+    assert_eq!(sts.requests(), 1);
+}

@@ -26,7 +26,7 @@ fn explain_shows_each_hop_and_where_values_came_from() {
     let credentials = fx.home().join(".aws/credentials").display().to_string();
     let out = fx
         .swrole()
-        .args(["explain", "sw-staging"])
+        .args(["explain", "sw-staging", "--long"])
         .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
         .assert()
         .success();
@@ -239,7 +239,11 @@ duration_seconds = 7200
             "unset AWS_SECURITY_TOKEN",
         ),
         ("warning: ", "AWS_PROFILE=a and AWS_DEFAULT_PROFILE=b", "unset AWS_DEFAULT_PROFILE"),
-        ("warning: ", "the credentials of sw-staging in this shell have expired", "sw -- sw-staging"),
+        (
+            "warning: ",
+            "the credentials of sw-staging in this shell have expired",
+            "eval \"$(swrole -- sw-staging)\"",
+        ),
         (
             "warning: ",
             "can be read or written by group or others: not used",

@@ -284,12 +284,13 @@ fn pipeline(config: &str, credentials: &str, value: &str, planned: &AtomicU64) -
             &explain::Context {
                 set: &set,
                 paths: &paths,
-                cache: &CacheState::Role(Some(60)),
+                cache: &CacheState::Role { left: Some(60), margin: 600 },
                 mfa_session: &MfaSessionState { usable: true, left: Some(60) },
                 default_session_name: "tester",
                 previous: Some(value),
                 key_store: "file",
                 mfa_sources: &[],
+                long: true,
             },
         );
         prop_assert!(
