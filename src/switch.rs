@@ -120,15 +120,13 @@ pub fn prepare(files: &Files, env: &Env, profile: &str, args: &Options) -> Resul
     let life = plan.hops.last().and_then(|h| h.duration_seconds).unwrap_or(CHAINED_MAX_DURATION);
     let margin =
         if plan.hops.is_empty() { args.refresh_margin } else { effective_margin(args.refresh_margin, life) };
-    if margin != args.refresh_margin {
-        if !args.quiet {
-            eprintln!(
-                "swrole: the refresh margin ({} min) is not shorter than the role's {} min session: using {} min",
-                args.refresh_margin / 60,
-                life / 60,
-                margin / 60
-            );
-        }
+    if margin != args.refresh_margin && !args.quiet {
+        eprintln!(
+            "swrole: the refresh margin ({} min) is not shorter than the role's {} min session: using {} min",
+            args.refresh_margin / 60,
+            life / 60,
+            margin / 60
+        );
     }
     // Long-term keys straight from the files are not worth caching.
     let cache = if args.no_cache || plan.hops.is_empty() { None } else { Cache::locate(env, margin.into()) };
