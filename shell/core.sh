@@ -152,23 +152,33 @@ __swrole_time_left() {
     fi
 }
 
+# One line that fits the terminal: labelled when it fits, else the values alone, else the
+# profile, account and time left.
 __swrole_status() {
     if [[ -z "${SWROLE_PROFILE-}" ]]; then
         \builtin printf 'swrole: no role active (sw PROFILE to switch)\n' >&2
         return 1
     fi
-    \builtin local __swrole_left
+    \builtin local __swrole_left __swrole_line __swrole_width="${COLUMNS-}" account="${AWS_ACCOUNT_ID-}" role="${SWROLE_ROLE_ARN-}" region="${AWS_REGION-}" when=""
+    case "${__swrole_width}" in
+        "" | *[!0-9]*) __swrole_width=1000 ;; # no terminal width known: the whole line
+        *) ;;
+    esac
+    role="${role#*:role/}"
     __swrole_time_left
-    \builtin printf '%s' "${SWROLE_PROFILE}"
-    [[ -n "${AWS_ACCOUNT_ID-}" ]] && \builtin printf '  account %s' "${AWS_ACCOUNT_ID}"
-    [[ -n "${SWROLE_ROLE_ARN-}" ]] && \builtin printf '  role %s' "${SWROLE_ROLE_ARN#*:role/}"
-    [[ -n "${AWS_REGION-}" ]] && \builtin printf '  region %s' "${AWS_REGION}"
     case "${__swrole_left}" in
         "") ;;
-        expired) \builtin printf '  expired' ;;
-        *) \builtin printf '  %s left' "${__swrole_left}" ;;
+        expired) when="expired" ;;
+        *) when="${__swrole_left} left" ;;
     esac
-    \builtin printf '\n'
+    __swrole_line="${SWROLE_PROFILE}${account:+  account ${account}}${role:+  role ${role}}${region:+  region ${region}}${when:+  ${when}}"
+    if [[ "${#__swrole_line}" -ge "${__swrole_width}" ]]; then
+        __swrole_line="${SWROLE_PROFILE}${account:+  ${account}}${role:+  ${role}}${region:+  ${region}}${when:+  ${when}}"
+    fi
+    if [[ "${#__swrole_line}" -ge "${__swrole_width}" ]]; then
+        __swrole_line="${SWROLE_PROFILE}${account:+  ${account}}${when:+  ${when}}"
+    fi
+    \builtin printf '%s\n' "${__swrole_line}"
 }
 
 # The same text on stdout, for `PS1='$(swrole_prompt_info) ...'` or

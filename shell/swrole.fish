@@ -138,24 +138,53 @@ function __swrole_time_left
     end
 end
 
+# One line that fits the terminal: labelled when it fits, else the values alone, else the
+# profile, account and time left.
 function __swrole_status
     if test -z "$SWROLE_PROFILE"
         printf 'swrole: no role active (sw PROFILE to switch)\n' >&2
         return 1
     end
+    set -l width 80
+    string match -qr '^[0-9]+$' -- "$COLUMNS"; and set width $COLUMNS
     set -l left (__swrole_time_left)
-    printf '%s' $SWROLE_PROFILE
-    test -n "$AWS_ACCOUNT_ID"; and printf '  account %s' $AWS_ACCOUNT_ID
-    test -n "$SWROLE_ROLE_ARN"; and printf '  role %s' (string replace -r '^.*:role/' '' -- $SWROLE_ROLE_ARN)
-    test -n "$AWS_REGION"; and printf '  region %s' $AWS_REGION
+    set -l when
     switch "$left"
         case ''
         case expired
-            printf '  expired'
+            set when expired
         case '*'
-            printf '  %s left' $left
+            set when "$left left"
     end
-    printf '\n'
+    set -l role (string replace -r '^.*:role/' '' -- "$SWROLE_ROLE_ARN")
+    set -l full $SWROLE_PROFILE
+    set -l bare $SWROLE_PROFILE
+    set -l least $SWROLE_PROFILE
+    if test -n "$AWS_ACCOUNT_ID"
+        set full "$full  account $AWS_ACCOUNT_ID"
+        set bare "$bare  $AWS_ACCOUNT_ID"
+        set least "$least  $AWS_ACCOUNT_ID"
+    end
+    if test -n "$role"
+        set full "$full  role $role"
+        set bare "$bare  $role"
+    end
+    if test -n "$AWS_REGION"
+        set full "$full  region $AWS_REGION"
+        set bare "$bare  $AWS_REGION"
+    end
+    if test -n "$when"
+        set full "$full  $when"
+        set bare "$bare  $when"
+        set least "$least  $when"
+    end
+    for line in $full $bare
+        if test (string length -- $line) -lt $width
+            printf '%s\n' $line
+            return 0
+        end
+    end
+    printf '%s\n' $least
 end
 
 function swrole_prompt_info

@@ -511,3 +511,61 @@ fn explain_and_cache_list_agree_on_an_entry_inside_the_margin() {
     assert!(text(&out.get_output().stdout).contains("AWS_SECRET_ACCESS_KEY"), "--long names the variables");
     assert_eq!(sts.requests(), 1);
 }
+
+/// Round 2, item 10: the line after a switch fits the terminal at 100 and 80 columns (and
+/// at 40 keeps the profile, account and time left), in bash, zsh and fish.
+#[test]
+fn the_status_line_fits_the_terminal() {
+    let fx = Fixture::new("", "");
+    let expires = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+        + 3600)
+        .to_string();
+    for shell in ["bash", "zsh", "fish"] {
+        if !require(shell) {
+            continue;
+        }
+        let file = crate::util::shell_file(&format!("swrole.{shell}"));
+        for columns in ["200", "100", "80", "40"] {
+            let args: &[&str] = match shell {
+                "bash" => &["--noprofile", "--norc", "-c"],
+                "zsh" => &["--no-globalrcs", "--no-rcs", "-c"],
+                _ => &["--no-config", "--private", "-c"],
+            };
+            let out = Command::new(shell)
+                .args(args)
+                .arg(format!("source '{}'\nCOLUMNS={columns} __swrole_status", file.display()))
+                .env_clear()
+                .env("PATH", path_with_swrole())
+                .env("HOME", fx.home())
+                .env("SWROLE_PROFILE", "sw-production")
+                .env("AWS_ACCOUNT_ID", "111111111111")
+                .env("SWROLE_ROLE_ARN", "arn:aws:iam::111111111111:role/delegate_root_organization")
+                .env("AWS_REGION", "ap-northeast-1")
+                .env("SWROLE_EXPIRATION", &expires)
+                .output()
+                .unwrap();
+            let line = text(&out.stdout);
+            let width: usize = columns.parse().unwrap();
+            assert!(line.trim_end().chars().count() < width.max(40), "{shell} at {columns}: {line:?}");
+            assert!(
+                line.starts_with("sw-production  ") && line.contains("111111111111"),
+                "{shell}: {line:?}"
+            );
+            assert!(
+                line.trim_end().ends_with("1h00m left") || line.trim_end().ends_with("59m left"),
+                "{shell}: {line:?}"
+            );
+            match columns {
+                "200" => assert!(
+                    line.contains("  account 111111111111  role delegate_root_organization  region "),
+                    "{line}"
+                ),
+                "100" => assert!(
+                    line.contains("delegate_root_organization") && !line.contains("account "),
+                    "{line}"
+                ),
+                _ => {}
+            }
+        }
+    }
+}

@@ -23,6 +23,8 @@ fn run(shell: &str, script: &str, fx: &Fixture, env: &[(&str, &str)]) -> Output 
         .env("PATH", path_with_swrole())
         .env("HOME", fx.home())
         .env("USER", "tester")
+        // Wide: the status line is checked whole here (the widths are tested in dayone.rs).
+        .env("COLUMNS", "200")
         .envs(env.iter().copied())
         .output()
         .unwrap()
