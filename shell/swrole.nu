@@ -1,6 +1,6 @@
-# swrole for nushell: save it once and source it from config.nu:
+# swrole for nushell: save it once, then source it (in config.nu, or at the prompt):
 #   swrole init nu | save -f ($nu.default-config-dir | path join swrole.nu)
-#   source swrole.nu                                   # in config.nu
+#   source ($nu.default-config-dir | path join swrole.nu)
 #
 #   sw PROFILE [FLAGS]   switch this shell to PROFILE (flags as for `swrole PROFILE`)
 #   sw                   show the active profile, account, role, region and time left
@@ -44,21 +44,74 @@ def __swrole_time_left [] {
     }
 }
 
-def __swrole_status [] {
+# One line that fits the terminal: labelled when it fits, else the values alone, else the
+# profile, account and time left. On stderr with --stderr (after a switch).
+def __swrole_status [--stderr] {
     let profile = ($env.SWROLE_PROFILE? | default "")
     if ($profile | is-empty) {
         print -e "swrole: no role active (sw PROFILE to switch)"
         return
     }
-    mut line = $profile
-    if ($env.AWS_ACCOUNT_ID? | is-not-empty) { $line = $"($line)  account ($env.AWS_ACCOUNT_ID)" }
-    if ($env.SWROLE_ROLE_ARN? | is-not-empty) {
-        $line = $"($line)  role ($env.SWROLE_ROLE_ARN | str replace -r '^.*:role/' '')"
-    }
-    if ($env.AWS_REGION? | is-not-empty) { $line = $"($line)  region ($env.AWS_REGION)" }
+    # COLUMNS when set, else the terminal's width; with neither (no terminal), the whole line.
+    let columns = ($env.COLUMNS? | default "" | into string)
+    let width = if ($columns =~ '^[0-9]+$') { $columns | into int } else { try { (term size).columns } catch { 0 } }
+    let width = if $width > 0 { $width } else { 1000 }
+    let account = ($env.AWS_ACCOUNT_ID? | default "")
+    let role = ($env.SWROLE_ROLE_ARN? | default "" | str replace -r '^.*:role/' '')
+    let region = ($env.AWS_REGION? | default "")
     let left = (__swrole_time_left)
-    if $left == "expired" { $line = $"($line)  expired" } else if ($left | is-not-empty) { $line = $"($line)  ($left) left" }
-    print $line
+    let when = if $left == "expired" { "expired" } else if ($left | is-empty) { "" } else { $"($left) left" }
+    let join = {|parts| [$profile] ++ ($parts | where {|p| $p | is-not-empty }) | str join "  " }
+    let full = (do $join [
+        (if ($account | is-empty) { "" } else { $"account ($account)" })
+        (if ($role | is-empty) { "" } else { $"role ($role)" })
+        (if ($region | is-empty) { "" } else { $"region ($region)" })
+        $when
+    ])
+    let bare = (do $join [$account $role $region $when])
+    let least = (do $join [$account $when])
+    let line = if ($full | str length) < $width { $full } else if ($bare | str length) < $width { $bare } else { $least }
+    if $stderr { print -e $line } else { print $line }
+}
+
+# The profile and the flags among the words as typed, flags before or after the profile:
+# the profile is the first word that is neither a flag nor a flag's value, or the word
+# after `--` or `--profile`.
+def __swrole_words [args: list<string>] {
+    let value_flags = [-t --token-code -d --duration -r --region --session-name --connect-timeout --read-timeout --mfa-process --mfa-timeout --process-timeout --refresh-margin --mfa-session-duration -s --shell] # swrole: value flags
+    mut profile = ""
+    mut found = false
+    mut flags = []
+    mut i = 0
+    let n = ($args | length)
+    while $i < $n {
+        let word = ($args | get $i)
+        if ($word in [-- --profile]) and (not $found) and ($i + 1 < $n) {
+            $profile = ($args | get ($i + 1))
+            $found = true
+            $i = $i + 2
+            continue
+        }
+        if ($word | str starts-with "--profile=") {
+            $profile = ($word | str substring 10..)
+            $found = true
+        } else if $word in $value_flags {
+            $flags = ($flags | append $word)
+            if $i + 1 < $n {
+                $flags = ($flags | append ($args | get ($i + 1)))
+                $i = $i + 1
+            }
+        } else if ($word | str starts-with "-") and ($word != "-") {
+            $flags = ($flags | append $word)
+        } else if not $found {
+            $profile = $word
+            $found = true
+        } else {
+            $flags = ($flags | append $word)
+        }
+        $i = $i + 1
+    }
+    {profile: (if $found { $profile } else { null }), flags: $flags}
 }
 
 def --env __swrole_sw [args: list<string>] {
@@ -75,19 +128,22 @@ def --env __swrole_sw [args: list<string>] {
         __swrole_run [unset --shell nu]
         return
     }
-    mut rest = $args
-    if $first in [-- --profile] {
-        # `sw -- NAME`: a profile named like a subcommand, `off` or `-`.
-        $rest = ($args | skip 1)
-    } else if $first == "-" {
+    mut words = $args
+    if $first == "-" {
         let previous = ($env.SWROLE_PREVIOUS_PROFILE? | default "")
         if ($previous | is-empty) {
             error make --unspanned {msg: "swrole: no previous profile to switch back to"}
         }
-        $rest = ($args | skip 1 | prepend $previous)
+        $words = ($args | skip 1 | prepend [--profile $previous])
+    }
+    let w = (__swrole_words $words)
+    if $w.profile == null {
+        let cmd = ($env.SWROLE_CMD? | default "sw")
+        error make --unspanned {msg: $"swrole: no profile given: ($cmd) PROFILE [FLAGS] \(($cmd) --help\)"}
     }
     # The profile goes after `--`, so that a name starting with `-` is still a profile.
-    __swrole_run ([--shell nu] ++ ($rest | skip 1) ++ [-- ($rest | get -o 0 | default "")])
+    __swrole_run ([--shell nu] ++ $w.flags ++ [-- $w.profile])
+    if ($env.SWROLE_QUIET? | default "" | is-empty) { __swrole_status --stderr }
 }
 
 # "sw-production 42m" for the prompt, or "".

@@ -569,3 +569,46 @@ fn the_status_line_fits_the_terminal() {
         }
     }
 }
+
+/// Round 2, item 13: in nushell too, `sw` takes flags in any order and says one line after
+/// a switch (SWROLE_QUIET silences it), and that line fits the terminal.
+#[test]
+fn nu_sw_takes_flags_in_any_order_and_says_where_it_is() {
+    if !require("nu") {
+        return;
+    }
+    let sts = ShortSts::start(&[3300]);
+    let fx = Fixture::new(PROD, "");
+    let file = crate::util::shell_file("swrole.nu");
+    let run = |script: &str, extra: &[(&str, &str)]| {
+        Command::new("nu")
+            .args(["--no-config-file", "-c"])
+            .arg(format!("source '{}'\n{script}", file.display()))
+            .current_dir(fx.home())
+            .env_clear()
+            .env("PATH", path_with_swrole())
+            .env("HOME", fx.home())
+            .env("USER", "tester")
+            .env("AWS_ENDPOINT_URL_STS", sts.url())
+            .envs(extra.iter().copied())
+            .output()
+            .unwrap()
+    };
+    let out = run(
+        "sw -y -d 15m prod --no-cache\nprint $\"($env.SWROLE_PROFILE) ($env.AWS_REGION)\"\n\
+         sw --no-cache -r us-west-2 -y prod\nprint $\"($env.SWROLE_PROFILE) ($env.AWS_REGION)\"\n\
+         let failed = (try { sw -y; false } catch {|e| print $e.msg; true })\nif not $failed { exit 9 }",
+        &[("COLUMNS", "80")],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.starts_with("prod eu-west-1\nprod us-west-2\n"), "{stdout}\n{stderr}");
+    assert!(stdout.contains("swrole: no profile given: sw PROFILE [FLAGS] (sw --help)"), "{stdout}");
+    let forms = sts.forms.lock().unwrap().clone();
+    assert!(forms[0].contains("DurationSeconds=900"), "{}", forms[0]);
+    let status: Vec<&str> = stderr.lines().filter(|l| l.starts_with("prod  ")).collect();
+    assert_eq!(status.len(), 2, "one line after each switch: {stderr}");
+    assert!(status.iter().all(|l| l.chars().count() < 80 && l.contains("111111111111")), "{status:?}");
+    let quiet = run("sw -y prod --no-cache", &[("SWROLE_QUIET", "1")]);
+    assert!(quiet.status.success() && !text(&quiet.stderr).contains("prod  "), "{}", text(&quiet.stderr));
+}

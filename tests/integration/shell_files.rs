@@ -523,7 +523,7 @@ fn shell_files_know_every_subcommand_and_flag() {
         })
         .collect();
     assert!(value_flags.len() >= 14, "{value_flags:?}");
-    for file in ["swrole.bash", "swrole.zsh", "swrole.fish"] {
+    for file in ["swrole.bash", "swrole.zsh", "swrole.fish", "swrole.nu"] {
         let words = marked_words(file, "value flags");
         for f in &value_flags {
             assert!(words.contains(f), "{file}: sw does not know that {f} takes a value");
