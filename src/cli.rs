@@ -264,8 +264,15 @@ pub enum Command {
         #[command(subcommand)]
         action: KeysAction,
     },
-    /// Print swrole's man page (roff), made from this help: `swrole man > swrole.1`
-    Man,
+    /// Print swrole's man page (roff), made from this help and the guide's sections on sw,
+    /// the prompt, auto-refresh, the cache and the environment; --install puts it where
+    /// `man swrole` finds it
+    Man {
+        /// Write it to ../share/man/man1/swrole.1 beside swrole's own directory (where man
+        /// looks for a program found on PATH: ~/.cargo/share/man, /usr/local/share/man, ...)
+        #[arg(long)]
+        install: bool,
+    },
     /// Print tab completion for the swrole command itself (bash, zsh, fish, powershell,
     /// elvish); the `sw` function of `swrole init` completes on its own
     Completions {

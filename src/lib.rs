@@ -60,7 +60,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Some(Command::Init { shell, cmd }) => cmd::init::run(shell, &cmd),
         Some(Command::Keys { action }) => cmd::keys::run(&env, action),
-        Some(Command::Man) => cmd::man::man(),
+        Some(Command::Man { install }) => cmd::man::man(&env, install),
         Some(Command::Completions { shell }) => cmd::man::completions(shell),
         Some(Command::Console { profile, switch, print, destination, container, browser_profile }) => {
             cmd::console::run(

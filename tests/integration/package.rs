@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::util::{Fixture, require};
+use crate::util::{Fixture, require, swrole_path};
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -165,4 +165,60 @@ fn the_readme_front_door_has_install_first_switch_sw_and_the_scripts() {
         let out = Command::new(root.join("scripts/test-tools.sh")).arg("--check").output().unwrap();
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
+}
+
+/// Day one round 2, item 5: the man page renders without a warning at 80 columns, answers
+/// what the README answers about sw, the prompt and the cache, and `swrole man --install`
+/// puts it where `man swrole` finds it (beside the directory swrole is run from on PATH).
+#[test]
+fn the_man_page_has_its_sections_and_installs_where_man_finds_it() {
+    if !require("man") {
+        return;
+    }
+    let fx = Fixture::new("", "");
+    let page = fx.swrole().arg("man").assert().success().get_output().stdout.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("swrole.1");
+    std::fs::write(&file, &page).unwrap();
+    let out =
+        Command::new("man").args(["--warnings", "-l"]).arg(&file).env("MANWIDTH", "80").output().unwrap();
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    for section in [
+        "SHELL INTEGRATION: SW",
+        "PROMPT",
+        "AUTO-REFRESH",
+        "CACHE",
+        "ENVIRONMENT",
+        "FILES",
+        "EXIT STATUS",
+        "EXAMPLES",
+    ] {
+        assert!(shown.lines().any(|l| l == section), "no {section} section:\n{shown}");
+    }
+    for words in [
+        "sw -",
+        "SWROLE_REFRESH_MINUTES",
+        "SWROLE_PROMPT",
+        "swrole cache list",
+        "MFA session",
+        "~/.aws/config",
+    ] {
+        assert!(shown.contains(words), "{words}");
+    }
+    assert!(shown.lines().all(|l| l.chars().count() <= 80), "80 columns");
+    // --install: beside the binary's directory, found by man through PATH alone.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::hard_link(swrole_path(), bin.join("swrole")).unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let out =
+        Command::new(bin.join("swrole")).args(["man", "--install"]).env("PATH", &path).output().unwrap();
+    assert!(out.status.success() && out.stdout.is_empty(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("`man swrole` finds it"), "{}", text(&out.stderr));
+    let installed = dir.path().join("share/man/man1/swrole.1").canonicalize().unwrap();
+    assert_eq!(std::fs::read(&installed).unwrap(), page);
+    let out =
+        Command::new("man").args(["-w", "swrole"]).env_remove("MANPATH").env("PATH", &path).output().unwrap();
+    assert_eq!(text(&out.stdout).trim(), installed.display().to_string(), "{}", text(&out.stderr));
 }
