@@ -45,20 +45,25 @@ __swrole_precmd() {
     swrole_prompt_update
 }
 
+# Completion, asked from swrole at each Tab (clap's one description of the commands; the
+# profile names from the AWS files). `sw` takes swrole's words, plus `off` and `-` first.
+__swrole_candidates() {
+    \builtin local -a words
+    words=("${COMP_WORDS[@]}")
+    words[0]=swrole
+    \builtin mapfile -t COMPREPLY < <(_CLAP_IFS=$'\n' _CLAP_COMPLETE_INDEX="${COMP_CWORD}" SWROLE_COMPLETE=bash \command swrole -- "${words[@]}" 2>/dev/null || true)
+}
+
 __swrole_complete() {
-    \builtin local cur="${COMP_WORDS[COMP_CWORD]}" words
+    __swrole_candidates
     if [[ "${COMP_CWORD}" -eq 1 ]]; then
-        words="$(\command swrole list 2>/dev/null) off -"
-    elif [[ "${COMP_CWORD}" -eq 2 && "${COMP_WORDS[1]}" =~ ^(console|explain|exec|credential-process)$ ]]; then
-        words="$(\command swrole list 2>/dev/null)"
-    else
-        words="--profile --token-code --duration --region --session-name --connect-timeout --read-timeout --process-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --mfa-process --mfa-timeout --yes --verbose" # swrole: flags
+        \builtin mapfile -t -O "${#COMPREPLY[@]}" COMPREPLY < <(\builtin compgen -W "off -" -- "${COMP_WORDS[COMP_CWORD]}" || true)
     fi
-    \builtin mapfile -t COMPREPLY < <(\builtin compgen -W "${words}" -- "${cur}" || true)
 }
 
 sw() { __swrole_sw "$@"; }                     # swrole: cmd
-\builtin complete -F __swrole_complete sw      # swrole: cmd
+\builtin complete -o nosort -F __swrole_complete sw  # swrole: cmd
+\builtin complete -o nosort -F __swrole_candidates swrole
 # swrole's hints name the function (`sw off`, not `eval "$(swrole unset)"`).
 # shellcheck disable=SC2034 # exported for swrole itself
 \builtin export SWROLE_CMD=sw                  # swrole: cmd

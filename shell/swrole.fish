@@ -221,13 +221,18 @@ set -gx SWROLE_CMD sw                                                     # swro
 function sw --description 'Switch this shell to an AWS role (swrole)'  # swrole: cmd
     __swrole_sw $argv
 end
-complete -c sw -f                                                         # swrole: cmd
-complete -c sw -n '__fish_is_first_arg' -a '(command -q swrole; and command swrole list 2>/dev/null) off -' # swrole: cmd
-complete -c sw -n '__fish_seen_subcommand_from console explain exec credential-process; and test (count (commandline -opc)) -eq 2' -a '(command swrole list 2>/dev/null)' # swrole: cmd
-for __swrole_flag in profile token-code duration region session-name connect-timeout read-timeout process-timeout refresh-margin mfa-session-duration mfa-process mfa-timeout # swrole: flags
-    complete -c sw -n 'not __fish_is_first_arg' -l $__swrole_flag -x       # swrole: cmd
+# Completion, asked from swrole at each Tab (clap's one description of the commands; the
+# profile names from the AWS files). `sw` takes swrole's words, plus `off` and `-` first.
+function __swrole_candidates
+    set -l tokens (commandline -opc) (commandline -ct)
+    set tokens[1] swrole
+    SWROLE_COMPLETE=fish command swrole -- $tokens 2>/dev/null
 end
-for __swrole_flag in no-cache refresh yes verbose # swrole: flags
-    complete -c sw -n 'not __fish_is_first_arg' -l $__swrole_flag          # swrole: cmd
+function __swrole_complete_sw
+    __swrole_candidates
+    test (count (commandline -opc)) -eq 1; and printf '%s\n' off -
 end
-set -e __swrole_flag
+complete -c sw -e                                                         # swrole: cmd
+complete -c sw -f -k -a '(__swrole_complete_sw)'                          # swrole: cmd
+complete -c swrole -e
+complete -c swrole -f -k -a '(__swrole_candidates)'

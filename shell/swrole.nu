@@ -154,10 +154,36 @@ def swrole_prompt_info [] {
     if ($left | is-empty) { $profile } else { $"($profile) ($left)" }
 }
 
-def __swrole_complete [] {
-    let profiles = (do { ^swrole list } | complete | get stdout | lines)
-    let flags = [--profile --token-code --duration --region --session-name --connect-timeout --read-timeout --process-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --mfa-process --mfa-timeout --yes --verbose] # swrole: flags
-    $profiles ++ [off -] ++ $flags
+# Completion, asked from swrole at each Tab (clap's one description of the commands; the
+# profile names from the AWS files): `words` as typed, the last one being completed.
+def __swrole_candidates [words: list<string>] {
+    let words = ($words | update 0 swrole)
+    let index = (($words | length) - 1 | into string)
+    with-env {SWROLE_COMPLETE: bash, _CLAP_IFS: "\n", _CLAP_COMPLETE_INDEX: $index} {
+        do { ^swrole -- ...$words } | complete | get stdout | lines
+    }
+}
+
+# `sw`'s completer: swrole's words, plus `off` and `-` first.
+def __swrole_complete [context: string] {
+    let words = ($context | split row -r '\s+')
+    let found = (__swrole_candidates $words)
+    let typed = ($words | last)
+    if ($words | length) == 2 { $found ++ ([off -] | where {|w| $w | str starts-with $typed }) } else { $found }
+}
+
+# swrole itself: nushell's external completer, for the word `swrole` (any completer set
+# before this file keeps every other command).
+let __swrole_previous = ($env.config.completions.external.completer? | default null)
+$env.config.completions.external.enable = true
+$env.config.completions.external.completer = {|spans|
+    if ($spans | first) == "swrole" {
+        __swrole_candidates $spans
+    } else if $__swrole_previous != null {
+        do $__swrole_previous $spans
+    } else {
+        null
+    }
 }
 
 # Switch this shell to an AWS role (swrole).

@@ -80,15 +80,29 @@ function global:swrole_prompt_info {
 
 function global:sw { __swrole_sw @args }  # swrole: cmd
 
-Register-ArgumentCompleter -Native -CommandName sw -ScriptBlock {  # swrole: cmd
+# Completion, asked from swrole at each Tab (clap's one description of the commands; the
+# profile names from the AWS files), for swrole and for sw: sw's words are swrole's (the
+# first word becomes swrole), plus off and - first.
+Register-ArgumentCompleter -Native -CommandName sw, swrole -ScriptBlock {  # swrole: cmd
     param($wordToComplete, $commandAst, $cursorPosition)
-    $flags = @('--profile', '--token-code', '--duration', '--region', '--session-name', '--connect-timeout', '--read-timeout', '--process-timeout', '--no-cache', '--refresh', '--refresh-margin', '--mfa-session-duration', '--mfa-process', '--mfa-timeout', '--yes', '--verbose') # swrole: flags
-    if ($commandAst.CommandElements.Count -gt 2 -or ($commandAst.CommandElements.Count -eq 2 -and $wordToComplete -eq '')) {
-        $words = $flags
-    } else {
-        $words = @(& (__swrole_exe) list 2>$null) + @('off', '-')
+    $first = $commandAst.CommandElements[0].Extent.Text
+    $line = $commandAst.Extent.Text
+    $line = $line.Substring(0, [math]::Min($cursorPosition, $line.Length))
+    if ($wordToComplete -eq '') { $line += " ''" }
+    $line = 'swrole' + $line.Substring($first.Length)
+    $exe = __swrole_exe
+    $prev = $env:SWROLE_COMPLETE
+    $env:SWROLE_COMPLETE = 'powershell'
+    try {
+        $results = @(Invoke-Expression "& `$exe -- $line" 2>$null)
+    } finally {
+        if ($null -eq $prev) { Remove-Item Env:\SWROLE_COMPLETE -ErrorAction SilentlyContinue } else { $env:SWROLE_COMPLETE = $prev }
     }
-    $words | Where-Object { $_ -like "$wordToComplete*" } | ForEach-Object {
-        [System.Management.Automation.CompletionResult]::new($_, $_, 'ParameterValue', $_)
+    if ($first -ne 'swrole' -and $commandAst.CommandElements.Count -le 2) {
+        $results += @('off', '-') | Where-Object { $_ -like "$wordToComplete*" }
+    }
+    $results | ForEach-Object {
+        $split = $_.Split("`t")
+        [System.Management.Automation.CompletionResult]::new($split[0], $split[0], 'ParameterValue', $split[-1])
     }
 }

@@ -37,28 +37,31 @@ swrole_prompt_update() {
     fi
 }
 
-__swrole_profiles() {
-    # shellcheck disable=SC2296,SC2312 # zsh: split the command's output into lines
-    reply=("${(@f)$(\command swrole list 2>/dev/null)}")
+# Completion, asked from swrole at each Tab (clap's one description of the commands; the
+# profile names from the AWS files). `sw` takes swrole's words, plus `off` and `-` first.
+__swrole_candidates() {
+    # shellcheck disable=SC2154,SC2296,SC2312 # zsh: CURRENT and words come from compsys; split lines
+    reply=("${(@f)$(_CLAP_IFS=$'\n' _CLAP_COMPLETE_INDEX=$((CURRENT - 1)) SWROLE_COMPLETE=bash \command swrole -- swrole "${(@)words[2,-1]}" 2>/dev/null)}")
 }
 
 __swrole_complete() {
     \builtin local -a reply
-    # shellcheck disable=SC2154 # CURRENT and words are set by zsh's completion system
-    if [[ "${CURRENT}" -eq 2 ]]; then
-        __swrole_profiles
-        compadd -- "${reply[@]}" off -
-    elif [[ "${CURRENT}" -eq 3 && "${words[2]}" =~ ^(console|explain|exec|credential-process)$ ]]; then
-        __swrole_profiles
-        compadd -- "${reply[@]}"
-    else
-        compadd -- --profile --token-code --duration --region --session-name --connect-timeout --read-timeout --process-timeout --no-cache --refresh --refresh-margin --mfa-session-duration --mfa-process --mfa-timeout --yes --verbose # swrole: flags
-    fi
+    __swrole_candidates
+    # shellcheck disable=SC2154 # CURRENT is set by zsh's completion system
+    [[ "${CURRENT}" -eq 2 ]] && reply+=(off -)
+    compadd -- "${reply[@]}"
+}
+
+__swrole_complete_swrole() {
+    \builtin local -a reply
+    __swrole_candidates
+    compadd -- "${reply[@]}"
 }
 
 sw() { __swrole_sw "$@"; }                           # swrole: cmd
 if \builtin whence compdef >/dev/null 2>&1; then
     compdef __swrole_complete sw                     # swrole: cmd
+    compdef __swrole_complete_swrole swrole
 fi
 # swrole's hints name the function (`sw off`, not `eval "$(swrole unset)"`).
 # shellcheck disable=SC2034 # exported for swrole itself

@@ -5,8 +5,24 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use clap_complete::{ArgValueCandidates, CompletionCandidate};
 
 use crate::shell::Shell;
+
+/// The variable through which a shell asks swrole for completions (clap_complete's
+/// protocol): `SWROLE_COMPLETE=bash swrole -- swrole explain s<Tab>`.
+pub const COMPLETE_VAR: &str = "SWROLE_COMPLETE";
+
+/// The shells `swrole completions` registers swrole's completion in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+    Elvish,
+    Nu,
+}
 
 /// `swrole --version`: the version and the commit it was built from.
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SWROLE_COMMIT"), ")");
@@ -47,11 +63,11 @@ pub struct Cli {
     pub command: Option<Command>,
 
     /// Profile to switch to (from the AWS config and credentials files)
-    #[arg(value_name = "PROFILE")]
+    #[arg(add = ArgValueCandidates::new(profile_names), value_name = "PROFILE")]
     pub profile: Option<String>,
 
     /// The profile, for names that look like a subcommand or an option
-    #[arg(long = "profile", value_name = "NAME", conflicts_with = "profile")]
+    #[arg(add = ArgValueCandidates::new(profile_names), long = "profile", value_name = "NAME", conflicts_with = "profile")]
     pub profile_option: Option<String>,
 
     #[command(flatten)]
@@ -166,6 +182,7 @@ pub enum Command {
     /// one-hour limit of a role assumed with an MFA session or another role)
     Exec {
         /// Profile to assume
+        #[arg(add = ArgValueCandidates::new(profile_names))]
         profile: String,
         #[command(flatten)]
         switch: SwitchArgs,
@@ -203,6 +220,7 @@ pub enum Command {
     /// an MFA code will be needed, and what a switch sets and unsets
     Explain {
         /// Profile to explain
+        #[arg(add = ArgValueCandidates::new(profile_names))]
         profile: String,
         /// Also get the credentials (this may ask for an MFA code) and call GetCallerIdentity
         #[arg(long)]
@@ -223,6 +241,7 @@ pub enum Command {
     /// credential-process PROFILE` in another profile); shares the cache
     CredentialProcess {
         /// Profile to assume
+        #[arg(add = ArgValueCandidates::new(profile_names))]
         profile: String,
         #[command(flatten)]
         switch: SwitchArgs,
@@ -235,6 +254,7 @@ pub enum Command {
     /// length for them). SWROLE_FEDERATION_URL overrides the federation endpoint.
     Console {
         /// Profile to sign in as
+        #[arg(add = ArgValueCandidates::new(profile_names))]
         profile: String,
         #[command(flatten)]
         switch: SwitchArgs,
@@ -273,11 +293,13 @@ pub enum Command {
         #[arg(long)]
         install: bool,
     },
-    /// Print tab completion for the swrole command itself (bash, zsh, fish, powershell,
-    /// elvish); the `sw` function of `swrole init` completes on its own
+    /// Print the tab completion of the swrole command (subcommands, flags, and profile names
+    /// wherever a profile goes, asked from swrole at each Tab); `swrole init` registers it
+    /// too, with the `sw` function's
     Completions {
         /// The shell to complete in
-        shell: clap_complete::Shell,
+        #[arg(value_enum)]
+        shell: CompletionShell,
     },
     /// List the profiles, one name a line
     List {
@@ -294,6 +316,7 @@ pub enum CacheAction {
     /// Remove every entry, or those of one profile
     Clear {
         /// Only the entries made for this profile
+        #[arg(add = ArgValueCandidates::new(profile_names))]
         profile: Option<String>,
     },
 }
@@ -303,6 +326,7 @@ pub enum KeysAction {
     /// Store the keys of PROFILE: asked on the terminal (the secret not shown), or two
     /// lines (access key id, secret) from stdin with --stdin; never from the command line
     Add {
+        #[arg(add = ArgValueCandidates::new(profile_names))]
         profile: String,
         /// Read the access key id and the secret from stdin, one a line
         #[arg(long)]
@@ -311,6 +335,7 @@ pub enum KeysAction {
     /// Move the keys of PROFILE from the credentials file into the key store, and point
     /// the profile at `swrole credential-process PROFILE` so every AWS tool still works
     Import {
+        #[arg(add = ArgValueCandidates::new(profile_names))]
         profile: String,
         /// Copy the keys into the store, and leave both files as they are
         #[arg(long)]
@@ -319,7 +344,20 @@ pub enum KeysAction {
     /// The profiles whose keys the store holds (access key ids shortened, never secrets)
     List,
     /// Remove the keys of PROFILE from the store
-    Remove { profile: String },
+    Remove {
+        #[arg(add = ArgValueCandidates::new(profile_names))]
+        profile: String,
+    },
+}
+
+/// The profile names of the AWS files, for tab completion wherever a profile goes (none
+/// when the files cannot be read: a completion never fails).
+fn profile_names() -> Vec<CompletionCandidate> {
+    let env = crate::env::Env::from_process();
+    match crate::switch::Files::load(&env) {
+        Ok(files) => files.set.profiles.keys().map(CompletionCandidate::new).collect(),
+        Err(_) => Vec::new(),
+    }
 }
 
 /// Seconds (`3600`) or a human duration (`90m`, `2h`, `1h30m`), within `min..=max`.

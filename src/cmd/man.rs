@@ -38,10 +38,24 @@ pub fn man(env: &Env, install: bool) -> Result<()> {
     Ok(())
 }
 
-/// Completion for the `swrole` command in `shell`.
-pub fn completions(shell: clap_complete::Shell) -> Result<()> {
+/// The registration of the `swrole` command's completion in `shell`: at each Tab the shell
+/// asks `swrole` itself (clap_complete's protocol through [`crate::cli::COMPLETE_VAR`]), so
+/// candidates always match the binary and the profile names come from the AWS files.
+pub fn completions(shell: crate::cli::CompletionShell) -> Result<()> {
+    use crate::cli::CompletionShell as S;
+    use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Zsh};
+    let completer: &dyn EnvCompleter = match shell {
+        S::Bash => &Bash,
+        S::Zsh => &Zsh,
+        S::Fish => &Fish,
+        S::Powershell => &Powershell,
+        S::Elvish => &Elvish,
+        S::Nu => anyhow::bail!(
+            "nushell: the completion of swrole and of sw is part of the integration (swrole init nu)"
+        ),
+    };
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "swrole", &mut out);
+    completer.write_registration(crate::cli::COMPLETE_VAR, "swrole", "swrole", "swrole", &mut out)?;
     write_stdout(&String::from_utf8(out).context("the completion script is not UTF-8")?)
 }
 
