@@ -95,6 +95,8 @@ fn example(roff: &mut Roff, lines: &[&str]) {
 
 fn sections() -> Roff {
     let mut r = Roff::new();
+    // No hyphenation: names and commands stay whole, so they can be searched for.
+    r.control("nh", []);
     r.control("SH", ["SHELL INTEGRATION: SW"]);
     para(
         &mut r,

@@ -204,7 +204,8 @@ fn the_man_page_has_its_sections_and_installs_where_man_finds_it() {
         "MFA session",
         "~/.aws/config",
     ] {
-        assert!(shown.contains(words), "{words}");
+        let flat = shown.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(words), "{words}: {flat}");
     }
     assert!(shown.lines().all(|l| l.chars().count() <= 80), "80 columns");
     // --install: beside the binary's directory, found by man through PATH alone.
