@@ -241,4 +241,28 @@ fn a_terminal_on_stdout_gets_a_hint_not_secrets() {
     assert_eq!(r["status"], 1, "{r}");
     assert!(tty.contains("eval \"$(swrole static)\""), "{tty}");
     assert!(!tty.contains("static-secret-value") && !tty.contains("AKIASTATIC"), "{tty}");
+    // A typo as well (day one round 2, item 11): the hint names the closest profile, never
+    // the typo again; with the integration loaded it names sw, and `--` only when needed.
+    let hint = |profile: &str, cmd: Option<&str>| {
+        let mut c = Command::new("python3");
+        c.args([helper, "--tty-stdout", "never-prompted", ""])
+            .arg(swrole_path())
+            .arg(profile)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", fx.home())
+            .env("SHELL", "/bin/zsh");
+        if let Some(cmd) = cmd {
+            c.env("SWROLE_CMD", cmd);
+        }
+        let r: serde_json::Value = serde_json::from_slice(&c.output().unwrap().stdout).unwrap();
+        r["tty"].as_str().unwrap().to_string()
+    };
+    let tty = hint("statik", None);
+    assert!(tty.contains("(\"statik\" is not a profile: the closest is \"static\")"), "{tty}");
+    assert!(tty.contains("eval \"$(swrole static)\"") && !tty.contains("swrole statik)"), "{tty}");
+    let tty = hint("statik", Some("sw"));
+    assert!(tty.contains("  sw static\r\n") || tty.contains("  sw static\n"), "{tty}");
+    let tty = hint("zzzzzzzz", None);
+    assert!(tty.contains("profile \"zzzzzzzz\" not found") && !tty.contains("Run:"), "{tty}");
 }

@@ -612,3 +612,100 @@ fn nu_sw_takes_flags_in_any_order_and_says_where_it_is() {
     let quiet = run("sw -y prod --no-cache", &[("SWROLE_QUIET", "1")]);
     assert!(quiet.status.success() && !text(&quiet.stderr).contains("prod  "), "{}", text(&quiet.stderr));
 }
+
+/// Round 2 in real interactive shells on a pty (zsh, bash, fish), as a person types:
+/// flags before the profile, auto-refresh against an STS that hangs (each command comes
+/// back at once; one renewal in the background), and Tab completing a profile after
+/// `sw exec`.
+#[test]
+fn an_interactive_hour_never_waits_and_completes_profiles() {
+    if !require("python3") {
+        return;
+    }
+    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/interactive.py");
+    for shell in ["zsh", "bash", "fish"] {
+        if !require(shell) {
+            continue;
+        }
+        let sts = ShortSts::start(&[300]);
+        let hanging = TcpListener::bind("127.0.0.1:0").unwrap();
+        let hanging_url = format!("http://127.0.0.1:{}", hanging.local_addr().unwrap().port());
+        let held = Arc::new(Mutex::new(Vec::new()));
+        let keep = held.clone();
+        std::thread::spawn(move || {
+            for stream in hanging.incoming() {
+                let Ok(stream) = stream else { return };
+                keep.lock().unwrap().push(stream);
+            }
+        });
+        let fx = Fixture::new(PROD, "");
+        let file = crate::util::shell_file(&format!("swrole.{shell}"));
+        // A marker the shell computes, so that the typed line does not match it.
+        let marker = |n: u32| match shell {
+            "fish" => (format!("echo @@(math {n} + 0)@@\n"), format!("@@{n}@@")),
+            _ => (format!("echo @@$(({n} + 0))@@\n"), format!("@@{n}@@")),
+        };
+        let export = |name: &str, value: &str| match shell {
+            "fish" => format!("set -gx {name} {value}; "),
+            _ => format!("export {name}={value}; "),
+        };
+        let mut steps = Vec::new();
+        let step = |send: String, expect: String, timeout: u32| serde_json::json!({"send": send, "expect": expect, "timeout": timeout});
+        if shell == "zsh" {
+            let (m, e) = marker(1);
+            steps.push(step(format!("autoload -Uz compinit && compinit -u; {m}"), e, 10));
+        }
+        let (m, e) = marker(2);
+        steps.push(step(format!("source '{}'; {m}", file.display()), e, 10));
+        steps.push(step(
+            format!(
+                "{}{}sw -y -d 15m prod\n",
+                export("AWS_ENDPOINT_URL_STS", &sts.url()),
+                export("SWROLE_REFRESH_MINUTES", "10")
+            ),
+            "prod  account 111111111111".to_string(),
+            15,
+        ));
+        let (m, e) = marker(3);
+        steps.push(step(
+            format!(
+                "{}{}{}swrole cache clear 2>/dev/null; {m}",
+                export("AWS_ENDPOINT_URL_STS", &hanging_url),
+                export("SWROLE_READ_TIMEOUT", "30"),
+                export("AWS_MAX_ATTEMPTS", "1")
+            ),
+            e,
+            10,
+        ));
+        // Each command comes back while the STS hangs (a waiting hook would sit 30 s).
+        for n in 4..7 {
+            let (m, e) = marker(n);
+            steps.push(step(format!("true; {m}"), e, 8));
+        }
+        steps.push(step("sw exec p\t".to_string(), "sw exec prod".to_string(), 10));
+        let out = Command::new("python3")
+            .arg(helper)
+            .arg(shell)
+            .arg(serde_json::Value::Array(steps).to_string())
+            .current_dir(fx.home())
+            .env_clear()
+            .env("PATH", path_with_swrole())
+            .env("HOME", fx.home())
+            .env("USER", "tester")
+            .env("TERM", "xterm")
+            .output()
+            .unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{shell}: {}\n{}", text(&out.stdout), text(&out.stderr)));
+        assert!(
+            r["failed"].is_null(),
+            "{shell}: step {} failed; seconds {}\n{}",
+            r["failed"],
+            r["seconds"],
+            r["tty"]
+        );
+        let forms = sts.forms.lock().unwrap().clone();
+        assert!(forms[0].contains("DurationSeconds=900"), "{shell}: -d 15m before the profile");
+        assert_eq!(held.lock().unwrap().len(), 1, "{shell}: one renewal at a time, not one per command");
+    }
+}

@@ -371,3 +371,22 @@ fn doctor_flags_a_writable_config_file() {
     assert!(text.contains(&format!("  fix: chmod go-w -- {config}\n")), "{text}");
     assert!(text.ends_with("0 error(s), 1 warning(s)\n"), "{text}");
 }
+
+/// Day one round 2, item 12: doctor's fix for expired credentials names sw, with `--` only
+/// when sw would read the name as something else.
+#[test]
+fn doctor_writes_the_separator_only_when_needed() {
+    let fx = Fixture::new("", "");
+    for (profile, fix) in [("sw-staging", "switch again: sw sw-staging"), ("off", "switch again: sw -- off")] {
+        let out = fx
+            .swrole()
+            .arg("doctor")
+            .env("SWROLE_CMD", "sw")
+            .env("SWROLE_PROFILE", profile)
+            .env("SWROLE_EXPIRATION", "1000")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.lines().any(|l| l.trim_start() == format!("fix: {fix}")), "{profile}: {text}");
+    }
+}

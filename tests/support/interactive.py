@@ -1,0 +1,51 @@
+"""Drive a real interactive shell on a pseudo-terminal through a list of steps.
+
+Usage: interactive.py SHELL STEPS_JSON
+STEPS_JSON is a list of {"send": TEXT, "expect": REGEX, "timeout": SECONDS}: TEXT is typed
+(a "\t" in it is the Tab key), then the terminal's output since the step began must match
+REGEX within TIMEOUT (default 10 s). The environment (PATH, HOME, ...) is the caller's.
+Prints one JSON object: {"tty": ALL_OUTPUT, "failed": INDEX_OR_NULL, "seconds": [PER_STEP]}.
+"""
+import json
+import os
+import pty
+import re
+import select
+import sys
+import time
+
+shell, steps = sys.argv[1], json.loads(sys.argv[2])
+argv = {
+    "zsh": ["zsh", "-f", "-i"],
+    "bash": ["bash", "--norc", "--noprofile", "-i"],
+    "fish": ["fish", "--no-config", "-i"],
+}[shell]
+os.environ["PS1"] = "$ "
+os.environ.setdefault("TERM", "xterm")
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+
+seen = b""
+failed = None
+seconds = []
+time.sleep(0.5)
+for index, step in enumerate(steps):
+    start = len(seen)
+    began = time.time()
+    os.write(fd, step["send"].encode())
+    pattern = step["expect"].encode()
+    end = began + step.get("timeout", 10)
+    while time.time() < end and not re.search(pattern, seen[start:]):
+        ready, _, _ = select.select([fd], [], [], 0.05)
+        if ready:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:
+                break
+    seconds.append(round(time.time() - began, 3))
+    if not re.search(pattern, seen[start:]):
+        failed = index
+        break
+os.kill(pid, 9)
+print(json.dumps({"tty": seen.decode(errors="replace"), "failed": failed, "seconds": seconds}))
