@@ -377,7 +377,8 @@ fn doctor_flags_a_writable_config_file() {
 #[test]
 fn doctor_writes_the_separator_only_when_needed() {
     let fx = Fixture::new("", "");
-    for (profile, fix) in [("sw-staging", "switch again: sw sw-staging"), ("off", "switch again: sw -- off")] {
+    for (profile, fix) in [("sw-staging", "switch again: sw sw-staging"), ("off", "switch again: sw -- off")]
+    {
         let out = fx
             .swrole()
             .arg("doctor")
