@@ -136,6 +136,13 @@ pub fn fresh(expiration: i64, now: i64, margin: i64) -> bool {
     expiration - margin > now
 }
 
+/// What a cache entry must have been made for, besides its key (`None`: anything).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Bound<'a> {
+    pub profile: Option<&'a str>,
+    pub role_arn: Option<&'a str>,
+}
+
 /// A background renewal that failed: when (Unix seconds), whether a prompt said so yet, and
 /// why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -222,7 +229,7 @@ impl Cache {
     /// The entry named `name`, if present, trusted, readable, of the right kind and fresh.
     /// Problems worth knowing about (a distrusted file, an entry made for another key)
     /// come back as `Err`; a missing, corrupt or expired entry is `Ok(None)`.
-    pub fn get(&self, name: &str, kind: Kind) -> Result<Option<Entry>> {
+    pub fn get(&self, name: &str, kind: Kind, bound: Bound) -> Result<Option<Entry>> {
         let Some(text) = self.store.get(name)? else { return Ok(None) };
         let Ok(entry) = serde_json::from_str::<Entry>(&text) else { return Ok(None) };
         let place = || match self.store.kind() {
@@ -240,8 +247,26 @@ impl Cache {
                 crate::text::sanitize(&entry.profile)
             );
         }
-        let good =
-            entry.format == FORMAT && entry.kind == kind && fresh(entry.expiration, now(), self.margin);
+        // Bound to more than the key: the role it is for, and credentials of that role's
+        // account. An entry copied over another's file with its key changed is refused.
+        let account = entry.role_arn.as_deref().and_then(crate::plan::account_of);
+        if entry.format == FORMAT
+            && (bound.role_arn.is_some_and(|r| Some(r) != entry.role_arn.as_deref())
+                || account.is_some_and(|a| entry.account_id.as_deref().is_some_and(|b| a != b)))
+        {
+            bail!(
+                "{} holds credentials made for another role (profile {:?}): not used",
+                place(),
+                crate::text::sanitize(&entry.profile)
+            );
+        }
+        // Two profiles with the same chain share a key: the other one's entry is a miss
+        // (renewed under this profile's name), never exported under this name.
+        let mine = bound.profile.is_none_or(|p| p == entry.profile);
+        let good = mine
+            && entry.format == FORMAT
+            && entry.kind == kind
+            && fresh(entry.expiration, now(), self.margin);
         Ok(good.then_some(entry))
     }
 
@@ -449,13 +474,37 @@ mod tests {
             account_id: None,
         };
         let entry = Entry::new(Kind::Role, "k", "p", None, &c).unwrap();
-        assert!(cache.get("k", Kind::Role).unwrap().is_none());
+        assert!(cache.get("k", Kind::Role, Bound::default()).unwrap().is_none());
         cache.put("k", &entry).unwrap();
-        assert_eq!(cache.get("k", Kind::Role).unwrap().unwrap().credentials(), c);
-        assert!(cache.get("k", Kind::MfaSession).unwrap().is_none(), "kinds do not mix");
+        assert_eq!(cache.get("k", Kind::Role, Bound::default()).unwrap().unwrap().credentials(), c);
+        assert!(cache.get("k", Kind::MfaSession, Bound::default()).unwrap().is_none(), "kinds do not mix");
         // Bound to its key: the same entry copied to another key's file is refused.
         fs::copy(cache.files.path("k"), cache.files.path("other")).unwrap();
-        assert!(cache.get("other", Kind::Role).unwrap_err().to_string().contains("another key"));
+        assert!(
+            cache.get("other", Kind::Role, Bound::default()).unwrap_err().to_string().contains("another key")
+        );
+        // Bound to its profile, role and account too (hardening round 3, item 11).
+        let role = "arn:aws:iam::111111111111:role/r";
+        let c = Credentials { account_id: Some("111111111111".into()), ..c };
+        let entry = Entry::new(Kind::Role, "r", "p", Some(role), &c).unwrap();
+        cache.put("r", &entry).unwrap();
+        let bound = |profile, role_arn| Bound { profile: Some(profile), role_arn: Some(role_arn) };
+        assert!(cache.get("r", Kind::Role, bound("p", role)).unwrap().is_some());
+        assert!(cache.get("r", Kind::Role, bound("q", role)).unwrap().is_none(), "another profile's: a miss");
+        let other_role = cache.get("r", Kind::Role, bound("p", "arn:aws:iam::111111111111:role/x"));
+        assert!(other_role.unwrap_err().to_string().contains("another role"));
+        let wrong_account = Entry::new(
+            Kind::Role,
+            "w",
+            "p",
+            Some(role),
+            &Credentials { account_id: Some("222222222222".into()), ..c.clone() },
+        )
+        .unwrap();
+        cache.put("w", &wrong_account).unwrap();
+        assert!(
+            cache.get("w", Kind::Role, bound("p", role)).unwrap_err().to_string().contains("another role")
+        );
         let meta = fs::metadata(cache.files.path("k")).unwrap();
         assert_eq!(meta.mode() & 0o777, 0o600);
         assert_eq!(fs::metadata(cache.dir()).unwrap().mode() & 0o777, 0o700);
@@ -463,18 +512,22 @@ mod tests {
         assert!(!shown.contains("ASIA") && shown.contains("profile: \"p\""), "{shown}");
 
         fs::set_permissions(cache.files.path("k"), fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(cache.get("k", Kind::Role).unwrap_err().to_string().contains("group or others"));
+        assert!(
+            cache.get("k", Kind::Role, Bound::default()).unwrap_err().to_string().contains("group or others")
+        );
         assert!(cache.check_dir().is_ok());
         fs::set_permissions(cache.dir(), fs::Permissions::from_mode(0o755)).unwrap();
         assert!(cache.check_dir().unwrap_err().to_string().contains("chmod 700"));
         fs::set_permissions(cache.dir(), fs::Permissions::from_mode(0o700)).unwrap();
         fs::remove_file(cache.files.path("k")).unwrap();
         std::os::unix::fs::symlink("/etc/hostname", cache.files.path("k")).unwrap();
-        assert!(cache.get("k", Kind::Role).unwrap_err().to_string().contains("symbolic link"));
+        assert!(
+            cache.get("k", Kind::Role, Bound::default()).unwrap_err().to_string().contains("symbolic link")
+        );
         fs::remove_file(cache.files.path("k")).unwrap();
         fs::write(cache.files.path("k"), "{\"format\": 1, \"kind\":").unwrap();
         fs::set_permissions(cache.files.path("k"), fs::Permissions::from_mode(0o600)).unwrap();
-        assert!(cache.get("k", Kind::Role).unwrap().is_none(), "corrupt is a miss");
+        assert!(cache.get("k", Kind::Role, Bound::default()).unwrap().is_none(), "corrupt is a miss");
     }
 
     fn file_cache(dir: &Path, margin: i64) -> Cache {
@@ -525,9 +578,12 @@ mod tests {
             cache.put(name, &Entry::new(Kind::Role, name, "p", None, c).unwrap()).unwrap()
         };
         put("soon", &Credentials::sample(now() + 200));
-        assert!(cache.get("soon", Kind::Role).unwrap().is_none(), "inside the margin: renewed");
+        assert!(
+            cache.get("soon", Kind::Role, Bound::default()).unwrap().is_none(),
+            "inside the margin: renewed"
+        );
         put("later", &Credentials::sample(now() + 400));
-        assert!(cache.get("later", Kind::Role).unwrap().is_some());
+        assert!(cache.get("later", Kind::Role, Bound::default()).unwrap().is_some());
         put(
             "bad",
             &Credentials {
@@ -537,17 +593,23 @@ mod tests {
         );
         assert!(
             cache
-                .get("bad", Kind::Role)
+                .get("bad", Kind::Role, Bound::default())
                 .unwrap_err()
                 .to_string()
                 .contains("holds malformed credentials: not used")
         );
         put("bad-expired", &Credentials { access_key_id: "x".into(), ..Credentials::sample(now() - 10) });
-        assert!(cache.get("bad-expired", Kind::Role).unwrap().is_none(), "an expired entry is a plain miss");
+        assert!(
+            cache.get("bad-expired", Kind::Role, Bound::default()).unwrap().is_none(),
+            "an expired entry is a plain miss"
+        );
         let mut old = Entry::new(Kind::Role, "old", "p", None, &Credentials::sample(now() + 3600)).unwrap();
         old.format = FORMAT - 1;
         cache.put("old", &old).unwrap();
-        assert!(cache.get("old", Kind::Role).unwrap().is_none(), "another format is a miss");
+        assert!(
+            cache.get("old", Kind::Role, Bound::default()).unwrap().is_none(),
+            "another format is a miss"
+        );
     }
 
     #[test]

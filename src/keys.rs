@@ -138,10 +138,38 @@ pub fn read(store: &dyn SecretStore, profile: &str) -> Result<Option<StoredKeys>
     Ok(Some(keys))
 }
 
+/// Held while swrole changes the key store or the AWS files (`keys add`, `import`,
+/// `remove`): concurrent commands take turns, so none loses another's edit.
+pub fn lock(env: &Env) -> Result<std::fs::File> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let dir = file_dir(env)
+        .and_then(|d| d.parent().map(std::path::Path::to_path_buf))
+        .ok_or_else(|| anyhow::anyhow!("neither XDG_DATA_HOME nor HOME is set"))?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)
+        .map_err(|e| anyhow::anyhow!("could not create {}: {e}", dir.display()))?;
+    let path = dir.join("keys.lock");
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("could not open lock file {}: {e}", path.display()))?;
+    file.lock().map_err(|e| anyhow::anyhow!("could not lock {}: {e}", path.display()))?;
+    Ok(file)
+}
+
 /// Store the keys of `profile` and read them back: the caller touches no file unless
-/// this returns `Ok`.
+/// this returns `Ok`. When the store gives back something else, what it held before (the
+/// only copy of a key, after an import) is put back; nothing is deleted that was there.
 pub fn write(store: &dyn SecretStore, profile: &str, keys: &StoredKeys) -> Result<()> {
     keys.check()?;
+    let previous = store.get(profile)?;
     if test_fault("store-write") {
         bail!("the {} store refused the write (SWROLE_TEST_FAULT)", store.kind().name());
     }
@@ -152,13 +180,49 @@ pub fn write(store: &dyn SecretStore, profile: &str, keys: &StoredKeys) -> Resul
         read(store, profile)?
     };
     if back.as_ref() != Some(keys) {
-        let _ = store.delete(profile);
+        let what = match &previous {
+            Some(text) if store.put(profile, text, None).is_ok() => "the keys it held before are back",
+            Some(_) => "and the keys it held before could not be put back: check it with swrole keys list",
+            None if store.delete(profile).is_ok() => "nothing is stored for it",
+            None => "and what it holds now could not be removed",
+        };
         bail!(
-            "the {} store gave back other keys than were stored for profile {profile:?}: nothing changed",
+            "the {} store gave back other keys than were stored for profile {profile:?}; {what}",
             store.kind().name()
         );
     }
     Ok(())
+}
+
+/// The properties that hold static keys.
+const STATIC_KEYS: [&str; 3] = ["aws_access_key_id", "aws_secret_access_key", "aws_session_token"];
+
+/// The lines of one file that hold the static keys of `profile`, exactly as the parser
+/// attributes them: every key line of `aws_access_key_id`, `aws_secret_access_key` and
+/// `aws_session_token` in every section of the profile, with its continuation lines (an
+/// indented `[b]` inside a value of `[a]` belongs to that value, not to a section `[b]`).
+pub fn key_lines(text: &str, kind: crate::config::FileKind, profile: &str) -> Result<Vec<usize>> {
+    let sections =
+        crate::config::parse::parse(text).map_err(|e| anyhow::anyhow!("line {}: {}", e.line, e.message))?;
+    let mut lines = Vec::new();
+    for section in sections.iter().filter(|s| crate::config::profile_of(kind, &s.header) == Some(profile)) {
+        for p in section.properties.iter().filter(|p| STATIC_KEYS.contains(&p.key.as_str())) {
+            lines.push(p.line);
+            lines.extend(&p.continuation);
+        }
+    }
+    lines.sort_unstable();
+    lines.dedup();
+    Ok(lines)
+}
+
+/// `text` without its 1-based `lines` (each with its line ending); every other byte stays.
+pub fn remove_lines(text: &str, lines: &[usize]) -> String {
+    text.split_inclusive('\n')
+        .enumerate()
+        .filter(|(i, _)| !lines.contains(&(i + 1)))
+        .map(|(_, l)| l)
+        .collect()
 }
 
 /// Split `text` into lines that keep their endings.
@@ -180,36 +244,6 @@ fn key_of(line: &str) -> Option<String> {
     }
     let (k, _) = line.split_once('=')?;
     Some(k.trim().to_ascii_lowercase())
-}
-
-/// The credentials file without the keys of `[profile]`: every line that sets
-/// `aws_access_key_id` or `aws_secret_access_key` in that section goes (with its
-/// continuation lines); everything else, other profiles, comments and order, stays byte
-/// for byte.
-pub fn remove_keys(credentials: &str, profile: &str) -> String {
-    let mut out = String::with_capacity(credentials.len());
-    let mut in_section = false;
-    let mut dropping = false;
-    for line in lines_with_endings(credentials) {
-        if let Some(name) = header(line) {
-            in_section = name == profile;
-            dropping = false;
-            out.push_str(line);
-            continue;
-        }
-        if dropping && line.starts_with([' ', '\t']) && !line.trim().is_empty() {
-            continue;
-        }
-        dropping = false;
-        if in_section
-            && key_of(line).is_some_and(|k| k == "aws_access_key_id" || k == "aws_secret_access_key")
-        {
-            dropping = true;
-            continue;
-        }
-        out.push_str(line);
-    }
-    out
 }
 
 /// The config file with `credential_process = LINE` in the section of `profile`
@@ -278,16 +312,42 @@ pub fn test_fault(name: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn remove_keys(text: &str, kind: crate::config::FileKind, profile: &str) -> String {
+        remove_lines(text, &key_lines(text, kind, profile).unwrap())
+    }
+
     #[test]
     fn removes_only_that_profiles_keys() {
+        use crate::config::FileKind::{Config, Credentials};
         let text = "# mine\n[default]\naws_access_key_id = AKIA1\n# keep\naws_secret_access_key = s1\nregion = x\n\
                     [other]\naws_access_key_id = AKIA2\naws_secret_access_key = s2\n";
         assert_eq!(
-            remove_keys(text, "default"),
+            remove_keys(text, Credentials, "default"),
             "# mine\n[default]\n# keep\nregion = x\n[other]\naws_access_key_id = AKIA2\naws_secret_access_key = s2\n"
         );
-        assert_eq!(remove_keys("[a]\r\nAWS_ACCESS_KEY_ID=x\r\n[b]\r\n", "a"), "[a]\r\n[b]\r\n");
-        assert_eq!(remove_keys("[a]\naws_secret_access_key =\n  s\nx = 1\n", "a"), "[a]\nx = 1\n");
+        assert_eq!(remove_keys("[a]\r\nAWS_ACCESS_KEY_ID=x\r\n[b]\r\n", Credentials, "a"), "[a]\r\n[b]\r\n");
+        assert_eq!(
+            remove_keys("[a]\naws_secret_access_key = s\n  more\nx = 1\n", Credentials, "a"),
+            "[a]\nx = 1\n"
+        );
+        // The config file names profiles otherwise, and a profile may appear twice.
+        let config = "[profile a]\naws_access_key_id = AKIA1\n[default]\nregion = x\n[profile a]\naws_secret_access_key = s\n";
+        assert_eq!(remove_keys(config, Config, "a"), "[profile a]\n[default]\nregion = x\n[profile a]\n");
+        assert_eq!(remove_keys(config, Credentials, "a"), config, "no [a] in a credentials file's terms");
+    }
+
+    #[test]
+    fn an_indented_header_inside_a_value_is_not_a_section() {
+        use crate::config::FileKind::Credentials;
+        // `  [a]` continues the value of `note` in [b]: the keys after it are b's.
+        let text = "[b]\nnote = x\n  [a]\naws_access_key_id = AKIAB\naws_secret_access_key = sB\n\
+                    [a]\naws_access_key_id = AKIAA\naws_secret_access_key = sA\n";
+        assert_eq!(
+            remove_keys(text, Credentials, "a"),
+            "[b]\nnote = x\n  [a]\naws_access_key_id = AKIAB\naws_secret_access_key = sB\n[a]\n"
+        );
+        assert_eq!(key_lines(text, Credentials, "b").unwrap(), [4, 5]);
+        assert_eq!(remove_lines("a\nb\nc", &[3]), "a\nb\n");
     }
 
     #[test]

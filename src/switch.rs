@@ -145,10 +145,11 @@ pub fn effective_margin(margin: u32, life: u32) -> u32 {
 /// runtime, no network), else the base and each AssumeRole in turn, then cached.
 pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> Result<(Plan, Credentials)> {
     let Prepared { plan, cache, key, source } = prepare(files, env, profile, args)?;
+    let bound = bound(&plan);
     let _lock = match &cache {
         Some(cache) => {
             if !args.refresh
-                && let Some(hit) = warn(cache.get(&key, Kind::Role)).flatten()
+                && let Some(hit) = warn(cache.get(&key, Kind::Role, bound)).flatten()
             {
                 say(args, || format!("credentials from the cache ({})", cache.dir().display()));
                 return Ok((plan, hit.credentials()));
@@ -164,7 +165,7 @@ pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> R
             .flatten();
             if lock.is_some()
                 && !args.refresh
-                && let Some(hit) = warn(cache.get(&key, Kind::Role)).flatten()
+                && let Some(hit) = warn(cache.get(&key, Kind::Role, bound)).flatten()
             {
                 say(args, || "credentials from the cache, made by another swrole".to_string());
                 return Ok((plan, hit.credentials()));
@@ -186,6 +187,11 @@ pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> R
         }
     }
     Ok((plan, creds))
+}
+
+/// What the cache entry of a plan's role credentials must have been made for.
+pub fn bound(plan: &Plan) -> cache::Bound<'_> {
+    cache::Bound { profile: Some(&plan.profile), role_arn: plan.hops.last().map(|h| h.role_arn.as_str()) }
 }
 
 /// The cache key of a plan's role credentials.
@@ -406,7 +412,12 @@ impl Network<'_> {
         let (plan, args) = (self.plan, self.args);
         let key = mfa_key(plan, self.source, serial);
         if !args.refresh
-            && let Some(hit) = warn(cache.get(&key, Kind::MfaSession)).flatten()
+            && let Some(hit) = warn(cache.get(
+                &key,
+                Kind::MfaSession,
+                cache::Bound { profile: Some(plan.base.profile()), role_arn: None },
+            ))
+            .flatten()
         {
             say(args, || format!("MFA session for {serial} from the cache"));
             return Ok(hit.credentials());
@@ -419,7 +430,12 @@ impl Network<'_> {
         ))
         .flatten();
         if !args.refresh
-            && let Some(hit) = warn(cache.get(&key, Kind::MfaSession)).flatten()
+            && let Some(hit) = warn(cache.get(
+                &key,
+                Kind::MfaSession,
+                cache::Bound { profile: Some(plan.base.profile()), role_arn: None },
+            ))
+            .flatten()
         {
             return Ok(hit.credentials());
         }

@@ -20,13 +20,13 @@ pub fn run(env: &Env, profile: &str, verify: bool, long: bool, args: &SwitchArgs
     // agree; the margin then says whether a switch uses or renews them.
     let cache = if opts.no_cache { None } else { Cache::locate(env, 0) };
     let now = clock::now();
-    let lookup = |key: &str, kind| {
-        cache.as_ref().and_then(|c| c.get(key, kind).ok().flatten()).map(|e| e.expiration - now)
+    let lookup = |key: &str, kind, bound| {
+        cache.as_ref().and_then(|c| c.get(key, kind, bound).ok().flatten()).map(|e| e.expiration - now)
     };
     let cache_state = match &cache {
         None => CacheState::Off,
         Some(_) => CacheState::Role {
-            left: lookup(&switch::role_key(&plan, &source), Kind::Role),
+            left: lookup(&switch::role_key(&plan, &source), Kind::Role, switch::bound(&plan)),
             margin: i64::from(switch::effective_margin(
                 opts.refresh_margin,
                 plan.hops.last().and_then(|h| h.duration_seconds).unwrap_or(plan::CHAINED_MAX_DURATION),
@@ -35,7 +35,11 @@ pub fn run(env: &Env, profile: &str, verify: bool, long: bool, args: &SwitchArgs
     };
     let mfa = match plan.hops.first().and_then(|h| h.mfa.as_ref()) {
         Some(m) if m.route == MfaRoute::Session => {
-            let left = lookup(&switch::mfa_key(&plan, &source, &m.serial), Kind::MfaSession);
+            let left = lookup(
+                &switch::mfa_key(&plan, &source, &m.serial),
+                Kind::MfaSession,
+                crate::cache::Bound { profile: Some(plan.base.profile()), role_arn: None },
+            );
             MfaSessionState { usable: left.is_some_and(|l| l > i64::from(opts.refresh_margin)), left }
         }
         _ => MfaSessionState { usable: false, left: None },

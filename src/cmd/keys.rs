@@ -50,6 +50,7 @@ fn add(env: &Env, profile: &str, stdin: bool) -> Result<()> {
     };
     let k = StoredKeys { aws_access_key_id: id, aws_secret_access_key: secret };
     k.check()?;
+    let _lock = keys::lock(env)?;
     keys::write(store.as_ref(), profile, &k)?;
     eprintln!(
         "swrole: stored the keys of profile {profile:?} ({}) in {}",
@@ -64,8 +65,11 @@ fn list(env: &Env) -> Result<()> {
     let mut out = String::new();
     for name in store.names()? {
         match keys::read(store.as_ref(), &name) {
+            // Item names come from the store, which other programs write too: escaped like
+            // every other text on its way to a terminal.
             Ok(Some(k)) => out.push_str(&format!(
-                "{name}\t{}\t{}\n",
+                "{}\t{}\t{}\n",
+                crate::text::printable(&name),
                 store.kind().name(),
                 crate::text::short_key(&k.aws_access_key_id)
             )),
@@ -78,6 +82,7 @@ fn list(env: &Env) -> Result<()> {
 
 fn remove(env: &Env, profile: &str) -> Result<()> {
     let store = keys::open(env)?;
+    let _lock = keys::lock(env)?;
     if !store.delete(profile)? {
         bail!("the {} key store holds no keys for profile {profile:?}", store.kind().name());
     }
@@ -127,20 +132,69 @@ fn own_line(env: &Env, profile: &str) -> Result<(String, String)> {
     Ok((format!("{command} credential-process {profile}"), which))
 }
 
+/// The file a path names: through a symbolic link (a dotfiles repository) to the real file,
+/// so that an edit lands there and the link stays. A missing file is its own path.
+fn real_file(path: &Path) -> Result<std::path::PathBuf> {
+    match std::fs::canonicalize(path) {
+        Ok(real) => Ok(real),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && std::fs::symlink_metadata(path).is_err() => {
+            Ok(path.to_path_buf())
+        }
+        Err(e) => Err(anyhow::anyhow!("{} cannot be followed to a file: {e}", path.display())),
+    }
+}
+
+/// What a path is called in a message: itself, or `link -> real file`.
+fn shown(path: &Path, real: &Path) -> String {
+    if path == real {
+        path.display().to_string()
+    } else {
+        format!("{} (-> {})", path.display(), real.display())
+    }
+}
+
+/// Every line of either file that still holds a static key of `profile`, as the real
+/// parser reads both texts: `file:line` each.
+fn keys_left(
+    paths: &crate::config::Paths,
+    config: &str,
+    credentials: &str,
+    profile: &str,
+) -> Result<Vec<String>> {
+    let set = crate::config::ProfileSet::from_texts(config, credentials, paths)?;
+    let mut left = Vec::new();
+    if let Some(section) = set.profile(profile) {
+        for key in ["aws_access_key_id", "aws_secret_access_key"] {
+            if let Some(v) = section.get(key) {
+                left.push(crate::plan::at(paths, v));
+            }
+        }
+    }
+    for (kind, text) in [(FileKind::Config, config), (FileKind::Credentials, credentials)] {
+        for line in keys::key_lines(text, kind, profile)? {
+            left.push(format!("{}:{line}", paths.get(kind).display()));
+        }
+    }
+    left.sort();
+    left.dedup();
+    Ok(left)
+}
+
 fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
     check_profile_name(profile)?;
+    // One edit of the files and the store at a time: a second import (of another profile,
+    // over the same files) waits, and then reads what the first one wrote.
+    let _lock = keys::lock(env)?;
     let files = Files::load(env)?;
-    let creds_path = files.paths.credentials.clone();
-    let config_path = files.paths.config.clone();
     let section = files.set.profile(profile);
-    let in_credentials =
-        |key: &str| section.and_then(|s| s.get(key)).filter(|v| v.origin.kind == FileKind::Credentials);
-    let (Some(id), Some(secret)) =
-        (in_credentials("aws_access_key_id"), in_credentials("aws_secret_access_key"))
-    else {
+    let (Some(id), Some(secret)) = (
+        section.and_then(|s| s.get("aws_access_key_id")),
+        section.and_then(|s| s.get("aws_secret_access_key")),
+    ) else {
         bail!(
-            "{} holds no aws_access_key_id and aws_secret_access_key for profile {profile:?}",
-            creds_path.display()
+            "{} and {} hold no aws_access_key_id and aws_secret_access_key for profile {profile:?}",
+            files.paths.config.display(),
+            files.paths.credentials.display()
         );
     };
     if section.and_then(|s| s.get("aws_session_token")).is_some() {
@@ -149,15 +203,30 @@ fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
         );
     }
     let k = StoredKeys { aws_access_key_id: id.text.clone(), aws_secret_access_key: secret.text.clone() };
-    k.check().with_context(|| format!("{}:{}", creds_path.display(), id.origin.line))?;
+    k.check().with_context(|| crate::plan::at(&files.paths, id))?;
     let store = keys::open(env)?;
-    // Both texts are made before anything is written: a problem here changes nothing.
+    // The real files behind links (a dotfiles repository): written there, links kept.
+    let creds_path = real_file(&files.paths.credentials)?;
+    let config_path = real_file(&files.paths.config)?;
+    // Both texts are made before anything is written: a problem here changes nothing. The
+    // lines removed are exactly those the parser gives the profile's keys, in both files.
     let old_creds = read_file(&creds_path)?;
     let old_config = if config_path.exists() { read_file(&config_path)? } else { String::new() };
-    let new_creds = keys::remove_keys(&old_creds, profile);
+    let lines = |text: &str, kind| keys::key_lines(text, kind, profile);
+    let new_creds = keys::remove_lines(&old_creds, &lines(&old_creds, FileKind::Credentials)?);
     let (line, which) = own_line(env, profile)?;
-    let new_config = keys::add_credential_process(&old_config, profile, &line)
-        .with_context(|| config_path.display().to_string())?;
+    let new_config = keys::add_credential_process(
+        &keys::remove_lines(&old_config, &lines(&old_config, FileKind::Config)?),
+        profile,
+        &line,
+    )
+    .with_context(|| config_path.display().to_string())?;
+    if !keep_file {
+        let left = keys_left(&files.paths, &new_config, &new_creds, profile)?;
+        if !left.is_empty() {
+            bail!("the keys of profile {profile:?} would stay at {}: nothing changed", left.join(", "));
+        }
+    }
     keys::write(store.as_ref(), profile, &k)?;
     if keep_file {
         eprintln!(
@@ -167,18 +236,41 @@ fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
         );
         return Ok(());
     }
-    if let Err(e) = replace_both(&config_path, &old_config, &new_config, &creds_path, &new_creds) {
+    let written = Written { path: &config_path, old: &old_config, new: &new_config };
+    let creds = Written { path: &creds_path, old: &old_creds, new: &new_creds };
+    if let Err(e) = replace_both(&written, &creds) {
         // The files are as they were; the store keeps a copy, which is harmless and lets
         // the user try again.
         return Err(e.context("the files are unchanged (the key store keeps a copy of the keys)"));
     }
+    // Read back through the real parser, as every later command will: success only when no
+    // file swrole reads still holds a key of the profile.
+    let reread = (read_file(&config_path)?, read_file(&creds_path)?);
+    let left = keys_left(&files.paths, &reread.0, &reread.1, profile)?;
+    if !left.is_empty() {
+        bail!(
+            "the keys of profile {profile:?} are in {} and still at {}: remove them there by hand",
+            store.describe(),
+            left.join(", ")
+        );
+    }
     eprintln!(
-        "swrole: moved the keys of profile {profile:?} ({}) to {}; {} now says credential_process = {line} ({which})",
+        "swrole: moved the keys of profile {profile:?} ({}) to {}; removed them from {} and {}; {} now says \
+         credential_process = {line} ({which})",
         crate::text::short_key(&k.aws_access_key_id),
         store.describe(),
-        config_path.display()
+        shown(&files.paths.credentials, &creds_path),
+        shown(&files.paths.config, &config_path),
+        files.paths.config.display()
     );
     Ok(())
+}
+
+/// One file of an edit: where, what it held when read, what it will hold.
+struct Written<'a> {
+    path: &'a Path,
+    old: &'a str,
+    new: &'a str,
 }
 
 /// A temporary file beside `path` with `text`, synced, with `path`'s mode (0600 for a new
@@ -200,27 +292,37 @@ fn stage(path: &Path, text: &str, fault_name: &str) -> Result<tempfile::NamedTem
 }
 
 /// Replace the config and the credentials file, both or neither: both new texts are
-/// written and synced beside their files first, then renamed over them; if the second
-/// rename fails, the first file gets its old text back.
-fn replace_both(
-    config: &Path,
-    old_config: &str,
-    new_config: &str,
-    creds: &Path,
-    new_creds: &str,
-) -> Result<()> {
-    let config_tmp = stage(config, new_config, "write-config")?;
-    let creds_tmp = stage(creds, new_creds, "write-credentials")?;
-    config_tmp.persist(config).with_context(|| format!("could not replace {}", config.display()))?;
+/// written and synced beside their files first; each file is read again just before its
+/// rename, and one that another program changed meanwhile stops the edit (nothing is
+/// lost); if the second rename fails, the first file gets its old text back.
+fn replace_both(config: &Written, creds: &Written) -> Result<()> {
+    let config_tmp = stage(config.path, config.new, "write-config")?;
+    let creds_tmp = stage(creds.path, creds.new, "write-credentials")?;
+    for file in [config, creds] {
+        let now = if file.path.exists() { read_file(file.path)? } else { String::new() };
+        if now != file.old {
+            bail!(
+                "{} changed while swrole was editing it: nothing was written, try again",
+                file.path.display()
+            );
+        }
+    }
+    config_tmp
+        .persist(config.path)
+        .with_context(|| format!("could not replace {}", config.path.display()))?;
     let renamed = if fault("rename-credentials") {
-        Err(anyhow::anyhow!("could not replace {} (SWROLE_TEST_FAULT)", creds.display()))
+        Err(anyhow::anyhow!("could not replace {} (SWROLE_TEST_FAULT)", creds.path.display()))
     } else {
-        creds_tmp.persist(creds).map(|_| ()).with_context(|| format!("could not replace {}", creds.display()))
+        creds_tmp
+            .persist(creds.path)
+            .map(|_| ())
+            .with_context(|| format!("could not replace {}", creds.path.display()))
     };
     if let Err(e) = renamed {
-        let back = stage(config, old_config, "").and_then(|t| t.persist(config).map_err(anyhow::Error::from));
+        let back = stage(config.path, config.old, "")
+            .and_then(|t| t.persist(config.path).map_err(anyhow::Error::from));
         if let Err(back) = back {
-            return Err(e.context(format!("and {} could not be put back: {back:#}", config.display())));
+            return Err(e.context(format!("and {} could not be put back: {back:#}", config.path.display())));
         }
         return Err(e);
     }

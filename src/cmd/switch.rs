@@ -92,7 +92,7 @@ fn background(env: &Env, profile: &str, args: &SwitchArgs, shell: Shell) -> Resu
             "profile {profile:?} has nothing to renew (it assumes no role, or there is no cache directory)"
         );
     };
-    if let Some(hit) = cache.get(&prepared.key, Kind::Role).ok().flatten() {
+    if let Some(hit) = cache.get(&prepared.key, Kind::Role, core::bound(&prepared.plan)).ok().flatten() {
         cache.clear_failure(&prepared.key);
         return write_stdout(&render(env, shell, profile, &prepared.plan, &hit.credentials()));
     }

@@ -238,6 +238,15 @@ impl ProfileSet {
     }
 }
 
+/// The profile a section header of a file of `kind` names, if it names one: `[default]`
+/// or `[profile NAME]` in the config file, `[NAME]` in the credentials file.
+pub fn profile_of(kind: FileKind, header: &str) -> Option<&str> {
+    match classify(kind, header) {
+        Some((Target::Profile, name, _)) => Some(name),
+        _ => None,
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Target {
     Profile,

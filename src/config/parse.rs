@@ -12,12 +12,14 @@ use std::fmt;
 const WHITESPACE: &[char] = &[' ', '\t'];
 const COMMENT: &[char] = &['#', ';'];
 
-/// One property as written: lower-cased key, trimmed value, 1-based line of the key.
+/// One property as written: lower-cased key, trimmed value, 1-based line of the key, and
+/// the lines of its continuation (what an edit that removes the property must remove).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawProperty {
     pub key: String,
     pub value: String,
     pub line: usize,
+    pub continuation: Vec<usize>,
 }
 
 /// One `[...]` section as written, with the text between the brackets trimmed.
@@ -81,6 +83,7 @@ pub fn parse(text: &str) -> Result<Vec<RawSection>, SyntaxError> {
             }
             property.value.push('\n');
             property.value.push_str(line.trim_matches(WHITESPACE));
+            property.continuation.push(line_no);
         } else {
             let Some(section) = sections.last_mut() else {
                 return Err(err("expected a profile definition before this property"));
@@ -93,6 +96,7 @@ pub fn parse(text: &str) -> Result<Vec<RawSection>, SyntaxError> {
                 key: key.to_ascii_lowercase(),
                 value: value.to_string(),
                 line: line_no,
+                continuation: Vec::new(),
             });
         }
     }

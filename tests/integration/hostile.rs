@@ -461,7 +461,7 @@ fn cache_entries_planted_or_damaged() {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
         let entry = serde_json::json!({
-            "format": 2, "kind": "role", "key": name, "profile": "r", "role_arn": null, "access_key_id": "ASIAPLANTEDKEY000001",
+            "format": 2, "kind": "role", "key": name, "profile": "r", "role_arn": "arn:aws:iam::123456789012:role/r", "access_key_id": "ASIAPLANTEDKEY000001",
             "secret_access_key": secret, "session_token": "tok", "expiration": expiration, "arn": null, "account_id": null,
         });
         let mut text = entry.to_string();

@@ -440,3 +440,230 @@ fn import_writes_the_command_on_path_and_says_which() {
     assert_eq!(line, format!("credential_process = {} credential-process default", swrole_path().display()));
     assert!(said.contains("swrole is not on PATH: its full path is written"), "{said}");
 }
+
+/// Hardening round 3, items 3–6 and 10: `keys import/add/remove` lose nothing and leave
+/// nothing behind, whatever links the files are, wherever the keys are written, however
+/// the file is laid out, and however many run at once. All with the kernel keyring.
+mod round3 {
+    use super::*;
+
+    const A: &str = "AKIAAAAAAAAAAAAAAAAA";
+    const B: &str = "AKIABBBBBBBBBBBBBBBB";
+
+    fn import(fx: &Fixture, profile: &str) -> Output {
+        fx.swrole().args(["keys", "import", profile]).env("SWROLE_KEY_STORE", "keyutils").output().unwrap()
+    }
+
+    fn stored(fx: &Fixture) -> String {
+        text(&fx.swrole().args(["keys", "list"]).env("SWROLE_KEY_STORE", "keyutils").output().unwrap().stdout)
+    }
+
+    fn forget(fx: &Fixture, profile: &str) {
+        let _ = fx.swrole().args(["keys", "remove", profile]).env("SWROLE_KEY_STORE", "keyutils").output();
+    }
+
+    /// Item 3a: the files are links into a dotfiles repository: the real files are edited,
+    /// the links stay, and no copy of the secret is left behind.
+    #[test]
+    fn import_follows_links_to_the_real_files() {
+        if !require("keyctl") {
+            return;
+        }
+        let fx = Fixture::new("", "");
+        let dotfiles = fx.home().join("dotfiles");
+        std::fs::create_dir(&dotfiles).unwrap();
+        std::fs::write(dotfiles.join("config"), "[default]\nregion = eu-west-1\n").unwrap();
+        std::fs::write(
+            dotfiles.join("credentials"),
+            format!("[default]\naws_access_key_id = {A}\naws_secret_access_key = secretA\n"),
+        )
+        .unwrap();
+        for f in ["config", "credentials"] {
+            std::fs::remove_file(fx.home().join(".aws").join(f)).unwrap();
+            std::os::unix::fs::symlink(dotfiles.join(f), fx.home().join(".aws").join(f)).unwrap();
+        }
+        let out = import(&fx, "default");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        for f in ["config", "credentials"] {
+            assert!(
+                std::fs::symlink_metadata(fx.home().join(".aws").join(f)).unwrap().file_type().is_symlink(),
+                "{f} is still a link"
+            );
+        }
+        assert!(files_containing(fx.home(), "secretA").is_empty(), "a copy of the secret is left");
+        assert!(std::fs::read_to_string(dotfiles.join("config")).unwrap().contains("credential_process = "));
+        assert!(
+            text(&out.stderr).contains(&format!("(-> {})", dotfiles.join("credentials").display())),
+            "{}",
+            text(&out.stderr)
+        );
+        forget(&fx, "default");
+    }
+
+    /// Item 3b: the same keys in the config file as well: removed from both files, and the
+    /// profile then resolves to the store, not to keys left in plain text.
+    #[test]
+    fn import_removes_the_keys_from_both_files() {
+        if !require("keyctl") {
+            return;
+        }
+        let keys = format!("aws_access_key_id = {A}\naws_secret_access_key = secretA\n");
+        let fx = Fixture::new(
+            &format!("[profile user]\nregion = x\n{keys}[default]\nregion = y\n"),
+            &format!("[user]\n{keys}"),
+        );
+        let out = import(&fx, "user");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(files_containing(fx.home(), "secretA").is_empty(), "a key is left in a file");
+        let explain = text(
+            &fx.swrole()
+                .args(["explain", "user"])
+                .env("SWROLE_KEY_STORE", "keyutils")
+                .output()
+                .unwrap()
+                .stdout,
+        );
+        assert!(explain.contains("swrole's key store"), "{explain}");
+        // Keys only in the config file are found there too.
+        let fx = Fixture::new(&format!("[profile solo]\n{keys}"), "");
+        let out = import(&fx, "solo");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(files_containing(fx.home(), "secretA").is_empty());
+        forget(&fx, "user");
+        forget(&fx, "solo");
+    }
+
+    /// Item 6: an indented `[a]` inside a value of `[b]` is part of that value (the parser's
+    /// reading): importing `a` removes a's keys and never b's.
+    #[test]
+    fn import_removes_exactly_the_lines_the_parser_gives_the_profile() {
+        if !require("keyctl") {
+            return;
+        }
+        let creds = format!(
+            "[b]\nnote = x\n  [a]\naws_access_key_id = {B}\naws_secret_access_key = secretB\n\
+             [a]\naws_access_key_id = {A}\naws_secret_access_key = secretA\n"
+        );
+        let fx = Fixture::new("", &creds);
+        let out = import(&fx, "a");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let after = std::fs::read_to_string(fx.home().join(".aws/credentials")).unwrap();
+        assert!(
+            after.contains(&format!("aws_access_key_id = {B}\naws_secret_access_key = secretB\n")),
+            "b's keys: {after}"
+        );
+        assert!(!after.contains("secretA"), "{after}");
+        forget(&fx, "a");
+    }
+
+    /// Item 4: imports of two profiles over one credentials file, at once, many times:
+    /// both end with their keys in the store and their line in the config, none in a file.
+    #[test]
+    fn concurrent_imports_lose_no_edit() {
+        if !require("keyctl") {
+            return;
+        }
+        for run in 0..10 {
+            let fx = Fixture::new(
+                "",
+                &format!(
+                    "[a]\naws_access_key_id = {A}\naws_secret_access_key = secretA\n\
+                     [b]\naws_access_key_id = {B}\naws_secret_access_key = secretB\n"
+                ),
+            );
+            let (a, b) = std::thread::scope(|s| {
+                let a = s.spawn(|| import(&fx, "a"));
+                let b = s.spawn(|| import(&fx, "b"));
+                (a.join().unwrap(), b.join().unwrap())
+            });
+            assert!(
+                a.status.success() && b.status.success(),
+                "run {run}: {} {}",
+                text(&a.stderr),
+                text(&b.stderr)
+            );
+            let config = std::fs::read_to_string(fx.config_path()).unwrap();
+            for p in ["a", "b"] {
+                assert!(config.contains(&format!("credential-process {p}\n")), "run {run}: {config}");
+            }
+            assert!(files_containing(fx.home(), "secret").is_empty(), "run {run}");
+            let list = stored(&fx);
+            assert!(list.contains("a\tkeyutils") && list.contains("b\tkeyutils"), "run {run}: {list}");
+            forget(&fx, "a");
+            forget(&fx, "b");
+        }
+    }
+
+    /// Item 5: two `keys add --stdin` at once never leave the store empty, and a read-back
+    /// that differs puts the previous keys back instead of deleting them.
+    #[test]
+    fn keys_add_never_deletes_what_it_replaces() {
+        if !require("keyctl") {
+            return;
+        }
+        let fx = Fixture::new("", "");
+        let add = |id: &str| {
+            fx.swrole()
+                .args(["keys", "add", "user", "--stdin"])
+                .env("SWROLE_KEY_STORE", "keyutils")
+                .write_stdin(format!("{id}\nsecret-of-{id}\n"))
+                .output()
+                .unwrap()
+        };
+        for run in 0..10 {
+            let (x, y) = std::thread::scope(|s| {
+                let x = s.spawn(|| add(A));
+                let y = s.spawn(|| add(B));
+                (x.join().unwrap(), y.join().unwrap())
+            });
+            assert!(
+                x.status.success() && y.status.success(),
+                "run {run}: {} {}",
+                text(&x.stderr),
+                text(&y.stderr)
+            );
+            let list = stored(&fx);
+            assert!(list.contains("user\tkeyutils\tAKIA"), "run {run}: the store is empty: {list}");
+        }
+        // A read-back that differs: the keys held before are put back.
+        let before = stored(&fx);
+        let out = fx
+            .swrole()
+            .args(["keys", "add", "user", "--stdin"])
+            .env("SWROLE_KEY_STORE", "keyutils")
+            .env("SWROLE_TEST_FAULT", "read-back")
+            .write_stdin(format!("AKIACCCCCCCCCCCCCCCC\nsecretC\n"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(text(&out.stderr).contains("the keys it held before are back"), "{}", text(&out.stderr));
+        assert_eq!(stored(&fx), before, "the previous keys are in the store");
+        forget(&fx, "user");
+    }
+
+    /// Item 10: an item name from the store (another program can write one) is escaped on
+    /// its way to the terminal.
+    #[test]
+    fn keys_list_escapes_item_names() {
+        let fx = Fixture::new("", "");
+        let dir = fx.home().join(".local/share/swrole/keys");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        for d in
+            [fx.home().join(".local/share/swrole"), fx.home().join(".local/share"), fx.home().join(".local")]
+        {
+            std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+        }
+        let file = dir.join("evil%1B%5D0%3Bpwned%07.json");
+        std::fs::write(&file, format!("{{\"aws_access_key_id\":\"{A}\",\"aws_secret_access_key\":\"s\"}}"))
+            .unwrap();
+        std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+        let out = fx.swrole().args(["keys", "list"]).env("SWROLE_KEY_STORE", "file").output().unwrap();
+        let list = text(&out.stdout);
+        assert!(list.starts_with("evil"), "{list} {}", text(&out.stderr));
+        assert!(
+            !list.contains('\u{1b}') && !list.contains('\u{7}'),
+            "an escape reached the terminal: {list:?}"
+        );
+    }
+}
