@@ -632,7 +632,7 @@ mod round3 {
             .args(["keys", "add", "user", "--stdin"])
             .env("SWROLE_KEY_STORE", "keyutils")
             .env("SWROLE_TEST_FAULT", "read-back")
-            .write_stdin(format!("AKIACCCCCCCCCCCCCCCC\nsecretC\n"))
+            .write_stdin("AKIACCCCCCCCCCCCCCCC\nsecretC\n")
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1));
