@@ -17,9 +17,10 @@ debian=(bash zsh fish dash shellcheck python3 python3-venv strace gnome-keyring 
 # PyPI: moto's STS server (the local AWS emulator the tests start on 127.0.0.1) and the AWS
 # CLI (an independent client).
 pypi=('moto[server]==5.2.1' 'awscli==1.45.11')
-# npm: nushell (the package ships the release binary), and the JS SDK v3's STS client as
-# an independent client of `exec --server` (found through NODE_PATH=$(npm root -g)).
-npm=('nushell@0.115.1' '@aws-sdk/client-sts@3.1177.0')
+# npm: nushell (the package ships the release binary), and the JS SDK v3's STS client and
+# the JS SDK v2 as independent clients of `exec --server` (found through
+# NODE_PATH=$(npm root -g)).
+npm=('nushell@0.115.1' '@aws-sdk/client-sts@3.1177.0' 'aws-sdk@2.1693.0')
 
 check=false
 [ "${1-}" = "--check" ] && check=true
@@ -36,6 +37,7 @@ command -v aws >/dev/null 2>&1 || missing_pypi+=("${pypi[1]}")
 missing_npm=()
 command -v nu >/dev/null 2>&1 || missing_npm+=("${npm[0]}")
 [ -d "$(npm root -g 2>/dev/null)/@aws-sdk/client-sts" ] || missing_npm+=("${npm[1]}")
+[ -d "$(npm root -g 2>/dev/null)/aws-sdk" ] || missing_npm+=("${npm[2]}")
 
 if [ "${#missing_debian[@]}" -eq 0 ] && [ "${#missing_pypi[@]}" -eq 0 ] && [ "${#missing_npm[@]}" -eq 0 ]; then
     say "every test tool is installed"

@@ -68,7 +68,17 @@ pub struct Switch<'a> {
     pub color: Option<&'a str>,
     /// `SWROLE_PROFILE` of the calling shell, for `sw -`.
     pub previous: Option<&'a str>,
+    /// The CA bundle the profile named (`ca_bundle`), which the tools in the shell need
+    /// too (the AWS CLI reads `[default]`, not the role's profile).
+    pub ca_bundle: Option<&'a str>,
+    /// `AWS_CA_BUNDLE` of the calling shell was set by an earlier switch
+    /// (`SWROLE_CA_BUNDLE` says so): a switch to a profile without one clears it.
+    pub ca_bundle_from_swrole: bool,
 }
+
+/// The CA bundle a switch exported, and its marker (so that a later switch or `unset`
+/// clears only what swrole set, never the user's own `AWS_CA_BUNDLE`).
+pub const CA_BUNDLE: [&str; 2] = ["AWS_CA_BUNDLE", "SWROLE_CA_BUNDLE"];
 
 impl Exports {
     pub fn for_switch(s: &Switch<'_>) -> Exports {
@@ -101,6 +111,11 @@ impl Exports {
                 None => ops.push(Op::Unset(name)),
             }
         }
+        match (s.ca_bundle, s.ca_bundle_from_swrole) {
+            (Some(path), _) => sets.extend(CA_BUNDLE.map(|n| Op::Set(n, path.to_string()))),
+            (None, true) => ops.extend(CA_BUNDLE.map(Op::Unset)),
+            (None, false) => {}
+        }
         ops.extend(sets);
         Exports(ops)
     }
@@ -108,8 +123,11 @@ impl Exports {
     /// `swrole unset`: clear everything a switch sets, and remember the profile that was
     /// active so that `sw -` can return to it.
     /// With no active profile (`sw off` twice), the way back is kept as it is.
-    pub fn for_unset(previous: Option<&str>) -> Exports {
+    pub fn for_unset(previous: Option<&str>, ca_bundle_from_swrole: bool) -> Exports {
         let mut ops: Vec<Op> = ALWAYS_UNSET.iter().chain(MANAGED.iter()).map(|n| Op::Unset(n)).collect();
+        if ca_bundle_from_swrole {
+            ops.extend(CA_BUNDLE.map(Op::Unset));
+        }
         ops.retain(|op| *op != Op::Unset("SWROLE_PREVIOUS_PROFILE"));
         if let Some(p) = previous {
             ops.push(Op::Set("SWROLE_PREVIOUS_PROFILE", p.to_string()));
@@ -166,6 +184,8 @@ mod tests {
             region: Some("eu-west-1"),
             color: None,
             previous: Some("old"),
+            ca_bundle: None,
+            ca_bundle_from_swrole: false,
         });
         let text: Vec<String> = e.0.iter().map(|o| format!("{o:?}")).collect();
         assert_eq!(e.0[0], Op::Unset("AWS_PROFILE"));
@@ -188,14 +208,18 @@ mod tests {
             region: None,
             color: None,
             previous: Some("p"),
+            ca_bundle: None,
+            ca_bundle_from_swrole: false,
         });
         assert!(!e.0.iter().any(|o| matches!(
             o,
             Op::Unset("SWROLE_PREVIOUS_PROFILE") | Op::Set("SWROLE_PREVIOUS_PROFILE", _)
         )));
-        let e = Exports::for_unset(None);
+        let e = Exports::for_unset(None, false);
         assert!(!e.0.contains(&Op::Unset("SWROLE_PREVIOUS_PROFILE")), "sw off twice keeps it");
-        assert!(Exports::for_unset(Some("p")).0.contains(&Op::Set("SWROLE_PREVIOUS_PROFILE", "p".into())));
+        assert!(
+            Exports::for_unset(Some("p"), false).0.contains(&Op::Set("SWROLE_PREVIOUS_PROFILE", "p".into()))
+        );
     }
 
     #[test]
@@ -211,6 +235,8 @@ mod tests {
             region: None,
             color: None,
             previous: None,
+            ca_bundle: None,
+            ca_bundle_from_swrole: false,
         });
         for n in [
             "AWS_SESSION_TOKEN",
@@ -222,6 +248,41 @@ mod tests {
             assert!(e.0.contains(&Op::Unset(n)), "{n}");
         }
         assert!(!e.0.iter().any(|o| matches!(o, Op::Unset("AWS_REGION") | Op::Set("AWS_REGION", _))));
+    }
+
+    #[test]
+    fn a_ca_bundle_is_exported_and_cleared_only_when_swrole_set_it() {
+        let c = Credentials {
+            access_key_id: "ASIA".into(),
+            secret_access_key: "s".into(),
+            session_token: None,
+            expiration: None,
+            arn: None,
+            account_id: None,
+        };
+        let switch = |ca_bundle, ca_bundle_from_swrole| {
+            Exports::for_switch(&Switch {
+                profile: "p",
+                credentials: &c,
+                role_arn: None,
+                region: None,
+                color: None,
+                previous: None,
+                ca_bundle,
+                ca_bundle_from_swrole,
+            })
+            .0
+        };
+        let set = switch(Some("/ca.pem"), false);
+        assert!(set.contains(&Op::Set("AWS_CA_BUNDLE", "/ca.pem".into())));
+        assert!(set.contains(&Op::Set("SWROLE_CA_BUNDLE", "/ca.pem".into())));
+        assert!(switch(None, true).contains(&Op::Unset("AWS_CA_BUNDLE")), "swrole's own is cleared");
+        assert!(
+            !switch(None, false).iter().any(|op| format!("{op:?}").contains("CA_BUNDLE")),
+            "the user's own stays"
+        );
+        assert!(Exports::for_unset(None, true).0.contains(&Op::Unset("AWS_CA_BUNDLE")));
+        assert!(!Exports::for_unset(None, false).0.contains(&Op::Unset("AWS_CA_BUNDLE")));
     }
 
     #[test]

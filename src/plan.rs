@@ -427,7 +427,10 @@ fn ca_bundle(
     env: &Env,
     selected: &str,
 ) -> Option<(std::path::PathBuf, String)> {
-    match env.get("AWS_CA_BUNDLE") {
+    // An AWS_CA_BUNDLE that an earlier switch exported (SWROLE_CA_BUNDLE says so) was that
+    // profile's: this profile's own `ca_bundle` decides.
+    let from_swrole = |v: &&str| env.get("SWROLE_CA_BUNDLE") == Some(*v);
+    match env.get("AWS_CA_BUNDLE").filter(|v| !from_swrole(v)) {
         Some(p) => Some((crate::config::expand_path(p, env), "AWS_CA_BUNDLE".to_string())),
         None => set.profile(selected).and_then(|s| s.get("ca_bundle")).map(|v| {
             (
@@ -595,6 +598,44 @@ fn endpoint(set: &ProfileSet, paths: &Paths, env: &Env, selected: &str) -> Resul
         Some((url, from)) => Ok(Some((check_endpoint(&url)?, from))),
         None => Ok(None),
     }
+}
+
+/// The endpoints the selected profile configures for every service, as the variables a
+/// program without the AWS files needs to reach them (`exec --server` hides the files from
+/// its job): the profile's `endpoint_url` as `AWS_ENDPOINT_URL`, each service of its
+/// `[services]` section as `AWS_ENDPOINT_URL_<SERVICE>` (the SDKs' names: upper case,
+/// spaces and dashes as `_`). Nothing when endpoints are ignored, and nothing a variable of
+/// the caller already gives.
+pub fn configured_endpoints(set: &ProfileSet, env: &Env, selected: &str) -> Vec<(String, String)> {
+    let Some(profile) = set.profile(selected) else { return Vec::new() };
+    let ignore = env
+        .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .map(|v| v.eq_ignore_ascii_case("true"))
+        .unwrap_or_else(|| {
+            profile.text("ignore_configured_endpoint_urls").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        });
+    if ignore {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    if let Some(url) = profile.text("endpoint_url") {
+        out.push(("AWS_ENDPOINT_URL".to_string(), url.to_string()));
+    }
+    if let Some(block) = profile.text("services").and_then(|name| set.services.get(name)) {
+        for (service, value) in &block.props {
+            if let Some((_, url)) =
+                parse::sub_properties(&value.text).into_iter().find(|(k, _)| k == "endpoint_url")
+            {
+                let id: String = service
+                    .chars()
+                    .map(|c| if c == ' ' || c == '-' { '_' } else { c.to_ascii_uppercase() })
+                    .collect();
+                out.push((format!("AWS_ENDPOINT_URL_{id}"), url));
+            }
+        }
+    }
+    out.retain(|(var, url)| env.get(var).is_none() && check_url("endpoint", url).is_ok());
+    out
 }
 
 /// Only `https://`, or `http://` to a loopback address (a local emulator): credentials

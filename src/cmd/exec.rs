@@ -129,6 +129,14 @@ pub fn serve(
     // what it uses. The region is in AWS_REGION.
     cmd.env("AWS_CONFIG_FILE", "/dev/null");
     cmd.env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    // The JS SDK v2 reads ~/.aws/credentials before the endpoint unless told to honour
+    // the two variables above.
+    cmd.env("AWS_SDK_LOAD_CONFIG", "1");
+    // What the profile gave and the files now hidden would have: its endpoints (the CA
+    // bundle is in the exports above, as for a switch).
+    for (var, url) in crate::plan::configured_endpoints(&files.set, env, profile) {
+        cmd.env(var, url);
+    }
     cmd.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", format!("http://{host}/"));
     cmd.env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &token);
     let mut child = match cmd.spawn() {

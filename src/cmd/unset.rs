@@ -11,5 +11,7 @@ pub fn run(env: &Env, shell: Option<Shell>) -> Result<()> {
     let Some(syntax) = super::shell_or_detect(env, shell).syntax() else {
         bail!("--shell json prints credentials; there is nothing to unset in JSON");
     };
-    write_stdout(&syntax.render(&Exports::for_unset(env.get("SWROLE_PROFILE"))))
+    write_stdout(
+        &syntax.render(&Exports::for_unset(env.get("SWROLE_PROFILE"), super::ca_bundle_from_swrole(env))),
+    )
 }

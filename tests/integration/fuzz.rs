@@ -316,6 +316,8 @@ fn pipeline(config: &str, credentials: &str, value: &str, planned: &AtomicU64) -
             region: plan.region.as_deref(),
             color: plan.color.as_deref(),
             previous: Some(value),
+            ca_bundle: None,
+            ca_bundle_from_swrole: false,
         });
         check_emitters(&exports)?;
     }

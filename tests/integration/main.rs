@@ -17,6 +17,7 @@ mod moto;
 mod package;
 mod pty;
 mod review;
+mod round3;
 mod server;
 mod shell_files;
 mod shells;

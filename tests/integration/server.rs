@@ -60,18 +60,27 @@ fn three_sdks_get_fresh_credentials_from_the_endpoint() {
               console.log('js ' + (await c.send(new GetCallerIdentityCommand({}))).Arn); })()\n\
               .catch((e) => { console.error(e.message); process.exit(1); });\n";
     std::fs::write(fx.home().join("who.js"), js).unwrap();
+    // The JS SDK v2 reads ~/.aws/credentials (the IAM user's keys here) before a container
+    // endpoint unless AWS_SDK_LOAD_CONFIG makes it honour the files swrole hides.
+    let js2 = "const AWS = require('aws-sdk');\n\
+               new AWS.STS({ region: 'ap-northeast-1', endpoint: process.env.AWS_ENDPOINT_URL })\n\
+               .getCallerIdentity({}, (e, d) => { if (e) { console.error(e.message); process.exit(1); }\n\
+               console.log('js2 ' + d.Arn); });\n";
+    std::fs::write(fx.home().join("who2.js"), js2).unwrap();
     let job = "set -e\n\
                test -z \"$AWS_ACCESS_KEY_ID\" && test -z \"$AWS_PROFILE\" && test -n \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\"\n\
                echo \"cli $(aws sts get-caller-identity --query Arn --output text)\"\n\
                sleep 1.1\n\
                python3 -c 'import boto3; print(\"boto3 \" + boto3.client(\"sts\").get_caller_identity()[\"Arn\"])'\n\
                sleep 1.1\n\
-               NODE_NO_WARNINGS=1 node who.js\n";
+               NODE_NO_WARNINGS=1 node who.js\n\
+               sleep 1.1\n\
+               NODE_NO_WARNINGS=1 AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1 node who2.js\n";
     let before = moto.requests().len();
     let out = serve_job(&fx, &moto.url(), job).env("NODE_PATH", node_path).output().unwrap();
     assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
     let stdout = text(&out.stdout);
-    for client in ["cli", "boto3", "js"] {
+    for client in ["cli", "boto3", "js", "js2"] {
         assert!(
             stdout.contains(&format!(
                 "{client} arn:aws:sts::210987654321:assumed-role/delegate_root_organization/"
