@@ -136,6 +136,14 @@ pub fn fresh(expiration: i64, now: i64, margin: i64) -> bool {
     expiration - margin > now
 }
 
+/// The share of the user's kernel key quota (20,000 bytes by default) that swrole's cache
+/// keeps to, so that Kerberos and other programs of the user still have room.
+pub const KEYRING_SHARE: usize = 8_000;
+
+/// What the kernel counts against the quota for a key besides its payload and name (the
+/// description's prefix and bookkeeping), roughly.
+const KEY_OVERHEAD: usize = 48;
+
 /// What a cache entry must have been made for, besides its key (`None`: anything).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Bound<'a> {
@@ -230,7 +238,15 @@ impl Cache {
     /// Problems worth knowing about (a distrusted file, an entry made for another key)
     /// come back as `Err`; a missing, corrupt or expired entry is `Ok(None)`.
     pub fn get(&self, name: &str, kind: Kind, bound: Bound) -> Result<Option<Entry>> {
-        let Some(text) = self.store.get(name)? else { return Ok(None) };
+        let text = match self.store.get(name)? {
+            Some(text) => text,
+            // An entry the full kernel keyring could not take is in a file.
+            None if self.store.kind() == StoreKind::Keyutils => match self.files.get(name)? {
+                Some(text) => text,
+                None => return Ok(None),
+            },
+            None => return Ok(None),
+        };
         let Ok(entry) = serde_json::from_str::<Entry>(&text) else { return Ok(None) };
         let place = || match self.store.kind() {
             StoreKind::File => format!("cache file {}", self.files.path(name).display()),
@@ -273,7 +289,56 @@ impl Cache {
     /// Write an entry (atomically, for files; with a kernel timeout at its expiry, for
     /// the kernel keyring).
     pub fn put(&self, name: &str, entry: &Entry) -> Result<()> {
-        self.store.put(name, &serde_json::to_string(entry)?, Some(entry.expiration))
+        let text = serde_json::to_string(entry)?;
+        if self.store.kind() != StoreKind::Keyutils {
+            return self.store.put(name, &text, Some(entry.expiration));
+        }
+        // The kernel keyring's quota is the user's (20,000 bytes by default), shared with
+        // Kerberos and every other program: swrole keeps to a share of it, making room by
+        // dropping its own entries (role credentials that expire soonest first, MFA
+        // sessions last), and keeps an entry in a file when the keyring still refuses it.
+        self.make_room(name, text.len() + name.len() + KEY_OVERHEAD);
+        let _ = self.files.delete(name);
+        match self.store.put(name, &text, Some(entry.expiration)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.to_string().contains(crate::store::QUOTA_FULL) => {
+                eprintln!(
+                    "swrole: warning: the kernel keyring is full (the user's key quota, \
+                     /proc/sys/kernel/keys/maxbytes): this entry is kept in a 0600 file in {}",
+                    self.dir().display()
+                );
+                self.files.put(name, &text, Some(entry.expiration))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Drop swrole's own kernel-keyring entries until `incoming` more bytes fit in
+    /// [`KEYRING_SHARE`].
+    fn make_room(&self, incoming_name: &str, incoming: usize) {
+        let Ok(names) = self.store.names() else { return };
+        let mut ours: Vec<(bool, i64, String, usize)> = names
+            .into_iter()
+            .filter(|n| n != incoming_name)
+            .filter_map(|n| {
+                let text = self.store.get(&n).ok().flatten()?;
+                let e = serde_json::from_str::<Entry>(&text).ok();
+                let (session, expiration) =
+                    e.map_or((false, 0), |e| (e.kind == Kind::MfaSession, e.expiration));
+                let size = text.len() + n.len() + KEY_OVERHEAD;
+                Some((session, expiration, n, size))
+            })
+            .collect();
+        let mut used: usize = ours.iter().map(|o| o.3).sum();
+        ours.sort();
+        for (_, _, n, len) in ours {
+            if used + incoming <= KEYRING_SHARE {
+                break;
+            }
+            if self.store.delete(&n).is_ok() {
+                used -= len;
+            }
+        }
     }
 
     /// An exclusive lock for `name`, held until the returned file is dropped. Waits for
@@ -424,6 +489,14 @@ impl Cache {
                 out.push((name, entry));
             }
         }
+        if self.store.kind() == StoreKind::Keyutils {
+            for name in self.files.names()? {
+                let Ok(Some(text)) = self.files.get(&name) else { continue };
+                if let Ok(entry) = serde_json::from_str::<Entry>(&text) {
+                    out.push((name, entry));
+                }
+            }
+        }
         out.sort_by(|a, b| (&a.1.profile, a.1.kind.name()).cmp(&(&b.1.profile, b.1.kind.name())));
         Ok(out)
     }
@@ -431,6 +504,9 @@ impl Cache {
     /// Remove an entry and its lock file.
     pub fn remove(&self, name: &str) -> Result<()> {
         self.store.delete(name)?;
+        if self.store.kind() == StoreKind::Keyutils {
+            let _ = self.files.delete(name);
+        }
         let _ = std::fs::remove_file(self.lock_path(name));
         Ok(())
     }

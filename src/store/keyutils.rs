@@ -17,7 +17,7 @@ pub struct KeyutilsStore {
 fn describe_error(e: KeyError) -> anyhow::Error {
     let what = match e {
         KeyError::AccessDenied => "access denied (a container may block the kernel keyring)",
-        KeyError::QuotaExceeded => "the user's key quota is full",
+        KeyError::QuotaExceeded => super::QUOTA_FULL,
         KeyError::OperationNotSupported => "not supported by this kernel",
         _ => "the kernel refused",
     };

@@ -18,6 +18,10 @@ pub mod secret_service;
 
 use std::path::Path;
 
+/// What a refused kernel-keyring write says when the user's key quota is full (the cache
+/// then keeps the entry in a file).
+pub const QUOTA_FULL: &str = "the user's key quota is full";
+
 use anyhow::{Result, bail};
 
 /// The four kinds of store, as `SWROLE_KEY_STORE` and `SWROLE_CACHE_STORE` name them.

@@ -82,3 +82,53 @@ fn what_the_profile_configured_reaches_the_shell_and_the_job() {
     }
     assert!(!env.contains("base-secret"), "a secret in the job's environment");
 }
+
+/// Item 8: as an ordinary user (uid 65534, whose kernel key quota is 20,000 bytes), thirty
+/// role profiles switch one after the other: every switch works, and swrole's cache keeps
+/// to its share of the quota, leaving room for the user's other programs.
+#[test]
+fn the_kernel_keyring_cache_keeps_to_its_share_of_the_quota() {
+    if !crate::util::require("setpriv") || !crate::util::require("keyctl") {
+        return;
+    }
+    let sts = crate::dayone::ShortSts::start(&[3300]);
+    let mut config =
+        String::from("[profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n");
+    for n in 0..30 {
+        config.push_str(&format!(
+            "[profile p{n}]\nsource_profile = base\nrole_arn = arn:aws:iam::111111111111:role/role-{n}\n"
+        ));
+    }
+    let fx = Fixture::new(&config, "");
+    let chown =
+        std::process::Command::new("chown").args(["-R", "65534:65534"]).arg(fx.home()).status().unwrap();
+    assert!(chown.success());
+    let nobody = |script: &str| {
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--", "sh", "-c", script])
+            .current_dir(fx.home())
+            .env_clear()
+            .env("PATH", crate::util::path_with_swrole())
+            .env("HOME", fx.home())
+            .env("USER", "nobody")
+            .env("AWS_ENDPOINT_URL_STS", sts.url())
+            .output()
+            .unwrap()
+    };
+    // A clean keyring for the test user, then thirty switches.
+    nobody("keyctl clear @u");
+    let out = nobody("for n in $(seq 0 29); do swrole p$n --shell bash >/dev/null || exit $((10 + n)); done");
+    assert!(out.status.success(), "{:?} {}", out.status.code(), text(&out.stderr));
+    assert!(!text(&out.stderr).contains("quota"), "the quota never got in the way: {}", text(&out.stderr));
+    let users = std::fs::read_to_string("/proc/key-users").unwrap();
+    let line = users.lines().find(|l| l.trim_start().starts_with("65534:")).expect("uid 65534 has keys");
+    // "65534:  N N/N K/200 BYTES/20000"
+    let bytes: usize = line.split_whitespace().nth(4).unwrap().split('/').next().unwrap().parse().unwrap();
+    assert!(bytes <= swrole::cache::KEYRING_SHARE + 2_000, "{bytes} bytes used of 20000: {line}");
+    // The latest switches are still served from the cache (no STS call).
+    let before = sts.requests();
+    let out = nobody("swrole p29 --shell bash >/dev/null");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(sts.requests(), before, "p29 came from the cache");
+    nobody("keyctl clear @u");
+}
