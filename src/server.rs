@@ -20,6 +20,33 @@ use crate::credentials::Credentials;
 /// Requests larger than this (headers included) are refused.
 pub const MAX_REQUEST: usize = 8 * 1024;
 
+/// Connections served at once; more wait for a place.
+pub const MAX_CONNECTIONS: usize = 256;
+/// A client has this long to send a request's headers (the SDKs send them at once).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(2);
+/// No connection is kept longer than this, busy or idle.
+pub const CONNECTION_LIFE: Duration = Duration::from_secs(30);
+
+/// Raise the soft limit on open files to the hard one (at most 65,536), so that the
+/// endpoint does not run out of descriptors before a local user's connections time out.
+/// Returns the soft limit as it was, for the job (which gets it back).
+pub fn raise_open_files() -> Option<libc::rlim_t> {
+    // SAFETY: getrlimit and setrlimit only read and write the struct passed.
+    unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return None;
+        }
+        let before = limit.rlim_cur;
+        let wanted = limit.rlim_max.min(65_536);
+        if wanted > before {
+            limit.rlim_cur = wanted;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+        Some(before)
+    }
+}
+
 /// 32 random bytes from the kernel (`/dev/urandom`, on Linux and macOS alike), as 64 hex
 /// digits.
 pub fn new_token() -> Result<String> {
@@ -88,8 +115,14 @@ fn reply(status: StatusCode, body: String) -> Response<Full<Bytes>> {
         .expect("a valid response")
 }
 
+/// A refusal, after which the connection is closed: a stranger holds no place.
 fn refuse(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
-    reply(status, serde_json::json!({"code": status.as_u16(), "message": message}).to_string())
+    let mut response =
+        reply(status, serde_json::json!({"code": status.as_u16(), "message": message}).to_string());
+    response
+        .headers_mut()
+        .insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+    response
 }
 
 /// One request: `GET /` with the token, no body, small; anything else a 4xx with nothing
@@ -148,21 +181,39 @@ pub fn start(addr: SocketAddr, token: String, source: Source) -> Result<SocketAd
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+            // Connections are bounded: a local user opening hundreds cannot take the
+            // descriptors the job's own request needs (idle ones are closed after
+            // HEADER_TIMEOUT, the rest wait for a place), and a failing accept (no
+            // descriptor left) backs off instead of spinning.
+            let places = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+            let mut pause = Duration::from_millis(5);
             loop {
-                let Ok((stream, peer)) = listener.accept().await else { continue };
+                let place = places.clone().acquire_owned().await.expect("the semaphore stays open");
+                let (stream, peer) = match listener.accept().await {
+                    Ok(accepted) => {
+                        pause = Duration::from_millis(5);
+                        accepted
+                    }
+                    Err(_) => {
+                        tokio::time::sleep(pause).await;
+                        pause = (pause * 2).min(Duration::from_secs(1));
+                        continue;
+                    }
+                };
                 if !peer.ip().is_loopback() {
                     continue;
                 }
                 let (token, source) = (token.clone(), source.clone());
                 tokio::spawn(async move {
+                    let _place = place;
                     let service =
                         hyper::service::service_fn(move |req| handle(req, token.clone(), source.clone()));
                     let conn = hyper::server::conn::http1::Builder::new()
                         .max_buf_size(MAX_REQUEST)
-                        .header_read_timeout(Duration::from_secs(10))
+                        .header_read_timeout(HEADER_TIMEOUT)
                         .timer(hyper_util::rt::TokioTimer::new())
                         .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-                    let _ = conn.await;
+                    let _ = tokio::time::timeout(CONNECTION_LIFE, conn).await;
                 });
             }
         });

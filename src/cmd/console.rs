@@ -82,9 +82,86 @@ pub fn run(env: &Env, profile: &str, args: &SwitchArgs, how: &Opening) -> Result
     if how.print {
         return write_stdout(&format!("{url}\n"));
     }
-    open(argv, &url)?;
+    let page = handoff(&url)?;
+    open(argv, &format!("file://{}", page.display()))?;
     eprintln!("swrole: opened the console as {profile} (the sign-in link is good for 15 minutes)");
     Ok(())
+}
+
+/// How long the sign-in page stays on disk: long enough for a browser to start and read it.
+fn page_life() -> u32 {
+    let test = cfg!(debug_assertions).then(|| std::env::var("SWROLE_TEST_PAGE_SECONDS").ok()).flatten();
+    test.and_then(|s| s.parse().ok()).unwrap_or(60)
+}
+
+/// The sign-in URL handed to the browser without a command line (where every local user
+/// can read it in /proc): a page that redirects to it, 0600 in a 0700 directory of its
+/// own, whose `file://` address is all the browser's argv holds. A detached process of
+/// swrole's removes it a minute later (the browser has read it by then). `--print` remains
+/// the way to get the URL itself.
+fn handoff(url: &str) -> Result<std::path::PathBuf> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::Builder::new()
+        .prefix("swrole-console-")
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()?
+        .keep();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+    let page = dir.join("signin.html");
+    // A JSON string is a JavaScript string; `<` escaped so that nothing ends the script.
+    let target = serde_json::to_string(url)?.replace('<', "\\u003c");
+    let html = format!(
+        "<!doctype html><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">\
+         <title>AWS console</title><script>location.replace({target})</script>\n"
+    );
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&page)
+        .map_err(|e| anyhow::anyhow!("could not write the sign-in page in {}: {e}", dir.display()))?;
+    file.write_all(html.as_bytes())?;
+    drop(file);
+    remove_later(&page, &dir, page_life())?;
+    Ok(page)
+}
+
+/// Remove `page` and `dir` after `seconds`, from a process of its own (swrole returns at
+/// once). Only async-signal-safe calls after the fork.
+fn remove_later(page: &std::path::Path, dir: &std::path::Path, seconds: u32) -> Result<()> {
+    use std::os::unix::ffi::OsStrExt;
+    let page = std::ffi::CString::new(page.as_os_str().as_bytes())?;
+    let dir = std::ffi::CString::new(dir.as_os_str().as_bytes())?;
+    let null = c"/dev/null";
+    // SAFETY: in the child only setsid, sleep, unlink, rmdir and _exit run, all
+    // async-signal-safe; the strings were made before the fork.
+    unsafe {
+        match libc::fork() {
+            -1 => bail!("could not start the process that removes the sign-in page"),
+            0 => {
+                libc::setsid();
+                // Hold nothing of the caller's open: a `$(...)` or a pipe reading swrole's
+                // output must not wait for this process.
+                let fd = libc::open(null.as_ptr(), libc::O_RDWR);
+                for std_fd in 0..3 {
+                    libc::dup2(fd, std_fd);
+                }
+                for other in 3..1024 {
+                    libc::close(other);
+                }
+                let mut left = seconds;
+                while left > 0 {
+                    left = libc::sleep(left);
+                }
+                libc::unlink(page.as_ptr());
+                libc::rmdir(dir.as_ptr());
+                libc::_exit(0);
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The program (and arguments) that opens a URL: `$BROWSER` (its first `:`-separated

@@ -38,6 +38,31 @@ fn job(program: &OsString, rest: &[OsString], exports: &crate::exports::Exports)
     cmd
 }
 
+/// After the job: wait for every process it left behind (adopted by swrole, the
+/// subreaper), while the endpoint goes on serving them; say so once if there are any.
+fn wait_for_the_rest() {
+    let mut said = false;
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid with a pointer to a local.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        match pid {
+            0 => {
+                if !said {
+                    eprintln!(
+                        "swrole: the job left processes running; the endpoint serves them until they end (Ctrl-C stops \
+                         swrole)"
+                    );
+                    said = true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            p if p > 0 => {}
+            _ => return, // no child left (ECHILD)
+        }
+    }
+}
+
 /// The child's pid, for the signal handler (0: none yet).
 static CHILD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(0);
 
@@ -99,6 +124,7 @@ pub fn serve(
         })?;
         Ok(creds)
     });
+    let open_files = crate::server::raise_open_files();
     let token = crate::server::new_token()?;
     let source = crate::server::Source {
         current: tokio::sync::Mutex::new(creds.clone()),
@@ -139,6 +165,31 @@ pub fn serve(
     }
     cmd.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", format!("http://{host}/"));
     cmd.env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &token);
+    // The job dies with swrole where the OS allows (Linux: PR_SET_PDEATHSIG), and gets the
+    // limit on open files it would have had.
+    // SAFETY: prctl and setrlimit are async-signal-safe and touch no memory of the parent.
+    unsafe {
+        cmd.pre_exec(move || {
+            #[cfg(target_os = "linux")]
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            if let Some(soft) = open_files {
+                let mut limit: libc::rlimit = std::mem::zeroed();
+                if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 {
+                    limit.rlim_cur = soft;
+                    libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+                }
+            }
+            Ok(())
+        });
+    }
+    // Whatever the job leaves running in the background still holds the endpoint's URL and
+    // token: on Linux swrole adopts those processes (a subreaper) and serves them until
+    // they end, so the port is never free for someone else while they may ask.
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl with integer arguments only.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1);
+    }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
@@ -162,6 +213,12 @@ pub fn serve(
     }
     let status =
         child.wait().map_err(|e| anyhow::anyhow!("could not wait for {}: {e}", program.to_string_lossy()))?;
+    // Signals act on swrole again (Ctrl-C, a supervisor's TERM) while it waits.
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+        // SAFETY: restoring the default action.
+        unsafe { libc::signal(sig, libc::SIG_DFL) };
+    }
+    wait_for_the_rest();
     let code = match (status.code(), status.signal()) {
         (Some(c), _) => c,
         (None, Some(s)) => 128 + s,

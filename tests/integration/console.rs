@@ -67,10 +67,19 @@ fn query(line: &str) -> std::collections::BTreeMap<String, String> {
     form_urlencoded::parse(q.as_bytes()).into_owned().collect()
 }
 
-/// A `$BROWSER` that writes its arguments, one a line, to `opened` in the home.
+/// A `$BROWSER` that writes its arguments, one a line, to `argv` in the home, and to
+/// `opened` the URL the page it was given redirects to (the sign-in URL is never an
+/// argument: swrole hands over a `file://` page), with the page's and its directory's
+/// modes in `modes`.
 fn recording_browser(fx: &Fixture) -> String {
     let path = fx.home().join("browser");
-    std::fs::write(&path, "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$HOME/opened\"\n").unwrap();
+    std::fs::write(
+        &path,
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$HOME/argv\"\nfor a in \"$@\"; do case \"$a\" in file://*) f=${a#file://};\n\
+         sed -n 's/.*location.replace(\"\\([^\"]*\\)\").*/\\1/p' \"$f\" > \"$HOME/opened\";\n\
+         stat -c '%a' \"$f\" \"$(dirname \"$f\")\" > \"$HOME/modes\";; esac; done\n",
+    )
+    .unwrap();
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     path.display().to_string()
 }
@@ -96,6 +105,30 @@ fn the_console_opens_as_the_role_in_its_region() {
     assert!(out.stdout.is_empty(), "nothing on stdout without --print");
     let opened = std::fs::read_to_string(fx.home().join("opened")).unwrap();
     let url = opened.trim_end();
+    // Hardening round 3, item 2: the browser's command line holds a page's address, never
+    // the token; the page is the user's alone.
+    let argv = std::fs::read_to_string(fx.home().join("argv")).unwrap();
+    assert!(
+        argv.starts_with("file:///") && !argv.contains("SigninToken") && !argv.contains("tok-EN"),
+        "{argv}"
+    );
+    assert_eq!(std::fs::read_to_string(fx.home().join("modes")).unwrap(), "600\n700\n");
+    // The page goes once the browser has had time to read it (a second here).
+    let out = cmd()
+        .args(["console", "sw-production"])
+        .env("SWROLE_FEDERATION_URL", fed.url())
+        .env("BROWSER", &browser)
+        .env("SWROLE_TEST_PAGE_SECONDS", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let argv = std::fs::read_to_string(fx.home().join("argv")).unwrap();
+    let page = std::path::PathBuf::from(argv.trim().trim_start_matches("file://"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while page.exists() || page.parent().unwrap().exists() {
+        assert!(std::time::Instant::now() < deadline, "the sign-in page stayed: {}", page.display());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     assert!(url.starts_with(&format!("{}?Action=login&Issuer=swrole&Destination=", fed.url())), "{url}");
     let q =
         query(&format!("GET {} HTTP/1.1", url.trim_start_matches(&format!("http://127.0.0.1:{}", fed.port))));

@@ -132,3 +132,104 @@ fn the_kernel_keyring_cache_keeps_to_its_share_of_the_quota() {
     assert_eq!(sts.requests(), before, "p29 came from the cache");
     nobody("keyctl clear @u");
 }
+
+const ROLE: &str = "[profile job]\nsource_profile = base\nrole_arn = arn:aws:iam::111111111111:role/job\n\
+                    [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = base-secret\n";
+
+/// A GET of the endpoint as an SDK makes it, from the job's own environment: prints the
+/// status and the AccessKeyId (Python, so that the test needs no curl).
+const ASK: &str = "import json, os, urllib.request\n\
+    r = urllib.request.Request(os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI'], headers={'Authorization': os.environ['AWS_CONTAINER_AUTHORIZATION_TOKEN']})\n\
+    with urllib.request.urlopen(r, timeout=2) as a: print(a.status, json.load(a)['AccessKeyId'])\n";
+
+/// Item 1: a job that leaves a process behind: swrole stays (adopting it) and the endpoint
+/// keeps serving it until it ends, so the port is never free while it may ask; swrole's
+/// status is the job's.
+#[test]
+fn the_endpoint_outlives_what_the_job_left_behind() {
+    if !crate::util::require("python3") {
+        return;
+    }
+    let sts = crate::dayone::ShortSts::start(&[3300]);
+    let fx = Fixture::new(ROLE, "");
+    std::fs::write(fx.home().join("ask.py"), ASK).unwrap();
+    let job = "(sleep 1; python3 ask.py > late.txt 2>&1) & exit 0";
+    let out =
+        fx.no_terminal(&sts.url()).args(["exec", "--server", "job", "--", "sh", "-c", job]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("the job left processes running"), "{}", text(&out.stderr));
+    let late = std::fs::read_to_string(fx.home().join("late.txt")).unwrap();
+    assert!(late.starts_with("200 ASIASHORTLIVED"), "the leftover process got its credentials: {late}");
+}
+
+/// Item 1: swrole killed with SIGKILL takes the job with it (PR_SET_PDEATHSIG).
+#[test]
+fn the_job_dies_with_swrole() {
+    let sts = crate::dayone::ShortSts::start(&[3300]);
+    let fx = Fixture::new(ROLE, "");
+    let mut swrole = fx
+        .no_terminal(&sts.url())
+        .args(["exec", "--server", "job", "--", "sh", "-c", "echo $$ > job.pid; exec sleep 60"])
+        .spawn()
+        .unwrap();
+    let pid_file = fx.home().join("job.pid");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_to_string(&pid_file).map_or(true, |t| !t.ends_with('\n')) {
+        assert!(std::time::Instant::now() < deadline, "the job never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pid = std::fs::read_to_string(&pid_file).unwrap().trim().to_string();
+    swrole.kill().unwrap();
+    swrole.wait().unwrap();
+    let gone = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::path::Path::new(&format!("/proc/{pid}/stat")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ")
+    {
+        assert!(std::time::Instant::now() < gone, "the job {pid} outlived swrole");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Item 9: a local user opening hundreds of connections (and swrole started with a soft
+/// limit of 64 open files) cannot starve the job's own request.
+#[test]
+fn a_flood_of_connections_does_not_starve_the_job() {
+    if !crate::util::require("python3") {
+        return;
+    }
+    let sts = crate::dayone::ShortSts::start(&[3300]);
+    let fx = Fixture::new(ROLE, "");
+    std::fs::write(fx.home().join("ask.py"), ASK).unwrap();
+    let job = "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" > uri.txt; while [ ! -e go ]; do sleep 0.05; done; \
+               python3 ask.py > asked.txt 2>&1";
+    let swrole = crate::util::swrole_path();
+    let mut run = fx.no_terminal(&sts.url());
+    run.args([
+        "-c",
+        &format!("ulimit -Sn 64; exec '{}' exec --server job -- sh -c '{job}'", swrole.display()),
+    ]);
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(run.get_args().collect::<Vec<_>>()).current_dir(fx.home()).env_clear();
+    for (k, v) in run.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    let mut child = cmd.spawn().unwrap();
+    let uri_file = fx.home().join("uri.txt");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_to_string(&uri_file).map_or(true, |t| !t.ends_with('\n')) {
+        assert!(std::time::Instant::now() < deadline, "the job never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let uri = std::fs::read_to_string(&uri_file).unwrap();
+    let addr = uri.trim().trim_start_matches("http://").trim_end_matches('/').to_string();
+    let flood: Vec<std::net::TcpStream> =
+        (0..200).filter_map(|_| std::net::TcpStream::connect(&addr).ok()).collect();
+    assert!(flood.len() >= 100, "the flood connected {} times", flood.len());
+    std::fs::write(fx.home().join("go"), "").unwrap();
+    let status = child.wait().unwrap();
+    let asked = std::fs::read_to_string(fx.home().join("asked.txt")).unwrap_or_default();
+    assert!(status.success() && asked.starts_with("200 ASIASHORTLIVED"), "the job's own request: {asked}");
+    drop(flood);
+}
