@@ -153,9 +153,40 @@ fn the_endpoint_outlives_what_the_job_left_behind() {
     let sts = crate::dayone::ShortSts::start(&[3300]);
     let fx = Fixture::new(ROLE, "");
     std::fs::write(fx.home().join("ask.py"), ASK).unwrap();
-    let job = "(sleep 1; python3 ask.py > late.txt 2>&1) & exit 0";
-    let out =
-        fx.no_terminal(&sts.url()).args(["exec", "--server", "job", "--", "sh", "-c", job]).output().unwrap();
+    let job = "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" > uri.txt; \
+               (while [ ! -e go ]; do sleep 0.05; done; python3 ask.py > late.txt 2>&1) & echo done > exited";
+    let swrole = fx
+        .no_terminal(&sts.url())
+        .args(["exec", "--server", "job", "--", "sh", "-c", job])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !fx.home().join("exited").exists() {
+        assert!(std::time::Instant::now() < deadline, "the job never ended");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // The job has ended; what it left holds the URL. Another local user (uid 65534) cannot
+    // take the port meanwhile.
+    let uri = std::fs::read_to_string(fx.home().join("uri.txt")).unwrap();
+    let port = uri.trim().trim_end_matches('/').rsplit(':').next().unwrap().to_string();
+    let python = "/usr/bin/python3"; // Debian's: the other user cannot reach a python under /root
+    let steal = (crate::util::require("setpriv") && std::path::Path::new(python).exists()).then(|| {
+        std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--", python, "-c"])
+            .arg(format!("import socket; s = socket.socket(); s.bind(('127.0.0.1', {port})); print('bound')"))
+            .output()
+            .unwrap()
+    });
+    std::fs::write(fx.home().join("go"), "").unwrap();
+    if let Some(steal) = steal {
+        assert!(
+            !steal.status.success() && !text(&steal.stdout).contains("bound"),
+            "another user bound the port"
+        );
+        assert!(text(&steal.stderr).contains("Address already in use"), "{}", text(&steal.stderr));
+    }
+    let out = swrole.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("the job left processes running"), "{}", text(&out.stderr));
     let late = std::fs::read_to_string(fx.home().join("late.txt")).unwrap();
