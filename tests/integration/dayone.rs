@@ -216,7 +216,13 @@ done
     );
     assert_eq!(read("ran.txt").lines().count(), 5);
     assert_eq!(read("hook.err"), "", "nothing to say while the renewal runs");
-    // One renewal at a time: one connection, not one per command.
+    // One renewal at a time: one connection, not one per command (the renewal's own process
+    // may connect a moment after the last command: wait for it).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while held.lock().unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no renewal reached STS");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let connections = held.lock().unwrap().len();
     assert_eq!(connections, 1, "{connections} connections to the hanging STS");
 }
@@ -706,6 +712,13 @@ fn an_interactive_hour_never_waits_and_completes_profiles() {
         );
         let forms = sts.forms.lock().unwrap().clone();
         assert!(forms[0].contains("DurationSeconds=900"), "{shell}: -d 15m before the profile");
+        // The renewal runs in a process of its own: wait for its connection (an event, not
+        // a time), then check that it was the only one.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while held.lock().unwrap().is_empty() {
+            assert!(std::time::Instant::now() < deadline, "{shell}: no renewal reached STS\n{}", r["tty"]);
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         assert_eq!(held.lock().unwrap().len(), 1, "{shell}: one renewal at a time, not one per command");
     }
 }
