@@ -468,15 +468,7 @@ impl Cache {
     }
 
     fn open_lock_file(&self, path: &Path) -> Result<File> {
-        OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(path)
-            .with_context(|| format!("could not open lock file {}", path.display()))
+        crate::store::file::open_lock_file(path)
     }
 
     /// Every entry (fresh or not), with its name, for `cache list` and `cache clear`.

@@ -141,7 +141,7 @@ pub fn read(store: &dyn SecretStore, profile: &str) -> Result<Option<StoredKeys>
 /// Held while swrole changes the key store or the AWS files (`keys add`, `import`,
 /// `remove`): concurrent commands take turns, so none loses another's edit.
 pub fn lock(env: &Env) -> Result<std::fs::File> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    use std::os::unix::fs::DirBuilderExt;
     let dir = file_dir(env)
         .and_then(|d| d.parent().map(std::path::Path::to_path_buf))
         .ok_or_else(|| anyhow::anyhow!("neither XDG_DATA_HOME nor HOME is set"))?;
@@ -151,15 +151,7 @@ pub fn lock(env: &Env) -> Result<std::fs::File> {
         .create(&dir)
         .map_err(|e| anyhow::anyhow!("could not create {}: {e}", dir.display()))?;
     let path = dir.join("keys.lock");
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&path)
-        .map_err(|e| anyhow::anyhow!("could not open lock file {}: {e}", path.display()))?;
+    let file = crate::store::file::open_lock_file(&path)?;
     file.lock().map_err(|e| anyhow::anyhow!("could not lock {}: {e}", path.display()))?;
     Ok(file)
 }

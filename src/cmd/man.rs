@@ -59,6 +59,18 @@ pub fn completions(shell: crate::cli::CompletionShell) -> Result<()> {
     write_stdout(&String::from_utf8(out).context("the completion script is not UTF-8")?)
 }
 
+/// swrole's own sections of the page, in order (the tests check the page has each).
+pub const SECTIONS: [&str; 8] = [
+    "SHELL INTEGRATION: SW",
+    "PROMPT",
+    "AUTO-REFRESH",
+    "CACHE",
+    "ENVIRONMENT",
+    "FILES",
+    "EXIT STATUS",
+    "EXAMPLES",
+];
+
 /// The whole page: clap's sections (synopsis, options, commands), then swrole's own.
 pub fn page() -> Result<String> {
     let man = clap_mangen::Man::new(Cli::command());
@@ -241,16 +253,7 @@ mod tests {
     #[test]
     fn the_page_has_the_sections_people_look_for() {
         let page = super::page().unwrap();
-        for section in [
-            "SHELL INTEGRATION: SW",
-            "PROMPT",
-            "AUTO-REFRESH",
-            "CACHE",
-            "ENVIRONMENT",
-            "FILES",
-            "EXIT STATUS",
-            "EXAMPLES",
-        ] {
+        for section in super::SECTIONS {
             assert!(
                 page.contains(&format!(".SH \"{section}\"")) || page.contains(&format!(".SH {section}")),
                 "{section}"

@@ -16,6 +16,20 @@ use super::{SecretStore, StoreKind};
 /// Entries are small JSON documents; this bounds what a read will take.
 pub const MAX_ENTRY_BYTES: u64 = 64 * 1024;
 
+/// A lock file (no secret in it): 0600, created if missing, never through a symbolic link.
+pub fn open_lock_file(path: &Path) -> anyhow::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("could not open lock file {}: {e}", path.display()))
+}
+
 pub fn euid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() }

@@ -64,6 +64,65 @@ impl ShortSts {
     }
 }
 
+/// The arguments that start `shell` without its startup files, ready for `-c SCRIPT`.
+fn no_rc(shell: &str) -> &'static [&'static str] {
+    match shell {
+        "bash" => &["--noprofile", "--norc", "-c"],
+        "zsh" => &["--no-globalrcs", "--no-rcs", "-c"],
+        _ => &["--no-config", "--private", "-c"],
+    }
+}
+
+/// A command run as a new shell of the team member: in the home, with only PATH (swrole
+/// first), HOME and USER.
+trait Clean {
+    fn clean(&mut self, fx: &Fixture) -> &mut Self;
+}
+
+impl Clean for Command {
+    fn clean(&mut self, fx: &Fixture) -> &mut Self {
+        self.current_dir(fx.home())
+            .env_clear()
+            .env("PATH", path_with_swrole())
+            .env("HOME", fx.home())
+            .env("USER", "tester")
+    }
+}
+
+/// An STS that accepts connections and never answers (holding each one open).
+pub struct HangingSts {
+    pub url: String,
+    held: Arc<Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl HangingSts {
+    pub fn start() -> HangingSts {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let held = Arc::new(Mutex::new(Vec::new()));
+        let keep = held.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                keep.lock().unwrap().push(stream); // read nothing, answer nothing
+            }
+        });
+        HangingSts { url, held }
+    }
+
+    /// The connections so far, once at least one came: a background renewal runs in a
+    /// process of its own and may connect a moment after the command that started it, so
+    /// this waits for that event (15 s at most) rather than a fixed time.
+    pub fn connections_once_one_came(&self) -> usize {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while self.held.lock().unwrap().is_empty() {
+            assert!(std::time::Instant::now() < deadline, "no renewal reached the hanging STS");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        self.held.lock().unwrap().len()
+    }
+}
+
 /// A production profile that asks for confirmation, with no MFA (so a refresh needs no code).
 const PROD: &str = "[profile prod]\nsource_profile = base\nrole_arn = arn:aws:iam::111111111111:role/r\n\
                     swrole_confirm = true\nswrole_color = red\nregion = eu-west-1\n\
@@ -166,16 +225,8 @@ fn a_hanging_sts_never_makes_a_command_wait() {
         return;
     }
     let sts = ShortSts::start(&[300]);
-    let hanging = TcpListener::bind("127.0.0.1:0").unwrap();
-    let hanging_url = format!("http://127.0.0.1:{}", hanging.local_addr().unwrap().port());
-    let held = Arc::new(Mutex::new(Vec::new()));
-    let keep = held.clone();
-    std::thread::spawn(move || {
-        for stream in hanging.incoming() {
-            let Ok(stream) = stream else { return };
-            keep.lock().unwrap().push(stream); // read nothing, answer nothing
-        }
-    });
+    let hanging = HangingSts::start();
+    let hanging_url = hanging.url.clone();
     let fx = Fixture::new(PROD, "");
     let script = format!(
         r#"
@@ -197,11 +248,7 @@ done
     let out = Command::new("timeout")
         .args(["20", "bash", "--noprofile", "--norc", "-c"])
         .arg(format!("source '{}'\n{script}", file.display()))
-        .current_dir(fx.home())
-        .env_clear()
-        .env("PATH", path_with_swrole())
-        .env("HOME", fx.home())
-        .env("USER", "tester")
+        .clean(&fx)
         .env("AWS_ENDPOINT_URL_STS", sts.url())
         .stdin(std::process::Stdio::null())
         .output()
@@ -216,15 +263,8 @@ done
     );
     assert_eq!(read("ran.txt").lines().count(), 5);
     assert_eq!(read("hook.err"), "", "nothing to say while the renewal runs");
-    // One renewal at a time: one connection, not one per command (the renewal's own process
-    // may connect a moment after the last command: wait for it).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while held.lock().unwrap().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "no renewal reached STS");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let connections = held.lock().unwrap().len();
-    assert_eq!(connections, 1, "{connections} connections to the hanging STS");
+    // One renewal at a time: one connection, not one per command.
+    assert_eq!(hanging.connections_once_one_came(), 1, "connections to the hanging STS");
 }
 
 /// Item 2: whatever order PROMPT_COMMAND is in, the integration's own hook renews before
@@ -414,19 +454,10 @@ fn sw_takes_flags_in_any_order() {
             "{script}sw -y -d 15m prod --no-cache{check}\nsw --no-cache -r us-west-2 -y prod{check}\n\
              sw --yes --region=eu-central-1 --no-cache -- prod{check}\nsw -y 2>no-profile.err\n{rc}"
         );
-        let args: &[&str] = match shell {
-            "bash" => &["--noprofile", "--norc", "-c"],
-            "zsh" => &["--no-globalrcs", "--no-rcs", "-c"],
-            _ => &["--no-config", "--private", "-c"],
-        };
         let out = Command::new(shell)
-            .args(args)
+            .args(no_rc(shell))
             .arg(&script)
-            .current_dir(fx.home())
-            .env_clear()
-            .env("PATH", path_with_swrole())
-            .env("HOME", fx.home())
-            .env("USER", "tester")
+            .clean(&fx)
             .env("AWS_ENDPOINT_URL_STS", sts.url())
             .env("SWROLE_QUIET", "1")
             .stdin(std::process::Stdio::null())
@@ -532,13 +563,8 @@ fn the_status_line_fits_the_terminal() {
         }
         let file = crate::util::shell_file(&format!("swrole.{shell}"));
         for columns in ["200", "100", "80", "40"] {
-            let args: &[&str] = match shell {
-                "bash" => &["--noprofile", "--norc", "-c"],
-                "zsh" => &["--no-globalrcs", "--no-rcs", "-c"],
-                _ => &["--no-config", "--private", "-c"],
-            };
             let out = Command::new(shell)
-                .args(args)
+                .args(no_rc(shell))
                 .arg(format!("source '{}'\nCOLUMNS={columns} __swrole_status", file.display()))
                 .env_clear()
                 .env("PATH", path_with_swrole())
@@ -590,11 +616,7 @@ fn nu_sw_takes_flags_in_any_order_and_says_where_it_is() {
         Command::new("nu")
             .args(["--no-config-file", "-c"])
             .arg(format!("source '{}'\n{script}", file.display()))
-            .current_dir(fx.home())
-            .env_clear()
-            .env("PATH", path_with_swrole())
-            .env("HOME", fx.home())
-            .env("USER", "tester")
+            .clean(&fx)
             .env("AWS_ENDPOINT_URL_STS", sts.url())
             .envs(extra.iter().copied())
             .output()
@@ -634,16 +656,8 @@ fn an_interactive_hour_never_waits_and_completes_profiles() {
             continue;
         }
         let sts = ShortSts::start(&[300]);
-        let hanging = TcpListener::bind("127.0.0.1:0").unwrap();
-        let hanging_url = format!("http://127.0.0.1:{}", hanging.local_addr().unwrap().port());
-        let held = Arc::new(Mutex::new(Vec::new()));
-        let keep = held.clone();
-        std::thread::spawn(move || {
-            for stream in hanging.incoming() {
-                let Ok(stream) = stream else { return };
-                keep.lock().unwrap().push(stream);
-            }
-        });
+        let hanging = HangingSts::start();
+        let hanging_url = hanging.url.clone();
         let fx = Fixture::new(PROD, "");
         let file = crate::util::shell_file(&format!("swrole.{shell}"));
         // A marker the shell computes, so that the typed line does not match it.
@@ -693,11 +707,7 @@ fn an_interactive_hour_never_waits_and_completes_profiles() {
             .arg(helper)
             .arg(shell)
             .arg(serde_json::Value::Array(steps).to_string())
-            .current_dir(fx.home())
-            .env_clear()
-            .env("PATH", path_with_swrole())
-            .env("HOME", fx.home())
-            .env("USER", "tester")
+            .clean(&fx)
             .env("TERM", "xterm")
             .output()
             .unwrap();
@@ -712,13 +722,10 @@ fn an_interactive_hour_never_waits_and_completes_profiles() {
         );
         let forms = sts.forms.lock().unwrap().clone();
         assert!(forms[0].contains("DurationSeconds=900"), "{shell}: -d 15m before the profile");
-        // The renewal runs in a process of its own: wait for its connection (an event, not
-        // a time), then check that it was the only one.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
-        while held.lock().unwrap().is_empty() {
-            assert!(std::time::Instant::now() < deadline, "{shell}: no renewal reached STS\n{}", r["tty"]);
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        assert_eq!(held.lock().unwrap().len(), 1, "{shell}: one renewal at a time, not one per command");
+        assert_eq!(
+            hanging.connections_once_one_came(),
+            1,
+            "{shell}: one renewal at a time, not one per command"
+        );
     }
 }

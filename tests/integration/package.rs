@@ -184,16 +184,7 @@ fn the_man_page_has_its_sections_and_installs_where_man_finds_it() {
         Command::new("man").args(["--warnings", "-l"]).arg(&file).env("MANWIDTH", "80").output().unwrap();
     assert!(out.status.success() && out.stderr.is_empty(), "{}", text(&out.stderr));
     let shown = text(&out.stdout);
-    for section in [
-        "SHELL INTEGRATION: SW",
-        "PROMPT",
-        "AUTO-REFRESH",
-        "CACHE",
-        "ENVIRONMENT",
-        "FILES",
-        "EXIT STATUS",
-        "EXAMPLES",
-    ] {
+    for section in swrole::cmd::man::SECTIONS {
         assert!(shown.lines().any(|l| l == section), "no {section} section:\n{shown}");
     }
     for words in [
