@@ -59,6 +59,11 @@ impl ShortSts {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// Every request's form so far.
+    pub fn forms(&self) -> Vec<String> {
+        self.forms.lock().unwrap().clone()
+    }
+
     pub fn requests(&self) -> usize {
         self.forms.lock().unwrap().len()
     }

@@ -1,6 +1,7 @@
 //! One integration-test binary (links once; shared helpers in `util`).
 
 mod architecture;
+mod bounds;
 mod cache;
 mod cli;
 mod conformance;

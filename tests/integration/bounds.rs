@@ -1,0 +1,119 @@
+//! Tests that catch the next bug, round 2 (issue 31): every bound a flag has, at and one
+//! past each end, through the real command line, with a recorder proving that a refused
+//! value reaches no STS; and the endpoint's listening socket as the kernel reports it.
+
+use crate::dayone::ShortSts;
+use crate::util::Fixture;
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const ROLE: &str = "[profile r]\nsource_profile = base\nrole_arn = arn:aws:iam::111111111111:role/r\n\
+                    [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n";
+
+/// Each flag with a bound: its lowest and highest good values, and one past each.
+const BOUNDS: &[(&str, &str, &str, &str, &str)] = &[
+    ("--duration", "899", "900", "43200", "43201"),
+    ("--duration", "14m59s", "15m", "12h", "12h1s"),
+    ("--connect-timeout", "0", "1", "3600", "3601"),
+    ("--read-timeout", "0", "1", "3600", "3601"),
+    ("--process-timeout", "0", "1", "3600", "3601"),
+    ("--mfa-timeout", "0", "1", "3600", "3601"),
+    ("--refresh-margin", "-1", "0", "12h", "43201"),
+    ("--mfa-session-duration", "899", "900", "36h", "129601"),
+];
+
+#[test]
+fn every_flag_bound_is_checked_before_any_call() {
+    let sts = ShortSts::start(&[3300]);
+    let fx = Fixture::new(ROLE, "");
+    let run = |flag: &str, value: &str| {
+        fx.swrole()
+            .args(["r", "--shell", "bash", "--no-cache", "--yes"])
+            .arg(format!("{flag}={value}"))
+            .env("AWS_ENDPOINT_URL_STS", sts.url())
+            .output()
+            .unwrap()
+    };
+    for (flag, below, low, high, above) in BOUNDS {
+        for bad in [below, above] {
+            let before = sts.requests();
+            let out = run(flag, bad);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{flag}={bad} is refused as a usage error: {}",
+                text(&out.stderr)
+            );
+            assert!(out.stdout.is_empty());
+            assert!(
+                text(&out.stderr).contains(flag),
+                "{flag}={bad}: the error names the flag: {}",
+                text(&out.stderr)
+            );
+            assert_eq!(sts.requests(), before, "{flag}={bad} reached STS");
+        }
+        for good in [low, high] {
+            let before = sts.requests();
+            let out = run(flag, good);
+            // A margin of 12h on a one-hour role is clamped: still a switch.
+            assert!(out.status.success(), "{flag}={good} is accepted: {}", text(&out.stderr));
+            assert_eq!(sts.requests(), before + 1, "{flag}={good}: one call");
+        }
+    }
+    // What was accepted is what is sent: --duration at both ends.
+    let forms = sts.forms();
+    assert!(forms.iter().any(|f| f.contains("DurationSeconds=900")), "900 sent");
+    assert!(forms.iter().any(|f| f.contains("DurationSeconds=43200")), "43200 sent");
+}
+
+/// The ports the kernel says are listening, with their local address (hex, as
+/// /proc/net/tcp and tcp6 write it).
+fn listening(port: u16) -> Vec<String> {
+    let mut out = Vec::new();
+    for file in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(table) = std::fs::read_to_string(file) else { continue };
+        for line in table.lines().skip(1) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            let (Some(local), Some(state)) = (cols.get(1), cols.get(3)) else { continue };
+            let Some((addr, hex_port)) = local.split_once(':') else { continue };
+            if *state == "0A" && u16::from_str_radix(hex_port, 16) == Ok(port) {
+                out.push(addr.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Issue 31, item 2: the endpoint listens on loopback only, as the kernel reports the
+/// socket, for the default and for `--server-address ::1`.
+#[test]
+fn the_endpoint_listens_on_loopback_only_as_the_kernel_says() {
+    let sts = ShortSts::start(&[3300]);
+    let fx = Fixture::new(ROLE, "");
+    for (address, expected) in [(None, "0100007F"), (Some("::1"), "00000000000000000000000001000000")] {
+        let _ = std::fs::remove_file(fx.home().join("go"));
+        let _ = std::fs::remove_file(fx.home().join("uri.txt"));
+        let mut cmd = fx.no_terminal(&sts.url());
+        cmd.args(["exec", "--server", "r"]);
+        if let Some(a) = address {
+            cmd.args(["--server-address", a]);
+        }
+        let job =
+            "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" > uri.txt; while [ ! -e go ]; do sleep 0.05; done";
+        let mut swrole = cmd.args(["--", "sh", "-c", job]).spawn().unwrap();
+        let uri_file = fx.home().join("uri.txt");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::fs::read_to_string(&uri_file).map_or(true, |t| !t.ends_with('\n')) {
+            assert!(std::time::Instant::now() < deadline, "the job never started");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let uri = std::fs::read_to_string(&uri_file).unwrap();
+        let port: u16 = uri.trim().trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
+        let sockets = listening(port);
+        std::fs::write(fx.home().join("go"), "").unwrap();
+        swrole.wait().unwrap();
+        assert_eq!(sockets, [expected], "{address:?}: the kernel's listening sockets for port {port}");
+    }
+}
