@@ -18,6 +18,11 @@ fn text(b: &[u8]) -> String {
 /// Run a bash `script` in a fresh D-Bus session with gnome-keyring unlocked (its keyring
 /// files under the fixture's home), and only `env` from outside.
 fn in_secret_service(fx: &Fixture, script: &str, env: &[(&str, &str)]) -> Output {
+    // A keyring daemon of this test's own: its runtime directory (control socket) and its
+    // data directory are the fixture's, never shared with a test running beside it.
+    let runtime = fx.home().join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     let full = format!(
         "echo -n test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1\n{script}"
     );
@@ -28,6 +33,8 @@ fn in_secret_service(fx: &Fixture, script: &str, env: &[(&str, &str)]) -> Output
         .env("PATH", path_with_swrole())
         .env("HOME", fx.home())
         .env("USER", "tester")
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .env("XDG_DATA_HOME", fx.home().join(".local/share"))
         .envs(env.iter().copied())
         .output()
         .unwrap()

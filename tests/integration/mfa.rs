@@ -115,26 +115,18 @@ impl Display {
         if !["Xvfb", "zenity", "xdotool"].iter().all(|t| require(t)) {
             return None;
         }
-        for n in 90..140 {
-            if std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-                continue;
-            }
-            let name = format!(":{n}");
-            let child = Command::new("Xvfb")
-                .args([&name, "-screen", "0", "800x600x24", "-nolisten", "tcp"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .ok()?;
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if std::path::Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-                    return Some(Display { child, name });
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-        None
+        // Xvfb picks a free display itself and writes its number (-displayfd): two tests
+        // starting at once never share one (and never answer each other's dialog).
+        let mut child = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "800x600x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take()?), &mut line).ok()?;
+        let n: u32 = line.trim().parse().ok()?;
+        Some(Display { child, name: format!(":{n}") })
     }
 }
 
@@ -145,7 +137,9 @@ fn answer_later(display: &str, keys: &'static [&'static [&'static str]]) -> std:
     std::thread::spawn(move || {
         let xdo =
             |args: &[&str]| Command::new("xdotool").args(args).env("DISPLAY", &display).output().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
+        // An event, not a time: the dialog's window appearing (a minute at most, however
+        // loaded the machine).
+        let deadline = Instant::now() + Duration::from_secs(60);
         let window = loop {
             let out = xdo(&["search", "--name", "^swrole$"]);
             if let Some(id) = text(&out.stdout).lines().next().map(str::to_string) {

@@ -24,8 +24,12 @@ fn swrole_no_tty(fx: &Fixture, moto_url: &str, args: &[&str]) -> Command {
 /// `exec --server` for profile sw-staging running `sh -c job`, its credentials renewed
 /// on every request (a margin of 3599 s on one-hour credentials).
 fn serve_job(fx: &Fixture, moto_url: &str, job: &str) -> Command {
+    serve_job_with_margin(fx, moto_url, job, "3599")
+}
+
+fn serve_job_with_margin(fx: &Fixture, moto_url: &str, job: &str, margin: &str) -> Command {
     let args =
-        ["exec", "--server", "sw-staging", "-t", "123456", "--refresh-margin", "3599", "--", "sh", "-c", job];
+        ["exec", "--server", "sw-staging", "-t", "123456", "--refresh-margin", margin, "--", "sh", "-c", job];
     swrole_no_tty(fx, moto_url, &args)
 }
 
@@ -107,7 +111,11 @@ fn the_endpoint_refuses_strangers_and_renews_once() {
     let (fx, _) = seed(&moto);
     let job = "printf '%s %s\\n' \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" \"$AWS_CONTAINER_AUTHORIZATION_TOKEN\" > endpoint.txt\n\
                trap 'exit 42' TERM\nwhile :; do sleep 0.1; done\n";
-    let mut swrole = serve_job(&fx, &moto.url(), job).stderr(Stdio::piped()).spawn().unwrap();
+    // A margin of 3590 s on one-hour credentials: the first ones are inside it once they are
+    // ten seconds old, the renewed ones stay outside it for ten seconds, so however slowly a
+    // loaded machine sends the 50 requests, one renewal serves them all.
+    let mut swrole =
+        serve_job_with_margin(&fx, &moto.url(), job, "3590").stderr(Stdio::piped()).spawn().unwrap();
     let file = fx.home().join("endpoint.txt");
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::fs::read_to_string(&file).map_or(true, |t| !t.ends_with('\n')) {
@@ -122,7 +130,7 @@ fn the_endpoint_refuses_strangers_and_renews_once() {
     let ok = format!("GET / HTTP/1.1\r\nHost: {host}\r\nAuthorization: {token}\r\nConnection: close\r\n\r\n");
     // 50 at once, once the first credentials are older than the margin allows: one
     // AssumeRole, the same credentials for everyone.
-    std::thread::sleep(Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_millis(10_500));
     let before = moto.requests().iter().filter(|r| r.form["Action"] == "AssumeRole").count();
     let answers: Vec<String> = (0..50)
         .map(|_| {
