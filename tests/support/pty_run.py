@@ -64,6 +64,19 @@ while status is None and time.time() < deadline:
 if status is None:
     os.kill(pid, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
+# What the command wrote to the terminal last may still be in the pty after it exited
+# (a loaded machine): read it all, until the pty says there is nothing more.
+while True:
+    ready, _, _ = select.select([fd], [], [], 0.2)
+    if not ready:
+        break
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    tty += chunk
 print(json.dumps({
     "tty": tty.decode(errors="replace"),
     "stdout": stdout.decode(errors="replace"),
