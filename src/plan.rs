@@ -695,6 +695,46 @@ mod tests {
         assert_eq!(default_session_name(&Env::from_pairs([("USER", "a".repeat(100))])).len(), 64);
     }
 
+    /// Issue 31, item 5: the URL rule as a table — ports, IPv6, IDNA, trailing dots,
+    /// upper-case schemes, encoded and decimal hosts.
+    #[test]
+    fn the_url_rule_table() {
+        for good in [
+            "http://127.0.0.1:8080",
+            "HTTP://127.0.0.1:5000/",
+            "http://[::1]:8080/",
+            "http://[0:0:0:0:0:0:0:1]/",
+            "http://2130706433/",
+            "https://sts.example.com:8443",
+            "HTTPS://STS.EXAMPLE.COM",
+            "https://sts.xn--bcher-kva.example/",
+            "https://sts.bücher.example/",
+            "https://sts.example.com./",
+        ] {
+            assert!(check_url("STS endpoint", good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://sts.example.com:8080",
+            "HTTP://sts.example.com:80/",
+            "http://sts.example.com.:8080/",
+            // `localhost.` is a name for DNS to resolve, not the loopback name: refused.
+            "http://localhost.:5000/",
+            "http://[::2]:8080/",
+            "http://[::ffff:10.0.0.1]/",
+            "http://10.0.0.1:8080/",
+            "http://0.0.0.0:8080/",
+            "http://127.0.0.1.nip.io:8080/",
+            "http://xn--bcher-kva.example:8080/",
+            "http://bücher.example/",
+            "http://localhost@sts.example.com:8080/",
+            "http://%31%32%37.0.0.1.example.com/",
+            "ftp://127.0.0.1/",
+            "sts.example.com:8080",
+        ] {
+            assert!(check_url("STS endpoint", bad).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn endpoints() {
         for good in [

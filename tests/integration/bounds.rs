@@ -117,3 +117,42 @@ fn the_endpoint_listens_on_loopback_only_as_the_kernel_says() {
         assert_eq!(sockets, [expected], "{address:?}: the kernel's listening sockets for port {port}");
     }
 }
+
+/// Issue 31, item 5: plain http to a remote host with a port is refused from every source
+/// an endpoint comes from, before anything is sent, and the error names the URL.
+#[test]
+fn plain_http_with_a_port_is_refused_from_every_source() {
+    let bad = "http://sts.example.com:8080";
+    let services = format!("[profile r]\nservices = s\n[services s]\nsts =\n  endpoint_url = {bad}\n");
+    let profile = format!("[profile r]\nendpoint_url = {bad}\n");
+    let role = "source_profile = base\nrole_arn = arn:aws:iam::111111111111:role/r\n\
+                [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n";
+    let cases: Vec<(String, Vec<(&str, &str)>, Vec<&str>)> = vec![
+        (format!("[profile r]\n{role}"), vec![("AWS_ENDPOINT_URL_STS", bad)], vec!["r"]),
+        (format!("[profile r]\n{role}"), vec![("AWS_ENDPOINT_URL", bad)], vec!["r"]),
+        (format!("{profile}{role}"), vec![], vec!["r"]),
+        (services.replace("services = s\n", &format!("services = s\n{role}")), vec![], vec!["r"]),
+        (
+            format!("[profile r]\n{role}"),
+            vec![("SWROLE_FEDERATION_URL", bad)],
+            vec!["console", "r", "--print"],
+        ),
+    ];
+    for (config, env, args) in cases {
+        let fx = Fixture::new(&config, "");
+        let out = fx
+            .swrole()
+            .args(&args)
+            .args(["--shell", "bash"].iter().filter(|_| args[0] == "r"))
+            .envs(env.clone())
+            .output()
+            .unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{env:?} {config}: {err}");
+        assert!(out.stdout.is_empty());
+        assert!(
+            err.contains("sts.example.com:8080") && err.contains("plain http to a non-loopback host"),
+            "{env:?}: {err}"
+        );
+    }
+}
