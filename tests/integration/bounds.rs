@@ -156,3 +156,86 @@ fn plain_http_with_a_port_is_refused_from_every_source() {
         );
     }
 }
+
+/// Issue 31, item 3: the whole environment contract of each mode, as the exact set of
+/// AWS and switcher variables the job sees, starting from a shell full of stale ones; and
+/// no secret value anywhere in the job's environment.
+#[test]
+fn the_environment_of_each_mode_is_exactly_the_contract() {
+    let sts = ShortSts::start(&[3300]);
+    let fx = Fixture::new(ROLE, "");
+    let stale = [
+        ("AWS_PROFILE", "old"),
+        ("AWS_DEFAULT_PROFILE", "old"),
+        ("AWS_SECURITY_TOKEN", "stale-token"),
+        ("AWS_SESSION_EXPIRATION", "2000-01-01T00:00:00Z"),
+        ("AWS_VAULT", "old"),
+        ("AWSUME_EXPIRATION", "x"),
+        ("AWSUME_COMMAND", "x"),
+        ("AWSU_PROFILE", "x"),
+        ("GRANTED_SSO", "true"),
+        ("GRANTED_COMMAND", "x"),
+        ("AWS_ACCESS_KEY_ID", "AKIASTALE00000000000"),
+        ("AWS_SECRET_ACCESS_KEY", "stale-secret"),
+        ("SWROLE_CREDENTIAL_PROCESS_CHAIN", "other"),
+        ("SWROLE_COLOR", "red"),
+    ];
+    // The role's own secret is the point of plain `exec`; never under `--server`.
+    let names = |args: &[&str], secrets: &[&str]| {
+        let out = fx.swrole().args(args).env("AWS_ENDPOINT_URL_STS", sts.url()).envs(stale).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", text(&out.stderr));
+        let env = text(&out.stdout);
+        for secret in ["stale-secret", "stale-token", "secret0", "token0", "base-secret"] {
+            assert!(
+                !env.contains(secret)
+                    || args.contains(&"--") && !args.contains(&"--server") && secret.ends_with('0'),
+                "{args:?}: {secret} in the job's environment"
+            );
+        }
+        let mut set: Vec<String> = env
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(k, _)| k.to_string()))
+            .filter(|k| ["AWS", "SWROLE_", "GRANTED_"].iter().any(|p| k.starts_with(p)))
+            .collect();
+        set.sort();
+        set
+    };
+    // The chain variable is gone even though the caller had one: the job is not a
+    // credential_process of swrole's.
+    let exec = names(&["exec", "r", "--no-cache", "--", "env"], &[]);
+    assert_eq!(
+        exec,
+        [
+            "AWSUME_PROFILE",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_ACCOUNT_ID",
+            "AWS_CREDENTIAL_EXPIRATION",
+            "AWS_ENDPOINT_URL_STS",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "SWROLE_CACHE_STORE", // the caller's own setting, passed on
+            "SWROLE_EXPIRATION",
+            "SWROLE_PROFILE",
+            "SWROLE_ROLE_ARN",
+        ],
+        "exec"
+    );
+    let server = names(&["exec", "--server", "r", "--no-cache", "--", "env"], &["secret", "token"]);
+    assert_eq!(
+        server,
+        [
+            "AWSUME_PROFILE",
+            "AWS_ACCOUNT_ID",
+            "AWS_CONFIG_FILE",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "AWS_ENDPOINT_URL_STS",
+            "AWS_SDK_LOAD_CONFIG",
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "SWROLE_CACHE_STORE",
+            "SWROLE_PROFILE",
+            "SWROLE_ROLE_ARN",
+        ],
+        "exec --server: no key, no secret, no expiry of credentials it does not hold"
+    );
+}
