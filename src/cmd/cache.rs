@@ -68,6 +68,9 @@ pub fn run(env: &Env, action: CacheAction) -> Result<()> {
             write_stdout(&table(&rows))
         }
         CacheAction::Clear { profile } => {
+            if let Some(p) = &profile {
+                super::check_profile_name(p)?;
+            }
             let mut removed = 0;
             for (name, e) in &entries {
                 if profile.as_deref().is_none_or(|p| p == e.profile) {

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
+use super::check_profile_name;
 use crate::cli::KeysAction;
 use crate::config::{FileKind, read_file};
 use crate::env::Env;
@@ -21,13 +22,6 @@ pub fn run(env: &Env, action: KeysAction) -> Result<()> {
         KeysAction::List => list(env),
         KeysAction::Remove { profile } => remove(env, &profile),
     }
-}
-
-fn check_profile_name(profile: &str) -> Result<()> {
-    if !crate::config::is_identifier(profile) {
-        bail!("{profile:?} is not a profile name");
-    }
-    Ok(())
 }
 
 fn add(env: &Env, profile: &str, stdin: bool) -> Result<()> {
@@ -81,6 +75,7 @@ fn list(env: &Env) -> Result<()> {
 }
 
 fn remove(env: &Env, profile: &str) -> Result<()> {
+    check_profile_name(profile)?;
     let store = keys::open(env)?;
     let _lock = keys::lock(env)?;
     if !store.delete(profile)? {

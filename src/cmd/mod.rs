@@ -22,6 +22,15 @@ use crate::options::Options;
 use crate::plan::Plan;
 use crate::shell::Shell;
 
+/// A name the AWS files could hold as a profile (letters, digits and `_-/.%@:+`): the
+/// commands that store or remove by name refuse anything else before they act.
+pub fn check_profile_name(profile: &str) -> anyhow::Result<()> {
+    if !crate::config::is_identifier(profile) {
+        anyhow::bail!("{profile:?} is not a profile name (letters, digits and _-/.%@:+)");
+    }
+    Ok(())
+}
+
 /// The core's options from the command line (and `SWROLE_MFA_PROMPT`, which has no flag).
 pub fn options(env: &Env, args: &SwitchArgs) -> anyhow::Result<Options> {
     Ok(Options {
