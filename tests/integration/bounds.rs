@@ -272,3 +272,107 @@ fn every_command_that_takes_a_profile_refuses_one_no_file_could_hold() {
     assert_eq!(sts.requests(), 0, "nothing was sent");
     assert!(!fx.home().join(".local/share/swrole/keys").exists(), "nothing was stored");
 }
+
+/// An STS that answers by action: GetSessionToken with an MFA session that lasts
+/// `session_secs`, AssumeRole with role credentials that last `role_secs`; each request's
+/// form recorded.
+struct MfaSts {
+    port: u16,
+    forms: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl MfaSts {
+    fn start(session_secs: u64, role_secs: u64) -> MfaSts {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let forms = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = forms.clone();
+        std::thread::spawn(move || {
+            for (n, stream) in listener.incoming().enumerate() {
+                let Ok(mut stream) = stream else { return };
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let Some((_, body)) = crate::util::read_http_request(&mut reader) else { continue };
+                let form = text(&body);
+                seen.lock().unwrap().push(form.clone());
+                let (action, secs) = if form.contains("Action=GetSessionToken") {
+                    ("GetSessionToken", session_secs)
+                } else {
+                    ("AssumeRole", role_secs)
+                };
+                let expires = humantime::format_rfc3339_seconds(
+                    std::time::SystemTime::now() + std::time::Duration::from_secs(secs),
+                );
+                let user = if action == "AssumeRole" {
+                    "<AssumedRoleUser><AssumedRoleId>AROA:x</AssumedRoleId>\
+                     <Arn>arn:aws:sts::111111111111:assumed-role/r/x</Arn></AssumedRoleUser>"
+                } else {
+                    ""
+                };
+                let xml = format!(
+                    "<{action}Response xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><{action}Result><Credentials>\
+                     <AccessKeyId>ASIAMFASTS{n:010}</AccessKeyId><SecretAccessKey>secret{n}</SecretAccessKey>\
+                     <SessionToken>token{n}</SessionToken><Expiration>{expires}</Expiration></Credentials>{user}\
+                     </{action}Result><ResponseMetadata><RequestId>r-{n}</RequestId></ResponseMetadata></{action}Response>"
+                );
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+                    xml.len()
+                );
+            }
+        });
+        MfaSts { port, forms }
+    }
+}
+
+/// Issue 31, item 6: an `exec --server` job whose MFA session runs out, without
+/// `--allow-prompt`: the job gets an error, and nothing is asked on the terminal swrole
+/// runs on (a pty here) or anywhere else.
+#[test]
+fn a_renewal_past_the_mfa_session_never_asks_without_allow_prompt() {
+    if !crate::util::require("python3") {
+        return;
+    }
+    // The MFA session lasts 4 s, role credentials 3 s: the third request needs a new code.
+    let sts = MfaSts::start(4, 3);
+    let config = "[profile r]\nsource_profile = base\nrole_arn = arn:aws:iam::111111111111:role/r\n\
+                  mfa_serial = arn:aws:iam::123456789012:mfa/me\n\
+                  [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n";
+    let fx = Fixture::new(config, "");
+    std::fs::write(
+        fx.home().join("ask.py"),
+        "import os, sys, time, urllib.request, urllib.error\n\
+         r = urllib.request.Request(os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI'], headers={'Authorization': os.environ['AWS_CONTAINER_AUTHORIZATION_TOKEN']})\n\
+         for i in range(12):\n\
+         \x20   try:\n\
+         \x20       with urllib.request.urlopen(r, timeout=5) as a: print(a.status, flush=True)\n\
+         \x20   except urllib.error.HTTPError as e:\n\
+         \x20       print(e.code, flush=True); sys.exit(0)\n\
+         \x20   time.sleep(1)\n",
+    )
+    .unwrap();
+    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
+    let out = std::process::Command::new("python3")
+        .args([helper, "MFA code", "123456"])
+        .arg(crate::util::swrole_path())
+        .args(["exec", "--server", "r", "-t", "123456", "--refresh-margin", "1", "--", "python3", "ask.py"])
+        .current_dir(fx.home())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", fx.home())
+        .env("USER", "tester")
+        .env("SWROLE_CACHE_STORE", "file")
+        .env("AWS_ENDPOINT_URL_STS", format!("http://127.0.0.1:{}", sts.port))
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tty = r["tty"].as_str().unwrap();
+    assert!(!tty.contains("MFA code for"), "a code was asked on the terminal: {tty}");
+    assert!(tty.contains("cannot be renewed without you"), "swrole said what to do: {tty}");
+    let answers: Vec<&str> = r["stdout"].as_str().unwrap().lines().collect();
+    assert_eq!(answers.first(), Some(&"200"), "{answers:?}");
+    assert!(answers.last().is_some_and(|s| s.starts_with('5')), "the job got an error: {answers:?}");
+    let codes = sts.forms.lock().unwrap().iter().filter(|f| f.contains("TokenCode=")).count();
+    assert_eq!(codes, 1, "one code, the one given with -t");
+}
