@@ -376,3 +376,49 @@ fn a_renewal_past_the_mfa_session_never_asks_without_allow_prompt() {
     let codes = sts.forms.lock().unwrap().iter().filter(|f| f.contains("TokenCode=")).count();
     assert_eq!(codes, 1, "one code, the one given with -t");
 }
+
+/// Issue 31, item 4: what another process prints is read up to its limit exactly and
+/// refused one byte past it, with the named error: a credential_process (64 KiB) and an
+/// mfa_process (4 KiB).
+#[test]
+fn process_output_is_bounded_at_its_limit_exactly() {
+    let fx = Fixture::new("", "");
+    let doc = |size: usize| {
+        let head =
+            "{\"Version\":1,\"AccessKeyId\":\"AKIAPROCESS000000001\",\"SecretAccessKey\":\"s\",\"Pad\":\"";
+        format!("{head}{}\"}}", "x".repeat(size - head.len() - 2))
+    };
+    for (size, ok) in [(64 * 1024, true), (64 * 1024 + 1, false)] {
+        std::fs::write(fx.home().join("doc.json"), doc(size)).unwrap();
+        std::fs::write(fx.config_path(), "[profile p]\ncredential_process = cat doc.json\n").unwrap();
+        let out = fx.swrole().args(["p", "--shell", "bash"]).current_dir(fx.home()).output().unwrap();
+        assert_eq!(out.status.success(), ok, "credential_process of {size} bytes: {}", text(&out.stderr));
+        if !ok {
+            assert!(text(&out.stderr).contains("printed more than 64 KiB"), "{}", text(&out.stderr));
+        }
+    }
+    let sts = ShortSts::start(&[3300]);
+    for (size, ok) in [(4096, true), (4097, false)] {
+        // The code on the last line, after blank lines that fill the output to `size` bytes.
+        std::fs::write(fx.home().join("code.txt"), format!("{}123456\n", "\n".repeat(size - 7))).unwrap();
+        std::fs::write(
+            fx.config_path(),
+            format!("{ROLE}mfa_process = cat code.txt\n").replace(
+                "role_arn = arn:aws:iam::111111111111:role/r\n",
+                "role_arn = arn:aws:iam::111111111111:role/r\nmfa_serial = arn:aws:iam::123456789012:mfa/me\nmfa_process = cat code.txt\n",
+            ),
+        )
+        .unwrap();
+        let out = fx
+            .swrole()
+            .args(["r", "--shell", "bash", "--no-cache"])
+            .current_dir(fx.home())
+            .env("AWS_ENDPOINT_URL_STS", sts.url())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.success(), ok, "mfa_process of {size} bytes: {}", text(&out.stderr));
+        if !ok {
+            assert!(text(&out.stderr).contains("printed more than 4 KiB"), "{}", text(&out.stderr));
+        }
+    }
+}

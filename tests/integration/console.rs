@@ -16,6 +16,9 @@ enum Reply {
     NotJson,
     NoToken,
     Hang,
+    /// A valid answer one byte over the 64 KiB swrole reads (issue 31, item 4), and one at it.
+    Over,
+    AtLimit,
 }
 
 struct Federation {
@@ -40,6 +43,12 @@ impl Federation {
                     Reply::Status(s) => (s, "{\"error\":\"no\"}".to_string()),
                     Reply::NotJson => (200, "<html>maintenance</html>".to_string()),
                     Reply::NoToken => (200, "{\"Other\":1}".to_string()),
+                    Reply::Over | Reply::AtLimit => {
+                        let fill = if matches!(reply, Reply::Over) { 64 * 1024 + 1 } else { 64 * 1024 };
+                        let head = "{\"SigninToken\":\"tok-EN_123.abc\",\"Pad\":\"";
+                        let pad = "x".repeat(fill - head.len() - 2);
+                        (200, format!("{head}{pad}\"}}"))
+                    }
                     Reply::Hang => {
                         std::thread::sleep(Duration::from_secs(30));
                         continue;
@@ -208,6 +217,7 @@ fn federation_faults_open_nothing() {
         (Some(Reply::NotJson), "not JSON"),
         (Some(Reply::NoToken), "without a usable SigninToken"),
         (Some(Reply::Hang), "did not answer within 2 s"),
+        (Some(Reply::Over), "could not be read (or over 64 KiB)"),
         (None, "could not reach the federation endpoint"),
     ];
     for (reply, needle) in cases {
@@ -264,4 +274,20 @@ fn what_cannot_be_federated_or_opened_says_what_to_do() {
         assert!(text(&out.stderr).contains("federation endpoint"), "{}", text(&out.stderr));
     }
     assert!(fed.requests.lock().unwrap().is_empty());
+}
+
+/// Issue 31, item 4: the federation answer is read up to 64 KiB exactly (one byte more is
+/// the named error, in `federation_faults_open_nothing`).
+#[test]
+fn a_federation_answer_of_64_kib_is_read() {
+    let Some(moto) = Moto::start() else { return };
+    let fed = Federation::start(Reply::AtLimit);
+    let (_fx, cmd) = seed(&moto);
+    let out = cmd()
+        .args(["console", "sw-staging", "-t", "123456", "--print"])
+        .env("SWROLE_FEDERATION_URL", fed.url())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("SigninToken=tok-EN_123.abc"), "{}", text(&out.stdout));
 }
