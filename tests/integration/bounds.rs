@@ -422,3 +422,42 @@ fn process_output_is_bounded_at_its_limit_exactly() {
         }
     }
 }
+
+/// Issue 31, item 8: the dialog gets exactly the argv swrole means, whatever the profile's
+/// name holds, and the code it prints is what is sent.
+#[test]
+fn the_dialog_gets_exactly_its_argv_and_its_code_is_sent() {
+    let sts = ShortSts::start(&[3300]);
+    let name = "we-ird%40name+1:x/y@z";
+    let serial = "arn:aws:iam::123456789012:mfa/me.you+1@example.com";
+    let config = format!(
+        "[profile {name}]\nsource_profile = base\nrole_arn = arn:aws:iam::111111111111:role/r\nmfa_serial = {serial}\n\
+         [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n"
+    );
+    let fx = Fixture::new(&config, "");
+    let bin = fx.home().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let zenity = bin.join("zenity");
+    std::fs::write(&zenity, "#!/bin/sh\nprintf '%s\\0' \"$@\" > \"$HOME/argv\"\necho 654321\n").unwrap();
+    std::fs::set_permissions(&zenity, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = fx
+        .no_terminal(&sts.url())
+        .args(["credential-process", name, "--no-cache"])
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+        .env("DISPLAY", ":99")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let argv = std::fs::read(fx.home().join("argv")).unwrap();
+    let argv: Vec<String> = argv.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| text(a)).collect();
+    assert_eq!(
+        argv,
+        [
+            "--entry".to_string(),
+            "--title=swrole".to_string(),
+            format!("--text=MFA code for profile {name}\n(device {serial})")
+        ]
+    );
+    let forms = sts.forms();
+    assert!(forms[0].contains("TokenCode=654321"), "the dialog's code is the one sent: {}", forms[0]);
+}
