@@ -449,7 +449,7 @@ fn the_dialog_gets_exactly_its_argv_and_its_code_is_sent() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let argv = std::fs::read(fx.home().join("argv")).unwrap();
-    let argv: Vec<String> = argv.split(|b| *b == 0).filter(|a| !a.is_empty()).map(|a| text(a)).collect();
+    let argv: Vec<String> = argv.split(|b| *b == 0).filter(|a| !a.is_empty()).map(text).collect();
     assert_eq!(
         argv,
         [
