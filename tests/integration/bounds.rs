@@ -104,11 +104,7 @@ fn the_endpoint_listens_on_loopback_only_as_the_kernel_says() {
             "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" > uri.txt; while [ ! -e go ]; do sleep 0.05; done";
         let mut swrole = cmd.args(["--", "sh", "-c", job]).spawn().unwrap();
         let uri_file = fx.home().join("uri.txt");
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        while std::fs::read_to_string(&uri_file).map_or(true, |t| !t.ends_with('\n')) {
-            assert!(std::time::Instant::now() < deadline, "the job never started");
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        crate::util::wait_for_line(&uri_file);
         let uri = std::fs::read_to_string(&uri_file).unwrap();
         let port: u16 = uri.trim().trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
         let sockets = listening(port);

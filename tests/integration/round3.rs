@@ -204,11 +204,7 @@ fn the_job_dies_with_swrole() {
         .spawn()
         .unwrap();
     let pid_file = fx.home().join("job.pid");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::fs::read_to_string(&pid_file).map_or(true, |t| !t.ends_with('\n')) {
-        assert!(std::time::Instant::now() < deadline, "the job never started");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    crate::util::wait_for_line(&pid_file);
     let pid = std::fs::read_to_string(&pid_file).unwrap().trim().to_string();
     swrole.kill().unwrap();
     swrole.wait().unwrap();
@@ -248,11 +244,7 @@ fn a_flood_of_connections_does_not_starve_the_job() {
     }
     let mut child = cmd.spawn().unwrap();
     let uri_file = fx.home().join("uri.txt");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::fs::read_to_string(&uri_file).map_or(true, |t| !t.ends_with('\n')) {
-        assert!(std::time::Instant::now() < deadline, "the job never started");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    crate::util::wait_for_line(&uri_file);
     let uri = std::fs::read_to_string(&uri_file).unwrap();
     let addr = uri.trim().trim_start_matches("http://").trim_end_matches('/').to_string();
     let flood: Vec<std::net::TcpStream> =

@@ -217,3 +217,17 @@ pub fn shell_file(name: &str) -> PathBuf {
     });
     dir.path().join(name)
 }
+
+/// Wait until `path` holds a whole line (a job started by the test wrote it), 20 s at most:
+/// an event, not a time.
+pub fn wait_for_line(path: &Path) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::fs::read_to_string(path).map_or(true, |t| !t.ends_with('\n')) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} was never written: the job never started",
+            path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
