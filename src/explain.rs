@@ -272,11 +272,7 @@ fn variables(o: &mut Out, plan: &Plan, cx: &Context<'_>) {
         region: plan.region.as_deref(),
         color: plan.color.as_deref(),
         previous: cx.previous,
-        ca_bundle: plan
-            .ca_bundle
-            .as_ref()
-            .filter(|(_, from)| from != "AWS_CA_BUNDLE")
-            .and_then(|(p, _)| p.to_str()),
+        ca_bundle: plan.profile_ca_bundle(),
         ca_bundle_from_swrole: false,
     });
     let (mut sets, mut unsets) = (Vec::new(), Vec::new());

@@ -419,6 +419,20 @@ fn check_base_keys(set: &ProfileSet, paths: &Paths, base: &Base) -> Result<()> {
     Ok(())
 }
 
+/// `AWS_CA_BUNDLE` of the calling shell is one an earlier switch exported
+/// (`SWROLE_CA_BUNDLE` holds the same path).
+pub fn ca_bundle_from_swrole(env: &Env) -> bool {
+    env.get("AWS_CA_BUNDLE").is_some_and(|v| env.get("SWROLE_CA_BUNDLE") == Some(v))
+}
+
+impl Plan {
+    /// The CA bundle the selected profile named (`ca_bundle`), which a switch exports for the
+    /// shell's tools; `None` when there is none or `AWS_CA_BUNDLE` decided (the shell has it).
+    pub fn profile_ca_bundle(&self) -> Option<&str> {
+        self.ca_bundle.as_ref().filter(|(_, from)| from != "AWS_CA_BUNDLE").and_then(|(p, _)| p.to_str())
+    }
+}
+
 /// The CA bundle to trust: `AWS_CA_BUNDLE`, else the selected profile's `ca_bundle`, with
 /// where it was named (`~/` expanded; the file is read only when a call is made).
 fn ca_bundle(
@@ -427,10 +441,9 @@ fn ca_bundle(
     env: &Env,
     selected: &str,
 ) -> Option<(std::path::PathBuf, String)> {
-    // An AWS_CA_BUNDLE that an earlier switch exported (SWROLE_CA_BUNDLE says so) was that
-    // profile's: this profile's own `ca_bundle` decides.
-    let from_swrole = |v: &&str| env.get("SWROLE_CA_BUNDLE") == Some(*v);
-    match env.get("AWS_CA_BUNDLE").filter(|v| !from_swrole(v)) {
+    // An AWS_CA_BUNDLE that an earlier switch exported was that profile's: this profile's
+    // own `ca_bundle` decides.
+    match env.get("AWS_CA_BUNDLE").filter(|_| !ca_bundle_from_swrole(env)) {
         Some(p) => Some((crate::config::expand_path(p, env), "AWS_CA_BUNDLE".to_string())),
         None => set.profile(selected).and_then(|s| s.get("ca_bundle")).map(|v| {
             (
@@ -563,20 +576,24 @@ fn region(
         .find_map(|var| env.get(var).filter(|r| valid_region(r)).map(|r| (r.to_string(), var.to_string()))))
 }
 
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS`, else the profile's `ignore_configured_endpoint_urls`:
+/// every configured endpoint is ignored.
+fn endpoints_ignored(profile: Option<&Section>, env: &Env) -> bool {
+    env.get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").map(|v| v.eq_ignore_ascii_case("true")).unwrap_or_else(
+        || {
+            profile
+                .and_then(|p| p.text("ignore_configured_endpoint_urls"))
+                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        },
+    )
+}
+
 /// The STS endpoint, chosen as the SDKs do: `AWS_ENDPOINT_URL_STS`, then the profile's
 /// `[services]` section (`sts = \n endpoint_url = ...`), then `AWS_ENDPOINT_URL`, then the
 /// profile's `endpoint_url`; none of them when `ignore_configured_endpoint_urls` is true.
 fn endpoint(set: &ProfileSet, paths: &Paths, env: &Env, selected: &str) -> Result<Option<(String, String)>> {
     let profile = set.profile(selected);
-    let ignore = env
-        .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .map(|v| v.eq_ignore_ascii_case("true"))
-        .unwrap_or_else(|| {
-            profile
-                .and_then(|p| p.text("ignore_configured_endpoint_urls"))
-                .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-        });
-    if ignore {
+    if endpoints_ignored(profile, env) {
         return Ok(None);
     }
     let from_env = |var: &str| env.get(var).map(|url| (url.to_string(), var.to_string()));
@@ -607,16 +624,9 @@ fn endpoint(set: &ProfileSet, paths: &Paths, env: &Env, selected: &str) -> Resul
 /// spaces and dashes as `_`). Nothing when endpoints are ignored, and nothing a variable of
 /// the caller already gives.
 pub fn configured_endpoints(set: &ProfileSet, env: &Env, selected: &str) -> Vec<(String, String)> {
-    let Some(profile) = set.profile(selected) else { return Vec::new() };
-    let ignore = env
-        .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .map(|v| v.eq_ignore_ascii_case("true"))
-        .unwrap_or_else(|| {
-            profile.text("ignore_configured_endpoint_urls").is_some_and(|v| v.eq_ignore_ascii_case("true"))
-        });
-    if ignore {
+    let Some(profile) = set.profile(selected).filter(|p| !endpoints_ignored(Some(p), env)) else {
         return Vec::new();
-    }
+    };
     let mut out = Vec::new();
     if let Some(url) = profile.text("endpoint_url") {
         out.push(("AWS_ENDPOINT_URL".to_string(), url.to_string()));

@@ -100,18 +100,8 @@ pub fn switch_exports(env: &Env, profile: &str, plan: &Plan, creds: &Credentials
         region: plan.region.as_deref(),
         color: plan.color.as_deref(),
         previous: env.get("SWROLE_PROFILE"),
-        // The bundle the profile named: the shell's tools need it too. One from
-        // AWS_CA_BUNDLE is in the shell already.
-        ca_bundle: plan
-            .ca_bundle
-            .as_ref()
-            .filter(|(_, from)| from != "AWS_CA_BUNDLE")
-            .and_then(|(p, _)| p.to_str()),
-        ca_bundle_from_swrole: ca_bundle_from_swrole(env),
+        // The bundle the profile named: the shell's tools need it too.
+        ca_bundle: plan.profile_ca_bundle(),
+        ca_bundle_from_swrole: crate::plan::ca_bundle_from_swrole(env),
     })
-}
-
-/// `AWS_CA_BUNDLE` of the calling shell is one an earlier switch exported.
-pub fn ca_bundle_from_swrole(env: &Env) -> bool {
-    env.get("AWS_CA_BUNDLE").is_some_and(|v| env.get("SWROLE_CA_BUNDLE") == Some(v))
 }

@@ -12,6 +12,7 @@ pub fn run(env: &Env, shell: Option<Shell>) -> Result<()> {
         bail!("--shell json prints credentials; there is nothing to unset in JSON");
     };
     write_stdout(
-        &syntax.render(&Exports::for_unset(env.get("SWROLE_PROFILE"), super::ca_bundle_from_swrole(env))),
+        &syntax
+            .render(&Exports::for_unset(env.get("SWROLE_PROFILE"), crate::plan::ca_bundle_from_swrole(env))),
     )
 }
