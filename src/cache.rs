@@ -412,10 +412,15 @@ impl Cache {
     /// Remember that a background renewal of `name` failed, and why (one line, no secret),
     /// for the next prompt to say once.
     pub fn note_failure(&self, name: &str, why: &str) -> Result<()> {
+        let why: String = why.chars().map(|c| if c.is_control() { ' ' } else { c }).take(1000).collect();
+        self.write_note(name, &Failure { at: now(), said: false, why })
+    }
+
+    /// The note of `name`, written whole (a temporary file renamed over it).
+    fn write_note(&self, name: &str, failure: &Failure) -> Result<()> {
         self.files.ensure_dir()?;
         let mut file = tempfile::NamedTempFile::new_in(self.dir())?;
-        let line: String = why.chars().map(|c| if c.is_control() { ' ' } else { c }).take(1000).collect();
-        writeln!(file, "{}\t0\t{line}", now())?;
+        writeln!(file, "{}\t{}\t{}", failure.at, u8::from(failure.said), failure.why)?;
         file.persist(self.note_path(name)).map_err(|e| e.error)?;
         Ok(())
     }
@@ -439,10 +444,7 @@ impl Cache {
 
     /// Mark the failure note of `name` as said (so the next prompt stays quiet).
     pub fn failure_said(&self, name: &str, failure: &Failure) -> Result<()> {
-        let mut file = tempfile::NamedTempFile::new_in(self.dir())?;
-        writeln!(file, "{}\t1\t{}", failure.at, failure.why)?;
-        file.persist(self.note_path(name)).map_err(|e| e.error)?;
-        Ok(())
+        self.write_note(name, &Failure { said: true, ..failure.clone() })
     }
 
     /// Forget the failure of `name` (a renewal worked).
@@ -475,15 +477,14 @@ impl Cache {
     /// Untrusted, unreadable or foreign files are left out.
     pub fn entries(&self) -> Result<Vec<(String, Entry)>> {
         let mut out = Vec::new();
-        for name in self.store.names()? {
-            let Ok(Some(text)) = self.store.get(&name) else { continue };
-            if let Ok(entry) = serde_json::from_str::<Entry>(&text) {
-                out.push((name, entry));
-            }
-        }
-        if self.store.kind() == StoreKind::Keyutils {
-            for name in self.files.names()? {
-                let Ok(Some(text)) = self.files.get(&name) else { continue };
+        // With the kernel keyring, entries it could not take are files.
+        let stores: Vec<&dyn SecretStore> = match self.store.kind() {
+            StoreKind::Keyutils => vec![self.store.as_ref(), &self.files],
+            _ => vec![self.store.as_ref()],
+        };
+        for store in stores {
+            for name in store.names()? {
+                let Ok(Some(text)) = store.get(&name) else { continue };
                 if let Ok(entry) = serde_json::from_str::<Entry>(&text) {
                     out.push((name, entry));
                 }

@@ -144,20 +144,31 @@ pub fn effective_margin(margin: u32, life: u32) -> u32 {
 /// The credentials of `profile`: from the cache when it holds fresh ones (no SDK, no
 /// runtime, no network), else the base and each AssumeRole in turn, then cached.
 pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> Result<(Plan, Credentials)> {
-    let Prepared { plan, cache, key, source } = prepare(files, env, profile, args)?;
-    let bound = bound(&plan);
+    credentials_prepared(files, env, profile, args, &prepare(files, env, profile, args)?)
+}
+
+/// [`credentials`] for a switch already [`prepare`]d.
+pub fn credentials_prepared(
+    files: &Files,
+    env: &Env,
+    profile: &str,
+    args: &Options,
+    prepared: &Prepared,
+) -> Result<(Plan, Credentials)> {
+    let Prepared { plan, cache, key, source } = prepared;
+    let bound = bound(plan);
     let _lock = match &cache {
         Some(cache) => {
             if !args.refresh
-                && let Some(hit) = warn(cache.get(&key, Kind::Role, bound)).flatten()
+                && let Some(hit) = warn(cache.get(key, Kind::Role, bound)).flatten()
             {
                 say(args, || format!("credentials from the cache ({})", cache.dir().display()));
-                return Ok((plan, hit.credentials()));
+                return Ok((plan.clone(), hit.credentials()));
             }
             // Wait for another swrole making the same credentials, then look again; a switch
             // with its own MFA code does not wait for someone else's prompt.
             let lock = warn(cache.lock(
-                &key,
+                key,
                 LOCK_WAIT,
                 &format!("credentials for profile {profile:?}"),
                 args.token_code.is_some(),
@@ -165,28 +176,28 @@ pub fn credentials(files: &Files, env: &Env, profile: &str, args: &Options) -> R
             .flatten();
             if lock.is_some()
                 && !args.refresh
-                && let Some(hit) = warn(cache.get(&key, Kind::Role, bound)).flatten()
+                && let Some(hit) = warn(cache.get(key, Kind::Role, bound)).flatten()
             {
                 say(args, || "credentials from the cache, made by another swrole".to_string());
-                return Ok((plan, hit.credentials()));
+                return Ok((plan.clone(), hit.credentials()));
             }
             lock
         }
         None => None,
     };
-    let creds = fetch(files, env, &plan, args, cache.as_ref(), &source)?;
+    let creds = fetch(files, env, plan, args, cache.as_ref(), source)?;
     if let Some(cache) = &cache
         && let Some(mut entry) =
-            Entry::new(Kind::Role, &key, profile, plan.hops.last().map(|h| h.role_arn.as_str()), &creds)
+            Entry::new(Kind::Role, key, profile, plan.hops.last().map(|h| h.role_arn.as_str()), &creds)
     {
         entry.session_name = plan.hops.last().map(|h| h.session_name.clone());
         entry.endpoint = plan.endpoint.clone();
         entry.duration = plan.hops.last().map(|h| h.duration_seconds.unwrap_or(CHAINED_MAX_DURATION));
-        if let Err(e) = cache.put(&key, &entry) {
+        if let Err(e) = cache.put(key, &entry) {
             eprintln!("swrole: warning: the credentials were not cached: {e:#}");
         }
     }
-    Ok((plan, creds))
+    Ok((plan.clone(), creds))
 }
 
 /// What the cache entry of a plan's role credentials must have been made for.

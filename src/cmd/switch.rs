@@ -178,7 +178,8 @@ fn background_child(env: &Env, profile: &str, args: &SwitchArgs) -> Result<()> {
     let prepared = core::prepare(&files, env, profile, &opts)?;
     let Some(cache) = &prepared.cache else { return Ok(()) };
     let Some(_renewing) = cache.renewing(&prepared.key)? else { return Ok(()) };
-    match core::credentials(&files, env, profile, &opts) {
+    // Planned once: the renewal goes on from here.
+    match core::credentials_prepared(&files, env, profile, &opts, &prepared) {
         Ok(_) => {
             cache.clear_failure(&prepared.key);
             Ok(())
