@@ -41,26 +41,22 @@ fn job(program: &OsString, rest: &[OsString], exports: &crate::exports::Exports)
 /// After the job: wait for every process it left behind (adopted by swrole, the
 /// subreaper), while the endpoint goes on serving them; say so once if there are any.
 fn wait_for_the_rest() {
-    let mut said = false;
+    let mut status = 0;
+    // SAFETY: waitpid with a pointer to a local.
+    let mut waited = |flags| unsafe { libc::waitpid(-1, &mut status, flags) };
+    // What has ended already is reaped; if something still runs, say so once, then wait
+    // for each in turn until none is left (ECHILD).
     loop {
-        let mut status = 0;
-        // SAFETY: waitpid with a pointer to a local.
-        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-        match pid {
-            0 => {
-                if !said {
-                    eprintln!(
-                        "swrole: the job left processes running; the endpoint serves them until they end (Ctrl-C stops \
-                         swrole)"
-                    );
-                    said = true;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
+        match waited(libc::WNOHANG) {
+            0 => break,
             p if p > 0 => {}
-            _ => return, // no child left (ECHILD)
+            _ => return,
         }
     }
+    eprintln!(
+        "swrole: the job left processes running; the endpoint serves them until they end (Ctrl-C stops swrole)"
+    );
+    while waited(0) > 0 {}
 }
 
 /// The child's pid, for the signal handler (0: none yet).

@@ -149,29 +149,20 @@ fn shown(path: &Path, real: &Path) -> String {
 }
 
 /// Every line of either file that still holds a static key of `profile`, as the real
-/// parser reads both texts: `file:line` each.
+/// parser reads both texts (every section of the profile, hidden ones included):
+/// `file:line` each.
 fn keys_left(
     paths: &crate::config::Paths,
     config: &str,
     credentials: &str,
     profile: &str,
 ) -> Result<Vec<String>> {
-    let set = crate::config::ProfileSet::from_texts(config, credentials, paths)?;
     let mut left = Vec::new();
-    if let Some(section) = set.profile(profile) {
-        for key in ["aws_access_key_id", "aws_secret_access_key"] {
-            if let Some(v) = section.get(key) {
-                left.push(crate::plan::at(paths, v));
-            }
-        }
-    }
     for (kind, text) in [(FileKind::Config, config), (FileKind::Credentials, credentials)] {
         for line in keys::key_lines(text, kind, profile)? {
             left.push(format!("{}:{line}", paths.get(kind).display()));
         }
     }
-    left.sort();
-    left.dedup();
     Ok(left)
 }
 
@@ -249,8 +240,10 @@ fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
             left.join(", ")
         );
     }
-    eprintln!(
-        "swrole: moved the keys of profile {profile:?} ({}) to {}; removed them from {} and {}; {} now says \
+    // Paths from the file system (a link's target, PATH) are escaped on their way to the
+    // terminal, like text from the files.
+    let moved = format!(
+        "moved the keys of profile {profile:?} ({}) to {}; removed them from {} and {}; {} now says \
          credential_process = {line} ({which})",
         crate::text::short_key(&k.aws_access_key_id),
         store.describe(),
@@ -258,6 +251,7 @@ fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
         shown(&files.paths.config, &config_path),
         files.paths.config.display()
     );
+    eprintln!("swrole: {}", crate::text::printable(&moved));
     Ok(())
 }
 

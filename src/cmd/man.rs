@@ -34,7 +34,7 @@ pub fn man(env: &Env, install: bool) -> Result<()> {
     } else {
         format!("{} is not on PATH, so man will not look there: add it, or set MANPATH", bin.display())
     };
-    eprintln!("swrole: wrote {}; {found}", file.display());
+    eprintln!("swrole: {}", crate::text::printable(&format!("wrote {}; {found}", file.display())));
     Ok(())
 }
 
