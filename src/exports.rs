@@ -228,16 +228,7 @@ mod tests {
         c.session_token = None;
         c.expiration = None;
         c.account_id = None;
-        let e = Exports::for_switch(&Switch {
-            profile: "p",
-            credentials: &c,
-            role_arn: None,
-            region: None,
-            color: None,
-            previous: None,
-            ca_bundle: None,
-            ca_bundle_from_swrole: false,
-        });
+        let e = Exports::for_switch(&plain(&c));
         for n in [
             "AWS_SESSION_TOKEN",
             "AWS_CREDENTIAL_EXPIRATION",
@@ -250,28 +241,25 @@ mod tests {
         assert!(!e.0.iter().any(|o| matches!(o, Op::Unset("AWS_REGION") | Op::Set("AWS_REGION", _))));
     }
 
+    /// A switch to profile `p` with nothing around it.
+    fn plain(c: &Credentials) -> Switch<'_> {
+        Switch {
+            profile: "p",
+            credentials: c,
+            role_arn: None,
+            region: None,
+            color: None,
+            previous: None,
+            ca_bundle: None,
+            ca_bundle_from_swrole: false,
+        }
+    }
+
     #[test]
     fn a_ca_bundle_is_exported_and_cleared_only_when_swrole_set_it() {
-        let c = Credentials {
-            access_key_id: "ASIA".into(),
-            secret_access_key: "s".into(),
-            session_token: None,
-            expiration: None,
-            arn: None,
-            account_id: None,
-        };
+        let c = creds();
         let switch = |ca_bundle, ca_bundle_from_swrole| {
-            Exports::for_switch(&Switch {
-                profile: "p",
-                credentials: &c,
-                role_arn: None,
-                region: None,
-                color: None,
-                previous: None,
-                ca_bundle,
-                ca_bundle_from_swrole,
-            })
-            .0
+            Exports::for_switch(&Switch { ca_bundle, ca_bundle_from_swrole, ..plain(&c) }).0
         };
         let set = switch(Some("/ca.pem"), false);
         assert!(set.contains(&Op::Set("AWS_CA_BUNDLE", "/ca.pem".into())));

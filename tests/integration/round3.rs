@@ -8,11 +8,28 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-const CA: &str = "/etc/ssl/certs/ca-certificates.crt";
+/// A CA bundle of the test's own (openssl), once per run: any PEM file with a certificate.
+fn ca_bundle() -> &'static str {
+    static DIR: std::sync::OnceLock<(tempfile::TempDir, String)> = std::sync::OnceLock::new();
+    &DIR.get_or_init(|| {
+        assert!(crate::util::require("openssl"), "openssl makes the test's CA");
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem"])
+            .args(["-days", "2", "-subj", "/CN=swrole round3 CA"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "openssl: {}", text(&out.stderr));
+        let path = dir.path().join("ca.pem").display().to_string();
+        (dir, path)
+    })
+    .1
+}
 
-fn config(sts: &str) -> String {
+fn config(sts: &str, ca: &str) -> String {
     format!(
-        "[profile tls]\nsource_profile = base\nrole_arn = arn:aws:iam::123456789012:role/tls\nca_bundle = {CA}\n\
+        "[profile tls]\nsource_profile = base\nrole_arn = arn:aws:iam::123456789012:role/tls\nca_bundle = {ca}\n\
          services = local\n\
          [services local]\nsts =\n  endpoint_url = {sts}\ns3 =\n  endpoint_url = http://127.0.0.1:9/s3\n\
          [profile plain]\nsource_profile = base\nrole_arn = arn:aws:iam::123456789012:role/plain\n\
@@ -25,11 +42,9 @@ fn config(sts: &str) -> String {
 /// no AWS file, gets the bundle and the endpoints the profile configured.
 #[test]
 fn what_the_profile_configured_reaches_the_shell_and_the_job() {
-    if !std::path::Path::new(CA).is_file() {
-        return;
-    }
+    let ca = ca_bundle();
     let Some(moto) = Moto::start() else { return };
-    let fx = Fixture::new(&config(&moto.url()), "");
+    let fx = Fixture::new(&config(&moto.url(), ca), "");
     let switch = |profile: &str, env: &[(&str, &str)]| {
         let out = fx
             .swrole()
@@ -42,29 +57,29 @@ fn what_the_profile_configured_reaches_the_shell_and_the_job() {
     };
     let tls = switch("tls", &[]);
     let has = |out: &str, line: String| out.lines().any(|l| l == line);
-    assert!(has(&tls, format!("\\export AWS_CA_BUNDLE={CA}")), "{tls}");
-    assert!(has(&tls, format!("\\export SWROLE_CA_BUNDLE={CA}")), "{tls}");
+    assert!(has(&tls, format!("\\export AWS_CA_BUNDLE={ca}")), "{tls}");
+    assert!(has(&tls, format!("\\export SWROLE_CA_BUNDLE={ca}")), "{tls}");
     // Then a profile without one: what swrole exported goes, the user's own stays.
     let ours = switch(
         "plain",
-        &[("AWS_CA_BUNDLE", CA), ("SWROLE_CA_BUNDLE", CA), ("AWS_ENDPOINT_URL_STS", &moto.url())],
+        &[("AWS_CA_BUNDLE", ca), ("SWROLE_CA_BUNDLE", ca), ("AWS_ENDPOINT_URL_STS", &moto.url())],
     );
     assert!(
         has(&ours, "\\unset AWS_CA_BUNDLE".into()) && has(&ours, "\\unset SWROLE_CA_BUNDLE".into()),
         "{ours}"
     );
-    let users = switch("plain", &[("AWS_CA_BUNDLE", CA), ("AWS_ENDPOINT_URL_STS", &moto.url())]);
+    let users = switch("plain", &[("AWS_CA_BUNDLE", ca), ("AWS_ENDPOINT_URL_STS", &moto.url())]);
     assert!(!users.contains("CA_BUNDLE"), "the user's own bundle is left alone: {users}");
     // An exported bundle does not hide the next profile's own.
     let again = switch("tls", &[("AWS_CA_BUNDLE", "/elsewhere.pem"), ("SWROLE_CA_BUNDLE", "/elsewhere.pem")]);
-    assert!(has(&again, format!("\\export AWS_CA_BUNDLE={CA}")), "{again}");
+    assert!(has(&again, format!("\\export AWS_CA_BUNDLE={ca}")), "{again}");
     // The job: no files, but the bundle, the endpoints, and the JS SDK v2 told to honour
     // the hidden files; no secret and no loop guard in its environment.
     let out = fx.swrole().args(["exec", "--server", "tls", "--no-cache", "--", "env"]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let env = text(&out.stdout);
     for line in [
-        format!("AWS_CA_BUNDLE={CA}"),
+        format!("AWS_CA_BUNDLE={ca}"),
         "AWS_ENDPOINT_URL_S3=http://127.0.0.1:9/s3".to_string(),
         format!("AWS_ENDPOINT_URL_STS={}", moto.url()),
         "AWS_SDK_LOAD_CONFIG=1".to_string(),
@@ -170,8 +185,13 @@ fn the_endpoint_outlives_what_the_job_left_behind() {
     // take the port meanwhile.
     let uri = std::fs::read_to_string(fx.home().join("uri.txt")).unwrap();
     let port = uri.trim().trim_end_matches('/').rsplit(':').next().unwrap().to_string();
-    let python = "/usr/bin/python3"; // Debian's: the other user cannot reach a python under /root
-    let steal = (crate::util::require("setpriv") && std::path::Path::new(python).exists()).then(|| {
+    // Debian's python3 (a test tool): the other user cannot reach a python under /root.
+    let python = "/usr/bin/python3";
+    let steal = crate::util::require("setpriv").then(|| {
+        assert!(
+            std::path::Path::new(python).exists(),
+            "{python} (Debian's python3) runs the other user's bind"
+        );
         std::process::Command::new("setpriv")
             .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--", python, "-c"])
             .arg(format!("import socket; s = socket.socket(); s.bind(('127.0.0.1', {port})); print('bound')"))
