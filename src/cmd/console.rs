@@ -200,6 +200,9 @@ fn open(mut argv: Vec<String>, url: &str) -> Result<()> {
     }
     let mut child = Command::new(&argv[0])
         .args(&argv[1..])
+        // The browser outlives swrole and is no credential_process of it: a clean loop
+        // guard, as for an exec job.
+        .env_remove(crate::switch::PROCESS_CHAIN)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .spawn()

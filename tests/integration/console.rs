@@ -84,7 +84,7 @@ fn recording_browser(fx: &Fixture) -> String {
     let path = fx.home().join("browser");
     std::fs::write(
         &path,
-        "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$HOME/argv\"\nfor a in \"$@\"; do case \"$a\" in file://*) f=${a#file://};\n\
+        "#!/bin/sh\nprintf '%s\\n' \"$@\" > \"$HOME/argv\"\nprintenv SWROLE_CREDENTIAL_PROCESS_CHAIN > \"$HOME/chain\"\nfor a in \"$@\"; do case \"$a\" in file://*) f=${a#file://};\n\
          sed -n 's/.*location.replace(\"\\([^\"]*\\)\").*/\\1/p' \"$f\" > \"$HOME/opened\";\n\
          stat -c '%a' \"$f\" \"$(dirname \"$f\")\" > \"$HOME/modes\";; esac; done\n",
     )
@@ -122,6 +122,7 @@ fn the_console_opens_as_the_role_in_its_region() {
         "{argv}"
     );
     assert_eq!(std::fs::read_to_string(fx.home().join("modes")).unwrap(), "600\n700\n");
+    assert_eq!(std::fs::read_to_string(fx.home().join("chain")).unwrap(), "", "no loop guard in the browser");
     // The page goes once the browser has had time to read it (a second here).
     let out = cmd()
         .args(["console", "sw-production"])
