@@ -301,6 +301,18 @@ pub enum Command {
         #[arg(value_enum)]
         shell: CompletionShell,
     },
+    /// Keep the team's profiles in ~/.aws/config from one shared team file
+    /// (swrole-team.ini): in a block swrole owns, shown as a diff before it is written;
+    /// everything outside the block stays byte for byte
+    Team {
+        #[command(subcommand)]
+        action: TeamAction,
+    },
+    /// Set up this machine for a team in one guided command: the team's profiles, your
+    /// keys in the key store (asked without echo), your MFA device (found with IAM
+    /// ListMFADevices), then a check of every profile with one MFA code. Safe to run
+    /// again; every question has a flag
+    Setup(SetupArgs),
     /// List the profiles, one name a line
     List {
         /// Also show role, account, MFA and region
@@ -429,4 +441,87 @@ mod tests {
         let cli = Cli::try_parse_from(["swrole", "list"]).unwrap();
         assert!(matches!(cli.command, Some(Command::List { .. })));
     }
+}
+
+/// How `swrole team` writes: shown as a diff first, then asked (or `--yes`).
+#[derive(Debug, Clone, Args)]
+pub struct WriteArgs {
+    /// Also remove the profiles the team file no longer has (only inside the team's block)
+    #[arg(long)]
+    pub prune: bool,
+    /// Write without asking (the diff is still shown)
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Show the diff and write nothing
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamAction {
+    /// Add the team of SOURCE (a team file, a directory or git repository holding
+    /// swrole-team.ini, or a git URL: git+https://..., git@host:org/repo, with #ref) for you
+    Add {
+        /// The team file, a directory holding swrole-team.ini, or a git URL (#ref to pin)
+        source: String,
+        /// Your name for {{user}} in the team file (your IAM user or MFA device name)
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+        /// The profile with your own credentials, for {{source_profile}}
+        #[arg(long, value_name = "PROFILE", default_value = "default")]
+        source_profile: String,
+        /// Put this before every profile name of the team (when a name is already yours)
+        #[arg(long, value_name = "PREFIX")]
+        prefix: Option<String>,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// Read each team's source again and bring its block up to date (one team with TEAM)
+    Sync {
+        /// Only this team
+        team: Option<String>,
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+    /// The teams in ~/.aws/config: source, sections, user, and whether the block was edited by hand
+    List,
+    /// Remove a team's block from ~/.aws/config
+    Remove {
+        /// The team's name
+        team: String,
+        /// Remove without asking
+        #[arg(short, long)]
+        yes: bool,
+    },
+}
+
+/// `swrole setup`: each question has its flag, so a script can answer them all.
+#[derive(Debug, Clone, Args)]
+pub struct SetupArgs {
+    /// The team file, a directory holding swrole-team.ini, or a git URL (asked when missing)
+    pub source: Option<String>,
+    /// Your name for {{user}} (default: your MFA device's name, from IAM)
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// The profile that holds your keys, for {{source_profile}}
+    #[arg(long, value_name = "PROFILE", default_value = "default")]
+    pub source_profile: String,
+    /// Put this before every profile name of the team
+    #[arg(long, value_name = "PREFIX")]
+    pub prefix: Option<String>,
+    /// Read the access key id and secret from stdin (two lines) when they are needed
+    #[arg(long)]
+    pub keys_stdin: bool,
+    /// Your MFA device's ARN, when IAM cannot be asked (ListMFADevices denied)
+    #[arg(long, value_name = "ARN")]
+    pub mfa_serial: Option<String>,
+    /// The MFA code for the check (asked once when needed)
+    #[arg(long, value_name = "CODE")]
+    pub token_code: Option<String>,
+    /// Write the config without asking (the diff is still shown)
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Skip the check of each profile at the end
+    #[arg(long)]
+    pub no_check: bool,
 }

@@ -14,6 +14,7 @@ pub mod cmd;
 pub mod config;
 pub mod console;
 pub mod credentials;
+pub mod edit;
 pub mod doctor;
 pub mod env;
 pub mod error;
@@ -29,6 +30,8 @@ pub mod shell;
 pub mod store;
 pub mod sts;
 pub mod switch;
+pub mod team;
+pub mod team_source;
 pub mod text;
 pub mod tty;
 
@@ -60,6 +63,8 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Some(Command::Init { shell, cmd }) => cmd::init::run(shell, &cmd),
         Some(Command::Keys { action }) => cmd::keys::run(&env, action),
+        Some(Command::Team { action }) => cmd::team::run(&env, action),
+        Some(Command::Setup(args)) => cmd::setup::run(&env, args),
         Some(Command::Man { install }) => cmd::man::man(&env, install),
         Some(Command::Completions { shell }) => cmd::man::completions(shell),
         Some(Command::Console { profile, switch, print, destination, container, browser_profile }) => {

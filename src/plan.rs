@@ -166,6 +166,11 @@ fn checked(
     Ok(Some(text.to_string()))
 }
 
+/// An MFA serial as STS takes it (9 to 256 of `[A-Za-z0-9_+=/:,.@-]`), as `mfa_serial` is checked.
+pub fn is_mfa_serial(text: &str) -> bool {
+    (9..=256).contains(&text.len()) && matches_set(text, b"+=/:,.@-")
+}
+
 pub fn parse_duration(text: &str) -> Option<u32> {
     text.parse::<u32>().ok().filter(|d| (MIN_DURATION..=MAX_DURATION).contains(d))
 }
@@ -435,7 +440,7 @@ impl Plan {
 
 /// The CA bundle to trust: `AWS_CA_BUNDLE`, else the selected profile's `ca_bundle`, with
 /// where it was named (`~/` expanded; the file is read only when a call is made).
-fn ca_bundle(
+pub fn ca_bundle(
     set: &ProfileSet,
     paths: &Paths,
     env: &Env,
@@ -592,6 +597,19 @@ fn endpoints_ignored(profile: Option<&Section>, env: &Env) -> bool {
 /// `[services]` section (`sts = \n endpoint_url = ...`), then `AWS_ENDPOINT_URL`, then the
 /// profile's `endpoint_url`; none of them when `ignore_configured_endpoint_urls` is true.
 fn endpoint(set: &ProfileSet, paths: &Paths, env: &Env, selected: &str) -> Result<Option<(String, String)>> {
+    service_endpoint(set, paths, env, selected, "sts")
+}
+
+/// A service's endpoint by the same rules as STS's ([`endpoint`]): `AWS_ENDPOINT_URL_<ID>`,
+/// the `[services]` section, `AWS_ENDPOINT_URL`, the profile's `endpoint_url` (`service`
+/// is the lower-case service id: `sts`, `iam`).
+pub fn service_endpoint(
+    set: &ProfileSet,
+    paths: &Paths,
+    env: &Env,
+    selected: &str,
+    service: &str,
+) -> Result<Option<(String, String)>> {
     let profile = set.profile(selected);
     if endpoints_ignored(profile, env) {
         return Ok(None);
@@ -599,20 +617,21 @@ fn endpoint(set: &ProfileSet, paths: &Paths, env: &Env, selected: &str) -> Resul
     let from_env = |var: &str| env.get(var).map(|url| (url.to_string(), var.to_string()));
     let from_services = || {
         let name = profile?.text("services")?;
-        let block = set.services.get(name)?.get("sts")?;
+        let block = set.services.get(name)?.props.get(service)?;
         let url = parse::sub_properties(&block.text).into_iter().find(|(k, _)| k == "endpoint_url")?.1;
-        Some((url, format!("[services {name}] sts, {}", at(paths, block))))
+        Some((url, format!("[services {name}] {service}, {}", at(paths, block))))
     };
     let from_profile = || {
         let v = profile?.get("endpoint_url")?;
         Some((v.text.clone(), format!("endpoint_url of profile {selected:?}, {}", at(paths, v))))
     };
-    let url = from_env("AWS_ENDPOINT_URL_STS")
+    let var = format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase());
+    let url = from_env(&var)
         .or_else(from_services)
         .or_else(|| from_env("AWS_ENDPOINT_URL"))
         .or_else(from_profile);
     match url {
-        Some((url, from)) => Ok(Some((check_endpoint(&url)?, from))),
+        Some((url, from)) => Ok(Some((check_url(&format!("{} endpoint", service.to_ascii_uppercase()), &url)?, from))),
         None => Ok(None),
     }
 }

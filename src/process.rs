@@ -23,9 +23,14 @@ pub const MAX_OUTPUT: usize = 64 * 1024;
 /// Run `command` and return its stdout, or say why not: it could not start, ran longer
 /// than `timeout`, printed more than `max` bytes, or exited with a failure.
 pub fn run(what: &str, command: &str, timeout: Duration, max: usize) -> Result<String> {
-    let shown = sanitize(command);
-    let mut child = Command::new("/bin/sh")
-        .args(["-c", command])
+    let mut sh = Command::new("/bin/sh");
+    sh.args(["-c", command]);
+    run_command(what, &sanitize(command), sh, timeout, max)
+}
+
+/// [`run`] for a program and its arguments, without a shell; `shown` names it in errors.
+pub fn run_command(what: &str, shown: &str, mut command: Command, timeout: Duration, max: usize) -> Result<String> {
+    let mut child = command
         .stdin(Stdio::inherit())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -527,6 +527,120 @@ pub async fn signin_token(fed: &Federation, session_json: &str, duration: Option
     Ok(token.to_string())
 }
 
+/// The IAM endpoint for a region's partition, and the region requests to it are signed for.
+pub fn iam_default(region: Option<&str>) -> (&'static str, &'static str) {
+    match region {
+        Some(r) if r.starts_with("cn-") => ("https://iam.cn-north-1.amazonaws.com.cn", "cn-north-1"),
+        Some(r) if r.starts_with("us-gov-") => ("https://iam.us-gov.amazonaws.com", "us-gov-west-1"),
+        _ => ("https://iam.amazonaws.com", "us-east-1"),
+    }
+}
+
+/// Where and how to call IAM (`swrole setup` finds the user's MFA device).
+pub struct Iam {
+    pub url: String,
+    pub signing_region: String,
+    pub timeout: Duration,
+    pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+/// What an IAM answer may be: a list of a user's MFA devices is well under 64 KiB.
+const MAX_IAM_ANSWER: usize = 64 * 1024;
+
+/// The text of every `<tag>...</tag>` in an XML answer (IAM's Query protocol), unescaped.
+fn xml_values(body: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut out = Vec::new();
+    let mut rest = body;
+    while let Some(start) = rest.find(&open) {
+        let after = &rest[start + open.len()..];
+        let Some(end) = after.find(&close) else { break };
+        out.push(
+            after[..end]
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&quot;", "\"")
+                .replace("&apos;", "'")
+                .replace("&amp;", "&"),
+        );
+        rest = &after[end + close.len()..];
+    }
+    out
+}
+
+/// IAM `ListMFADevices` for the user the credentials belong to: the serial numbers (ARNs)
+/// of their MFA devices. A SigV4-signed Query call on the HTTP stack swrole already has.
+pub async fn list_mfa_devices(iam: &Iam, creds: &Credentials) -> Result<Vec<String>> {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    use http_body_util::{BodyExt, Full, Limited};
+    let where_ = sanitize(&iam.url);
+    let body = "Action=ListMFADevices&Version=2010-05-08";
+    let identity = aws_credential_types::Credentials::new(
+        creds.access_key_id.clone(),
+        creds.secret_access_key.clone(),
+        creds.session_token.clone(),
+        None,
+        "swrole",
+    )
+    .into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region(&iam.signing_region)
+        .name("iam")
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|_| anyhow!("could not sign the IAM request"))?
+        .into();
+    let headers = [("content-type", "application/x-www-form-urlencoded; charset=utf-8")];
+    let signable = SignableRequest::new("POST", &iam.url, headers.into_iter(), SignableBody::Bytes(body.as_bytes()))
+        .map_err(|_| anyhow!("the IAM endpoint {where_} is not a URL that can be signed"))?;
+    let (instructions, _) =
+        sign(signable, &params).map_err(|_| anyhow!("could not sign the IAM request"))?.into_parts();
+    let mut request = hyper::Request::post(iam.url.as_str())
+        .header("content-type", headers[0].1)
+        .header("user-agent", concat!("swrole/", env!("CARGO_PKG_VERSION")))
+        .body(Full::new(bytes::Bytes::from_static(body.as_bytes())))
+        .context("could not build the IAM request")?;
+    instructions.apply_to_request_http1x(&mut request);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls_config(&iam.extra_roots)?)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let client: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+    let answer = async {
+        let response = client
+            .request(request)
+            .await
+            .map_err(|e| anyhow!("could not reach IAM at {where_}: {}", sanitize(&root_cause(&e))))?;
+        let status = response.status();
+        let body = Limited::new(response.into_body(), MAX_IAM_ANSWER)
+            .collect()
+            .await
+            .map_err(|_| anyhow!("IAM at {where_} sent an answer that could not be read (or over 64 KiB)"))?
+            .to_bytes();
+        Ok::<_, anyhow::Error>((status, String::from_utf8_lossy(&body).into_owned()))
+    };
+    let (status, text) = match tokio::time::timeout(iam.timeout, answer).await {
+        Err(_) => bail!("IAM at {where_} did not answer within {} s", iam.timeout.as_secs()),
+        Ok(r) => r?,
+    };
+    if !status.is_success() {
+        let code = xml_values(&text, "Code").into_iter().next().unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
+        let message = xml_values(&text, "Message").into_iter().next().unwrap_or_default();
+        bail!("IAM ListMFADevices: {}", service_error_line(&code, &message));
+    }
+    let serials = xml_values(&text, "SerialNumber");
+    for s in &serials {
+        if !crate::plan::is_mfa_serial(s) {
+            bail!("IAM at {where_} answered with an MFA serial that is not one: {}", sanitize(s));
+        }
+    }
+    Ok(serials)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -539,5 +653,15 @@ mod tests {
         );
         assert!(l.starts_with("AccessDenied: MultiFactorAuthentication") && l.contains("MFA code"), "{l}");
         assert_eq!(service_error_line("X", "a\u{1b}[31mb"), "X: a\\u{1b}[31mb");
+    }
+
+    #[test]
+    fn iam_answers() {
+        let body = "<R><MFADevices><member><SerialNumber>arn:aws:iam::1:mfa/a&amp;b</SerialNumber></member>\
+                    <member><SerialNumber>x</SerialNumber></member></MFADevices></R>";
+        assert_eq!(xml_values(body, "SerialNumber"), ["arn:aws:iam::1:mfa/a&b", "x"]);
+        assert_eq!(xml_values("<Code>A</Code", "Code"), Vec::<String>::new());
+        assert_eq!(iam_default(Some("cn-northwest-1")).1, "cn-north-1");
+        assert_eq!(iam_default(Some("ap-northeast-1")).0, "https://iam.amazonaws.com");
     }
 }

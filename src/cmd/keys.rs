@@ -1,13 +1,13 @@
 //! `swrole keys add|import|list|remove`: the IAM user's keys in the key store.
 
-use std::io::{BufRead, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::io::BufRead;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
 use super::check_profile_name;
 use crate::cli::KeysAction;
+use crate::edit::{self, Written, real_file, shown};
 use crate::config::{FileKind, read_file};
 use crate::env::Env;
 use crate::error::write_stdout;
@@ -85,11 +85,6 @@ fn remove(env: &Env, profile: &str) -> Result<()> {
     Ok(())
 }
 
-/// The fault a test asks for, if any (`SWROLE_TEST_FAULT`, debug builds only).
-fn fault(name: &str) -> bool {
-    crate::keys::test_fault(name)
-}
-
 /// `credential_process = ...` for `profile`: this binary's absolute path, quoted for the
 /// shell when it needs it (the Rust SDK runs the line with `sh -c`, botocore splits it
 /// with shell rules; both read the quotes).
@@ -97,7 +92,7 @@ fn fault(name: &str) -> bool {
 /// The command is the name the user can rely on: plain `swrole` when `swrole` is on PATH
 /// (a versioned path, a Homebrew Cellar or a symlink's target breaks at the next upgrade),
 /// else this binary's full path. The second value says which, for the message.
-fn own_line(env: &Env, profile: &str) -> Result<(String, String)> {
+pub fn own_line(env: &Env, profile: &str) -> Result<(String, String)> {
     let exe = std::env::current_exe().context("could not find swrole's own path")?;
     let same = |p: &Path| {
         let a = std::fs::canonicalize(p).ok();
@@ -125,27 +120,6 @@ fn own_line(env: &Env, profile: &str) -> Result<(String, String)> {
         }
     };
     Ok((format!("{command} credential-process {profile}"), which))
-}
-
-/// The file a path names: through a symbolic link (a dotfiles repository) to the real file,
-/// so that an edit lands there and the link stays. A missing file is its own path.
-fn real_file(path: &Path) -> Result<std::path::PathBuf> {
-    match std::fs::canonicalize(path) {
-        Ok(real) => Ok(real),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && std::fs::symlink_metadata(path).is_err() => {
-            Ok(path.to_path_buf())
-        }
-        Err(e) => Err(anyhow::anyhow!("{} cannot be followed to a file: {e}", path.display())),
-    }
-}
-
-/// What a path is called in a message: itself, or `link -> real file`.
-fn shown(path: &Path, real: &Path) -> String {
-    if path == real {
-        path.display().to_string()
-    } else {
-        format!("{} (-> {})", path.display(), real.display())
-    }
 }
 
 /// Every line of either file that still holds a static key of `profile`, as the real
@@ -197,7 +171,7 @@ fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
     // Both texts are made before anything is written: a problem here changes nothing. The
     // lines removed are exactly those the parser gives the profile's keys, in both files.
     let old_creds = read_file(&creds_path)?;
-    let old_config = if config_path.exists() { read_file(&config_path)? } else { String::new() };
+    let old_config = edit::read_or_empty(&config_path)?;
     let lines = |text: &str, kind| keys::key_lines(text, kind, profile);
     let new_creds = keys::remove_lines(&old_creds, &lines(&old_creds, FileKind::Credentials)?);
     let (line, which) = own_line(env, profile)?;
@@ -222,9 +196,9 @@ fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
         );
         return Ok(());
     }
-    let written = Written { path: &config_path, old: &old_config, new: &new_config };
-    let creds = Written { path: &creds_path, old: &old_creds, new: &new_creds };
-    if let Err(e) = replace_both(&written, &creds) {
+    let written = Written { path: &config_path, old: &old_config, new: &new_config, name: "config" };
+    let creds = Written { path: &creds_path, old: &old_creds, new: &new_creds, name: "credentials" };
+    if let Err(e) = edit::replace(&[written, creds]) {
         // The files are as they were; the store keeps a copy, which is harmless and lets
         // the user try again.
         return Err(e.context("the files are unchanged (the key store keeps a copy of the keys)"));
@@ -252,68 +226,5 @@ fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
         files.paths.config.display()
     );
     eprintln!("swrole: {}", crate::text::printable(&moved));
-    Ok(())
-}
-
-/// One file of an edit: where, what it held when read, what it will hold.
-struct Written<'a> {
-    path: &'a Path,
-    old: &'a str,
-    new: &'a str,
-}
-
-/// A temporary file beside `path` with `text`, synced, with `path`'s mode (0600 for a new
-/// file).
-fn stage(path: &Path, text: &str, fault_name: &str) -> Result<tempfile::NamedTempFile> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mode = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o600);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".swrole-")
-        .tempfile_in(dir)
-        .with_context(|| format!("could not write beside {}", path.display()))?;
-    tmp.as_file().set_permissions(std::fs::Permissions::from_mode(mode))?;
-    if fault(fault_name) || fault("disk-full") {
-        bail!("could not write {}: No space left on device (SWROLE_TEST_FAULT)", path.display());
-    }
-    tmp.write_all(text.as_bytes()).with_context(|| format!("could not write {}", path.display()))?;
-    tmp.as_file().sync_all().with_context(|| format!("could not write {}", path.display()))?;
-    Ok(tmp)
-}
-
-/// Replace the config and the credentials file, both or neither: both new texts are
-/// written and synced beside their files first; each file is read again just before its
-/// rename, and one that another program changed meanwhile stops the edit (nothing is
-/// lost); if the second rename fails, the first file gets its old text back.
-fn replace_both(config: &Written, creds: &Written) -> Result<()> {
-    let config_tmp = stage(config.path, config.new, "write-config")?;
-    let creds_tmp = stage(creds.path, creds.new, "write-credentials")?;
-    for file in [config, creds] {
-        let now = if file.path.exists() { read_file(file.path)? } else { String::new() };
-        if now != file.old {
-            bail!(
-                "{} changed while swrole was editing it: nothing was written, try again",
-                file.path.display()
-            );
-        }
-    }
-    config_tmp
-        .persist(config.path)
-        .with_context(|| format!("could not replace {}", config.path.display()))?;
-    let renamed = if fault("rename-credentials") {
-        Err(anyhow::anyhow!("could not replace {} (SWROLE_TEST_FAULT)", creds.path.display()))
-    } else {
-        creds_tmp
-            .persist(creds.path)
-            .map(|_| ())
-            .with_context(|| format!("could not replace {}", creds.path.display()))
-    };
-    if let Err(e) = renamed {
-        let back = stage(config.path, config.old, "")
-            .and_then(|t| t.persist(config.path).map_err(anyhow::Error::from));
-        if let Err(back) = back {
-            return Err(e.context(format!("and {} could not be put back: {back:#}", config.path.display())));
-        }
-        return Err(e);
-    }
     Ok(())
 }

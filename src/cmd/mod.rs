@@ -11,7 +11,9 @@ pub mod init;
 pub mod keys;
 pub mod list;
 pub mod man;
+pub mod setup;
 pub mod switch;
+pub mod team;
 pub mod unset;
 
 use crate::cli::SwitchArgs;

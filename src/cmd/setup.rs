@@ -1,0 +1,279 @@
+//! `swrole setup`: the onboarding page as one command. The team file, your keys (into the
+//! key store, never a file), your MFA device, the team's block in `~/.aws/config`, and a
+//! check that every profile works, with one MFA code.
+
+use std::io::BufRead;
+
+use anyhow::{Context, Result, bail};
+
+use super::team::{Job, Writing};
+use crate::cli::SetupArgs;
+use crate::credentials::Credentials;
+use crate::env::Env;
+use crate::keys::{self, StoredKeys};
+use crate::options::Options;
+use crate::switch::Files;
+use crate::team::{Kind, Params};
+use crate::team_source::Source;
+use crate::text::printable;
+use crate::{sts, tty};
+
+/// Where the user's own credentials come from, as found.
+enum Base {
+    /// Typed now: stored, and the profile pointed at them.
+    New(StoredKeys),
+    /// Already in the key store.
+    Stored(StoredKeys),
+    /// The files give the profile credentials some other way (keys, a process, SSO).
+    Files,
+}
+
+fn say(text: &str) {
+    eprintln!("swrole: {}", printable(text));
+}
+
+pub fn run(env: &Env, args: SetupArgs) -> Result<()> {
+    let cwd = std::env::current_dir().context("could not read the current directory")?;
+    // 1. The team file.
+    let source_text = match &args.source {
+        Some(s) => s.clone(),
+        None => {
+            let t = tty::terminal("setup asks for the team file on the terminal", "give it: swrole setup SOURCE")?;
+            tty::ask_line(&t, "team file (a path, a directory, or a git URL such as git+https://...): ")?
+        }
+    };
+    let source = Source::parse(source_text.trim(), &cwd)?;
+    let probe = Job::read(env, source.clone(), Params::default(), None)?;
+    let file = probe.file;
+    say(&format!("team {} ({}): profiles {}", file.name, file.origin, file.profiles().join(", ")));
+    let base_profile = args.source_profile.clone();
+    super::check_profile_name(&base_profile)?;
+
+    // 2. The user's own keys.
+    let files = Files::load(env)?;
+    let store = keys::open(env)?;
+    let base = match keys::read(store.as_ref(), &base_profile)? {
+        Some(k) => {
+            say(&format!(
+                "the keys of profile {base_profile} are in {} ({})",
+                store.describe(),
+                crate::text::short_key(&k.aws_access_key_id)
+            ));
+            Base::Stored(k)
+        }
+        None if has_credentials(&files, &base_profile) => {
+            say(&format!("profile {base_profile} has credentials in your AWS files: kept as they are"));
+            Base::Files
+        }
+        None => {
+            let k = ask_keys(&base_profile, args.keys_stdin)?;
+            let _lock = keys::lock(env)?;
+            keys::write(store.as_ref(), &base_profile, &k)?;
+            say(&format!(
+                "stored the keys of profile {base_profile} ({}) in {}: no file holds them",
+                crate::text::short_key(&k.aws_access_key_id),
+                store.describe()
+            ));
+            Base::New(k)
+        }
+    };
+
+    // 3. {{user}}: given, else the MFA device's name.
+    let user = match (&args.user, file.uses().contains_key("user")) {
+        (Some(u), _) => Some(u.clone()),
+        (None, false) => None,
+        (None, true) => Some(find_user(env, &files, &base_profile, &base, args.mfa_serial.as_deref())?),
+    };
+    let params = Params { user, source_profile: base_profile.clone(), prefix: args.prefix.clone().unwrap_or_default() };
+
+    // 4. One edit of the config: the profile pointed at the key store, and the team's block.
+    let needs_line = matches!(base, Base::New(_) | Base::Stored(_)) && !points_at_store(&files, &base_profile);
+    let line = if needs_line { Some(super::keys::own_line(env, &base_profile)?.0) } else { None };
+    let add_line = |text: &str| -> Result<String> {
+        match &line {
+            Some(l) => keys::add_credential_process(text, &base_profile, l),
+            None => Ok(text.to_string()),
+        }
+    };
+    let job = Job { file: file.clone(), source, params };
+    let writing = Writing { prune: false, yes: args.yes, dry_run: false };
+    let applied = super::team::apply(env, vec![job], &writing, Some(&add_line))?;
+    if args.no_check {
+        return Ok(());
+    }
+
+    // 5. Every profile checked, through its role: one MFA code serves them all (the MFA session).
+    let files = Files::load(env)?;
+    let opts = Options {
+        token_code: args.token_code.as_deref().map(crate::mfa::normalize).transpose()?,
+        yes: true,
+        purpose: crate::options::Purpose::Switch,
+        mfa_prompt: crate::options::Prompt::from_env(env)?,
+        ..Options::default()
+    };
+    let mut rows = Vec::new();
+    let mut failed = 0;
+    for (_, rendered, clashes) in &applied.rendered {
+        for r in rendered.iter().filter(|r| r.id.kind == Kind::Profile) {
+            if clashes.iter().any(|(id, _)| *id == r.id) {
+                continue;
+            }
+            let name = &r.id.name;
+            let result = switch_check(env, &files, name, &opts);
+            match result {
+                Ok((account, role)) => rows.push([name.clone(), account, role, "OK".into()]),
+                Err(e) => {
+                    failed += 1;
+                    rows.push([name.clone(), "-".into(), "-".into(), problem(&format!("{e:#}"))]);
+                }
+            }
+        }
+    }
+    eprint!("{}", table(&rows));
+    if failed > 0 {
+        bail!("{failed} of {} profiles do not work yet: see the table", rows.len());
+    }
+    say("done: switch with sw PROFILE (swrole init adds sw to your shell)");
+    Ok(())
+}
+
+/// The account and role a profile reaches, by GetCallerIdentity through its chain.
+fn switch_check(env: &Env, files: &Files, profile: &str, opts: &Options) -> Result<(String, String)> {
+    let (plan, creds) = crate::switch::credentials(files, env, profile, opts)?;
+    let settings = sts::Settings::for_plan(&plan, opts)?;
+    let arn = sts::runtime()?.block_on(sts::caller_identity(&settings, &creds))?;
+    // arn:aws:sts::111111111111:assumed-role/ROLE/SESSION
+    let parts: Vec<&str> = arn.split(':').collect();
+    let account = parts.get(4).copied().unwrap_or("?").to_string();
+    let role = parts.get(5).and_then(|r| r.split('/').nth(1)).unwrap_or(parts.get(5).copied().unwrap_or("?"));
+    Ok((account, role.to_string()))
+}
+
+/// One line: what is wrong, and how to fix it.
+fn problem(error: &str) -> String {
+    let first = error.lines().next().unwrap_or(error);
+    let fix = if error.contains("AccessDenied") && error.contains("AssumeRole") {
+        " (the role does not let you assume it yet: ask an administrator)"
+    } else if error.contains("InvalidClientTokenId") || error.contains("SignatureDoesNotMatch") {
+        " (the access key is wrong or inactive: swrole keys add again)"
+    } else if error.contains("MFA") {
+        " (check the MFA device and code)"
+    } else {
+        ""
+    };
+    format!("{first}{fix}")
+}
+
+fn table(rows: &[[String; 4]]) -> String {
+    let header = ["profile", "account", "role", "check"].map(String::from);
+    let all: Vec<&[String; 4]> = std::iter::once(&header).chain(rows.iter()).collect();
+    let width = |i: usize| all.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let widths = [width(0), width(1), width(2)];
+    all.iter()
+        .map(|r| {
+            printable(&format!(
+                "{:w0$}  {:w1$}  {:w2$}  {}\n",
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2]
+            ))
+        })
+        .collect()
+}
+
+/// Whether the files give `profile` credentials of its own.
+fn has_credentials(files: &Files, profile: &str) -> bool {
+    let Some(p) = files.set.profile(profile) else { return false };
+    ["aws_access_key_id", "credential_process", "sso_session", "sso_start_url", "role_arn", "web_identity_token_file"]
+        .iter()
+        .any(|k| p.get(k).is_some())
+}
+
+/// Whether the profile already runs swrole's credential_process for itself.
+fn points_at_store(files: &Files, profile: &str) -> bool {
+    files
+        .set
+        .profile(profile)
+        .and_then(|p| p.text("credential_process"))
+        .is_some_and(|l| l.contains("credential-process") && l.contains(profile))
+}
+
+fn ask_keys(profile: &str, stdin: bool) -> Result<StoredKeys> {
+    let (id, secret) = if stdin {
+        let mut lines = std::io::stdin().lock().lines();
+        let mut next = |what: &str| -> Result<String> {
+            match lines.next() {
+                Some(line) => Ok(line.context("could not read stdin")?.trim().to_string()),
+                None => bail!("--keys-stdin: the {what} is missing (two lines: access key id, then secret)"),
+            }
+        };
+        (next("access key id")?, next("secret access key")?)
+    } else {
+        let t = tty::terminal(
+            &format!("profile {profile} has no keys yet, and they are asked on the terminal"),
+            "pass them on stdin with --keys-stdin",
+        )?;
+        let id = tty::ask_line(&t, &format!("access key id for profile {profile}: "))?;
+        let secret = tty::ask_secret(&t, "secret access key (not shown): ")?;
+        (id, secret)
+    };
+    let k = StoredKeys { aws_access_key_id: id, aws_secret_access_key: secret };
+    k.check()?;
+    Ok(k)
+}
+
+/// The name for `{{user}}`: from `--mfa-serial`, else the user's MFA device as IAM lists
+/// it, else asked (the device's ARN).
+fn find_user(env: &Env, files: &Files, profile: &str, base: &Base, serial: Option<&str>) -> Result<String> {
+    let from_serial = |s: &str| -> Result<String> {
+        let name = s.rsplit_once(":mfa/").map(|(_, n)| n).filter(|_| crate::plan::is_mfa_serial(s));
+        let Some(name) = name else { bail!("{:?} is not an MFA device ARN (arn:aws:iam::ACCOUNT:mfa/NAME)", printable(s)) };
+        crate::team::check_user(name)?;
+        Ok(name.to_string())
+    };
+    if let Some(s) = serial {
+        return from_serial(s);
+    }
+    match list_devices(env, files, profile, base) {
+        Ok(serials) if serials.len() == 1 => {
+            let name = from_serial(&serials[0])?;
+            say(&format!("your MFA device is {} (IAM ListMFADevices): {{{{user}}}} = {name}", serials[0]));
+            return Ok(name);
+        }
+        Ok(serials) if serials.is_empty() => say("IAM lists no MFA device for you"),
+        Ok(serials) => say(&format!("IAM lists several MFA devices for you: {}", serials.join(", "))),
+        Err(e) => say(&format!("could not ask IAM for your MFA device: {e:#}")),
+    }
+    let t = tty::terminal("the MFA device is asked on the terminal", "pass --user NAME or --mfa-serial ARN")?;
+    let answer = tty::ask_line(&t, "your MFA device's ARN (arn:aws:iam::ACCOUNT:mfa/NAME): ")?;
+    from_serial(answer.trim())
+}
+
+fn list_devices(env: &Env, files: &Files, profile: &str, base: &Base) -> Result<Vec<String>> {
+    let creds: Credentials = match base {
+        Base::New(k) | Base::Stored(k) => k.credentials(),
+        Base::Files => crate::switch::credentials(files, env, profile, &Options { yes: true, ..Options::default() })?.1,
+    };
+    let region = files.set.profile(profile).and_then(|p| p.text("region")).or(env.get("AWS_REGION"));
+    let (default_url, signing_region) = sts::iam_default(region);
+    let url = match crate::plan::service_endpoint(&files.set, &files.paths, env, profile, "iam")? {
+        Some((url, _)) => url,
+        None => default_url.to_string(),
+    };
+    let ca = crate::plan::ca_bundle(&files.set, &files.paths, env, profile);
+    let extra_roots = match ca {
+        Some((path, from)) => sts::CaBundle::load(&path, &from)?.certs,
+        None => Vec::new(),
+    };
+    let iam = sts::Iam {
+        url,
+        signing_region: signing_region.to_string(),
+        timeout: std::time::Duration::from_secs(15),
+        extra_roots,
+    };
+    sts::runtime()?.block_on(sts::list_mfa_devices(&iam, &creds))
+}

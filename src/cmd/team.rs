@@ -1,0 +1,271 @@
+//! `swrole team add|sync|list|remove`: the team's profiles in a block of `~/.aws/config`
+//! that swrole owns, made from the team file; every byte outside the block left alone.
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::TeamAction;
+use crate::config::{FileKind, Paths, ProfileSet, parse};
+use crate::edit::{self, Written};
+use crate::env::Env;
+use crate::error::write_stdout;
+use crate::team::{self, Id, Kind, Meta, Params, Taken, TeamFile};
+use crate::team_source::Source;
+use crate::text::printable;
+
+impl From<&crate::cli::WriteArgs> for Writing {
+    fn from(w: &crate::cli::WriteArgs) -> Writing {
+        Writing { prune: w.prune, yes: w.yes, dry_run: w.dry_run }
+    }
+}
+
+pub fn run(env: &Env, action: TeamAction) -> Result<()> {
+    match action {
+        TeamAction::Add { source, user, source_profile, prefix, write } => {
+            let cwd = std::env::current_dir().context("could not read the current directory")?;
+            let source = Source::parse(&source, &cwd)?;
+            let params = Params { user, source_profile, prefix: prefix.unwrap_or_default() };
+            let job = Job::read(env, source, params, None)?;
+            apply(env, vec![job], &(&write).into(), None).map(|_| ())
+        }
+        TeamAction::Sync { team, write } => sync(env, team.as_deref(), &(&write).into()),
+        TeamAction::List => list(env),
+        TeamAction::Remove { team, yes } => remove(env, &team, yes),
+    }
+}
+
+/// How an edit is written: `--prune`, `--yes`, `--dry-run`.
+#[derive(Clone, Debug, Default)]
+pub struct Writing {
+    pub prune: bool,
+    pub yes: bool,
+    pub dry_run: bool,
+}
+
+/// One team to render: its file (read before anything is locked or written) and the
+/// person's values.
+pub struct Job {
+    pub file: TeamFile,
+    pub source: Source,
+    pub params: Params,
+}
+
+impl Job {
+    /// Read and check the team file; `expected` is the team a sync is for (the file must
+    /// still name it).
+    pub fn read(env: &Env, source: Source, params: Params, expected: Option<&str>) -> Result<Job> {
+        let (text, origin) = source.read(env)?;
+        let file = TeamFile::parse(&text, &origin)?;
+        if let Some(name) = expected.filter(|n| *n != file.name) {
+            bail!("{origin} now names team {:?}, not {name:?}: nothing changed (swrole team add it as a new team)", file.name);
+        }
+        Ok(Job { file, source, params })
+    }
+}
+
+/// What the block of each team will hold, after an edit.
+pub struct Applied {
+    pub rendered: Vec<(String, Vec<team::Rendered>, Vec<(Id, String)>)>,
+}
+
+/// The config file swrole edits (through a link to the real file).
+fn config_paths(env: &Env) -> Result<(Paths, std::path::PathBuf)> {
+    let paths = Paths::from_env(env)?;
+    let real = edit::real_file(&paths.config)?;
+    Ok((paths, real))
+}
+
+/// The profiles of the credentials file: a team profile of the same name would merge
+/// with it, so it counts as taken.
+fn credentials_taken(paths: &Paths) -> Result<Taken> {
+    let text = edit::read_or_empty(&paths.credentials)?;
+    let sections = parse::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{}:{}: {}", paths.credentials.display(), e.line, e.message))?;
+    let mut out = Taken::new();
+    for s in sections {
+        if let Some(name) = crate::config::profile_of(FileKind::Credentials, &s.header) {
+            out.entry(Id { kind: Kind::Profile, name: name.to_string() })
+                .or_insert_with(|| format!("{}:{}", paths.credentials.display(), s.line));
+        }
+    }
+    Ok(out)
+}
+
+/// Render each job into the config text, show the diff, ask, write: all or nothing.
+/// `extra` edits the text before the blocks (setup's credential_process line).
+pub fn apply(
+    env: &Env,
+    jobs: Vec<Job>,
+    writing: &Writing,
+    extra: Option<&dyn Fn(&str) -> Result<String>>,
+) -> Result<Applied> {
+    let (paths, config_path) = config_paths(env)?;
+    let config_name = paths.config.display().to_string();
+    // One edit of the AWS files at a time (keys import takes the same lock).
+    let _lock = crate::keys::lock(env)?;
+    let old = edit::read_or_empty(&config_path)?;
+    let mut text = match extra {
+        Some(f) => f(&old)?,
+        None => old.clone(),
+    };
+    let creds = credentials_taken(&paths)?;
+    let mut applied = Applied { rendered: Vec::new() };
+    let mut notes = Vec::new();
+    for job in &jobs {
+        let name = &job.file.name;
+        let rendered = job.file.render(&job.params)?;
+        let mut taken = team::taken_outside(&text, name, &config_name)?;
+        for (id, at) in &creds {
+            taken.entry(id.clone()).or_insert_with(|| at.clone());
+        }
+        let meta = Meta {
+            source: job.source.describe(),
+            user: job.params.user.clone(),
+            source_profile: job.params.source_profile.clone(),
+            prefix: job.params.prefix.clone(),
+            version: job.file.version,
+            sections: Vec::new(),
+        };
+        let m = team::merge(&text, name, &rendered, &meta, &taken, writing.prune)
+            .map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?;
+        let list = |ids: &[Id]| ids.iter().map(|i| printable(&i.to_string())).collect::<Vec<_>>().join(", ");
+        for (id, at) in &m.clashes {
+            notes.push(format!(
+                "team {name}: [{id}] is already at {at}, outside the team's block: left as it is, the team's \
+                 not added (rename yours, or add the team with --prefix {name}-)"
+            ));
+        }
+        for (id, line) in &m.overwritten {
+            notes.push(format!("team {name}: [{id}] (line {line}) was edited by hand inside the block: the team's text replaces it"));
+        }
+        if !m.kept.is_empty() {
+            notes.push(format!(
+                "team {name}: no longer in the team file, kept: {} (--prune removes them)",
+                list(&m.kept)
+            ));
+        }
+        if !m.pruned.is_empty() {
+            notes.push(format!("team {name}: removed (no longer in the team file): {}", list(&m.pruned)));
+        }
+        if !m.foreign.is_empty() {
+            notes.push(format!(
+                "team {name}: added by hand inside the block, kept (move it out of the block to own it): {}",
+                list(&m.foreign)
+            ));
+        }
+        applied.rendered.push((name.clone(), rendered, m.clashes.clone()));
+        text = m.text;
+    }
+    // What will be written must read as the AWS tools read it.
+    let creds_text = edit::read_or_empty(&paths.credentials)?;
+    ProfileSet::from_texts(&text, &creds_text, &paths).context("the edited config would not parse: nothing written")?;
+    for note in &notes {
+        eprintln!("swrole: {note}");
+    }
+    if text == old {
+        for job in &jobs {
+            eprintln!("swrole: team {}: {} is up to date", job.file.name, config_name);
+        }
+        return Ok(applied);
+    }
+    eprint!("{}", diff(&old, &text, &config_name));
+    if writing.dry_run {
+        eprintln!("swrole: --dry-run: nothing written");
+        return Ok(applied);
+    }
+    if !writing.yes {
+        let t = crate::tty::terminal("the changes are confirmed on the terminal", "pass --yes to write them")?;
+        if !crate::tty::confirm(&t, &format!("write these changes to {config_name}? [y/N] "))? {
+            bail!("nothing written");
+        }
+    }
+    edit::replace(&[Written { path: &config_path, old: &old, new: &text, name: "config" }])
+        .context("nothing was written")?;
+    for job in &jobs {
+        let n = applied
+            .rendered
+            .iter()
+            .find(|(t, _, _)| *t == job.file.name)
+            .map(|(_, r, c)| r.len() - c.len())
+            .unwrap_or(0);
+        eprintln!("swrole: team {}: {n} sections in {} (from {})", job.file.name, config_name, printable(&job.source.describe()));
+    }
+    Ok(applied)
+}
+
+/// A unified diff for the terminal (the text escaped: a team file is someone else's).
+fn diff(old: &str, new: &str, name: &str) -> String {
+    let d = similar::TextDiff::from_lines(old, new);
+    let mut out = String::new();
+    for line in d.unified_diff().context_radius(2).header(name, name).to_string().lines() {
+        out.push_str(&printable(line.trim_end_matches('\r')));
+        out.push('\n');
+    }
+    out
+}
+
+fn sync(env: &Env, only: Option<&str>, writing: &Writing) -> Result<()> {
+    let (paths, config_path) = config_paths(env)?;
+    let text = edit::read_or_empty(&config_path)?;
+    let blocks = team::blocks(&text).map_err(|e| anyhow::anyhow!("{}: {e}", paths.config.display()))?;
+    if blocks.is_empty() {
+        bail!("{} has no team block: add one with swrole team add SOURCE --user NAME", paths.config.display());
+    }
+    let cwd = std::path::PathBuf::from("/");
+    let mut jobs = Vec::new();
+    for b in blocks.iter().filter(|b| only.is_none_or(|t| t == b.team)) {
+        let source = Source::parse(&b.meta.source, &cwd)
+            .with_context(|| format!("team {}'s block (line {})", b.team, b.begin + 1))?;
+        // Every source is read before anything is written: one that cannot be read stops
+        // the sync, and nothing is removed.
+        let job = Job::read(env, source, b.meta.params(), Some(&b.team))
+            .with_context(|| format!("team {}: nothing changed", b.team))?;
+        jobs.push(job);
+    }
+    if let Some(t) = only.filter(|_| jobs.is_empty()) {
+        let names: Vec<&str> = blocks.iter().map(|b| b.team.as_str()).collect();
+        bail!("{} has no block of team {t:?} (it has: {})", paths.config.display(), names.join(", "));
+    }
+    apply(env, jobs, writing, None).map(|_| ())
+}
+
+fn list(env: &Env) -> Result<()> {
+    let (paths, config_path) = config_paths(env)?;
+    let text = edit::read_or_empty(&config_path)?;
+    let blocks = team::blocks(&text).map_err(|e| anyhow::anyhow!("{}: {e}", paths.config.display()))?;
+    let mut out = String::new();
+    for b in &blocks {
+        let edited: Vec<String> = b.hand_edited().iter().map(|(id, _)| id.to_string()).collect();
+        let state = if edited.is_empty() { "as synced".to_string() } else { format!("edited by hand: {}", edited.join(", ")) };
+        let fields = [
+            b.team.clone(),
+            b.meta.source.clone(),
+            format!("{} sections", b.sections.len()),
+            format!("user {}", b.meta.user.as_deref().unwrap_or("-")),
+            state,
+        ];
+        out.push_str(&fields.iter().map(|f| printable(f)).collect::<Vec<_>>().join("\t"));
+        out.push('\n');
+    }
+    write_stdout(&out)
+}
+
+fn remove(env: &Env, name: &str, yes: bool) -> Result<()> {
+    team::check_team_name(name)?;
+    let (paths, config_path) = config_paths(env)?;
+    let _lock = crate::keys::lock(env)?;
+    let old = edit::read_or_empty(&config_path)?;
+    let config_name = paths.config.display().to_string();
+    let Some(new) = team::remove(&old, name).map_err(|e| anyhow::anyhow!("{config_name}: {e}"))? else {
+        bail!("{config_name} has no block of team {name:?}");
+    };
+    eprint!("{}", diff(&old, &new, &config_name));
+    if !yes {
+        let t = crate::tty::terminal("the removal is confirmed on the terminal", "pass --yes")?;
+        if !crate::tty::confirm(&t, &format!("remove team {name}'s profiles from {config_name}? [y/N] "))? {
+            bail!("nothing removed");
+        }
+    }
+    edit::replace(&[Written { path: &config_path, old: &old, new: &new, name: "config" }])?;
+    eprintln!("swrole: removed team {name}'s block from {config_name}");
+    Ok(())
+}

@@ -1,0 +1,107 @@
+//! Edits of the user's own files (`~/.aws/config`, `~/.aws/credentials`): through links to
+//! the real file, staged beside it, checked against what was read, renamed into place, and
+//! put back when a later file of the same edit fails. Used by `keys import` and `team`.
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::config::read_file;
+
+/// The fault a test asks for, if any (`SWROLE_TEST_FAULT`, debug builds only).
+fn fault(name: &str) -> bool {
+    crate::keys::test_fault(name)
+}
+
+/// The file a path names: through a symbolic link (a dotfiles repository) to the real file,
+/// so that an edit lands there and the link stays. A missing file is its own path.
+pub fn real_file(path: &Path) -> Result<PathBuf> {
+    match std::fs::canonicalize(path) {
+        Ok(real) => Ok(real),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && std::fs::symlink_metadata(path).is_err() => {
+            Ok(path.to_path_buf())
+        }
+        Err(e) => Err(anyhow::anyhow!("{} cannot be followed to a file: {e}", path.display())),
+    }
+}
+
+/// What a path is called in a message: itself, or `link (-> real file)`.
+pub fn shown(path: &Path, real: &Path) -> String {
+    if path == real { path.display().to_string() } else { format!("{} (-> {})", path.display(), real.display()) }
+}
+
+/// The text of a file swrole is about to edit: empty when it does not exist yet.
+pub fn read_or_empty(path: &Path) -> Result<String> {
+    if path.exists() { read_file(path) } else { Ok(String::new()) }
+}
+
+/// One file of an edit: where, what it held when read, what it will hold, and its name in
+/// test faults (`config`, `credentials`).
+pub struct Written<'a> {
+    pub path: &'a Path,
+    pub old: &'a str,
+    pub new: &'a str,
+    pub name: &'static str,
+}
+
+/// A temporary file beside `path` with `text`, synced, with `path`'s mode (0600 for a new
+/// file). A missing directory is made, 0700 (`~/.aws` on a new machine).
+fn stage(path: &Path, text: &str, fault_name: &str) -> Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::DirBuilderExt;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("could not create {}", dir.display()))?;
+    }
+    let mode = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o7777).unwrap_or(0o600);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".swrole-")
+        .tempfile_in(dir)
+        .with_context(|| format!("could not write beside {}", path.display()))?;
+    tmp.as_file().set_permissions(std::fs::Permissions::from_mode(mode))?;
+    if fault(fault_name) || fault("disk-full") {
+        bail!("could not write {}: No space left on device (SWROLE_TEST_FAULT)", path.display());
+    }
+    tmp.write_all(text.as_bytes()).with_context(|| format!("could not write {}", path.display()))?;
+    tmp.as_file().sync_all().with_context(|| format!("could not write {}", path.display()))?;
+    Ok(tmp)
+}
+
+/// Replace every file of an edit, all or none: each new text is written and synced beside
+/// its file first; each file is read again just before the renames, and one that another
+/// program changed meanwhile stops the edit (nothing is lost); when a rename fails, the
+/// files already renamed get their old text back.
+pub fn replace(files: &[Written]) -> Result<()> {
+    let mut staged = Vec::new();
+    for f in files {
+        staged.push(stage(f.path, f.new, &format!("write-{}", f.name))?);
+    }
+    for f in files {
+        if read_or_empty(f.path)? != f.old {
+            bail!("{} changed while swrole was editing it: nothing was written, try again", f.path.display());
+        }
+    }
+    for (i, (f, tmp)) in files.iter().zip(staged).enumerate() {
+        let renamed = if fault(&format!("rename-{}", f.name)) {
+            Err(anyhow::anyhow!("could not replace {} (SWROLE_TEST_FAULT)", f.path.display()))
+        } else {
+            tmp.persist(f.path).map(|_| ()).with_context(|| format!("could not replace {}", f.path.display()))
+        };
+        if let Err(e) = renamed {
+            for done in &files[..i] {
+                let back = stage(done.path, done.old, "")
+                    .and_then(|t| t.persist(done.path).map(|_| ()).map_err(anyhow::Error::from));
+                if let Err(back) = back {
+                    return Err(e.context(format!("and {} could not be put back: {back:#}", done.path.display())));
+                }
+            }
+            return Err(e);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,159 @@
+//! Where a team file comes from: a path (the file, or a directory holding
+//! `swrole-team.ini`), or a git repository read with the user's own `git` at a ref.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use crate::env::Env;
+use crate::team::{FILE_NAME, MAX_BYTES};
+
+/// How long a git fetch of a team repository may take.
+const GIT_TIMEOUT: Duration = Duration::from_secs(120);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A file, or a directory holding `swrole-team.ini` (absolute).
+    Path(PathBuf),
+    /// A git URL (`https://`, `ssh://`, `file://` or `user@host:path`) and a ref.
+    Git { url: String, reference: Option<String> },
+}
+
+/// A ref git can fetch: a branch, a tag or a commit, never an option.
+fn check_ref(reference: &str) -> Result<()> {
+    if reference.is_empty()
+        || reference.starts_with(['-', '/'])
+        || reference.contains("..")
+        || !reference.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/-".contains(&b))
+    {
+        bail!("{:?} is not a git ref swrole fetches (a branch, tag or commit)", crate::text::printable(reference));
+    }
+    Ok(())
+}
+
+impl Source {
+    /// Read a SOURCE argument: `git+https://...`, `git+ssh://...`, `git+file://...` or
+    /// `git@host:org/repo` (each optionally `#ref`) is git; anything else is a path, made
+    /// absolute against `cwd`.
+    pub fn parse(text: &str, cwd: &Path) -> Result<Source> {
+        crate::team::check_comment_text("team source", text)?;
+        let scp_like = |t: &str| {
+            !t.contains("://")
+                && t.split_once(':').is_some_and(|(host, _)| host.contains('@') && !host.contains('/'))
+        };
+        let git = match text.strip_prefix("git+") {
+            Some(rest) => Some(rest),
+            None if scp_like(text.split('#').next().unwrap_or("")) => Some(text),
+            None => None,
+        };
+        let Some(git) = git else {
+            if text.is_empty() {
+                bail!("the team source is empty: give a path, a directory or a git URL");
+            }
+            let path = cwd.join(text);
+            return Ok(Source::Path(path));
+        };
+        let (url, reference) = match git.split_once('#') {
+            Some((u, r)) => (u, Some(r.to_string())),
+            None => (git, None),
+        };
+        if let Some(r) = &reference {
+            check_ref(r)?;
+        }
+        let allowed = ["https://", "ssh://", "file://"];
+        if url.starts_with('-') || !(allowed.iter().any(|p| url.starts_with(p)) || scp_like(url)) {
+            bail!(
+                "{:?} is not a git URL swrole reads (git+https://, git+ssh://, git+file:// or git@host:path)",
+                crate::text::printable(text)
+            );
+        }
+        Ok(Source::Git { url: url.to_string(), reference })
+    }
+
+    /// What the block records, and what `team sync` reads again.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::Path(p) => p.display().to_string(),
+            Source::Git { url, reference } => {
+                let prefix = if url.contains("://") { "git+" } else { "" };
+                match reference {
+                    Some(r) => format!("{prefix}{url}#{r}"),
+                    None => format!("{prefix}{url}"),
+                }
+            }
+        }
+    }
+
+    /// The team file's text, and where it was read (for messages: `path`, `url#ref:file`).
+    pub fn read(&self, env: &Env) -> Result<(String, String)> {
+        match self {
+            Source::Path(p) => {
+                let file = if p.is_dir() { p.join(FILE_NAME) } else { p.clone() };
+                let meta = std::fs::metadata(&file)
+                    .with_context(|| format!("the team file {} cannot be read", file.display()))?;
+                if !meta.is_file() || meta.len() > MAX_BYTES as u64 {
+                    bail!("{} is not a team file (a regular file of at most {} KiB)", file.display(), MAX_BYTES / 1024);
+                }
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("the team file {} cannot be read as UTF-8 text", file.display()))?;
+                Ok((text, file.display().to_string()))
+            }
+            Source::Git { url, reference } => {
+                let git = env.which("git").ok_or_else(|| {
+                    anyhow::anyhow!("reading the team file from {} needs git, which is not on PATH", self.describe())
+                })?;
+                let dir = tempfile::Builder::new()
+                    .prefix("swrole-team-")
+                    .tempdir()
+                    .context("could not make a temporary directory for git")?;
+                let run = |args: &[&str], max: usize| -> Result<String> {
+                    let mut c = Command::new(&git);
+                    c.arg("-C").arg(dir.path()).args(args);
+                    let shown = format!("git {}", args.join(" "));
+                    crate::process::run_command("team source", &crate::text::sanitize(&shown), c, GIT_TIMEOUT, max)
+                };
+                run(&["init", "--quiet"], 4096)?;
+                let wanted = reference.as_deref().unwrap_or("HEAD");
+                run(&["fetch", "--quiet", "--depth", "1", "--no-tags", "--", url, wanted], 64 * 1024)
+                    .with_context(|| format!("could not fetch {}", self.describe()))?;
+                let text = run(&["cat-file", "blob", &format!("FETCH_HEAD:{FILE_NAME}")], MAX_BYTES)
+                    .with_context(|| format!("{} has no {FILE_NAME} at its top", self.describe()))?;
+                Ok((text, format!("{}:{FILE_NAME}", self.describe())))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources() {
+        let cwd = Path::new("/home/a");
+        assert_eq!(Source::parse("team", cwd).unwrap(), Source::Path("/home/a/team".into()));
+        assert_eq!(Source::parse("/t/x.ini", cwd).unwrap(), Source::Path("/t/x.ini".into()));
+        let g = Source::parse("git+https://git.example.com/web/aws.git#v1.2", cwd).unwrap();
+        assert_eq!(
+            g,
+            Source::Git { url: "https://git.example.com/web/aws.git".into(), reference: Some("v1.2".into()) }
+        );
+        assert_eq!(g.describe(), "git+https://git.example.com/web/aws.git#v1.2");
+        let scp = Source::parse("git@github.com:web/aws.git#main", cwd).unwrap();
+        assert_eq!(scp.describe(), "git@github.com:web/aws.git#main");
+        for bad in [
+            "git+ext::sh -c evil",
+            "git+-uhttps://x",
+            "git+http://x.example/r",
+            "git+https://x#--upload-pack=evil",
+            "git+https://x#a..b",
+            "git+https://x#",
+            "",
+            "a\nb",
+        ] {
+            assert!(Source::parse(bad, cwd).is_err(), "{bad:?}");
+        }
+    }
+}
