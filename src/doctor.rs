@@ -57,6 +57,7 @@ pub fn check(env: &Env) -> Vec<Finding> {
         profiles(set, &paths, env, &mut out);
         key_store(set, &paths, env, &mut out);
     }
+    teams(&paths, env, &mut out);
     environment(env, &mut out);
     ca_bundles(env, set.as_ref(), &paths, &mut out);
     zshrc(env, &mut out);
@@ -71,6 +72,87 @@ pub fn check(env: &Env) -> Vec<Finding> {
         ));
     }
     out
+}
+
+/// The team blocks of the config file: broken markers, hand edits, placeholders left in,
+/// and (for a team file on this machine) a team file that changed since the last sync.
+fn teams(paths: &Paths, env: &Env, out: &mut Vec<Finding>) {
+    let Ok(text) = read_file(&paths.config) else { return };
+    let config = paths.config.display().to_string();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        if !t.starts_with(['#', ';']) && t.contains("{{") && t.contains("}}") {
+            out.push(finding(
+                Severity::Error,
+                "team-placeholder",
+                format!("{config}:{}: a team file's placeholder was never filled in: {}", i + 1, t.trim_end()),
+                "add the team with swrole team add SOURCE --user NAME instead of copying its file",
+            ));
+        }
+    }
+    let blocks = match crate::team::blocks(&text) {
+        Ok(b) => b,
+        Err(e) => {
+            out.push(finding(
+                Severity::Error,
+                "team-block",
+                format!("{config}: {e:#}"),
+                "put the begin and end lines back as swrole wrote them, or remove the block",
+            ));
+            return;
+        }
+    };
+    for b in &blocks {
+        for (id, line) in b.hand_edited() {
+            out.push(finding(
+                Severity::Warning,
+                "team-edited",
+                format!(
+                    "{config}:{line}: [{id}] was edited by hand inside team {}'s block: the next swrole team \
+                     sync puts the team's text back",
+                    b.team
+                ),
+                "make the change in the team file, or move the profile out of the block",
+            ));
+        }
+        let Ok(crate::team_source::Source::Path(path)) =
+            crate::team_source::Source::parse(&b.meta.source, std::path::Path::new("/"))
+        else {
+            continue;
+        };
+        let source = crate::team_source::Source::Path(path);
+        let rendered = source
+            .read(env)
+            .and_then(|(t, origin)| crate::team::TeamFile::parse(&t, &origin))
+            .and_then(|f| f.render(&b.meta.params()));
+        match rendered {
+            Err(e) => out.push(finding(
+                Severity::Warning,
+                "team-source",
+                format!("team {}'s file cannot be read: {e:#}", b.team),
+                format!("fix it, or point the team elsewhere: swrole team add SOURCE (team {})", b.team),
+            )),
+            Ok(r) => {
+                // Every section the file gives is as recorded, and every other recorded
+                // one is already marked as dropped (a sync without --prune keeps it).
+                let same = r.iter().all(|s| {
+                    b.meta.sections.iter().any(|(id, d)| *id == s.id && *d == crate::team::digest(&s.lines))
+                }) && b.meta.sections.iter().filter(|(id, _)| !r.iter().any(|s| s.id == *id)).all(|(id, _)| {
+                    b.sections.iter().any(|(s, _, lines)| {
+                        s == id && lines.get(1).map(String::as_str) == Some(crate::team::STALE)
+                    })
+                });
+                if !same {
+                    out.push(finding(
+                        Severity::Warning,
+                        "team-changed",
+                        format!("team {}'s file changed since the last sync ({})", b.team, b.meta.source),
+                        format!("swrole team sync {}", b.team),
+                    ));
+                }
+            }
+        }
+    }
 }
 
 fn files(paths: &Paths, out: &mut Vec<Finding>) -> Option<ProfileSet> {

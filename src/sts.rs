@@ -568,13 +568,17 @@ fn xml_values(body: &str, tag: &str) -> Vec<String> {
     out
 }
 
-/// IAM `ListMFADevices` for the user the credentials belong to: the serial numbers (ARNs)
-/// of their MFA devices. A SigV4-signed Query call on the HTTP stack swrole already has.
-pub async fn list_mfa_devices(iam: &Iam, creds: &Credentials) -> Result<Vec<String>> {
+/// IAM `ListMFADevices` for `user` (the IAM user the credentials belong to, as
+/// GetCallerIdentity names it): the serial numbers (ARNs) of their MFA devices. A SigV4-signed Query call on the HTTP stack swrole already has.
+pub async fn list_mfa_devices(iam: &Iam, creds: &Credentials, user: &str) -> Result<Vec<String>> {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     use http_body_util::{BodyExt, Full, Limited};
     let where_ = sanitize(&iam.url);
-    let body = "Action=ListMFADevices&Version=2010-05-08";
+    let body: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("Action", "ListMFADevices")
+        .append_pair("UserName", user)
+        .append_pair("Version", "2010-05-08")
+        .finish();
     let identity = aws_credential_types::Credentials::new(
         creds.access_key_id.clone(),
         creds.secret_access_key.clone(),
@@ -600,7 +604,7 @@ pub async fn list_mfa_devices(iam: &Iam, creds: &Credentials) -> Result<Vec<Stri
     let mut request = hyper::Request::post(iam.url.as_str())
         .header("content-type", headers[0].1)
         .header("user-agent", concat!("swrole/", env!("CARGO_PKG_VERSION")))
-        .body(Full::new(bytes::Bytes::from_static(body.as_bytes())))
+        .body(Full::new(bytes::Bytes::from(body.clone())))
         .context("could not build the IAM request")?;
     instructions.apply_to_request_http1x(&mut request);
     let connector = hyper_rustls::HttpsConnectorBuilder::new()

@@ -393,7 +393,7 @@ pub fn end_line(team: &str) -> String {
 }
 
 const NOTE: &str = "# Edit the team file, not this block: swrole team sync rewrites it.";
-const STALE: &str = "# swrole: no longer in the team file; swrole team sync --prune removes it";
+pub const STALE: &str = "# swrole: no longer in the team file; swrole team sync --prune removes it";
 
 /// One team's block in a config file, as found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -524,6 +524,8 @@ pub struct Merge {
     /// In the block before, no longer in the team file: removed (`--prune`) or kept.
     pub pruned: Vec<Id>,
     pub kept: Vec<Id>,
+    /// Renamed by a new prefix: (old, new).
+    pub renamed: Vec<(Id, Id)>,
     /// Sections the user added inside the block by hand: kept, never pruned.
     pub foreign: Vec<Id>,
     /// Edited by hand inside the block and now replaced by the team's text.
@@ -591,6 +593,14 @@ pub fn merge(config: &str, team: &str, rendered: &[Rendered], meta: &Meta, taken
                 continue;
             }
             let was_team = b.meta.sections.iter().any(|(m, _)| m == id);
+            // The same team section under the old prefix: renamed, not dropped from the file.
+            let renamed = id.name.strip_prefix(b.meta.prefix.as_str()).and_then(|team_name| {
+                rendered.iter().find(|r| r.id.kind == id.kind && r.team_name == team_name)
+            });
+            if let Some(r) = renamed.filter(|_| was_team && b.meta.prefix != meta.prefix) {
+                m.renamed.push((id.clone(), r.id.clone()));
+                continue;
+            }
             if !was_team {
                 m.foreign.push(id.clone());
             } else if prune {

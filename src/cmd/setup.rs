@@ -259,21 +259,33 @@ fn list_devices(env: &Env, files: &Files, profile: &str, base: &Base) -> Result<
         Base::Files => crate::switch::credentials(files, env, profile, &Options { yes: true, ..Options::default() })?.1,
     };
     let region = files.set.profile(profile).and_then(|p| p.text("region")).or(env.get("AWS_REGION"));
+    // Who the keys belong to (IAM needs the user's name; GetCallerIdentity says it).
+    let sts_settings = sts::Settings {
+        region: Some(region.unwrap_or("us-east-1").to_string()),
+        endpoint: crate::plan::service_endpoint(&files.set, &files.paths, env, profile, "sts")?.map(|(u, _)| u),
+        connect_timeout: std::time::Duration::from_secs(5),
+        read_timeout: std::time::Duration::from_secs(10),
+        ca_bundle: crate::plan::ca_bundle(&files.set, &files.paths, env, profile)
+            .map(|(p, from)| sts::CaBundle::load(&p, &from))
+            .transpose()?,
+        attempts: 3,
+    };
+    let rt = sts::runtime()?;
+    let arn = rt.block_on(sts::caller_identity(&sts_settings, &creds))?;
+    let Some(user) = arn.split_once(":user/").map(|(_, u)| u.rsplit('/').next().unwrap_or(u).to_string()) else {
+        bail!("the keys of profile {profile} are not an IAM user's ({arn})");
+    };
     let (default_url, signing_region) = sts::iam_default(region);
     let url = match crate::plan::service_endpoint(&files.set, &files.paths, env, profile, "iam")? {
         Some((url, _)) => url,
         None => default_url.to_string(),
     };
-    let ca = crate::plan::ca_bundle(&files.set, &files.paths, env, profile);
-    let extra_roots = match ca {
-        Some((path, from)) => sts::CaBundle::load(&path, &from)?.certs,
-        None => Vec::new(),
-    };
+    let extra_roots = sts_settings.ca_bundle.as_ref().map(|c| c.certs.clone()).unwrap_or_default();
     let iam = sts::Iam {
         url,
         signing_region: signing_region.to_string(),
         timeout: std::time::Duration::from_secs(15),
         extra_roots,
     };
-    sts::runtime()?.block_on(sts::list_mfa_devices(&iam, &creds))
+    rt.block_on(sts::list_mfa_devices(&iam, &creds, &user))
 }

@@ -143,6 +143,9 @@ pub fn apply(
                 list(&m.kept)
             ));
         }
+        for (from, to) in &m.renamed {
+            notes.push(format!("team {name}: [{from}] is now [{to}] (the prefix changed)"));
+        }
         if !m.pruned.is_empty() {
             notes.push(format!("team {name}: removed (no longer in the team file): {}", list(&m.pruned)));
         }

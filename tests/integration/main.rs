@@ -22,5 +22,6 @@ mod round3;
 mod server;
 mod shell_files;
 mod shells;
+mod team;
 mod tls;
 mod util;

@@ -1,0 +1,390 @@
+//! `swrole team` and `swrole setup`: the team's profiles from one team file (a path or a
+//! real git repository), merged into configs full of comments, odd spacing, CRLF and other
+//! tools' blocks; every byte outside the team's block checked unchanged after each step.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use crate::moto::Moto;
+use crate::util::{Fixture, path_with_swrole, require};
+
+const TEAM: &str = "# The web team's AWS accounts\n[swrole-team]\nname = web\nversion = 1\n\n\
+[profile sw-staging]\nsource_profile = {{source_profile}}\nrole_arn = arn:aws:iam::210987654321:role/delegate_root_organization\n\
+mfa_serial = arn:aws:iam::123456789012:mfa/{{user}}\n\n\
+[profile sw-production]\nsource_profile = {{source_profile}}\nrole_arn = arn:aws:iam::111111111111:role/delegate_root_organization\n\
+mfa_serial = arn:aws:iam::123456789012:mfa/{{user}}\nswrole_confirm = true\n";
+
+/// A config as people have them: comments of both kinds, odd spacing, a continuation, a
+/// `[services]` block, another tool's managed block, no newline at the end.
+const MESSY: &str = "; my config\n[default]\nregion   =  ap-northeast-1   # Tokyo\noutput=json\n\n\n\
+# >>> granted profiles >>>\n[profile granted-x]\ngranted_sso_start_url = https://x.awsapps.com/start\n\
+# <<< granted profiles <<<\n[profile s3-tuned]\ns3 =\n  max_concurrent_requests = 20\n\
+[services local]\nsts =\n  endpoint_url = http://127.0.0.1:1\n# between sections\n\t\n[profile last]\nregion=eu-west-1";
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+}
+
+/// A team repository with the team file committed.
+fn repo(team: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("swrole-team.ini"), team).unwrap();
+    git(dir.path(), &["init", "-q"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-qm", "team"]);
+    dir
+}
+
+fn commit(dir: &Path, team: &str, message: &str) {
+    std::fs::write(dir.join("swrole-team.ini"), team).unwrap();
+    git(dir, &["commit", "-qam", message]);
+}
+
+fn swrole(fx: &Fixture, args: &[&str]) -> Output {
+    let mut c = fx.no_terminal("http://127.0.0.1:1");
+    c.args(args).output().unwrap()
+}
+
+fn config(fx: &Fixture) -> String {
+    std::fs::read_to_string(fx.config_path()).unwrap()
+}
+
+/// The config without team `team`'s block: what must be byte for byte the user's.
+fn outside(config: &str, team: &str) -> String {
+    let begin = format!("# swrole team {team}: begin");
+    let end = format!("# swrole team {team}: end");
+    let Some(b) = config.find(&begin) else { return config.to_string() };
+    let e = config[b..].find(&end).unwrap() + b + end.len();
+    let e = config[e..].find('\n').map_or(config.len(), |n| e + n + 1);
+    format!("{}{}", &config[..b], &config[e..])
+}
+
+#[test]
+fn add_sync_prune_from_git_keep_every_byte_outside_the_block() {
+    if !require("git") {
+        return;
+    }
+    let team = repo(TEAM);
+    let fx = Fixture::new(MESSY, "[default]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_key = s\n");
+    let url = format!("git+file://{}", team.path().display());
+    let out = swrole(&fx, &["team", "add", &url, "--user", "ann@example.com", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "stdout stays empty: {}", text(&out.stdout));
+    let after = config(&fx);
+    // The user's text is a prefix: only a line end (the file had none) and a blank line added.
+    assert!(after.starts_with(&format!("{MESSY}\n\n# swrole team web: begin (managed by swrole team sync)\n")));
+    assert_eq!(outside(&after, "web"), format!("{MESSY}\n\n"));
+    let err = text(&out.stderr);
+    assert!(err.contains("+[profile sw-production]") && err.contains("+mfa_serial = arn:aws:iam::123456789012:mfa/ann@example.com"), "the diff is shown: {err}");
+    // The AWS tools read the result: every team profile resolves, and the others are intact.
+    let explain = swrole(&fx, &["explain", "sw-production"]);
+    assert!(explain.status.success(), "{}", text(&explain.stderr));
+    assert!(text(&explain.stdout).contains("arn:aws:iam::111111111111:role/delegate_root_organization"));
+    let list = text(&swrole(&fx, &["list"]).stdout);
+    for p in ["default", "granted-x", "s3-tuned", "last", "sw-staging", "sw-production"] {
+        assert!(list.lines().any(|l| l == p), "{p} in {list}");
+    }
+    // A second run changes nothing (not even the file's inode).
+    let inode = |fx: &Fixture| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(fx.config_path()).unwrap());
+    let before = inode(&fx);
+    let again = swrole(&fx, &["team", "sync", "--yes"]);
+    assert!(again.status.success() && text(&again.stderr).contains("is up to date"), "{}", text(&again.stderr));
+    assert_eq!(config(&fx), after);
+    assert_eq!(inode(&fx), before);
+
+    // The team adds an account and drops one: sync adds it, keeps the dropped one (marked).
+    let changed = TEAM.replace("[profile sw-staging]", "[profile sw-stage]")
+        + "\n[profile sw-sandbox]\nsource_profile = {{source_profile}}\nrole_arn = arn:aws:iam::333333333333:role/dev\n";
+    commit(team.path(), &changed, "accounts");
+    let sync = swrole(&fx, &["team", "sync", "--yes"]);
+    assert!(sync.status.success(), "{}", text(&sync.stderr));
+    let synced = config(&fx);
+    assert_eq!(outside(&synced, "web"), format!("{MESSY}\n\n"));
+    assert!(synced.contains("[profile sw-sandbox]") && synced.contains("[profile sw-stage]"));
+    assert!(synced.contains("[profile sw-staging]\n# swrole: no longer in the team file"), "{synced}");
+    assert!(text(&sync.stderr).contains("no longer in the team file, kept: profile sw-staging (--prune removes them)"));
+    // --prune removes it, and only it.
+    let prune = swrole(&fx, &["team", "sync", "--prune", "--yes"]);
+    assert!(prune.status.success(), "{}", text(&prune.stderr));
+    let pruned = config(&fx);
+    assert!(!pruned.contains("[profile sw-staging]"));
+    assert_eq!(outside(&pruned, "web"), format!("{MESSY}\n\n"));
+
+    // The source cannot be read: nothing is removed, the file is untouched.
+    let gone = team.path().join(".git");
+    std::fs::rename(&gone, team.path().join("moved")).unwrap();
+    let failed = swrole(&fx, &["team", "sync", "--prune", "--yes"]);
+    assert!(!failed.status.success());
+    assert!(text(&failed.stderr).contains("team web: nothing changed"), "{}", text(&failed.stderr));
+    assert_eq!(config(&fx), pruned);
+    std::fs::rename(team.path().join("moved"), &gone).unwrap();
+
+    // A pinned ref: the block follows the tag, not the branch.
+    git(team.path(), &["tag", "v1", "HEAD~1"]);
+    let pinned = swrole(&fx, &["team", "add", &format!("{url}#v1"), "--user", "ann@example.com", "--yes"]);
+    assert!(pinned.status.success(), "{}", text(&pinned.stderr));
+    let at_v1 = config(&fx);
+    assert!(at_v1.contains(&format!("# source = {url}#v1")) && !at_v1.contains("[profile sw-sandbox]\nsource"));
+    assert!(at_v1.contains("[profile sw-sandbox]\n# swrole: no longer"), "{at_v1}");
+
+    // Removing the team gives the user's file back, byte for byte.
+    let removed = swrole(&fx, &["team", "remove", "web", "--yes"]);
+    assert!(removed.status.success(), "{}", text(&removed.stderr));
+    assert_eq!(config(&fx), format!("{MESSY}\n"));
+}
+
+#[test]
+fn crlf_files_stay_crlf_and_hand_edits_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let team_file = dir.path().join("team.ini");
+    std::fs::write(&team_file, TEAM).unwrap();
+    let crlf = MESSY.replace('\n', "\r\n") + "\r\n";
+    let fx = Fixture::new(&crlf, "");
+    let add = swrole(&fx, &["team", "add", team_file.to_str().unwrap(), "--user", "ann", "--yes"]);
+    assert!(add.status.success(), "{}", text(&add.stderr));
+    let after = config(&fx);
+    assert!(after.starts_with(&crlf));
+    assert_eq!(after.matches('\n').count(), after.matches("\r\n").count(), "every line ends CRLF");
+    // A hand edit inside the block: team list and doctor name it; sync puts the team's text back.
+    let edited = after.replace("swrole_confirm = true", "swrole_confirm = false");
+    std::fs::write(fx.config_path(), &edited).unwrap();
+    let list = text(&swrole(&fx, &["team", "list"]).stdout);
+    assert!(list.contains("edited by hand: profile sw-production"), "{list}");
+    let doctor = swrole(&fx, &["doctor"]);
+    let report = text(&doctor.stdout) + &text(&doctor.stderr);
+    assert!(report.contains("[profile sw-production] was edited by hand inside team web's block"), "{report}");
+    let sync = swrole(&fx, &["team", "sync", "--yes"]);
+    assert!(text(&sync.stderr).contains("was edited by hand inside the block: the team's text replaces it"));
+    assert_eq!(config(&fx), after);
+    // The team file changed since the sync: doctor says so (a path source is read offline).
+    std::fs::write(&team_file, TEAM.replace("111111111111", "111111111112")).unwrap();
+    let doctor = swrole(&fx, &["doctor"]);
+    let report = text(&doctor.stdout) + &text(&doctor.stderr);
+    assert!(report.contains("team web's file changed since the last sync"), "{report}");
+}
+
+#[test]
+fn clashes_are_reported_never_overwritten_and_a_prefix_adds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let team_file = dir.path().join("swrole-team.ini");
+    std::fs::write(&team_file, TEAM.to_string() + "\n[profile sw-ro]\nsource_profile = sw-production\nrole_arn = arn:aws:iam::111111111111:role/ro\n").unwrap();
+    let mine = "[default]\nregion = ap-northeast-1\n\n[profile sw-staging]\nrole_arn = arn:aws:iam::1:role/mine\nsource_profile = default\n";
+    let fx = Fixture::new(mine, "[sw-production]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\n");
+    let add = swrole(&fx, &["team", "add", dir.path().to_str().unwrap(), "--user", "ann", "--yes"]);
+    assert!(add.status.success(), "{}", text(&add.stderr));
+    let err = text(&add.stderr);
+    assert!(err.contains("[profile sw-staging] is already at") && err.contains("config:4"), "{err}");
+    assert!(err.contains("[profile sw-production] is already at") && err.contains("credentials:1"), "{err}");
+    let after = config(&fx);
+    assert!(after.starts_with(mine));
+    assert_eq!(after.matches("[profile sw-staging]").count(), 1, "the user's own is the only one");
+    assert!(after.contains("[profile sw-ro]"));
+    // With a prefix, every team profile is added, and references inside the team follow.
+    let prefixed = swrole(&fx, &["team", "add", dir.path().to_str().unwrap(), "--user", "ann", "--prefix", "web-", "--yes"]);
+    assert!(prefixed.status.success(), "{}", text(&prefixed.stderr));
+    let after = config(&fx);
+    assert!(after.starts_with(mine));
+    for p in ["web-sw-staging", "web-sw-production", "web-sw-ro"] {
+        assert!(after.contains(&format!("[profile {p}]")), "{p}: {after}");
+    }
+    assert!(after.contains("[profile web-sw-ro]\nsource_profile = web-sw-production\n"), "{after}");
+    assert!(after.contains("source_profile = default\n"), "{{source_profile}} is the user's, never prefixed");
+    assert!(!after.contains("[profile sw-ro]"), "the unprefixed names went with the old rendering");
+    assert!(text(&prefixed.stderr).contains("[profile sw-ro] is now [profile web-sw-ro] (the prefix changed)"));
+}
+
+#[test]
+fn bad_team_files_and_sources_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fx = Fixture::new(MESSY, "");
+    let cases: [(&str, &str); 5] = [
+        ("[swrole-team]\nname = web\nversion = 1\n[profile a]\nmfa_serial = {{usr}}\n", "swrole-team.ini:5: unknown placeholder {{usr}}"),
+        (TEAM, "{{user}} has no value: pass --user NAME"),
+        ("[swrole-team]\nname = web\nversion = 9\n[profile a]\n", "swrole-team.ini:3: the team file is version 9"),
+        ("[swrole-team]\nname = web\nversion = 1\n[profile a]\naws_access_key_id = AKIA\n", "swrole-team.ini:5: aws_access_key_id in a team file"),
+        ("[swrole-team]\nname = web\nversion = 1\n[profile a\n", "swrole-team.ini:4: profile definition must end with ']'"),
+    ];
+    for (team, want) in cases {
+        std::fs::write(dir.path().join("swrole-team.ini"), team).unwrap();
+        let out = swrole(&fx, &["team", "add", dir.path().to_str().unwrap(), "--yes"]);
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains(want), "{want}: {}", text(&out.stderr));
+        assert!(out.stdout.is_empty());
+        assert_eq!(config(&fx), MESSY);
+    }
+    for source in ["git+ext::sh -c touch${IFS}/tmp/pwned", "git+https://x.example/r#--upload-pack=x", "/nonexistent/team"] {
+        let out = swrole(&fx, &["team", "add", source, "--user", "ann", "--yes"]);
+        assert!(!out.status.success(), "{source}");
+        assert_eq!(config(&fx), MESSY);
+    }
+    std::fs::write(dir.path().join("swrole-team.ini"), TEAM).unwrap();
+    for user in ["a b", "x\n[profile evil]", "a#b", "{{user}}"] {
+        let out = swrole(&fx, &["team", "add", dir.path().to_str().unwrap(), "--user", user, "--yes"]);
+        assert!(!out.status.success() && text(&out.stderr).contains("is not a user name"), "{user:?}");
+        assert_eq!(config(&fx), MESSY);
+    }
+    // Without a terminal and without --yes: the diff, then nothing written.
+    let out = swrole(&fx, &["team", "add", dir.path().to_str().unwrap(), "--user", "ann"]);
+    assert!(!out.status.success() && text(&out.stderr).contains("pass --yes"), "{}", text(&out.stderr));
+    assert_eq!(config(&fx), MESSY);
+    let dry = swrole(&fx, &["team", "add", dir.path().to_str().unwrap(), "--user", "ann", "--dry-run"]);
+    assert!(dry.status.success() && text(&dry.stderr).contains("--dry-run: nothing written"));
+    assert_eq!(config(&fx), MESSY);
+    // A broken block (an end line deleted by hand) stops every edit, with its line.
+    let add = swrole(&fx, &["team", "add", dir.path().to_str().unwrap(), "--user", "ann", "--yes"]);
+    assert!(add.status.success());
+    let broken = config(&fx).replace("# swrole team web: end\n", "");
+    std::fs::write(fx.config_path(), &broken).unwrap();
+    let out = swrole(&fx, &["team", "sync", "--yes"]);
+    assert!(text(&out.stderr).contains("team web's block has no end line"), "{}", text(&out.stderr));
+    assert_eq!(config(&fx), broken);
+}
+
+/// Two syncs of two teams at once: each waits for the other, and both blocks land.
+#[test]
+fn concurrent_adds_lose_no_edit() {
+    let dirs: Vec<tempfile::TempDir> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (i, d) in dirs.iter().enumerate() {
+        let team = TEAM.replace("name = web", &format!("name = t{i}")).replace("sw-", &format!("t{i}-"));
+        std::fs::write(d.path().join("swrole-team.ini"), team).unwrap();
+    }
+    let fx = Fixture::new(MESSY, "");
+    let children: Vec<_> = dirs
+        .iter()
+        .map(|d| {
+            let mut c = fx.no_terminal("http://127.0.0.1:1");
+            c.args(["team", "add", d.path().to_str().unwrap(), "--user", "ann", "--yes"]);
+            c.stderr(std::process::Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let after = config(&fx);
+    assert!(after.starts_with(MESSY));
+    for i in 0..4 {
+        assert!(after.contains(&format!("# swrole team t{i}: begin")), "t{i}: {after}");
+        assert!(after.contains(&format!("[profile t{i}-production]")));
+    }
+}
+
+/// The onboarding page as one command, on a real terminal: a new member with an empty
+/// home runs `swrole setup`, types the team file, the keys and one MFA code; IAM (moto)
+/// names the MFA device; the keys go to a real gnome-keyring; both profiles are checked.
+/// Afterwards no file holds the secret, `sw-staging` switches, and a second run changes
+/// nothing and asks only for what it must.
+#[test]
+fn setup_on_a_terminal_against_moto_and_gnome_keyring() {
+    if !["dbus-run-session", "gnome-keyring-daemon", "python3"].iter().all(|t| require(t)) {
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    // An IAM user with a key and a virtual MFA device, made in moto by boto3.
+    let script = format!(
+        r#"import boto3, json
+iam = boto3.client("iam", endpoint_url="{url}", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+iam.create_user(UserName="ann")
+k = iam.create_access_key(UserName="ann")["AccessKey"]
+d = iam.create_virtual_mfa_device(VirtualMFADeviceName="ann.mail@example.com")["VirtualMFADevice"]
+iam.enable_mfa_device(UserName="ann", SerialNumber=d["SerialNumber"], AuthenticationCode1="123456", AuthenticationCode2="654321")
+print(json.dumps([k["AccessKeyId"], k["SecretAccessKey"], d["SerialNumber"]]))
+"#,
+        url = moto.url()
+    );
+    let made = Command::new("python3").args(["-c", &script]).output().unwrap();
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let made: Vec<String> = serde_json::from_slice(&made.stdout).unwrap();
+    let (key_id, secret, serial) = (&made[0], &made[1], &made[2]);
+    assert_eq!(serial, "arn:aws:iam::123456789012:mfa/ann.mail@example.com");
+
+    let fx = Fixture::new("", "");
+    std::fs::remove_dir_all(fx.home().join(".aws")).unwrap();
+    let team_dir = fx.home().join("team");
+    std::fs::create_dir(&team_dir).unwrap();
+    std::fs::write(team_dir.join("swrole-team.ini"), TEAM).unwrap();
+    let runtime = fx.home().join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let steps = |first: bool| {
+        let mut s = vec![serde_json::json!({"send": "swrole setup\r", "expect": "team file"})];
+        s.push(serde_json::json!({"send": "team\r", "expect": if first { "access key id" } else { "MFA code|profile" }}));
+        if first {
+            s.push(serde_json::json!({"send": format!("{key_id}\r"), "expect": "secret access key"}));
+            s.push(serde_json::json!({"send": format!("{secret}\r"), "expect": "write these changes"}));
+            s.push(serde_json::json!({"send": "y\r", "expect": "MFA code for sw-staging \\(ann.mail@example.com\\)"}));
+            s.push(serde_json::json!({"send": "123456\r", "expect": "done: switch with sw", "timeout": 30}));
+        } else {
+            s.push(serde_json::json!({"send": "", "expect": "done: switch with sw", "timeout": 30}));
+        }
+        s.push(serde_json::json!({"send": "swrole sw-staging --shell bash > staging.out; echo rc=$?\r", "expect": "rc=\\d"}));
+        serde_json::Value::from(s).to_string()
+    };
+    let run = |first: bool| {
+        let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/interactive.py");
+        let inner = format!(
+            "echo -n test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1\n\
+             exec python3 {} bash \"$STEPS\"",
+            driver.display()
+        );
+        Command::new("dbus-run-session")
+            .args(["--", "bash", "-c", &inner])
+            .current_dir(fx.home())
+            .env_clear()
+            .env("PATH", path_with_swrole())
+            .env("HOME", fx.home())
+            .env("USER", "tester")
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .env("XDG_DATA_HOME", fx.home().join(".local/share"))
+            .env("SWROLE_CACHE_STORE", "file")
+            .env("AWS_ENDPOINT_URL_STS", moto.url())
+            .env("AWS_ENDPOINT_URL_IAM", moto.url())
+            .env("STEPS", steps(first))
+            .output()
+            .unwrap()
+    };
+    let out = run(true);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}\n{}", text(&out.stdout), text(&out.stderr)));
+    let tty = report["tty"].as_str().unwrap();
+    assert!(report["failed"].is_null(), "step {} failed:\n{tty}", report["failed"]);
+    assert!(tty.contains("your MFA device is arn:aws:iam::123456789012:mfa/ann.mail@example.com (IAM ListMFADevices)"), "{tty}");
+    for (profile, account) in [("sw-staging", "210987654321"), ("sw-production", "111111111111")] {
+        assert!(
+            tty.lines().any(|l| l.starts_with(profile) && l.contains(account) && l.contains("delegate_root_organization") && l.trim_end().ends_with("OK")),
+            "{profile}: {tty}"
+        );
+    }
+    assert!(tty.contains("rc=0"), "{tty}");
+    assert!(!tty.contains(secret.as_str()), "the secret is never echoed");
+    let staging = std::fs::read_to_string(fx.home().join("staging.out")).unwrap();
+    assert!(staging.contains("AWS_ACCOUNT_ID=210987654321"), "{staging}");
+    std::fs::remove_file(fx.home().join("staging.out")).unwrap();
+    let config = config(&fx);
+    assert!(config.starts_with("[default]\ncredential_process = swrole credential-process default\n"), "{config}");
+    assert!(config.contains("mfa_serial = arn:aws:iam::123456789012:mfa/ann.mail@example.com"));
+    let grep = Command::new("grep").args(["-rl", "--", secret]).arg(fx.home()).output().unwrap();
+    assert_eq!(text(&grep.stdout), "", "no file holds the secret");
+    // One MFA code served both checks: one GetSessionToken, then the roles.
+    let actions: Vec<String> = moto.requests().iter().map(|r| r.form["Action"].clone()).collect();
+    assert_eq!(actions.iter().filter(|a| *a == "GetSessionToken").count(), 1, "{actions:?}");
+
+    // Again: the keys are found, nothing is written, no code is asked (the MFA session lives).
+    let out = run(false);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tty = report["tty"].as_str().unwrap();
+    assert!(report["failed"].is_null(), "step {} failed:\n{tty}", report["failed"]);
+    assert!(tty.contains("the keys of profile default are in") && tty.contains("is up to date"), "{tty}");
+    assert!(!tty.contains("MFA code for"), "{tty}");
+    assert_eq!(std::fs::read_to_string(fx.config_path()).unwrap(), config);
+}
