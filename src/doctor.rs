@@ -85,7 +85,11 @@ fn teams(paths: &Paths, env: &Env, out: &mut Vec<Finding>) {
             out.push(finding(
                 Severity::Error,
                 "team-placeholder",
-                format!("{config}:{}: a team file's placeholder was never filled in: {}", i + 1, t.trim_end()),
+                format!(
+                    "{config}:{}: a team file's placeholder was never filled in: {}",
+                    i + 1,
+                    t.trim_end()
+                ),
                 "add the team with swrole team add SOURCE --user NAME instead of copying its file",
             ));
         }
@@ -137,11 +141,13 @@ fn teams(paths: &Paths, env: &Env, out: &mut Vec<Finding>) {
                 // one is already marked as dropped (a sync without --prune keeps it).
                 let same = r.iter().all(|s| {
                     b.meta.sections.iter().any(|(id, d)| *id == s.id && *d == crate::team::digest(&s.lines))
-                }) && b.meta.sections.iter().filter(|(id, _)| !r.iter().any(|s| s.id == *id)).all(|(id, _)| {
-                    b.sections.iter().any(|(s, _, lines)| {
-                        s == id && lines.get(1).map(String::as_str) == Some(crate::team::STALE)
-                    })
-                });
+                }) && b.meta.sections.iter().filter(|(id, _)| !r.iter().any(|s| s.id == *id)).all(
+                    |(id, _)| {
+                        b.sections.iter().any(|(s, _, lines)| {
+                            s == id && lines.get(1).map(String::as_str) == Some(crate::team::STALE)
+                        })
+                    },
+                );
                 if !same {
                     out.push(finding(
                         Severity::Warning,

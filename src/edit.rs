@@ -29,7 +29,11 @@ pub fn real_file(path: &Path) -> Result<PathBuf> {
 
 /// What a path is called in a message: itself, or `link (-> real file)`.
 pub fn shown(path: &Path, real: &Path) -> String {
-    if path == real { path.display().to_string() } else { format!("{} (-> {})", path.display(), real.display()) }
+    if path == real {
+        path.display().to_string()
+    } else {
+        format!("{} (-> {})", path.display(), real.display())
+    }
 }
 
 /// The text of a file swrole is about to edit: empty when it does not exist yet.
@@ -97,7 +101,9 @@ pub fn replace(files: &[Written]) -> Result<()> {
                 let back = stage(done.path, done.old, "")
                     .and_then(|t| t.persist(done.path).map(|_| ()).map_err(anyhow::Error::from));
                 if let Err(back) = back {
-                    return Err(e.context(format!("and {} could not be put back: {back:#}", done.path.display())));
+                    return Err(
+                        e.context(format!("and {} could not be put back: {back:#}", done.path.display()))
+                    );
                 }
             }
             return Err(e);

@@ -626,12 +626,12 @@ pub fn service_endpoint(
         Some((v.text.clone(), format!("endpoint_url of profile {selected:?}, {}", at(paths, v))))
     };
     let var = format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase());
-    let url = from_env(&var)
-        .or_else(from_services)
-        .or_else(|| from_env("AWS_ENDPOINT_URL"))
-        .or_else(from_profile);
+    let url =
+        from_env(&var).or_else(from_services).or_else(|| from_env("AWS_ENDPOINT_URL")).or_else(from_profile);
     match url {
-        Some((url, from)) => Ok(Some((check_url(&format!("{} endpoint", service.to_ascii_uppercase()), &url)?, from))),
+        Some((url, from)) => {
+            Ok(Some((check_url(&format!("{} endpoint", service.to_ascii_uppercase()), &url)?, from)))
+        }
         None => Ok(None),
     }
 }

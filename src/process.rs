@@ -29,7 +29,13 @@ pub fn run(what: &str, command: &str, timeout: Duration, max: usize) -> Result<S
 }
 
 /// [`run`] for a program and its arguments, without a shell; `shown` names it in errors.
-pub fn run_command(what: &str, shown: &str, mut command: Command, timeout: Duration, max: usize) -> Result<String> {
+pub fn run_command(
+    what: &str,
+    shown: &str,
+    mut command: Command,
+    timeout: Duration,
+    max: usize,
+) -> Result<String> {
     let mut child = command
         .stdin(Stdio::inherit())
         .stdout(Stdio::piped())

@@ -597,8 +597,9 @@ pub async fn list_mfa_devices(iam: &Iam, creds: &Credentials, user: &str) -> Res
         .map_err(|_| anyhow!("could not sign the IAM request"))?
         .into();
     let headers = [("content-type", "application/x-www-form-urlencoded; charset=utf-8")];
-    let signable = SignableRequest::new("POST", &iam.url, headers.into_iter(), SignableBody::Bytes(body.as_bytes()))
-        .map_err(|_| anyhow!("the IAM endpoint {where_} is not a URL that can be signed"))?;
+    let signable =
+        SignableRequest::new("POST", &iam.url, headers.into_iter(), SignableBody::Bytes(body.as_bytes()))
+            .map_err(|_| anyhow!("the IAM endpoint {where_} is not a URL that can be signed"))?;
     let (instructions, _) =
         sign(signable, &params).map_err(|_| anyhow!("could not sign the IAM request"))?.into_parts();
     let mut request = hyper::Request::post(iam.url.as_str())
@@ -632,7 +633,10 @@ pub async fn list_mfa_devices(iam: &Iam, creds: &Credentials, user: &str) -> Res
         Ok(r) => r?,
     };
     if !status.is_success() {
-        let code = xml_values(&text, "Code").into_iter().next().unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
+        let code = xml_values(&text, "Code")
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
         let message = xml_values(&text, "Message").into_iter().next().unwrap_or_default();
         bail!("IAM ListMFADevices: {}", service_error_line(&code, &message));
     }

@@ -156,7 +156,11 @@ impl TeamFile {
         for s in &raw {
             if s.header == "swrole-team" {
                 if let Some(first) = header {
-                    bail!("{}: a second [swrole-team] section (the first is at line {})", at(s.line), first.line);
+                    bail!(
+                        "{}: a second [swrole-team] section (the first is at line {})",
+                        at(s.line),
+                        first.line
+                    );
                 }
                 header = Some(s);
                 continue;
@@ -222,7 +226,13 @@ impl TeamFile {
             bail!("{}: the team file defines no profile", crate::text::printable(origin));
         }
         let lines: Vec<String> = text.lines().map(|l| l.trim_end_matches('\r').to_string()).collect();
-        let file = TeamFile { name: name.value.clone(), version: version_number, origin: origin.to_string(), lines, sections };
+        let file = TeamFile {
+            name: name.value.clone(),
+            version: version_number,
+            origin: origin.to_string(),
+            lines,
+            sections,
+        };
         for (i, line) in file.lines.iter().enumerate() {
             for (placeholder, _) in placeholders(line) {
                 if !PLACEHOLDERS.contains(&placeholder.as_str()) {
@@ -252,7 +262,11 @@ impl TeamFile {
 
     /// The names of the team's profiles (as in the team file).
     pub fn profiles(&self) -> Vec<&str> {
-        self.sections.iter().filter(|(id, _)| id.kind == Kind::Profile).map(|(id, _)| id.name.as_str()).collect()
+        self.sections
+            .iter()
+            .filter(|(id, _)| id.kind == Kind::Profile)
+            .map(|(id, _)| id.name.as_str())
+            .collect()
     }
 
     /// The 1-based lines of a section: its header to the line before the next section.
@@ -287,13 +301,11 @@ impl TeamFile {
         if !params.prefix.is_empty() && !crate::config::is_identifier(&params.prefix) {
             bail!("{:?} is not a prefix for profile names (letters, digits and _-/.%@:+)", params.prefix);
         }
-        let values: BTreeMap<&str, &str> = [
-            ("user", params.user.as_deref()),
-            ("source_profile", Some(params.source_profile.as_str())),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| v.map(|v| (k, v)))
-        .collect();
+        let values: BTreeMap<&str, &str> =
+            [("user", params.user.as_deref()), ("source_profile", Some(params.source_profile.as_str()))]
+                .into_iter()
+                .filter_map(|(k, v)| v.map(|v| (k, v)))
+                .collect();
         let team_names: Vec<&Id> = self.sections.iter().map(|(id, _)| id).collect();
         let prefixed = |id: &Id| Id { kind: id.kind, name: format!("{}{}", params.prefix, id.name) };
         let mut out = Vec::new();
@@ -306,10 +318,9 @@ impl TeamFile {
                     format!("[{new_id}]")
                 } else if let Some(p) = s.properties.iter().find(|p| p.line == n) {
                     // A reference to another of the team's sections follows its new name.
-                    match team_names
-                        .iter()
-                        .find(|t| t.kind.referenced_by() == p.key && t.name == p.value && !params.prefix.is_empty())
-                    {
+                    match team_names.iter().find(|t| {
+                        t.kind.referenced_by() == p.key && t.name == p.value && !params.prefix.is_empty()
+                    }) {
                         Some(target) => format!("{} = {}", p.key, prefixed(target).name),
                         None => raw.clone(),
                     }
@@ -380,7 +391,11 @@ pub struct Meta {
 
 impl Meta {
     pub fn params(&self) -> Params {
-        Params { user: self.user.clone(), source_profile: self.source_profile.clone(), prefix: self.prefix.clone() }
+        Params {
+            user: self.user.clone(),
+            source_profile: self.source_profile.clone(),
+            prefix: self.prefix.clone(),
+        }
     }
 }
 
@@ -444,7 +459,11 @@ pub fn blocks(text: &str) -> Result<Vec<Block>> {
         match (&open, begin) {
             (None, true) => {
                 if let Some(b) = out.iter().find(|b| b.team == team) {
-                    bail!("line {}: a second block of team {team} (the first begins at line {})", i + 1, b.begin + 1);
+                    bail!(
+                        "line {}: a second block of team {team} (the first begins at line {})",
+                        i + 1,
+                        b.begin + 1
+                    );
                 }
                 open = Some((team, i));
             }
@@ -477,7 +496,11 @@ fn read_block(lines: &[&str], team: &str, begin: usize, end: usize) -> Result<Bl
             let header = h.split(']').next().unwrap_or("").trim_matches([' ', '\t']);
             match section_id(header) {
                 Some(id) => sections.push((id, i + 1, vec![line])),
-                None => bail!("line {}: [{}] inside team {team}'s block is not a section swrole writes", i + 1, header),
+                None => bail!(
+                    "line {}: [{}] inside team {team}'s block is not a section swrole writes",
+                    i + 1,
+                    header
+                ),
             }
             continue;
         }
@@ -540,7 +563,8 @@ pub type Taken = BTreeMap<Id, String>;
 
 /// The ids of a config text's sections outside team `team`'s block, with their lines.
 pub fn taken_outside(config: &str, team: &str, config_name: &str) -> Result<Taken> {
-    let sections = parse::parse(config).map_err(|e| anyhow::anyhow!("{config_name}:{}: {}", e.line, e.message))?;
+    let sections =
+        parse::parse(config).map_err(|e| anyhow::anyhow!("{config_name}:{}: {}", e.line, e.message))?;
     let own = blocks(config)
         .map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?
         .into_iter()
@@ -561,7 +585,14 @@ pub fn taken_outside(config: &str, team: &str, config_name: &str) -> Result<Take
 /// the team has none). Everything outside the block stays byte for byte; sections whose
 /// names are `taken` outside are left out and reported; sections of the old block that
 /// the team file no longer has stay unless `prune`; sections added by hand stay.
-pub fn merge(config: &str, team: &str, rendered: &[Rendered], meta: &Meta, taken: &Taken, prune: bool) -> Result<Merge> {
+pub fn merge(
+    config: &str,
+    team: &str,
+    rendered: &[Rendered],
+    meta: &Meta,
+    taken: &Taken,
+    prune: bool,
+) -> Result<Merge> {
     check_team_name(team)?;
     check_comment_text("source", &meta.source)?;
     let eol = if config.contains("\r\n") { "\r\n" } else { "\n" };
@@ -578,10 +609,8 @@ pub fn merge(config: &str, team: &str, rendered: &[Rendered], meta: &Meta, taken
             Some((_, _, lines)) if *lines == r.lines => m.unchanged.push(r.id.clone()),
             Some((_, line, _)) => {
                 m.changed.push(r.id.clone());
-                if let Some(b) = &old {
-                    if b.hand_edited().iter().any(|(id, _)| *id == r.id) {
-                        m.overwritten.push((r.id.clone(), *line));
-                    }
+                if old.as_ref().is_some_and(|b| b.hand_edited().iter().any(|(id, _)| *id == r.id)) {
+                    m.overwritten.push((r.id.clone(), *line));
                 }
             }
         }
@@ -616,11 +645,8 @@ pub fn merge(config: &str, team: &str, rendered: &[Rendered], meta: &Meta, taken
             body.push((id.clone(), lines));
         }
     }
-    let mut block: Vec<String> = vec![
-        begin_line(team),
-        NOTE.to_string(),
-        format!("# source = {}", meta.source),
-    ];
+    let mut block: Vec<String> =
+        vec![begin_line(team), NOTE.to_string(), format!("# source = {}", meta.source)];
     if let Some(user) = &meta.user {
         block.push(format!("# user = {user}"));
     }
@@ -699,7 +725,11 @@ mod tests {
         [profile sw-prod-ro]\nsource_profile = sw-production\nrole_arn = arn:aws:iam::111111111111:role/ro\n";
 
     fn params(prefix: &str) -> Params {
-        Params { user: Some("ann@example.com".into()), source_profile: "default".into(), prefix: prefix.into() }
+        Params {
+            user: Some("ann@example.com".into()),
+            source_profile: "default".into(),
+            prefix: prefix.into(),
+        }
     }
 
     fn meta(team: &TeamFile, rendered: &[Rendered], p: &Params) -> Meta {
@@ -740,15 +770,33 @@ mod tests {
     #[test]
     fn team_file_errors_name_the_line() {
         let cases = [
-            ("[swrole-team]\nname = web\nversion = 1\n[profile a]\nk = {{who}}\n", "t:5: unknown placeholder {{who}}"),
-            ("[swrole-team]\nname = web\nversion = 2\n[profile a]\nk = v\n", "t:3: the team file is version 2"),
+            (
+                "[swrole-team]\nname = web\nversion = 1\n[profile a]\nk = {{who}}\n",
+                "t:5: unknown placeholder {{who}}",
+            ),
+            (
+                "[swrole-team]\nname = web\nversion = 2\n[profile a]\nk = v\n",
+                "t:3: the team file is version 2",
+            ),
             ("[swrole-team]\nname = web\n[profile a]\n", "t:1: [swrole-team] has no version"),
             ("[profile a]\nk = v\n", "t:1: no [swrole-team] section"),
             ("[swrole-team]\nname = w b\nversion = 1\n[profile a]\n", "t:2: \"w b\" is not a team name"),
-            ("[swrole-team]\nname = w\nversion = 1\n[default]\n", "t:4: a team file cannot define the profile default"),
-            ("[swrole-team]\nname = w\nversion = 1\n[profile a]\naws_secret_access_key = x\n", "t:5: aws_secret_access_key"),
-            ("[swrole-team]\nname = w\nversion = 1\n[profile a]\n[profile a]\n", "t:5: [profile a] is already defined at line 4"),
-            ("[swrole-team]\nname = w\nversion = 1\n[profile a]\nk = \u{1b}[31m\n", "t:5: control characters"),
+            (
+                "[swrole-team]\nname = w\nversion = 1\n[default]\n",
+                "t:4: a team file cannot define the profile default",
+            ),
+            (
+                "[swrole-team]\nname = w\nversion = 1\n[profile a]\naws_secret_access_key = x\n",
+                "t:5: aws_secret_access_key",
+            ),
+            (
+                "[swrole-team]\nname = w\nversion = 1\n[profile a]\n[profile a]\n",
+                "t:5: [profile a] is already defined at line 4",
+            ),
+            (
+                "[swrole-team]\nname = w\nversion = 1\n[profile a]\nk = \u{1b}[31m\n",
+                "t:5: control characters",
+            ),
             ("[swrole-team]\nname = w\nversion = 1\n[profile a\n", "t:4: profile definition must end"),
             ("[swrole-team]\nname = w\nversion = 1\ncolor = 1\n[profile a]\n", "t:4: unknown key \"color\""),
             ("[swrole-team]\nname = w\nversion = 1\n[sso a]\n", "t:4: [sso a] is not a section"),
@@ -786,7 +834,10 @@ mod tests {
     fn clashes_stale_prune_foreign_and_hand_edits() {
         let config = "[profile sw-staging]\nrole_arn = mine\n";
         let m = add(config, "", false);
-        assert_eq!(m.clashes, vec![(Id { kind: Kind::Profile, name: "sw-staging".into() }, "config:1".into())]);
+        assert_eq!(
+            m.clashes,
+            vec![(Id { kind: Kind::Profile, name: "sw-staging".into() }, "config:1".into())]
+        );
         assert!(m.text.starts_with(config));
         assert_eq!(m.text.matches("[profile sw-staging]").count(), 1);
         // Hand edits inside the block are noticed, replaced by the team's text, and said.
@@ -797,11 +848,10 @@ mod tests {
         assert_eq!(again.overwritten[0].0.name, "sw-production");
         assert_eq!(again.text, m.text);
         // A section the team file dropped stays (marked) unless pruned; one added by hand stays.
-        let with_old = m.text.replace(
-            "# swrole team web: end",
-            "[profile mine-inside]\nk = v\n# swrole team web: end",
-        );
-        let team = TeamFile::parse(&TEAM.replace("[profile sw-prod-ro]", "[profile sw-prod-readonly]"), "t").unwrap();
+        let with_old =
+            m.text.replace("# swrole team web: end", "[profile mine-inside]\nk = v\n# swrole team web: end");
+        let team = TeamFile::parse(&TEAM.replace("[profile sw-prod-ro]", "[profile sw-prod-readonly]"), "t")
+            .unwrap();
         let r = team.render(&params("")).unwrap();
         let old_meta = blocks(&with_old).unwrap()[0].meta.clone();
         let taken = taken_outside(&with_old, "web", "config").unwrap();
@@ -823,7 +873,10 @@ mod tests {
             (format!("{b}\n# source = x\n"), "line 1: team web's block has no end line"),
             (format!("{e}\n"), "line 1: the end of team web's block"),
             (format!("{b}\n{}\n", begin_line("api")), "line 2: team api's block begins inside"),
-            (format!("{b}\n# source = x\n{e}\n{b}\n# source = x\n{e}\n"), "line 4: a second block of team web"),
+            (
+                format!("{b}\n# source = x\n{e}\n{b}\n# source = x\n{e}\n"),
+                "line 4: a second block of team web",
+            ),
             (format!("{b}\n{e}\n"), "line 2: team web's block does not say its source"),
         ];
         for (text, want) in cases {

@@ -28,7 +28,10 @@ fn check_ref(reference: &str) -> Result<()> {
         || reference.contains("..")
         || !reference.bytes().all(|b| b.is_ascii_alphanumeric() || b"._/-".contains(&b))
     {
-        bail!("{:?} is not a git ref swrole fetches (a branch, tag or commit)", crate::text::printable(reference));
+        bail!(
+            "{:?} is not a git ref swrole fetches (a branch, tag or commit)",
+            crate::text::printable(reference)
+        );
     }
     Ok(())
 }
@@ -94,15 +97,23 @@ impl Source {
                 let meta = std::fs::metadata(&file)
                     .with_context(|| format!("the team file {} cannot be read", file.display()))?;
                 if !meta.is_file() || meta.len() > MAX_BYTES as u64 {
-                    bail!("{} is not a team file (a regular file of at most {} KiB)", file.display(), MAX_BYTES / 1024);
+                    bail!(
+                        "{} is not a team file (a regular file of at most {} KiB)",
+                        file.display(),
+                        MAX_BYTES / 1024
+                    );
                 }
-                let text = std::fs::read_to_string(&file)
-                    .with_context(|| format!("the team file {} cannot be read as UTF-8 text", file.display()))?;
+                let text = std::fs::read_to_string(&file).with_context(|| {
+                    format!("the team file {} cannot be read as UTF-8 text", file.display())
+                })?;
                 Ok((text, file.display().to_string()))
             }
             Source::Git { url, reference } => {
                 let git = env.which("git").ok_or_else(|| {
-                    anyhow::anyhow!("reading the team file from {} needs git, which is not on PATH", self.describe())
+                    anyhow::anyhow!(
+                        "reading the team file from {} needs git, which is not on PATH",
+                        self.describe()
+                    )
                 })?;
                 let dir = tempfile::Builder::new()
                     .prefix("swrole-team-")
@@ -112,7 +123,13 @@ impl Source {
                     let mut c = Command::new(&git);
                     c.arg("-C").arg(dir.path()).args(args);
                     let shown = format!("git {}", args.join(" "));
-                    crate::process::run_command("team source", &crate::text::sanitize(&shown), c, GIT_TIMEOUT, max)
+                    crate::process::run_command(
+                        "team source",
+                        &crate::text::sanitize(&shown),
+                        c,
+                        GIT_TIMEOUT,
+                        max,
+                    )
                 };
                 run(&["init", "--quiet"], 4096)?;
                 let wanted = reference.as_deref().unwrap_or("HEAD");

@@ -7,8 +7,8 @@ use anyhow::{Context, Result, bail};
 
 use super::check_profile_name;
 use crate::cli::KeysAction;
-use crate::edit::{self, Written, real_file, shown};
 use crate::config::{FileKind, read_file};
+use crate::edit::{self, Written, real_file, shown};
 use crate::env::Env;
 use crate::error::write_stdout;
 use crate::keys::{self, StoredKeys};

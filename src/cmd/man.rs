@@ -192,6 +192,7 @@ fn sections() -> Roff {
     for (name, what) in [
         ("AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE", "the two files (defaults below)"),
         ("AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL", "the STS endpoint (also endpoint_url and [services])"),
+        ("AWS_ENDPOINT_URL_IAM", "the IAM endpoint swrole setup asks for the MFA device"),
         ("AWS_CA_BUNDLE", "CA certificates to trust besides the system's (also ca_bundle)"),
         ("AWS_MAX_ATTEMPTS", "attempts per STS call (1 to 10)"),
         ("SWROLE_KEY_STORE, SWROLE_CACHE_STORE", "where keys and cached credentials are kept"),

@@ -38,7 +38,10 @@ pub fn run(env: &Env, args: SetupArgs) -> Result<()> {
     let source_text = match &args.source {
         Some(s) => s.clone(),
         None => {
-            let t = tty::terminal("setup asks for the team file on the terminal", "give it: swrole setup SOURCE")?;
+            let t = tty::terminal(
+                "setup asks for the team file on the terminal",
+                "give it: swrole setup SOURCE",
+            )?;
             tty::ask_line(&t, "team file (a path, a directory, or a git URL such as git+https://...): ")?
         }
     };
@@ -84,10 +87,15 @@ pub fn run(env: &Env, args: SetupArgs) -> Result<()> {
         (None, false) => None,
         (None, true) => Some(find_user(env, &files, &base_profile, &base, args.mfa_serial.as_deref())?),
     };
-    let params = Params { user, source_profile: base_profile.clone(), prefix: args.prefix.clone().unwrap_or_default() };
+    let params = Params {
+        user,
+        source_profile: base_profile.clone(),
+        prefix: args.prefix.clone().unwrap_or_default(),
+    };
 
     // 4. One edit of the config: the profile pointed at the key store, and the team's block.
-    let needs_line = matches!(base, Base::New(_) | Base::Stored(_)) && !points_at_store(&files, &base_profile);
+    let needs_line =
+        matches!(base, Base::New(_) | Base::Stored(_)) && !points_at_store(&files, &base_profile);
     let line = if needs_line { Some(super::keys::own_line(env, &base_profile)?.0) } else { None };
     let add_line = |text: &str| -> Result<String> {
         match &line {
@@ -113,9 +121,9 @@ pub fn run(env: &Env, args: SetupArgs) -> Result<()> {
     };
     let mut rows = Vec::new();
     let mut failed = 0;
-    for (_, rendered, clashes) in &applied.rendered {
-        for r in rendered.iter().filter(|r| r.id.kind == Kind::Profile) {
-            if clashes.iter().any(|(id, _)| *id == r.id) {
+    for t in &applied.rendered {
+        for r in t.rendered.iter().filter(|r| r.id.kind == Kind::Profile) {
+            if t.clashes.iter().any(|(id, _)| *id == r.id) {
                 continue;
             }
             let name = &r.id.name;
@@ -188,9 +196,16 @@ fn table(rows: &[[String; 4]]) -> String {
 /// Whether the files give `profile` credentials of its own.
 fn has_credentials(files: &Files, profile: &str) -> bool {
     let Some(p) = files.set.profile(profile) else { return false };
-    ["aws_access_key_id", "credential_process", "sso_session", "sso_start_url", "role_arn", "web_identity_token_file"]
-        .iter()
-        .any(|k| p.get(k).is_some())
+    [
+        "aws_access_key_id",
+        "credential_process",
+        "sso_session",
+        "sso_start_url",
+        "role_arn",
+        "web_identity_token_file",
+    ]
+    .iter()
+    .any(|k| p.get(k).is_some())
 }
 
 /// Whether the profile already runs swrole's credential_process for itself.
@@ -231,7 +246,9 @@ fn ask_keys(profile: &str, stdin: bool) -> Result<StoredKeys> {
 fn find_user(env: &Env, files: &Files, profile: &str, base: &Base, serial: Option<&str>) -> Result<String> {
     let from_serial = |s: &str| -> Result<String> {
         let name = s.rsplit_once(":mfa/").map(|(_, n)| n).filter(|_| crate::plan::is_mfa_serial(s));
-        let Some(name) = name else { bail!("{:?} is not an MFA device ARN (arn:aws:iam::ACCOUNT:mfa/NAME)", printable(s)) };
+        let Some(name) = name else {
+            bail!("{:?} is not an MFA device ARN (arn:aws:iam::ACCOUNT:mfa/NAME)", printable(s))
+        };
         crate::team::check_user(name)?;
         Ok(name.to_string())
     };
@@ -256,13 +273,16 @@ fn find_user(env: &Env, files: &Files, profile: &str, base: &Base, serial: Optio
 fn list_devices(env: &Env, files: &Files, profile: &str, base: &Base) -> Result<Vec<String>> {
     let creds: Credentials = match base {
         Base::New(k) | Base::Stored(k) => k.credentials(),
-        Base::Files => crate::switch::credentials(files, env, profile, &Options { yes: true, ..Options::default() })?.1,
+        Base::Files => {
+            crate::switch::credentials(files, env, profile, &Options { yes: true, ..Options::default() })?.1
+        }
     };
     let region = files.set.profile(profile).and_then(|p| p.text("region")).or(env.get("AWS_REGION"));
     // Who the keys belong to (IAM needs the user's name; GetCallerIdentity says it).
     let sts_settings = sts::Settings {
         region: Some(region.unwrap_or("us-east-1").to_string()),
-        endpoint: crate::plan::service_endpoint(&files.set, &files.paths, env, profile, "sts")?.map(|(u, _)| u),
+        endpoint: crate::plan::service_endpoint(&files.set, &files.paths, env, profile, "sts")?
+            .map(|(u, _)| u),
         connect_timeout: std::time::Duration::from_secs(5),
         read_timeout: std::time::Duration::from_secs(10),
         ca_bundle: crate::plan::ca_bundle(&files.set, &files.paths, env, profile)
@@ -272,7 +292,8 @@ fn list_devices(env: &Env, files: &Files, profile: &str, base: &Base) -> Result<
     };
     let rt = sts::runtime()?;
     let arn = rt.block_on(sts::caller_identity(&sts_settings, &creds))?;
-    let Some(user) = arn.split_once(":user/").map(|(_, u)| u.rsplit('/').next().unwrap_or(u).to_string()) else {
+    let Some(user) = arn.split_once(":user/").map(|(_, u)| u.rsplit('/').next().unwrap_or(u).to_string())
+    else {
         bail!("the keys of profile {profile} are not an IAM user's ({arn})");
     };
     let (default_url, signing_region) = sts::iam_default(region);

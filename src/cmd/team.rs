@@ -56,16 +56,29 @@ impl Job {
         let (text, origin) = source.read(env)?;
         let file = TeamFile::parse(&text, &origin)?;
         if let Some(name) = expected.filter(|n| *n != file.name) {
-            bail!("{origin} now names team {:?}, not {name:?}: nothing changed (swrole team add it as a new team)", file.name);
+            bail!(
+                "{origin} now names team {:?}, not {name:?}: nothing changed (swrole team add it as a new team)",
+                file.name
+            );
         }
         Ok(Job { file, source, params })
     }
 }
 
-/// What the block of each team will hold, after an edit.
-pub struct Applied {
-    pub rendered: Vec<(String, Vec<team::Rendered>, Vec<(Id, String)>)>,
+/// One team after an edit: its name, its rendered sections, and those left out (clashes).
+pub struct TeamResult {
+    pub team: String,
+    pub rendered: Vec<team::Rendered>,
+    pub clashes: Vec<(Id, String)>,
 }
+
+/// What the block of each team holds, after an edit.
+pub struct Applied {
+    pub rendered: Vec<TeamResult>,
+}
+
+/// An edit of the config text made before the teams' blocks (setup's credential_process line).
+pub type Extra<'a> = &'a dyn Fn(&str) -> Result<String>;
 
 /// The config file swrole edits (through a link to the real file).
 fn config_paths(env: &Env) -> Result<(Paths, std::path::PathBuf)> {
@@ -92,12 +105,7 @@ fn credentials_taken(paths: &Paths) -> Result<Taken> {
 
 /// Render each job into the config text, show the diff, ask, write: all or nothing.
 /// `extra` edits the text before the blocks (setup's credential_process line).
-pub fn apply(
-    env: &Env,
-    jobs: Vec<Job>,
-    writing: &Writing,
-    extra: Option<&dyn Fn(&str) -> Result<String>>,
-) -> Result<Applied> {
+pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>) -> Result<Applied> {
     let (paths, config_path) = config_paths(env)?;
     let config_name = paths.config.display().to_string();
     // One edit of the AWS files at a time (keys import takes the same lock).
@@ -155,12 +163,13 @@ pub fn apply(
                 list(&m.foreign)
             ));
         }
-        applied.rendered.push((name.clone(), rendered, m.clashes.clone()));
+        applied.rendered.push(TeamResult { team: name.clone(), rendered, clashes: m.clashes.clone() });
         text = m.text;
     }
     // What will be written must read as the AWS tools read it.
     let creds_text = edit::read_or_empty(&paths.credentials)?;
-    ProfileSet::from_texts(&text, &creds_text, &paths).context("the edited config would not parse: nothing written")?;
+    ProfileSet::from_texts(&text, &creds_text, &paths)
+        .context("the edited config would not parse: nothing written")?;
     for note in &notes {
         eprintln!("swrole: {note}");
     }
@@ -176,7 +185,8 @@ pub fn apply(
         return Ok(applied);
     }
     if !writing.yes {
-        let t = crate::tty::terminal("the changes are confirmed on the terminal", "pass --yes to write them")?;
+        let t =
+            crate::tty::terminal("the changes are confirmed on the terminal", "pass --yes to write them")?;
         if !crate::tty::confirm(&t, &format!("write these changes to {config_name}? [y/N] "))? {
             bail!("nothing written");
         }
@@ -187,10 +197,15 @@ pub fn apply(
         let n = applied
             .rendered
             .iter()
-            .find(|(t, _, _)| *t == job.file.name)
-            .map(|(_, r, c)| r.len() - c.len())
+            .find(|t| t.team == job.file.name)
+            .map(|t| t.rendered.len() - t.clashes.len())
             .unwrap_or(0);
-        eprintln!("swrole: team {}: {n} sections in {} (from {})", job.file.name, config_name, printable(&job.source.describe()));
+        eprintln!(
+            "swrole: team {}: {n} sections in {} (from {})",
+            job.file.name,
+            config_name,
+            printable(&job.source.describe())
+        );
     }
     Ok(applied)
 }
@@ -211,7 +226,10 @@ fn sync(env: &Env, only: Option<&str>, writing: &Writing) -> Result<()> {
     let text = edit::read_or_empty(&config_path)?;
     let blocks = team::blocks(&text).map_err(|e| anyhow::anyhow!("{}: {e}", paths.config.display()))?;
     if blocks.is_empty() {
-        bail!("{} has no team block: add one with swrole team add SOURCE --user NAME", paths.config.display());
+        bail!(
+            "{} has no team block: add one with swrole team add SOURCE --user NAME",
+            paths.config.display()
+        );
     }
     let cwd = std::path::PathBuf::from("/");
     let mut jobs = Vec::new();
@@ -238,7 +256,11 @@ fn list(env: &Env) -> Result<()> {
     let mut out = String::new();
     for b in &blocks {
         let edited: Vec<String> = b.hand_edited().iter().map(|(id, _)| id.to_string()).collect();
-        let state = if edited.is_empty() { "as synced".to_string() } else { format!("edited by hand: {}", edited.join(", ")) };
+        let state = if edited.is_empty() {
+            "as synced".to_string()
+        } else {
+            format!("edited by hand: {}", edited.join(", "))
+        };
         let fields = [
             b.team.clone(),
             b.meta.source.clone(),

@@ -156,6 +156,8 @@ pub const SW_WORDS: &[&str] = &[
     "cache",
     "credential-process",
     "keys",
+    "team",
+    "setup",
     "console",
     "man",
     "completions",

@@ -75,17 +75,26 @@ fn add_sync_prune_from_git_keep_every_byte_outside_the_block() {
         return;
     }
     let team = repo(TEAM);
-    let fx = Fixture::new(MESSY, "[default]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_key = s\n");
+    let fx = Fixture::new(
+        MESSY,
+        "[default]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_key = s\n",
+    );
     let url = format!("git+file://{}", team.path().display());
     let out = swrole(&fx, &["team", "add", &url, "--user", "ann@example.com", "--yes"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty(), "stdout stays empty: {}", text(&out.stdout));
     let after = config(&fx);
     // The user's text is a prefix: only a line end (the file had none) and a blank line added.
-    assert!(after.starts_with(&format!("{MESSY}\n\n# swrole team web: begin (managed by swrole team sync)\n")));
+    assert!(
+        after.starts_with(&format!("{MESSY}\n\n# swrole team web: begin (managed by swrole team sync)\n"))
+    );
     assert_eq!(outside(&after, "web"), format!("{MESSY}\n\n"));
     let err = text(&out.stderr);
-    assert!(err.contains("+[profile sw-production]") && err.contains("+mfa_serial = arn:aws:iam::123456789012:mfa/ann@example.com"), "the diff is shown: {err}");
+    assert!(
+        err.contains("+[profile sw-production]")
+            && err.contains("+mfa_serial = arn:aws:iam::123456789012:mfa/ann@example.com"),
+        "the diff is shown: {err}"
+    );
     // The AWS tools read the result: every team profile resolves, and the others are intact.
     let explain = swrole(&fx, &["explain", "sw-production"]);
     assert!(explain.status.success(), "{}", text(&explain.stderr));
@@ -95,10 +104,15 @@ fn add_sync_prune_from_git_keep_every_byte_outside_the_block() {
         assert!(list.lines().any(|l| l == p), "{p} in {list}");
     }
     // A second run changes nothing (not even the file's inode).
-    let inode = |fx: &Fixture| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(fx.config_path()).unwrap());
+    let inode =
+        |fx: &Fixture| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(fx.config_path()).unwrap());
     let before = inode(&fx);
     let again = swrole(&fx, &["team", "sync", "--yes"]);
-    assert!(again.status.success() && text(&again.stderr).contains("is up to date"), "{}", text(&again.stderr));
+    assert!(
+        again.status.success() && text(&again.stderr).contains("is up to date"),
+        "{}",
+        text(&again.stderr)
+    );
     assert_eq!(config(&fx), after);
     assert_eq!(inode(&fx), before);
 
@@ -112,7 +126,10 @@ fn add_sync_prune_from_git_keep_every_byte_outside_the_block() {
     assert_eq!(outside(&synced, "web"), format!("{MESSY}\n\n"));
     assert!(synced.contains("[profile sw-sandbox]") && synced.contains("[profile sw-stage]"));
     assert!(synced.contains("[profile sw-staging]\n# swrole: no longer in the team file"), "{synced}");
-    assert!(text(&sync.stderr).contains("no longer in the team file, kept: profile sw-staging (--prune removes them)"));
+    assert!(
+        text(&sync.stderr)
+            .contains("no longer in the team file, kept: profile sw-staging (--prune removes them)")
+    );
     // --prune removes it, and only it.
     let prune = swrole(&fx, &["team", "sync", "--prune", "--yes"]);
     assert!(prune.status.success(), "{}", text(&prune.stderr));
@@ -134,7 +151,9 @@ fn add_sync_prune_from_git_keep_every_byte_outside_the_block() {
     let pinned = swrole(&fx, &["team", "add", &format!("{url}#v1"), "--user", "ann@example.com", "--yes"]);
     assert!(pinned.status.success(), "{}", text(&pinned.stderr));
     let at_v1 = config(&fx);
-    assert!(at_v1.contains(&format!("# source = {url}#v1")) && !at_v1.contains("[profile sw-sandbox]\nsource"));
+    assert!(
+        at_v1.contains(&format!("# source = {url}#v1")) && !at_v1.contains("[profile sw-sandbox]\nsource")
+    );
     assert!(at_v1.contains("[profile sw-sandbox]\n# swrole: no longer"), "{at_v1}");
 
     // Removing the team gives the user's file back, byte for byte.
@@ -162,7 +181,10 @@ fn crlf_files_stay_crlf_and_hand_edits_are_found() {
     assert!(list.contains("edited by hand: profile sw-production"), "{list}");
     let doctor = swrole(&fx, &["doctor"]);
     let report = text(&doctor.stdout) + &text(&doctor.stderr);
-    assert!(report.contains("[profile sw-production] was edited by hand inside team web's block"), "{report}");
+    assert!(
+        report.contains("[profile sw-production] was edited by hand inside team web's block"),
+        "{report}"
+    );
     let sync = swrole(&fx, &["team", "sync", "--yes"]);
     assert!(text(&sync.stderr).contains("was edited by hand inside the block: the team's text replaces it"));
     assert_eq!(config(&fx), after);
@@ -190,7 +212,10 @@ fn clashes_are_reported_never_overwritten_and_a_prefix_adds_them() {
     assert_eq!(after.matches("[profile sw-staging]").count(), 1, "the user's own is the only one");
     assert!(after.contains("[profile sw-ro]"));
     // With a prefix, every team profile is added, and references inside the team follow.
-    let prefixed = swrole(&fx, &["team", "add", dir.path().to_str().unwrap(), "--user", "ann", "--prefix", "web-", "--yes"]);
+    let prefixed = swrole(
+        &fx,
+        &["team", "add", dir.path().to_str().unwrap(), "--user", "ann", "--prefix", "web-", "--yes"],
+    );
     assert!(prefixed.status.success(), "{}", text(&prefixed.stderr));
     let after = config(&fx);
     assert!(after.starts_with(mine));
@@ -200,7 +225,9 @@ fn clashes_are_reported_never_overwritten_and_a_prefix_adds_them() {
     assert!(after.contains("[profile web-sw-ro]\nsource_profile = web-sw-production\n"), "{after}");
     assert!(after.contains("source_profile = default\n"), "{{source_profile}} is the user's, never prefixed");
     assert!(!after.contains("[profile sw-ro]"), "the unprefixed names went with the old rendering");
-    assert!(text(&prefixed.stderr).contains("[profile sw-ro] is now [profile web-sw-ro] (the prefix changed)"));
+    assert!(
+        text(&prefixed.stderr).contains("[profile sw-ro] is now [profile web-sw-ro] (the prefix changed)")
+    );
 }
 
 #[test]
@@ -208,11 +235,23 @@ fn bad_team_files_and_sources_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let fx = Fixture::new(MESSY, "");
     let cases: [(&str, &str); 5] = [
-        ("[swrole-team]\nname = web\nversion = 1\n[profile a]\nmfa_serial = {{usr}}\n", "swrole-team.ini:5: unknown placeholder {{usr}}"),
+        (
+            "[swrole-team]\nname = web\nversion = 1\n[profile a]\nmfa_serial = {{usr}}\n",
+            "swrole-team.ini:5: unknown placeholder {{usr}}",
+        ),
         (TEAM, "{{user}} has no value: pass --user NAME"),
-        ("[swrole-team]\nname = web\nversion = 9\n[profile a]\n", "swrole-team.ini:3: the team file is version 9"),
-        ("[swrole-team]\nname = web\nversion = 1\n[profile a]\naws_access_key_id = AKIA\n", "swrole-team.ini:5: aws_access_key_id in a team file"),
-        ("[swrole-team]\nname = web\nversion = 1\n[profile a\n", "swrole-team.ini:4: profile definition must end with ']'"),
+        (
+            "[swrole-team]\nname = web\nversion = 9\n[profile a]\n",
+            "swrole-team.ini:3: the team file is version 9",
+        ),
+        (
+            "[swrole-team]\nname = web\nversion = 1\n[profile a]\naws_access_key_id = AKIA\n",
+            "swrole-team.ini:5: aws_access_key_id in a team file",
+        ),
+        (
+            "[swrole-team]\nname = web\nversion = 1\n[profile a\n",
+            "swrole-team.ini:4: profile definition must end with ']'",
+        ),
     ];
     for (team, want) in cases {
         std::fs::write(dir.path().join("swrole-team.ini"), team).unwrap();
@@ -222,7 +261,11 @@ fn bad_team_files_and_sources_change_nothing() {
         assert!(out.stdout.is_empty());
         assert_eq!(config(&fx), MESSY);
     }
-    for source in ["git+ext::sh -c touch${IFS}/tmp/pwned", "git+https://x.example/r#--upload-pack=x", "/nonexistent/team"] {
+    for source in [
+        "git+ext::sh -c touch${IFS}/tmp/pwned",
+        "git+https://x.example/r#--upload-pack=x",
+        "/nonexistent/team",
+    ] {
         let out = swrole(&fx, &["team", "add", source, "--user", "ann", "--yes"]);
         assert!(!out.status.success(), "{source}");
         assert_eq!(config(&fx), MESSY);
@@ -358,10 +401,18 @@ print(json.dumps([k["AccessKeyId"], k["SecretAccessKey"], d["SerialNumber"]]))
         .unwrap_or_else(|_| panic!("{}\n{}", text(&out.stdout), text(&out.stderr)));
     let tty = report["tty"].as_str().unwrap();
     assert!(report["failed"].is_null(), "step {} failed:\n{tty}", report["failed"]);
-    assert!(tty.contains("your MFA device is arn:aws:iam::123456789012:mfa/ann.mail@example.com (IAM ListMFADevices)"), "{tty}");
+    assert!(
+        tty.contains(
+            "your MFA device is arn:aws:iam::123456789012:mfa/ann.mail@example.com (IAM ListMFADevices)"
+        ),
+        "{tty}"
+    );
     for (profile, account) in [("sw-staging", "210987654321"), ("sw-production", "111111111111")] {
         assert!(
-            tty.lines().any(|l| l.starts_with(profile) && l.contains(account) && l.contains("delegate_root_organization") && l.trim_end().ends_with("OK")),
+            tty.lines().any(|l| l.starts_with(profile)
+                && l.contains(account)
+                && l.contains("delegate_root_organization")
+                && l.trim_end().ends_with("OK")),
             "{profile}: {tty}"
         );
     }
@@ -371,7 +422,10 @@ print(json.dumps([k["AccessKeyId"], k["SecretAccessKey"], d["SerialNumber"]]))
     assert!(staging.contains("AWS_ACCOUNT_ID=210987654321"), "{staging}");
     std::fs::remove_file(fx.home().join("staging.out")).unwrap();
     let config = config(&fx);
-    assert!(config.starts_with("[default]\ncredential_process = swrole credential-process default\n"), "{config}");
+    assert!(
+        config.starts_with("[default]\ncredential_process = swrole credential-process default\n"),
+        "{config}"
+    );
     assert!(config.contains("mfa_serial = arn:aws:iam::123456789012:mfa/ann.mail@example.com"));
     let grep = Command::new("grep").args(["-rl", "--", secret]).arg(fx.home()).output().unwrap();
     assert_eq!(text(&grep.stdout), "", "no file holds the secret");
