@@ -160,6 +160,16 @@ pub struct SwitchArgs {
     /// Say on stderr what is being done (never secrets)
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// Write access to a profile that is read-only by swrole_session_policy: assume the role
+    /// without the policy, for a reason (asked, or --reason)
+    #[arg(long)]
+    pub write: bool,
+
+    /// Why write access is needed (with --write): kept in swrole's record, and sent as the
+    /// session tag swrole-reason where the role allows tags
+    #[arg(long, value_name = "TEXT", requires = "write")]
+    pub reason: Option<String>,
 }
 
 impl SwitchArgs {
@@ -313,6 +323,30 @@ pub enum Command {
     /// ListMFADevices), then a check of every profile with one MFA code. Safe to run
     /// again; every question has a flag
     Setup(SetupArgs),
+    /// swrole's record of every credential it handed out (switch, exec, exec --server and its
+    /// renewals, credential-process, console): when, who, which role, until when, read-only
+    /// or write and why, from which terminal. Never a secret
+    Log {
+        /// Only this profile
+        #[arg(add = ArgValueCandidates::new(profile_names))]
+        profile: Option<String>,
+        /// Only since this long ago (7d, 24h) or this day or time (2026-12-01, RFC 3339)
+        #[arg(long, value_name = "WHEN")]
+        since: Option<String>,
+        /// Only write sessions (switches with --write)
+        #[arg(long)]
+        write: bool,
+        /// One JSON object a line, as recorded
+        #[arg(long)]
+        json: bool,
+    },
+    /// For the shell integration's command guard: exit 0 when LINE may run in the active
+    /// profile, after asking on the terminal when it matches swrole_guard_commands; 1 when not
+    #[command(hide = true)]
+    Guard {
+        /// The command line about to run
+        line: String,
+    },
     /// List the profiles, one name a line
     List {
         /// Also show role, account, MFA and region

@@ -274,6 +274,9 @@ fn variables(o: &mut Out, plan: &Plan, cx: &Context<'_>) {
         previous: cx.previous,
         ca_bundle: plan.profile_ca_bundle(),
         ca_bundle_from_swrole: false,
+        access: plan.access.map(|a| a.word()),
+        guarded: plan.guard.as_ref().map(|_| "account"),
+        idle: plan.guard.as_ref().and_then(|g| g.idle),
     });
     let (mut sets, mut unsets) = (Vec::new(), Vec::new());
     for op in &exports.0 {

@@ -41,7 +41,7 @@ pub const ALWAYS_UNSET: [&str; 14] = [
 ];
 
 /// Every variable a switch may set, in output order.
-pub const MANAGED: [&str; 13] = [
+pub const MANAGED: [&str; 16] = [
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_SESSION_TOKEN",
@@ -54,6 +54,9 @@ pub const MANAGED: [&str; 13] = [
     "SWROLE_ROLE_ARN",
     "SWROLE_EXPIRATION",
     "SWROLE_COLOR",
+    "SWROLE_ACCESS",
+    "SWROLE_GUARDED",
+    "SWROLE_IDLE",
     "SWROLE_PREVIOUS_PROFILE",
 ];
 
@@ -74,6 +77,13 @@ pub struct Switch<'a> {
     /// `AWS_CA_BUNDLE` of the calling shell was set by an earlier switch
     /// (`SWROLE_CA_BUNDLE` says so): a switch to a profile without one clears it.
     pub ca_bundle_from_swrole: bool,
+    /// `ro` or `rw` for a profile that is read-only by session policy.
+    pub access: Option<&'a str>,
+    /// A guarded profile (`swrole_confirm` or a session policy): the account it is in, for
+    /// the shell integration's tint, command guard and idle limit.
+    pub guarded: Option<&'a str>,
+    /// Seconds without a command after which the integration drops a guarded profile.
+    pub idle: Option<u32>,
 }
 
 /// The CA bundle a switch exported, and its marker (so that a later switch or `unset`
@@ -84,7 +94,7 @@ impl Exports {
     pub fn for_switch(s: &Switch<'_>) -> Exports {
         let c = s.credentials;
         let previous = s.previous.filter(|p| *p != s.profile).map(str::to_string);
-        let values: [Option<String>; 13] = [
+        let values: [Option<String>; 16] = [
             Some(c.access_key_id.clone()),
             Some(c.secret_access_key.clone()),
             c.session_token.clone(),
@@ -97,6 +107,9 @@ impl Exports {
             s.role_arn.map(str::to_string),
             c.expiration.map(|e| e.to_string()),
             s.color.map(str::to_string),
+            s.access.map(str::to_string),
+            s.guarded.map(str::to_string),
+            s.idle.map(|i| i.to_string()),
             previous,
         ];
         let mut ops: Vec<Op> = ALWAYS_UNSET.iter().map(|n| Op::Unset(n)).collect();
@@ -186,6 +199,9 @@ mod tests {
             previous: Some("old"),
             ca_bundle: None,
             ca_bundle_from_swrole: false,
+            access: None,
+            guarded: None,
+            idle: None,
         });
         let text: Vec<String> = e.0.iter().map(|o| format!("{o:?}")).collect();
         assert_eq!(e.0[0], Op::Unset("AWS_PROFILE"));
@@ -195,7 +211,7 @@ mod tests {
         );
         assert!(e.0.contains(&Op::Set("SWROLE_PREVIOUS_PROFILE", "old".into())));
         let unsets = e.0.iter().take_while(|o| matches!(o, Op::Unset(_))).count();
-        assert_eq!(unsets, 15, "unsets first (no colour: SWROLE_COLOR cleared): {text:?}");
+        assert_eq!(unsets, 18, "unsets first (no colour, access, guard, idle: cleared): {text:?}");
     }
 
     #[test]
@@ -210,6 +226,9 @@ mod tests {
             previous: Some("p"),
             ca_bundle: None,
             ca_bundle_from_swrole: false,
+            access: None,
+            guarded: None,
+            idle: None,
         });
         assert!(!e.0.iter().any(|o| matches!(
             o,
@@ -252,6 +271,9 @@ mod tests {
             previous: None,
             ca_bundle: None,
             ca_bundle_from_swrole: false,
+            access: None,
+            guarded: None,
+            idle: None,
         }
     }
 

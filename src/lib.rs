@@ -25,6 +25,8 @@ pub mod mfa;
 pub mod options;
 pub mod plan;
 pub mod process;
+pub mod record;
+pub mod safety;
 pub mod server;
 pub mod shell;
 pub mod store;
@@ -65,6 +67,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Keys { action }) => cmd::keys::run(&env, action),
         Some(Command::Team { action }) => cmd::team::run(&env, action),
         Some(Command::Setup(args)) => cmd::setup::run(&env, args),
+        Some(Command::Log { profile, since, write, json }) => {
+            cmd::log::run(&env, profile.as_deref(), since.as_deref(), write, json)
+        }
+        Some(Command::Guard { line }) => cmd::log::guard(&env, &line),
         Some(Command::Man { install }) => cmd::man::man(&env, install),
         Some(Command::Completions { shell }) => cmd::man::completions(shell),
         Some(Command::Console { profile, switch, print, destination, container, browser_profile }) => {

@@ -43,6 +43,10 @@ pub struct Options {
     pub renewal: bool,
     /// What the credentials are for: the `swrole_confirm` question says it.
     pub purpose: Purpose,
+    /// `--write`: assume the role without its session policy (write access).
+    pub write: bool,
+    /// Why write access is needed (`--reason`, or asked): recorded, and sent as a session tag.
+    pub reason: Option<String>,
     /// Say nothing that is not an error (the plan's warnings, the margin clamp): the
     /// auto-refresh's background runs, before every command.
     pub quiet: bool,
@@ -71,6 +75,8 @@ impl Default for Options {
             renewal: false,
             quiet: false,
             purpose: Purpose::Switch,
+            write: false,
+            reason: None,
         }
     }
 }
@@ -82,6 +88,8 @@ impl Options {
             region: self.region.clone(),
             session_name: self.session_name.clone(),
             no_cache: self.no_cache,
+            write: self.write,
+            reason: self.reason.clone(),
         }
     }
 }

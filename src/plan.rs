@@ -29,6 +29,13 @@ pub struct HopPlan {
     pub mfa: Option<Mfa>,
     /// `None`: not configured, STS's default (one hour) applies.
     pub duration_seconds: Option<u32>,
+    /// `swrole_session_policy` of the hop's profile, unless write access was asked for.
+    pub policy: Option<crate::safety::SessionPolicy>,
+    /// `swrole_source_identity` of the hop's profile.
+    pub source_identity: Option<crate::safety::SourceIdentity>,
+    /// The session name is the default one (no flag, no `role_session_name`): a source
+    /// identity replaces it.
+    pub default_session_name: bool,
 }
 
 /// A hop's MFA need, decided once here and used by the switch, `explain` and `doctor`.
@@ -121,6 +128,14 @@ pub struct Plan {
     pub color: Option<String>,
     /// `swrole_account_alias`: the account's name for people (the confirmation names it).
     pub account_alias: Option<String>,
+    /// Read-only (the session policy applies) or write access (`--write`); `None` for a
+    /// profile without `swrole_session_policy`.
+    pub access: Option<crate::safety::Access>,
+    /// What the shell integration guards while this profile is active (a profile marked
+    /// `swrole_confirm = true` or read-only by policy).
+    pub guard: Option<crate::safety::Guard>,
+    /// Why write access was asked for (`--reason`, or asked by the switch).
+    pub reason: Option<String>,
     /// Things the user should know that do not stop the switch (printed on stderr).
     pub warnings: Vec<String>,
 }
@@ -133,6 +148,10 @@ pub struct Overrides {
     pub session_name: Option<String>,
     /// The cache is off: no MFA session can be kept.
     pub no_cache: bool,
+    /// `--write`: assume without the session policy (write access).
+    pub write: bool,
+    /// `--reason`.
+    pub reason: Option<String>,
 }
 
 /// Describes where a value was written, for error messages: `~/.aws/config:12`.
@@ -211,12 +230,15 @@ pub fn plan(
     let default_name = session_name(overrides, env)?;
     let base = BaseKind::of(set, &chain.base);
     let hops = (0..chain.hops.len())
-        .map(|index| hop(set, paths, &chain, index, base, &default_name, overrides, &mut warnings))
+        .map(|index| {
+            hop(set, paths, &chain, index, base, &default_name, overrides, env.get("HOME"), &mut warnings)
+        })
         .collect::<Result<Vec<_>>>()?;
     let (region, region_from) = region(set, paths, env, selected, &chain, overrides)?.unzip();
     let (endpoint, endpoint_from) = endpoint(set, paths, env, selected)?.unzip();
     check_base_keys(set, paths, &chain.base)?;
     let (confirm, color, account_alias) = guardrail(set, paths, selected)?;
+    let (access, guard) = safety(set, paths, selected, &chain, overrides)?;
     let attempts = attempts(set, paths, env, selected, &mut warnings)?;
     let ca_bundle = ca_bundle(set, paths, env, selected);
     Ok(Plan {
@@ -232,8 +254,38 @@ pub fn plan(
         confirm,
         color,
         account_alias,
+        access,
+        guard,
+        reason: overrides.reason.clone(),
         warnings,
     })
+}
+
+/// The selected profile's access mode and guard: read-only when its hop carries a session
+/// policy, write when `--write` asked (an error where there is no policy to lift); guarded
+/// when `swrole_confirm = true` or read-only by policy.
+fn safety(
+    set: &ProfileSet,
+    paths: &Paths,
+    selected: &str,
+    chain: &Chain,
+    overrides: &Overrides,
+) -> Result<(Option<crate::safety::Access>, Option<crate::safety::Guard>)> {
+    use crate::safety::Access;
+    let Some(section) = set.profile(selected) else { return Ok((None, None)) };
+    let has_policy = chain.hops.last().is_some_and(|h| h.profile == selected)
+        && section.get("swrole_session_policy").is_some();
+    let access = match (has_policy, overrides.write) {
+        (true, false) => Some(Access::ReadOnly),
+        (true, true) => Some(Access::Write),
+        (false, true) => bail!(
+            "--write: profile {selected:?} has no swrole_session_policy, so it is not read-only: switch without --write"
+        ),
+        (false, false) => None,
+    };
+    let confirm = section.text("swrole_confirm").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let guard = crate::safety::guard(section, paths, selected, confirm || has_policy)?;
+    Ok((access, guard))
 }
 
 /// The RoleSessionName of every hop without its own `role_session_name`: `--session-name`
@@ -294,6 +346,7 @@ fn hop(
     base: BaseKind,
     default_name: &str,
     overrides: &Overrides,
+    home: Option<&str>,
     warnings: &mut Vec<String>,
 ) -> Result<HopPlan> {
     let hop = &chain.hops[index];
@@ -309,26 +362,30 @@ fn hop(
     let session_name = match overrides.session_name {
         Some(_) => Some(default_name.to_string()),
         None => checked(paths, &hop.profile, section, "role_session_name", (2, 64), b"+=,.@-")?,
-    }
-    .unwrap_or_else(|| default_name.to_string());
+    };
+    let default_session_name = overrides.session_name.is_none() && session_name.is_none();
+    let session_name = session_name.unwrap_or_else(|| default_name.to_string());
     let external_id = checked(paths, &hop.profile, section, "external_id", (2, 1224), b"+=,.@:/-")?;
     let mfa_serial = checked(paths, &hop.profile, section, "mfa_serial", (9, 256), b"+=/:,.@-")?;
     let last = index + 1 == chain.hops.len();
     let chained = index > 0 || base.role_session;
-    let duration_seconds = hop_duration(
-        paths,
-        &hop.profile,
-        section,
-        last.then_some(overrides.duration_seconds).flatten(),
-        chained,
-        warnings,
-    )?;
+    // A write session may be shorter than a read one (`swrole_write_duration`).
+    let write = last && overrides.write;
+    let asked = match last.then_some(overrides.duration_seconds).flatten() {
+        Some(d) => Some(d),
+        None if write => crate::safety::write_duration(section, paths, &hop.profile)?,
+        None => None,
+    };
+    let duration_seconds = hop_duration(paths, &hop.profile, section, asked, chained, warnings)?;
     let source_name = if index == 0 { chain.base.profile() } else { chain.hops[index - 1].profile.as_str() };
     let mfa = mfa_serial.map(|serial| Mfa {
         serial,
         route: MfaRoute::decide(index == 0, base.long_term, !overrides.no_cache, duration_seconds),
         process: mfa_process(set, paths, &hop.profile, source_name),
     });
+    let policy =
+        crate::safety::session_policy(section, paths, &hop.profile, &hop.role_arn, home)?.filter(|_| !write);
+    let source_identity = crate::safety::source_identity(section, paths, &hop.profile)?;
     Ok(HopPlan {
         profile: hop.profile.clone(),
         role_arn: hop.role_arn.clone(),
@@ -336,6 +393,9 @@ fn hop(
         external_id,
         mfa,
         duration_seconds,
+        policy,
+        source_identity,
+        default_session_name,
     })
 }
 

@@ -182,23 +182,83 @@ fn client(settings: &Settings, signer: &Credentials) -> Result<aws_sdk_sts::Clie
     Ok(aws_sdk_sts::Client::from_conf(config.build()))
 }
 
-/// One AssumeRole call.
+/// What an AssumeRole carries besides the hop's own parameters, decided by the switch:
+/// the session name (a source identity replaces the default), the SourceIdentity, and the
+/// session tags (the reason for write access).
+#[derive(Clone, Debug, Default)]
+pub struct Extras {
+    pub session_name: Option<String>,
+    pub source_identity: Option<String>,
+    pub tags: Vec<(String, String)>,
+}
+
+/// Why STS refused the SourceIdentity or the tags, if that is what it said.
+fn refused_permission(error: &anyhow::Error, action: &str) -> bool {
+    let text = format!("{error:#}");
+    text.contains("AccessDenied") && text.contains(action)
+}
+
+/// One AssumeRole call. A role whose trust policy does not allow `sts:TagSession` gets the
+/// call again without tags (said on stderr); one that does not allow
+/// `sts:SetSourceIdentity` is an error that says so.
 pub async fn assume_role(
     settings: &Settings,
     signer: &Credentials,
     hop: &HopPlan,
     mfa: Option<&MfaCode>,
+    extras: &Extras,
 ) -> Result<Credentials> {
-    let request = client(settings, signer)?
-        .assume_role()
-        .role_arn(&hop.role_arn)
-        .role_session_name(&hop.session_name)
-        .set_external_id(hop.external_id.clone())
-        .set_serial_number(mfa.map(|m| m.serial.clone()))
-        .set_token_code(mfa.map(|m| m.code.clone()))
-        .set_duration_seconds(hop.duration_seconds.map(|d| d as i32));
+    use aws_sdk_sts::types::{PolicyDescriptorType, Tag};
+    let send = |tags: &[(String, String)]| {
+        let mut request = client(settings, signer)?
+            .assume_role()
+            .role_arn(&hop.role_arn)
+            .role_session_name(extras.session_name.as_deref().unwrap_or(&hop.session_name))
+            .set_external_id(hop.external_id.clone())
+            .set_serial_number(mfa.map(|m| m.serial.clone()))
+            .set_token_code(mfa.map(|m| m.code.clone()))
+            .set_duration_seconds(hop.duration_seconds.map(|d| d as i32))
+            .set_source_identity(extras.source_identity.clone());
+        match hop.policy.as_ref().map(|p| &p.policy) {
+            Some(crate::safety::Policy::Arns(arns)) => {
+                for arn in arns {
+                    request = request.policy_arns(PolicyDescriptorType::builder().arn(arn).build());
+                }
+            }
+            Some(crate::safety::Policy::Json(json)) => request = request.policy(json),
+            Some(crate::safety::Policy::File(path)) => {
+                bail!("the session policy {} was not read before the call", path.display())
+            }
+            None => {}
+        }
+        for (k, v) in tags {
+            request = request.tags(Tag::builder().key(k).value(v).build().context("a session tag")?);
+        }
+        Ok::<_, anyhow::Error>(request)
+    };
     let context = || format!("could not assume {} for profile {:?}", hop.role_arn, hop.profile);
-    let output = request.send().await.map_err(|e| describe(e, settings)).with_context(context)?;
+    let mut result = send(&extras.tags)?.send().await.map_err(|e| describe(e, settings));
+    if let Err(e) = &result
+        && !extras.tags.is_empty()
+        && refused_permission(e, "sts:TagSession")
+    {
+        eprintln!(
+            "swrole: the trust policy of {} does not allow session tags (sts:TagSession): assuming it without \
+             the reason tag (the reason is in swrole's record)",
+            hop.role_arn
+        );
+        result = send(&[])?.send().await.map_err(|e| describe(e, settings));
+    }
+    let output = match result {
+        Err(e) if extras.source_identity.is_some() && refused_permission(&e, "sts:SetSourceIdentity") => {
+            return Err(e.context(format!(
+                "the trust policy of {} does not allow sts:SetSourceIdentity, which swrole_source_identity of \
+                 profile {:?} needs: ask an administrator to allow it, or remove swrole_source_identity",
+                hop.role_arn, hop.profile
+            )));
+        }
+        other => other.with_context(context)?,
+    };
     let arn = output.assumed_role_user().map(|u| u.arn().to_string());
     let account_id = arn.as_deref().and_then(crate::plan::account_of).or(hop.account()).map(str::to_string);
     from_sts(output.credentials(), arn, account_id).with_context(context)

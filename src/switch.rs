@@ -112,8 +112,13 @@ pub fn prepare(files: &Files, env: &Env, profile: &str, args: &Options) -> Resul
     if let Some(code) = &args.token_code {
         crate::mfa::normalize(code)?;
     }
+    let mut plan = plan;
+    read_policies(&mut plan)?;
     if plan.confirm && !args.yes {
         confirm(&plan, profile, args.purpose)?;
+    }
+    if plan.access == Some(crate::safety::Access::Write) && plan.reason.is_none() {
+        plan.reason = Some(ask_reason(profile, &plan)?);
     }
     // A margin as long as the role's session would renew it at every call: clamp it to
     // half the session, and say so.
@@ -133,6 +138,45 @@ pub fn prepare(files: &Files, env: &Env, profile: &str, args: &Options) -> Resul
     let source = source_identity(&plan.base, &files.set, env);
     let key = role_key(&plan, &source);
     Ok(Prepared { plan, cache, key, source })
+}
+
+/// Each hop's session policy file, read and checked before any call (a policy STS would
+/// refuse is an error here, with nothing sent).
+fn read_policies(plan: &mut Plan) -> Result<()> {
+    use crate::safety::Policy;
+    for hop in &mut plan.hops {
+        let Some(p) = hop.policy.as_mut() else { continue };
+        let Policy::File(path) = &p.policy else { continue };
+        let what = format!("the session policy {} (swrole_session_policy, {})", path.display(), p.from);
+        let meta = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("{what} cannot be read: {e}"))?;
+        if !meta.is_file() || meta.len() > crate::safety::MAX_POLICY_FILE {
+            bail!("{what} is not a regular file of at most 64 KiB");
+        }
+        let text =
+            std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{what} cannot be read: {e}"))?;
+        p.policy = Policy::Json(crate::safety::check_policy_text(&text, &what)?);
+    }
+    Ok(())
+}
+
+/// Why write access is needed: asked on the terminal, one line.
+fn ask_reason(profile: &str, plan: &Plan) -> Result<String> {
+    let account = plan.hops.last().and_then(|h| h.account()).unwrap_or("?");
+    let t = tty::terminal(
+        &format!("write access to profile {profile:?} needs a reason, asked on the terminal"),
+        "pass it with --reason TEXT",
+    )?;
+    for _ in 0..3 {
+        let answer = tty::ask_line(&t, &format!("why do you need write access to {profile} ({account})? "))?;
+        match crate::safety::check_reason(&answer) {
+            Ok(r) => return Ok(r),
+            Err(e) => {
+                use std::io::Write;
+                let _ = writeln!(&t, "swrole: {e}");
+            }
+        }
+    }
+    bail!("write access to profile {profile:?}: no reason given")
 }
 
 /// The refresh margin a switch uses for credentials that live `life` seconds: the asked
@@ -212,6 +256,12 @@ pub fn role_key(plan: &Plan, source: &serde_json::Value) -> String {
         "source": source,
         "endpoint": plan.endpoint,
         "hops": plan.hops.iter().map(|h| json!([h.role_arn, h.external_id, h.session_name, h.mfa_serial(), h.duration_seconds])).collect::<Vec<_>>(),
+        // A read-only session and a write one are two entries; so are two policies.
+        "safety": plan.hops.iter().map(|h| json!([
+            h.policy.as_ref().map(|p| format!("{:?}", p.policy)),
+            h.source_identity.as_ref().map(|s| format!("{s:?}")),
+        ])).collect::<Vec<_>>(),
+        "access": plan.access.map(|a| a.word()),
     }))
 }
 
@@ -450,7 +500,7 @@ impl Network<'_> {
         {
             return Ok(hit.credentials());
         }
-        let session = codes.with_code(profile, mfa, |code| {
+        let mut session = codes.with_code(profile, mfa, |code| {
             say(args, || format!("GetSessionToken for {serial} ({} s)", args.mfa_session_duration));
             self.rt().block_on(sts::get_session_token(
                 &self.settings,
@@ -459,6 +509,12 @@ impl Network<'_> {
                 args.mfa_session_duration,
             ))
         })?;
+        // The IAM user's ARN, remembered with the session, for a source identity.
+        let wants_user =
+            plan.hops.iter().any(|h| h.source_identity == Some(crate::safety::SourceIdentity::User));
+        if wants_user && session.arn.is_none() {
+            session.arn = Some(self.rt().block_on(sts::caller_identity(&self.settings, long_term))?);
+        }
         if let Some(mut entry) = Entry::new(Kind::MfaSession, &key, plan.base.profile(), None, &session)
             && let Err(e) = {
                 entry.serial = Some(serial.to_string());
@@ -531,6 +587,8 @@ fn fetch(
         other => net.rt().block_on(sts::provided_credentials(other, net.settings.ca_bundle.as_ref()))?,
     };
     let mut codes = Codes { cache, typed: false, flag: args.token_code.clone(), tty: None, opts: args, env };
+    // The person behind the base, for `swrole_source_identity = true`: found once.
+    let mut identity: Option<String> = None;
     for hop in &plan.hops {
         let mut needs_code = false;
         if let Some(mfa) = &hop.mfa {
@@ -551,6 +609,7 @@ fn fetch(
             }
         }
         let signer = creds;
+        let extras = extras(&net, plan, hop, &signer, &mut identity)?;
         let assume = |code: Option<&MfaCode>| {
             say(args, || {
                 let mfa = match (code, &hop.mfa) {
@@ -564,7 +623,7 @@ fn fetch(
                     hop.role_arn, hop.profile, hop.session_name
                 )
             });
-            net.rt().block_on(sts::assume_role(&net.settings, &signer, hop, code))
+            net.rt().block_on(sts::assume_role(&net.settings, &signer, hop, code, &extras))
         };
         creds = match (&hop.mfa, needs_code) {
             (Some(mfa), true) => codes.with_code(&hop.profile, mfa, |code| assume(Some(code)))?,
@@ -572,6 +631,50 @@ fn fetch(
         };
     }
     Ok(creds)
+}
+
+/// The SourceIdentity, session name and tags of one hop. `true` takes the IAM user's name
+/// from what signs the first hop: an MFA session remembers it (its `arn`), else one
+/// GetCallerIdentity asks.
+fn extras(
+    net: &Network,
+    plan: &Plan,
+    hop: &plan::HopPlan,
+    signer: &Credentials,
+    identity: &mut Option<String>,
+) -> Result<sts::Extras> {
+    use crate::safety::SourceIdentity;
+    let mut extras = sts::Extras::default();
+    let source_identity = match &hop.source_identity {
+        None => None,
+        Some(SourceIdentity::Fixed(name)) => Some(name.clone()),
+        Some(SourceIdentity::User) => {
+            if identity.is_none() {
+                let arn = match signer.arn.as_deref() {
+                    Some(arn) => arn.to_string(),
+                    None => net.rt().block_on(sts::caller_identity(&net.settings, signer))?,
+                };
+                *identity = crate::safety::identity_of_arn(&arn);
+                if identity.is_none() {
+                    bail!(
+                        "swrole_source_identity = true of profile {:?}: {arn} names no person (an IAM user or a \
+                         role session): set a fixed name instead",
+                        hop.profile
+                    );
+                }
+            }
+            identity.clone()
+        }
+    };
+    if hop.default_session_name {
+        extras.session_name = source_identity.clone();
+    }
+    extras.source_identity = source_identity;
+    let last = plan.hops.last().is_some_and(|h| std::ptr::eq(h, hop));
+    if let (true, Some(crate::safety::Access::Write), Some(reason)) = (last, plan.access, &plan.reason) {
+        extras.tags.push(("swrole-reason".to_string(), crate::safety::reason_tag(reason)));
+    }
+    Ok(extras)
 }
 
 /// Settings of a switch that makes no call: nothing is read (no CA bundle either).

@@ -51,6 +51,7 @@ pub fn run(env: &Env, profile: &str, args: &SwitchArgs, how: &Opening) -> Result
         })?
     };
     let (plan, creds) = core::credentials(&files, env, profile, &opts)?;
+    super::record(env, "console", &plan, &creds, |_| {});
     let Some(token) = creds.session_token.as_deref() else {
         bail!("profile {profile:?} gave credentials without a session token: they cannot be federated");
     };

@@ -18,6 +18,7 @@ pub fn run(env: &Env, profile: &str, args: &SwitchArgs) -> Result<()> {
         purpose: crate::options::Purpose::CredentialProcess,
         ..super::options(env, args)?
     };
-    let (_, creds) = core::credentials(&files, env, profile, &opts)?;
+    let (plan, creds) = core::credentials(&files, env, profile, &opts)?;
+    super::record(env, "credential-process", &plan, &creds, |l| l.caller = super::caller());
     write_stdout(&shell::json::render(&creds))
 }

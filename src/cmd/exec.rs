@@ -16,6 +16,7 @@ pub fn run(env: &Env, profile: &str, args: &SwitchArgs, command: Vec<OsString>) 
     let opts =
         crate::options::Options { purpose: crate::options::Purpose::Job, ..super::options(env, args)? };
     let (plan, creds) = core::credentials(&files, env, profile, &opts)?;
+    super::record(env, "exec", &plan, &creds, |l| l.command = Some(command_words(&command)));
     let exports = super::switch_exports(env, profile, &plan, &creds);
     let (program, rest) = command.split_first().expect("clap requires a command");
     let mut cmd = job(program, rest, &exports);
@@ -109,15 +110,18 @@ pub fn serve(
         mfa_prompt: if allow_prompt { opts.mfa_prompt } else { crate::options::Prompt::Never },
         ..opts.clone()
     };
+    super::record(env, "server", &plan, &creds, |l| l.command = Some(command_words(&command)));
     let (renew_env, renew_profile) = (env.clone(), profile.to_string());
+    let words = command_words(&command);
     let renew = std::sync::Arc::new(move || -> Result<crate::credentials::Credentials> {
         let files = Files::load(&renew_env)?;
-        let (_, creds) = core::credentials(&files, &renew_env, &renew_profile, &renew_opts).inspect_err(|_| {
+        let (plan, creds) = core::credentials(&files, &renew_env, &renew_profile, &renew_opts).inspect_err(|_| {
             eprintln!(
                 "swrole: the credentials of {renew_profile} cannot be renewed without you: switch once in another \
                  terminal (sw {renew_profile}) to renew the MFA session, or restart with --allow-prompt"
             );
         })?;
+        super::record(&renew_env, "renewal", &plan, &creds, |l| l.command = Some(words.clone()));
         Ok(creds)
     });
     let open_files = crate::server::raise_open_files();
@@ -224,4 +228,9 @@ pub fn serve(
         return Ok(());
     }
     Err(crate::error::Failure::silent(code.clamp(1, 255) as u8))
+}
+
+/// The job's command line as text, for the record.
+fn command_words(command: &[OsString]) -> Vec<String> {
+    command.iter().map(|w| crate::text::sanitize(&w.to_string_lossy())).collect()
 }

@@ -10,6 +10,7 @@ pub mod explain;
 pub mod init;
 pub mod keys;
 pub mod list;
+pub mod log;
 pub mod man;
 pub mod setup;
 pub mod switch;
@@ -56,6 +57,8 @@ pub fn options(env: &Env, args: &SwitchArgs) -> anyhow::Result<Options> {
         renewal: false,
         quiet: false,
         purpose: crate::options::Purpose::Switch,
+        write: args.write,
+        reason: args.reason.as_deref().map(crate::safety::check_reason).transpose()?,
     })
 }
 
@@ -105,5 +108,33 @@ pub fn switch_exports(env: &Env, profile: &str, plan: &Plan, creds: &Credentials
         // The bundle the profile named: the shell's tools need it too.
         ca_bundle: plan.profile_ca_bundle(),
         ca_bundle_from_swrole: crate::plan::ca_bundle_from_swrole(env),
+        access: plan.access.map(|a| a.word()),
+        guarded: plan.guard.as_ref().map(|_| creds.account_id.as_deref().unwrap_or("1")),
+        idle: plan.guard.as_ref().and_then(|g| g.idle),
     })
+}
+
+/// swrole's record of one hand-out of `plan`'s credentials (the caller adds what only it
+/// knows: the command, the caller), appended at once.
+pub fn record(
+    env: &Env,
+    mode: &str,
+    plan: &Plan,
+    creds: &Credentials,
+    add: impl FnOnce(&mut crate::record::Line),
+) {
+    let mut line = crate::record::Line::new(env, mode, &plan.profile);
+    line.role = plan.hops.last().map(|h| h.role_arn.clone());
+    line.account =
+        creds.account_id.clone().or_else(|| plan.hops.last().and_then(|h| h.account()).map(str::to_string));
+    line.expires = creds.expiration.map(crate::clock::rfc3339);
+    line.access = plan.access.map(|a| a.word().to_string());
+    line.reason = plan.reason.clone();
+    add(&mut line);
+    crate::record::append(env, &line);
+}
+
+/// The program that started this one (`aws`, `terraform`, `python3`), for the record.
+pub fn caller() -> Option<String> {
+    parent_program().map(|p| crate::text::sanitize(p.rsplit('/').next().unwrap_or(&p)))
 }

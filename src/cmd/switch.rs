@@ -57,6 +57,8 @@ pub fn run(env: &Env, profile: &str, args: &SwitchArgs, output: &OutputArgs) -> 
     }
     let files = Files::load(env)?;
     let (plan, creds) = core::credentials(&files, env, profile, &super::options(env, args)?)?;
+    let mode = if env.get("SWROLE_REFRESHING").is_some() { "refresh" } else { "switch" };
+    super::record(env, mode, &plan, &creds, |_| {});
     write_stdout(&render(env, shell, profile, &plan, &creds))
 }
 
@@ -94,7 +96,9 @@ fn background(env: &Env, profile: &str, args: &SwitchArgs, shell: Shell) -> Resu
     };
     if let Some(hit) = cache.get(&prepared.key, Kind::Role, core::bound(&prepared.plan)).ok().flatten() {
         cache.clear_failure(&prepared.key);
-        return write_stdout(&render(env, shell, profile, &prepared.plan, &hit.credentials()));
+        let creds = hit.credentials();
+        super::record(env, "refresh", &prepared.plan, &creds, |_| {});
+        return write_stdout(&render(env, shell, profile, &prepared.plan, &creds));
     }
     if let Some(failure) = cache.failure(&prepared.key) {
         if !failure.said {

@@ -187,7 +187,7 @@ pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>)
     if !writing.yes {
         let t =
             crate::tty::terminal("the changes are confirmed on the terminal", "pass --yes to write them")?;
-        if !crate::tty::confirm(&t, &format!("write these changes to {config_name}? [y/N] "))? {
+        if !crate::tty::confirm(&t, &format!("write these changes to {config_name}?"))? {
             bail!("nothing written");
         }
     }
@@ -286,7 +286,7 @@ fn remove(env: &Env, name: &str, yes: bool) -> Result<()> {
     eprint!("{}", diff(&old, &new, &config_name));
     if !yes {
         let t = crate::tty::terminal("the removal is confirmed on the terminal", "pass --yes")?;
-        if !crate::tty::confirm(&t, &format!("remove team {name}'s profiles from {config_name}? [y/N] "))? {
+        if !crate::tty::confirm(&t, &format!("remove team {name}'s profiles from {config_name}?"))? {
             bail!("nothing removed");
         }
     }

@@ -146,6 +146,11 @@ pub const KEYS: &[&str] = &[
     "swrole_confirm",
     "swrole_color",
     "swrole_account_alias",
+    "swrole_session_policy",
+    "swrole_source_identity",
+    "swrole_write_duration",
+    "swrole_guard_commands",
+    "swrole_idle",
 ];
 
 impl Section {

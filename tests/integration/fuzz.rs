@@ -318,6 +318,9 @@ fn pipeline(config: &str, credentials: &str, value: &str, planned: &AtomicU64) -
             previous: Some(value),
             ca_bundle: None,
             ca_bundle_from_swrole: false,
+            access: plan.access.map(|a| a.word()),
+            guarded: plan.guard.as_ref().map(|_| "111111111111"),
+            idle: plan.guard.as_ref().and_then(|g| g.idle),
         });
         check_emitters(&exports)?;
     }

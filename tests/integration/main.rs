@@ -16,6 +16,7 @@ mod keystore;
 mod mfa;
 mod moto;
 mod package;
+mod production;
 mod pty;
 mod review;
 mod round3;

@@ -1,0 +1,143 @@
+//! swrole's record: one JSON line for every credential it hands out (a switch, `exec` and
+//! its command, `exec --server` and each renewal, `credential-process` and its caller,
+//! `console`), in `$XDG_STATE_HOME/swrole/log`. Never a secret: who, which role, until when,
+//! read-only or write and why, from which terminal. 0600 in a 0700 directory, rotated at
+//! 1 MiB (one older file, `log.1`), appended under a lock so that concurrent swroles never
+//! mix their lines.
+
+use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::env::Env;
+
+/// The log is rotated when it reaches this size.
+pub const MAX_BYTES: u64 = 1024 * 1024;
+
+/// One hand-out. Field names are the JSON keys of a line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Line {
+    /// RFC 3339, UTC.
+    pub time: String,
+    /// `switch`, `refresh`, `exec`, `server`, `renewal`, `credential-process`, `console`.
+    pub mode: String,
+    pub profile: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// When the credentials expire, RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// `ro` or `rw` for a profile that is read-only by session policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The terminal swrole ran on (`/dev/pts/3`), or `none`.
+    pub terminal: String,
+    pub user: String,
+    pub pid: u32,
+    /// `exec`: the command and its arguments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    /// `credential-process`: the program that asked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
+}
+
+/// Where the record is: `$XDG_STATE_HOME/swrole/log` (default `~/.local/state/swrole/log`);
+/// on macOS `~/Library/Logs/swrole/log`.
+pub fn path(env: &Env) -> Option<PathBuf> {
+    let home = env.get("HOME").map(PathBuf::from);
+    let dir = match env.get("XDG_STATE_HOME").filter(|p| p.starts_with('/')) {
+        Some(x) => PathBuf::from(x).join("swrole"),
+        None if cfg!(target_os = "macos") => home?.join("Library/Logs/swrole"),
+        None => home?.join(".local/state/swrole"),
+    };
+    Some(dir.join("log"))
+}
+
+/// The terminal of this process (stdin, stderr or stdout, the first that is one).
+pub fn terminal() -> String {
+    for fd in [0, 2, 1] {
+        // SAFETY: ttyname returns a pointer to a static buffer or null; it is read at once.
+        let name = unsafe {
+            let p = libc::ttyname(fd);
+            if p.is_null() { None } else { Some(std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned()) }
+        };
+        if let Some(n) = name {
+            return crate::text::sanitize(&n);
+        }
+    }
+    "none".to_string()
+}
+
+impl Line {
+    /// A line for `profile` in `mode`, with the time, terminal, user and pid filled in.
+    pub fn new(env: &Env, mode: &str, profile: &str) -> Line {
+        Line {
+            time: crate::clock::rfc3339(crate::clock::now()),
+            mode: mode.to_string(),
+            profile: profile.to_string(),
+            terminal: terminal(),
+            user: env.get("USER").or(env.get("LOGNAME")).unwrap_or("?").to_string(),
+            pid: std::process::id(),
+            ..Line::default()
+        }
+    }
+}
+
+/// Append a line. A record that cannot be written is said on stderr; the credentials are
+/// handed out all the same (the record is for people, not a gate).
+pub fn append(env: &Env, line: &Line) {
+    if let Err(e) = try_append(env, line) {
+        eprintln!("swrole: warning: not recorded in swrole's log: {e:#}");
+    }
+}
+
+fn try_append(env: &Env, line: &Line) -> Result<()> {
+    let path = path(env).context("neither XDG_STATE_HOME nor HOME is set")?;
+    let dir = path.parent().expect("a directory");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("could not create {}", dir.display()))?;
+    let mut text = serde_json::to_string(line)?;
+    text.push('\n');
+    let lock = crate::store::file::open_lock_file(&dir.join("log.lock"))?;
+    lock.lock().with_context(|| format!("could not lock {}", dir.display()))?;
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.len() + text.len() as u64 > MAX_BYTES) {
+        std::fs::rename(&path, dir.join("log.1"))
+            .with_context(|| format!("could not rotate {}", path.display()))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .with_context(|| format!("could not open {}", path.display()))?;
+    file.write_all(text.as_bytes()).with_context(|| format!("could not write {}", path.display()))?;
+    Ok(())
+}
+
+/// Every line of the record, oldest first (`log.1`, then `log`); lines that are not
+/// swrole's are skipped.
+pub fn read(env: &Env) -> Result<Vec<Line>> {
+    let path = path(env).context("neither XDG_STATE_HOME nor HOME is set")?;
+    let mut out = Vec::new();
+    for p in [path.with_file_name("log.1"), path] {
+        let text = match std::fs::read_to_string(&p) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(anyhow::anyhow!("could not read {}: {e}", p.display())),
+        };
+        out.extend(text.lines().filter_map(|l| serde_json::from_str::<Line>(l).ok()));
+    }
+    Ok(out)
+}

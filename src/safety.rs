@@ -1,0 +1,476 @@
+//! Production safety, decided from a profile's keys: the session policy that keeps a role
+//! read-only until write access is asked for, the SourceIdentity that names the person in
+//! CloudTrail, and the guard the shell integration applies (commands that ask first, an idle
+//! limit). Pure (docs/production.md).
+
+use std::path::PathBuf;
+
+use anyhow::{Result, bail};
+
+use crate::config::{Paths, Section};
+use crate::plan::at;
+
+/// The AWS managed policy `readonly` stands for.
+pub const READONLY: &str = "ReadOnlyAccess";
+/// STS: at most 10 managed policy ARNs, and an inline policy of at most 2,048 characters.
+pub const MAX_POLICY_ARNS: usize = 10;
+pub const MAX_POLICY_CHARS: usize = 2048;
+/// A policy file is read only up to this size.
+pub const MAX_POLICY_FILE: u64 = 64 * 1024;
+
+/// `swrole_session_policy`, as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Policy {
+    /// Managed policies (`PolicyArns`).
+    Arns(Vec<String>),
+    /// A JSON file (`Policy`), read and checked before any call.
+    File(PathBuf),
+    /// The file's policy, read, checked and minified.
+    Json(String),
+}
+
+/// A hop's session policy and where it was set (`~/.aws/config:12`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionPolicy {
+    pub policy: Policy,
+    pub from: String,
+}
+
+/// `swrole_source_identity`: the IAM user's own name, or a fixed one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceIdentity {
+    User,
+    Fixed(String),
+}
+
+/// Read-only (the session policy applies) or write access (asked for, with a reason).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    ReadOnly,
+    Write,
+}
+
+impl Access {
+    /// What `SWROLE_ACCESS` says, and the prompt shows.
+    pub fn word(self) -> &'static str {
+        match self {
+            Access::ReadOnly => "ro",
+            Access::Write => "rw",
+        }
+    }
+}
+
+/// What the shell integration does while a guarded profile is active.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Guard {
+    /// Patterns of commands that ask before they run (`swrole_guard_commands`).
+    pub commands: Vec<String>,
+    /// Drop the profile when no command ran for this long (`swrole_idle`), seconds.
+    pub idle: Option<u32>,
+}
+
+/// The commands a guarded profile asks about unless `swrole_guard_commands` says otherwise:
+/// AWS CLI verbs that delete, terminate, or change who may do what; infrastructure tools
+/// that apply changes. A pattern's first word is the program; each following word must
+/// appear later in the line, in order (`*` inside a word matches anything).
+pub const DEFAULT_GUARD: [&str; 20] = [
+    "aws delete-*",
+    "aws terminate-*",
+    "aws remove-*",
+    "aws deregister-*",
+    "aws detach-*",
+    "aws put-*-policy",
+    "aws attach-*-policy",
+    "aws update-assume-role-policy",
+    "aws s3 rb",
+    "aws s3 rm",
+    "aws s3api delete-*",
+    "terraform apply",
+    "terraform destroy",
+    "tofu apply",
+    "tofu destroy",
+    "cdk deploy",
+    "cdk destroy",
+    "sam deploy",
+    "sam delete",
+    "pulumi up",
+];
+
+/// `swrole_session_policy` of a profile: `readonly` (the AWS managed ReadOnlyAccess of the
+/// role's partition), managed policy ARNs (comma-separated, up to 10), or a path to a JSON
+/// policy file (`~/` expanded; read before any call).
+pub fn session_policy(
+    section: &Section,
+    paths: &Paths,
+    profile: &str,
+    role_arn: &str,
+    home: Option<&str>,
+) -> Result<Option<SessionPolicy>> {
+    let Some(v) = section.get("swrole_session_policy") else { return Ok(None) };
+    let from = at(paths, v);
+    let text = v.text.trim();
+    let policy = if text.eq_ignore_ascii_case("readonly") {
+        let partition = role_arn.split(':').nth(1).unwrap_or("aws");
+        Policy::Arns(vec![format!("arn:{partition}:iam::aws:policy/{READONLY}")])
+    } else if text.starts_with("arn:") {
+        let arns: Vec<String> = text.split(',').map(|a| a.trim().to_string()).collect();
+        if arns.len() > MAX_POLICY_ARNS {
+            bail!(
+                "{from}: swrole_session_policy of profile {profile:?} names {} policies: STS takes at most {MAX_POLICY_ARNS}",
+                arns.len()
+            );
+        }
+        for a in &arns {
+            let parts: Vec<&str> = a.splitn(6, ':').collect();
+            let ok = parts.len() == 6
+                && parts[2] == "iam"
+                && (parts[4] == "aws" || crate::credentials::is_account_id(parts[4]))
+                && parts[5].starts_with("policy/")
+                && (20..=2048).contains(&a.len())
+                && a.bytes().all(|b| b.is_ascii_graphic());
+            if !ok {
+                bail!(
+                    "{from}: swrole_session_policy of profile {profile:?}: {:?} is not a managed policy ARN \
+                     (arn:aws:iam::aws:policy/NAME or arn:aws:iam::ACCOUNT:policy/NAME)",
+                    crate::text::printable(a)
+                );
+            }
+        }
+        Policy::Arns(arns)
+    } else if text.is_empty() {
+        bail!(
+            "{from}: swrole_session_policy of profile {profile:?} is empty: readonly, a policy ARN or a JSON file"
+        );
+    } else {
+        let path = match (text.strip_prefix("~/"), home) {
+            (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+            _ => PathBuf::from(text),
+        };
+        if !path.is_absolute() {
+            bail!(
+                "{from}: swrole_session_policy of profile {profile:?}: the policy file must be an absolute path (or ~/...)"
+            );
+        }
+        Policy::File(path)
+    };
+    Ok(Some(SessionPolicy { policy, from }))
+}
+
+/// A session policy document, checked as STS would before anything is sent: JSON, an
+/// object with `Version` and `Statement`, at most 2,048 characters once minified. Returns
+/// the minified text (what is sent).
+pub fn check_policy_text(text: &str, what: &str) -> Result<String> {
+    let doc: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| anyhow::anyhow!("{what} is not JSON: line {}, column {}", e.line(), e.column()))?;
+    let Some(object) = doc.as_object() else { bail!("{what} is not a policy (a JSON object)") };
+    for key in ["Version", "Statement"] {
+        if !object.contains_key(key) {
+            bail!("{what} has no {key:?}: not a policy document");
+        }
+    }
+    let minified = serde_json::to_string(&doc)?;
+    let n = minified.chars().count();
+    if n > MAX_POLICY_CHARS {
+        bail!(
+            "{what} is {n} characters even without spaces: STS takes a session policy of at most {MAX_POLICY_CHARS}"
+        );
+    }
+    Ok(minified)
+}
+
+/// `swrole_source_identity`: `true` (your IAM user's name), `false`, or a fixed name (2 to
+/// 64 of `[A-Za-z0-9_+=,.@-]`, as STS takes it).
+pub fn source_identity(section: &Section, paths: &Paths, profile: &str) -> Result<Option<SourceIdentity>> {
+    let Some(v) = section.get("swrole_source_identity") else { return Ok(None) };
+    let t = v.text.trim();
+    if t.eq_ignore_ascii_case("true") {
+        return Ok(Some(SourceIdentity::User));
+    }
+    if t.eq_ignore_ascii_case("false") {
+        return Ok(None);
+    }
+    check_identity(t).map_err(|e| {
+        anyhow::anyhow!("{}: swrole_source_identity of profile {profile:?}: {e}", at(paths, v))
+    })?;
+    Ok(Some(SourceIdentity::Fixed(t.to_string())))
+}
+
+/// A SourceIdentity (or session name) STS takes: 2 to 64 of `[A-Za-z0-9_+=,.@-]`.
+pub fn check_identity(name: &str) -> Result<()> {
+    if !(2..=64).contains(&name.len())
+        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_+=,.@-".contains(&b))
+    {
+        bail!("{:?} is not a source identity (2 to 64 of A-Z a-z 0-9 _+=,.@-)", crate::text::printable(name));
+    }
+    Ok(())
+}
+
+/// The person behind an ARN, as GetCallerIdentity gives it: the IAM user's name
+/// (`user/path/NAME`), or the session name of an assumed role or federated user.
+pub fn identity_of_arn(arn: &str) -> Option<String> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    let name = if let Some(user) = resource.strip_prefix("user/") {
+        user.rsplit('/').next()?
+    } else if let Some(role) = resource.strip_prefix("assumed-role/") {
+        role.split('/').nth(1)?
+    } else {
+        resource.strip_prefix("federated-user/")?
+    };
+    check_identity(name).ok().map(|_| name.to_string())
+}
+
+/// A duration key of swrole's (`swrole_write_duration`, `swrole_idle`): seconds or a human
+/// duration (`15m`, `1h`), within `min..=max` seconds.
+fn duration_key(
+    section: &Section,
+    paths: &Paths,
+    profile: &str,
+    key: &str,
+    (min, max): (u32, u32),
+) -> Result<Option<u32>> {
+    let Some(v) = section.get(key) else { return Ok(None) };
+    let t = v.text.trim();
+    let secs = t.parse::<u64>().ok().or_else(|| humantime::parse_duration(t).ok().map(|d| d.as_secs()));
+    match secs {
+        Some(s) if (u64::from(min)..=u64::from(max)).contains(&s) => Ok(Some(s as u32)),
+        _ => bail!(
+            "{}: {key} of profile {profile:?} is {:?}: a duration from {} to {} (like 900, 15m, 1h)",
+            at(paths, v),
+            crate::text::printable(t),
+            crate::clock::left(i64::from(min)),
+            crate::clock::left(i64::from(max))
+        ),
+    }
+}
+
+/// `swrole_write_duration`: the role session length of a write session (15 minutes to 12 hours).
+pub fn write_duration(section: &Section, paths: &Paths, profile: &str) -> Result<Option<u32>> {
+    duration_key(
+        section,
+        paths,
+        profile,
+        "swrole_write_duration",
+        (crate::plan::MIN_DURATION, crate::plan::MAX_DURATION),
+    )
+}
+
+/// The guard of a profile that is guarded (`swrole_confirm = true` or a session policy):
+/// its command patterns (`swrole_guard_commands`, comma-separated; `none` for none) and
+/// idle limit (`swrole_idle`, 1 minute to 24 hours). `None` for a profile that is not.
+pub fn guard(section: &Section, paths: &Paths, profile: &str, guarded: bool) -> Result<Option<Guard>> {
+    let commands = match section.get("swrole_guard_commands") {
+        None => DEFAULT_GUARD.iter().map(|s| s.to_string()).collect(),
+        Some(v) if v.text.trim().eq_ignore_ascii_case("none") => Vec::new(),
+        Some(v) => {
+            let list: Vec<String> =
+                v.text.split([',', '\n']).map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
+            if let Some(bad) = list.iter().find(|p| p.chars().any(char::is_control) || p.len() > 256) {
+                bail!(
+                    "{}: swrole_guard_commands of profile {profile:?}: {:?} is not a pattern",
+                    at(paths, v),
+                    crate::text::printable(bad)
+                );
+            }
+            list
+        }
+    };
+    let idle = duration_key(section, paths, profile, "swrole_idle", (60, 86_400))?;
+    if !guarded {
+        return Ok(None);
+    }
+    Ok(Some(Guard { commands, idle }))
+}
+
+/// A reason for write access: one line of 2 to 256 printable characters.
+pub fn check_reason(reason: &str) -> Result<String> {
+    let r = reason.trim();
+    if r.chars().count() < 2 || r.chars().count() > 256 || r.chars().any(char::is_control) {
+        bail!("the reason for write access must be one line of 2 to 256 characters");
+    }
+    Ok(r.to_string())
+}
+
+/// A reason as a session tag value: STS takes letters, digits, spaces and `_.:/=+-@`, up
+/// to 256 characters; anything else becomes `_`.
+pub fn reason_tag(reason: &str) -> String {
+    reason
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c) { c } else { '_' })
+        .take(256)
+        .collect()
+}
+
+/// The words of a command line, roughly as a shell splits them (quotes removed, leading
+/// `VAR=value` assignments and `command`/`sudo`/`env` skipped).
+fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let mut any = false;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                any = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if any || !word.is_empty() {
+                    out.push(std::mem::take(&mut word));
+                }
+                any = false;
+            }
+            (None, c) => word.push(c),
+        }
+    }
+    if any || !word.is_empty() {
+        out.push(word);
+    }
+    let skip = out
+        .iter()
+        .take_while(|w| {
+            let assignment = w.split_once('=').is_some_and(|(k, _)| {
+                !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            });
+            assignment || matches!(w.as_str(), "command" | "sudo" | "env" | "time" | "exec")
+        })
+        .count();
+    out.drain(..skip);
+    out
+}
+
+/// `*` anywhere in a word pattern matches any text.
+fn word_matches(pattern: &str, word: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == word;
+    }
+    let mut rest = word;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else { return false };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            let Some(at) = rest.find(part) else { return false };
+            rest = &rest[at + part.len()..];
+        }
+    }
+    true
+}
+
+/// The first pattern that a command line matches, for each command of the line (split at
+/// `;`, `&&`, `||`, `|`): the pattern's first word is the program (its path's last part);
+/// every following word must appear after it, in order.
+pub fn matching_pattern<'a>(patterns: &'a [String], line: &str) -> Option<&'a str> {
+    let mut commands = vec![String::new()];
+    let mut chars = line.chars().peekable();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                commands.last_mut().expect("one").push(c);
+            }
+            (Some(_), c) => commands.last_mut().expect("one").push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                commands.last_mut().expect("one").push(c);
+            }
+            (None, ';' | '|' | '&' | '\n' | '(' | ')' | '`') => {
+                if matches!(chars.peek(), Some('|' | '&')) {
+                    chars.next();
+                }
+                commands.push(String::new());
+            }
+            (None, c) => commands.last_mut().expect("one").push(c),
+        }
+    }
+    for command in &commands {
+        let w = words(command);
+        let Some(program) = w.first().map(|p| p.rsplit('/').next().unwrap_or(p)) else { continue };
+        for pattern in patterns {
+            let mut p = pattern.split_whitespace();
+            let Some(first) = p.next() else { continue };
+            if !word_matches(first, program) {
+                continue;
+            }
+            let mut rest = w[1..].iter();
+            if p.filter(|pw| *pw != "*").all(|pw| rest.any(|cw| word_matches(pw, cw))) {
+                return Some(pattern);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn defaults() -> Vec<String> {
+        DEFAULT_GUARD.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn guard_patterns() {
+        let d = defaults();
+        for line in [
+            "aws s3 rb s3://bucket --force",
+            "AWS_PAGER= aws --region eu-west-1 ec2 terminate-instances --instance-ids i-1",
+            "terraform -chdir=prod apply",
+            "cd infra && terraform apply -auto-approve",
+            "/usr/local/bin/aws iam put-role-policy --role-name x",
+            "sudo aws ec2 delete-vpc --vpc-id v",
+            "echo ok; cdk deploy",
+            "aws s3api delete-bucket --bucket b",
+        ] {
+            assert!(matching_pattern(&d, line).is_some(), "{line}");
+        }
+        for line in [
+            "aws s3 ls",
+            "aws ec2 describe-instances",
+            "terraform plan",
+            "echo terraform apply",
+            "grep 'aws s3 rb' notes.txt",
+            "aws iam get-role-policy --role-name x",
+            "",
+        ] {
+            assert_eq!(matching_pattern(&d, line), None, "{line}");
+        }
+        assert!(word_matches("put-*-policy", "put-bucket-policy"));
+        assert!(!word_matches("put-*-policy", "put-object"));
+        assert!(word_matches("delete-*", "delete-"));
+    }
+
+    #[test]
+    fn identities_policies_reasons() {
+        assert_eq!(identity_of_arn("arn:aws:iam::123456789012:user/dev/ann").as_deref(), Some("ann"));
+        assert_eq!(
+            identity_of_arn("arn:aws:sts::1:assumed-role/R/ann@example.com").as_deref(),
+            Some("ann@example.com")
+        );
+        assert_eq!(identity_of_arn("arn:aws:iam::1:root"), None);
+        assert!(check_policy_text(r#"{"Version":"2012-10-17","Statement":[]}"#, "p").is_ok());
+        assert_eq!(
+            check_policy_text("{ \"Version\" : \"2012-10-17\",\n \"Statement\": [ ] }", "p").unwrap(),
+            r#"{"Statement":[],"Version":"2012-10-17"}"#
+        );
+        assert!(check_policy_text("[]", "p").unwrap_err().to_string().contains("not a policy"));
+        assert!(
+            check_policy_text("{\"Version\":1", "p").unwrap_err().to_string().contains("not JSON: line 1")
+        );
+        let big = format!(r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{}"}}]}}"#, "x".repeat(2048));
+        assert!(
+            check_policy_text(&big, "p")
+                .unwrap_err()
+                .to_string()
+                .contains("STS takes a session policy of at most 2048")
+        );
+        assert_eq!(reason_tag("INC-42: fix \"prod\"\n"), "INC-42: fix _prod__");
+        assert!(check_reason(" x ").is_err());
+        assert_eq!(check_reason(" deploy hotfix ").unwrap(), "deploy hotfix");
+    }
+}

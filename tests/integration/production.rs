@@ -1,0 +1,229 @@
+//! Production, safely: read-only by session policy until `--write` with a reason, the
+//! SourceIdentity, and swrole's record. What STS receives is read from moto's recorder.
+
+use std::process::{Command, Output};
+
+use crate::moto::Moto;
+use crate::util::{Fixture, SEED_CREDENTIALS};
+
+const CONFIG: &str = "[default]\nregion = ap-northeast-1\n\n\
+[profile sw-staging]\nsource_profile = default\nrole_arn = arn:aws:iam::210987654321:role/delegate_root_organization\n\
+mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com\n\n\
+[profile sw-production]\nsource_profile = default\nrole_arn = arn:aws:iam::111111111111:role/delegate_root_organization\n\
+mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com\nswrole_session_policy = readonly\n\
+swrole_source_identity = true\nswrole_write_duration = 15m\nswrole_idle = 15m\n\n\
+[profile sw-audit]\nsource_profile = default\nrole_arn = arn:aws:iam::111111111111:role/audit\n\
+swrole_session_policy = ~/policy.json\nswrole_source_identity = ann.admin\nrole_session_name = audit-job\n";
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn run(fx: &Fixture, moto: &Moto, args: &[&str]) -> Output {
+    let mut c = fx.no_terminal(&moto.url());
+    c.env("XDG_STATE_HOME", fx.home().join("state")).args(args).output().unwrap()
+}
+
+fn log_lines(fx: &Fixture) -> Vec<serde_json::Value> {
+    let text = std::fs::read_to_string(fx.home().join("state/swrole/log")).unwrap_or_default();
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn read_only_by_policy_until_write_with_a_reason() {
+    let Some(moto) = Moto::start() else { return };
+    let fx = Fixture::new(CONFIG, SEED_CREDENTIALS);
+    // Read-only: the managed ReadOnlyAccess rides on the AssumeRole, with the IAM user's
+    // name as SourceIdentity and session name (moto's GetCallerIdentity answers `user/moto`).
+    let ro = run(&fx, &moto, &["sw-production", "-t", "123456", "--shell", "bash"]);
+    assert!(ro.status.success(), "{}", text(&ro.stderr));
+    let out = text(&ro.stdout);
+    assert!(out.contains("SWROLE_ACCESS=ro") && out.contains("SWROLE_GUARDED=111111111111"), "{out}");
+    assert!(out.contains("SWROLE_IDLE=900"), "{out}");
+    let r = moto.requests();
+    let actions: Vec<&str> = r.iter().map(|q| q.form["Action"].as_str()).collect();
+    assert_eq!(actions, ["GetSessionToken", "GetCallerIdentity", "AssumeRole"], "{r:?}");
+    let assume = &r[2].form;
+    assert_eq!(assume["PolicyArns.member.1.arn"], "arn:aws:iam::aws:policy/ReadOnlyAccess", "{assume:?}");
+    assert_eq!(assume["SourceIdentity"], "moto");
+    assert_eq!(assume["RoleSessionName"], "moto", "the session is named after the person too");
+    assert!(!assume.contains_key("Policy") && !assume.keys().any(|k| k.starts_with("Tags")), "{assume:?}");
+    assert!(!assume.contains_key("DurationSeconds"));
+
+    // Write access needs a reason; without a terminal and without --reason: no call at all.
+    let before = moto.requests().len();
+    let refused = run(&fx, &moto, &["sw-production", "--write", "--shell", "bash"]);
+    assert!(!refused.status.success() && refused.stdout.is_empty());
+    assert!(text(&refused.stderr).contains("pass it with --reason TEXT"), "{}", text(&refused.stderr));
+    assert_eq!(moto.requests().len(), before);
+    let rw = run(
+        &fx,
+        &moto,
+        &["sw-production", "--write", "--reason", "INC-42: rotate \"keys\"", "--shell", "bash"],
+    );
+    assert!(rw.status.success(), "{}", text(&rw.stderr));
+    assert!(text(&rw.stdout).contains("SWROLE_ACCESS=rw"));
+    let r = moto.requests();
+    let actions: Vec<&str> = r[before..].iter().map(|q| q.form["Action"].as_str()).collect();
+    assert_eq!(actions, ["AssumeRole"], "the MFA session (and the name it remembers) served it");
+    let assume = &r.last().unwrap().form;
+    assert!(!assume.keys().any(|k| k.starts_with("PolicyArns") || k == "Policy"), "{assume:?}");
+    assert_eq!(assume["DurationSeconds"], "900", "swrole_write_duration");
+    assert_eq!(assume["Tags.member.1.Key"], "swrole-reason");
+    assert_eq!(assume["Tags.member.1.Value"], "INC-42: rotate _keys_");
+    assert_eq!(assume["SourceIdentity"], "moto");
+    // The read-only session is still cached apart from the write one: no new call.
+    let again = run(&fx, &moto, &["sw-production", "--shell", "bash"]);
+    assert!(text(&again.stdout).contains("SWROLE_ACCESS=ro"));
+    assert_eq!(moto.requests().len(), r.len());
+    // --write where there is no policy to lift is an error, before any call.
+    let plain = run(&fx, &moto, &["sw-staging", "--write", "--reason", "why not", "--shell", "bash"]);
+    assert!(text(&plain.stderr).contains("has no swrole_session_policy"), "{}", text(&plain.stderr));
+    assert_eq!(moto.requests().len(), r.len());
+
+    // The record: one line per hand-out, who and why, never a secret.
+    let lines = log_lines(&fx);
+    let modes: Vec<(&str, &str)> =
+        lines.iter().map(|l| (l["mode"].as_str().unwrap(), l["access"].as_str().unwrap_or("-"))).collect();
+    assert_eq!(modes, [("switch", "ro"), ("switch", "rw"), ("switch", "ro")], "{lines:?}");
+    assert_eq!(lines[1]["reason"], "INC-42: rotate \"keys\"");
+    assert_eq!(lines[1]["account"], "111111111111");
+    assert_eq!(lines[1]["role"], "arn:aws:iam::111111111111:role/delegate_root_organization");
+    assert_eq!(lines[1]["terminal"], "none");
+    assert_eq!(lines[1]["user"], "tester");
+    let log = std::fs::read_to_string(fx.home().join("state/swrole/log")).unwrap();
+    for out in [&ro.stdout, &rw.stdout] {
+        let secret = text(out)
+            .lines()
+            .find_map(|l| l.strip_prefix("\\export AWS_SECRET_ACCESS_KEY="))
+            .unwrap()
+            .trim_matches('\'')
+            .to_string();
+        assert!(!log.contains(&secret), "no secret in the record");
+    }
+    assert!(!log.contains("wJalrXUtnFEMI"));
+    let mode = |p: &str| {
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(fx.home().join(p)).unwrap().permissions())
+            & 0o777
+    };
+    assert_eq!((mode("state/swrole"), mode("state/swrole/log")), (0o700, 0o600));
+
+    // `swrole log`: who had write access to production, and why.
+    let mut c = fx.no_terminal(&moto.url());
+    let shown = c
+        .env("XDG_STATE_HOME", fx.home().join("state"))
+        .args(["log", "sw-production", "--write", "--since", "7d"])
+        .output()
+        .unwrap();
+    let table = text(&shown.stdout);
+    assert_eq!(table.lines().count(), 1, "{table}");
+    assert!(
+        table.contains(
+            "sw-production  111111111111  rw  switch  tester  none  reason: INC-42: rotate \"keys\""
+        ),
+        "{table}"
+    );
+    let mut c = fx.no_terminal(&moto.url());
+    let json = c.env("XDG_STATE_HOME", fx.home().join("state")).args(["log", "--json"]).output().unwrap();
+    assert_eq!(text(&json.stdout).lines().count(), 3);
+    let mut c = fx.no_terminal(&moto.url());
+    let future = c
+        .env("XDG_STATE_HOME", fx.home().join("state"))
+        .args(["log", "--since", "2999-01-01"])
+        .output()
+        .unwrap();
+    assert_eq!(text(&future.stdout), "");
+}
+
+#[test]
+fn a_policy_file_is_checked_before_any_call_and_sent_minified() {
+    let Some(moto) = Moto::start() else { return };
+    let fx = Fixture::new(CONFIG, SEED_CREDENTIALS);
+    let policy = fx.home().join("policy.json");
+    for (body, want) in [
+        ("{ not json", "is not JSON: line 1"),
+        ("[1, 2]", "is not a policy"),
+        (r#"{"Statement": []}"#, "has no \"Version\""),
+    ] {
+        std::fs::write(&policy, body).unwrap();
+        let out = run(&fx, &moto, &["sw-audit", "--shell", "bash"]);
+        let err = text(&out.stderr);
+        assert!(!out.status.success() && err.contains(want), "{body}: {err}");
+        assert!(
+            err.contains(&format!("the session policy {}", policy.display())) && err.contains("config:21"),
+            "{err}"
+        );
+    }
+    let big = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Deny", "Action": "*", "Resource": "{}"}}]}}"#,
+        "x".repeat(2100)
+    );
+    std::fs::write(&policy, big).unwrap();
+    let out = run(&fx, &moto, &["sw-audit", "--shell", "bash"]);
+    assert!(text(&out.stderr).contains("at most 2048"), "{}", text(&out.stderr));
+    assert!(moto.requests().is_empty(), "nothing was sent for a bad policy");
+    std::fs::write(&policy, "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [ {\"Effect\": \"Allow\", \"Action\": \"s3:Get*\", \"Resource\": \"*\"} ]\n}\n").unwrap();
+    let out = run(&fx, &moto, &["sw-audit", "--shell", "bash"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r = moto.requests();
+    let assume = &r.last().unwrap().form;
+    assert_eq!(
+        assume["Policy"],
+        r#"{"Statement":[{"Action":"s3:Get*","Effect":"Allow","Resource":"*"}],"Version":"2012-10-17"}"#
+    );
+    assert_eq!(assume["SourceIdentity"], "ann.admin", "a fixed source identity");
+    assert_eq!(assume["RoleSessionName"], "audit-job", "role_session_name wins over the identity");
+    assert_eq!(r.iter().filter(|q| q.form["Action"] == "GetCallerIdentity").count(), 0);
+}
+
+/// exec and credential-process are recorded with the command and the calling program; 24
+/// swroles appending at once leave 24 whole lines; past 1 MiB the record rotates.
+#[test]
+fn every_mode_is_recorded_whole_and_rotated() {
+    let Some(moto) = Moto::start() else { return };
+    let fx = Fixture::new(CONFIG, SEED_CREDENTIALS);
+    let state = fx.home().join("state/swrole");
+    std::fs::create_dir_all(&state).unwrap();
+    let exec = run(&fx, &moto, &["exec", "sw-staging", "-t", "123456", "--", "true", "--flag", "x y"]);
+    assert!(exec.status.success(), "{}", text(&exec.stderr));
+    let cp = Command::new("sh")
+        .args(["-c", &format!("exec {} credential-process sw-staging", crate::util::swrole_path().display())])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", fx.home())
+        .env("USER", "tester")
+        .env("SWROLE_CACHE_STORE", "file")
+        .env("XDG_STATE_HOME", fx.home().join("state"))
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .output()
+        .unwrap();
+    assert!(cp.status.success(), "{}", text(&cp.stderr));
+    let lines = log_lines(&fx);
+    assert_eq!(lines[0]["mode"], "exec");
+    assert_eq!(lines[0]["command"], serde_json::json!(["true", "--flag", "x y"]));
+    assert_eq!(lines[1]["mode"], "credential-process");
+    assert!(lines[1]["caller"].is_string(), "{:?}", lines[1]);
+    // Concurrent writers.
+    let children: Vec<_> = (0..24)
+        .map(|_| {
+            let mut c = fx.no_terminal(&moto.url());
+            c.env("XDG_STATE_HOME", fx.home().join("state")).args(["sw-staging", "--shell", "bash"]);
+            c.stdout(std::process::Stdio::null()).spawn().unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    assert_eq!(log_lines(&fx).len(), 26, "every line whole and parsed");
+    // Rotation: a record at its limit moves to log.1; the new line starts a new log.
+    let log = state.join("log");
+    let filler = format!("{}\n", "x".repeat(1023));
+    std::fs::write(&log, filler.repeat(1024)).unwrap();
+    let out = run(&fx, &moto, &["sw-staging", "--shell", "bash"]);
+    assert!(out.status.success());
+    assert_eq!(std::fs::metadata(state.join("log.1")).unwrap().len(), 1024 * 1024);
+    assert_eq!(log_lines(&fx).len(), 1);
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&log).unwrap().permissions()) & 0o777;
+    assert_eq!(mode, 0o600);
+}
