@@ -213,3 +213,78 @@ __swrole_refresh() {
             --yes --background --refresh-margin "${SWROLE_REFRESH_MINUTES}m" -- "${SWROLE_PROFILE}" || true
     fi
 }
+
+# A guarded profile (swrole_confirm, or read-only by policy: SWROLE_GUARDED is its account)
+# makes the terminal look different while it is active: the title says so and, where the
+# terminal can (VTE, kitty, WezTerm, iTerm2, xterm), the background takes a tint
+# (SWROLE_TINT, default #301010; SWROLE_TINT=off for neither). Off again after `sw off`,
+# `sw -` to another profile, or expiry. Never an escape where stdout is not a terminal.
+__swrole_tint() {
+    \builtin local want="" __swrole_left
+    if [[ -n "${SWROLE_GUARDED-}" && -n "${SWROLE_PROFILE-}" && "${SWROLE_TINT-}" != off ]]; then
+        __swrole_time_left
+        [[ "${__swrole_left}" == expired ]] || want="${SWROLE_PROFILE} ${SWROLE_GUARDED}"
+    fi
+    [[ "${want}" != "${__swrole_tinted-}" ]] || return 0
+    [[ -t 1 && "${TERM-dumb}" != dumb ]] || return 0
+    \builtin local bg="" tint="${SWROLE_TINT:-#301010}"
+    if [[ -n "${VTE_VERSION-}" || -n "${KITTY_WINDOW_ID-}" || "${TERM_PROGRAM-}" == WezTerm || "${TERM_PROGRAM-}" == iTerm.app || "${TERM-}" == xterm || "${XTERM_VERSION-}" == XTerm* ]]; then
+        bg=1
+    fi
+    if [[ -n "${__swrole_tinted-}" ]]; then
+        # The title the terminal had before (its title stack), and its own background.
+        \builtin printf '\033[23;0t'
+        [[ -z "${bg}" ]] || \builtin printf '\033]111\007'
+        [[ "${TERM_PROGRAM-}" != iTerm.app ]] || \builtin printf '\033]6;1;bg;*;default\007'
+    fi
+    if [[ -n "${want}" ]]; then
+        \builtin printf '\033[22;0t\033]2;%s\007' "!! ${SWROLE_PROFILE} (${SWROLE_GUARDED}) !!"
+        [[ -z "${bg}" ]] || \builtin printf '\033]11;%s\007' "${tint}"
+        [[ "${TERM_PROGRAM-}" != iTerm.app ]] || \builtin printf '\033]6;1;bg;red;brightness;180\007'
+    fi
+    __swrole_tinted="${want}"
+}
+
+# Idle revert: a guarded profile with an idle limit (SWROLE_IDLE seconds, from swrole_idle)
+# left that long since the last command ended is dropped before the next command line runs
+# (and at a prompt); one line says so, and `sw -` brings it back (asking as a switch does).
+# __swrole_command_ended marks the end of each command (called by the prompt hook).
+__swrole_command_ended() {
+    \builtin local __swrole_epoch
+    __swrole_now
+    __swrole_last_command="${__swrole_epoch}"
+}
+
+__swrole_idle() {
+    [[ -n "${SWROLE_GUARDED-}" && -n "${SWROLE_PROFILE-}" ]] || return 0
+    case "${SWROLE_IDLE-}" in
+        "" | *[!0-9]*) return 0 ;;
+        *) ;;
+    esac
+    \builtin local __swrole_epoch __swrole_out
+    __swrole_now
+    if [[ "${__swrole_active_profile-}" != "${SWROLE_PROFILE}" ]]; then
+        __swrole_active_profile="${SWROLE_PROFILE}"
+        __swrole_last_command="${__swrole_epoch}"
+        return 0
+    fi
+    [[ $((__swrole_epoch - ${__swrole_last_command:-${__swrole_epoch}})) -ge "${SWROLE_IDLE}" ]] || return 0
+    \builtin local profile="${SWROLE_PROFILE}" minutes=$(((SWROLE_IDLE + 59) / 60))
+    __swrole_out="$(\command swrole unset --shell @SHELL@)" || return 0
+    \builtin eval "${__swrole_out}"
+    __swrole_active_profile=""
+    \builtin printf 'swrole: dropped %s after %sm without a command (%s - brings it back)\n' "${profile}" "${minutes}" "${SWROLE_CMD:-sw}" >&2
+}
+
+# The question before a command the active guarded profile lists (swrole_guard_commands):
+# swrole asks it on the terminal (one key) and says by its exit status whether to run. A no
+# (status 1) leaves the line where it is, untouched; swrole's own failure (2) runs the line.
+# Sets __swrole_run to 1 (run) or "" (do not).
+__swrole_guard() {
+    __swrole_run=1
+    __swrole_idle
+    [[ -n "${SWROLE_GUARDED-}" && -n "${SWROLE_PROFILE-}" && -n "${1//[[:space:]]/}" ]] || return 0
+    \builtin printf '\n' >/dev/tty
+    \command swrole guard -- "$1" </dev/tty >/dev/tty
+    [[ $? -ne 1 ]] || __swrole_run=""
+}

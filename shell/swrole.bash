@@ -23,7 +23,9 @@ swrole_prompt_update() {
     [[ -n "${SWROLE_PROFILE-}" ]] || return 0
     \builtin local __swrole_left text color=""
     __swrole_time_left
-    text="${SWROLE_PROFILE}${__swrole_left:+ ${__swrole_left}}"
+    \builtin local access="${SWROLE_ACCESS-}"
+    [[ "${access}" != rw ]] || access=RW
+    text="${SWROLE_PROFILE}${access:+ ${access}}${__swrole_left:+ ${__swrole_left}}"
     case "${SWROLE_COLOR-}" in
         black) color=30 ;; red) color=31 ;; green) color=32 ;; yellow) color=33 ;;
         blue) color=34 ;; magenta) color=35 ;; cyan) color=36 ;; white) color=37 ;;
@@ -41,8 +43,30 @@ swrole_prompt_update() {
 # Before each prompt, in this order whatever else PROMPT_COMMAND holds: renew, then the
 # prompt text, so that the prompt never shows the time of the old credentials.
 __swrole_precmd() {
+    # The number of the next command (\#) moved: a command ran since the last prompt.
+    \builtin local number='\#'
+    number="${number@P}"
+    if [[ "${number}" != "${__swrole_command_number-}" ]]; then
+        __swrole_command_number="${number}"
+        __swrole_command_ended
+    else
+        __swrole_idle
+    fi
     __swrole_refresh
+    __swrole_tint
     swrole_prompt_update
+}
+
+# The command guard on Enter: readline runs the guard, then the key it leaves bound (the
+# line accepted, or only redrawn so that it stays in the editor, untouched).
+__swrole_accept_line() {
+    \builtin local __swrole_run
+    __swrole_guard "${READLINE_LINE}"
+    if [[ -n "${__swrole_run}" ]]; then
+        \builtin bind '"\C-x\C-y": accept-line'
+    else
+        \builtin bind '"\C-x\C-y": redraw-current-line'
+    fi
 }
 
 # Completion, asked from swrole at each Tab (clap's one description of the commands; the
@@ -73,6 +97,15 @@ sw() { __swrole_sw "$@"; }                     # swrole: cmd
 # subshell and cannot change this shell's variables; not a DEBUG trap, which runs before
 # every simple command and is often owned by other tools: before each prompt the
 # credentials are renewed before the next command is typed.)
+if [[ $- == *i* ]] && \builtin bind -V >/dev/null 2>&1; then
+    for __swrole_map in emacs vi-insert; do
+        \builtin bind -m "${__swrole_map}" -x '"\C-x\C-g": __swrole_accept_line'
+        \builtin bind -m "${__swrole_map}" '"\C-x\C-y": accept-line'
+        \builtin bind -m "${__swrole_map}" '"\C-m": "\C-x\C-g\C-x\C-y"'
+        \builtin bind -m "${__swrole_map}" '"\C-j": "\C-x\C-g\C-x\C-y"'
+    done
+    \builtin unset __swrole_map
+fi
 if [[ "${PROMPT_COMMAND-}" != *__swrole_precmd* ]]; then
     PROMPT_COMMAND="__swrole_precmd${PROMPT_COMMAND:+;${PROMPT_COMMAND}}"
 fi

@@ -191,6 +191,12 @@ function swrole_prompt_info
     test -n "$SWROLE_PROFILE"; or return 0
     set -l left (__swrole_time_left)
     set -l text $SWROLE_PROFILE
+    switch "$SWROLE_ACCESS"
+        case ro
+            set text "$text ro"
+        case rw
+            set text "$text RW"
+    end
     test -n "$left"; and set text "$text $left"
     if test -n "$SWROLE_COLOR"
         set_color $SWROLE_COLOR
@@ -212,6 +218,89 @@ function __swrole_refresh --on-event fish_preexec
         SWROLE_MFA_PROMPT=never SWROLE_REFRESHING=1 __swrole_switch $__swrole_flags --yes --background --refresh-margin {$SWROLE_REFRESH_MINUTES}m -- $SWROLE_PROFILE
         or true
     end
+end
+
+# A guarded profile (swrole_confirm, or read-only by policy: SWROLE_GUARDED is its account)
+# makes the terminal look different while it is active: the title, and where the terminal
+# can (VTE, kitty, WezTerm, iTerm2, xterm) a background tint (SWROLE_TINT, default #301010;
+# SWROLE_TINT=off for neither). Never an escape where stdout is not a terminal.
+function __swrole_tint
+    set -l want
+    if test -n "$SWROLE_GUARDED" -a -n "$SWROLE_PROFILE" -a "$SWROLE_TINT" != off
+        test (__swrole_time_left) = expired; or set want "$SWROLE_PROFILE $SWROLE_GUARDED"
+    end
+    test "$want" != "$__swrole_tinted"; or return 0
+    isatty stdout; or return 0
+    test "$TERM" != dumb; or return 0
+    set -l tint '#301010'
+    test -n "$SWROLE_TINT"; and set tint $SWROLE_TINT
+    set -l bg 0
+    if set -q VTE_VERSION; or set -q KITTY_WINDOW_ID; or contains -- "$TERM_PROGRAM" WezTerm iTerm.app; or test "$TERM" = xterm
+        set bg 1
+    end
+    if test -n "$__swrole_tinted"
+        printf '\e[23;0t'
+        test $bg -eq 0; or printf '\e]111\a'
+        test "$TERM_PROGRAM" != iTerm.app; or printf '\e]6;1;bg;*;default\a'
+    end
+    if test -n "$want"
+        printf '\e[22;0t\e]2;%s\a' "!! $SWROLE_PROFILE ($SWROLE_GUARDED) !!"
+        test $bg -eq 0; or printf '\e]11;%s\a' $tint
+        test "$TERM_PROGRAM" != iTerm.app; or printf '\e]6;1;bg;red;brightness;180\a'
+    end
+    set -g __swrole_tinted $want
+end
+
+# Idle revert: a guarded profile with an idle limit (SWROLE_IDLE seconds, from swrole_idle)
+# is dropped at the first prompt after that long without a command.
+function __swrole_touch --on-event fish_postexec
+    set -g __swrole_last_command (date +%s)
+end
+
+function __swrole_idle
+    test -n "$SWROLE_GUARDED" -a -n "$SWROLE_PROFILE"; or return 0
+    string match -qr '^[0-9]+$' -- "$SWROLE_IDLE"; or return 0
+    set -l now (date +%s)
+    if test "$__swrole_active_profile" != "$SWROLE_PROFILE"
+        set -g __swrole_active_profile $SWROLE_PROFILE
+        set -g __swrole_last_command $now
+        return 0
+    end
+    test (math $now - $__swrole_last_command) -ge $SWROLE_IDLE; or return 0
+    set -l profile $SWROLE_PROFILE
+    set -l minutes (math --scale=0 "($SWROLE_IDLE + 59) / 60")
+    set -l out (command swrole unset --shell fish); or return 0
+    string join \n -- $out | source
+    set -g __swrole_active_profile
+    set -l cmd sw
+    set -q SWROLE_CMD; and set cmd $SWROLE_CMD
+    printf 'swrole: dropped %s after %sm without a command (%s - brings it back)\n' $profile $minutes $cmd >&2
+end
+
+function __swrole_prompt --on-event fish_prompt
+    __swrole_idle
+    __swrole_tint
+end
+
+# The command guard on Enter: in a guarded profile, a command the profile lists
+# (swrole_guard_commands) asks first; anything but y leaves the line in the editor.
+function __swrole_execute
+    __swrole_idle
+    if test -n "$SWROLE_GUARDED" -a -n "$SWROLE_PROFILE"
+        printf '\n' >/dev/tty
+        command swrole guard -- (commandline) </dev/tty >/dev/tty
+        if test $status -eq 1
+            commandline -f repaint
+            return
+        end
+    end
+    commandline -f execute
+end
+if status is-interactive
+    bind \r __swrole_execute
+    bind \n __swrole_execute
+    bind -M insert \r __swrole_execute 2>/dev/null
+    bind -M insert \n __swrole_execute 2>/dev/null
 end
 
 set -q __swrole_flags; or set -g __swrole_flags

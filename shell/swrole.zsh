@@ -29,7 +29,9 @@ swrole_prompt_update() {
     [[ -n "${SWROLE_PROFILE-}" ]] || return 0
     \builtin local __swrole_left text
     __swrole_time_left
-    text="${SWROLE_PROFILE//\%/%%}${__swrole_left:+ ${__swrole_left}}"
+    \builtin local access="${SWROLE_ACCESS-}"
+    [[ "${access}" != rw ]] || access=RW
+    text="${SWROLE_PROFILE//\%/%%}${access:+ ${access}}${__swrole_left:+ ${__swrole_left}}"
     if [[ -n "${SWROLE_COLOR-}" ]]; then
         SWROLE_PROMPT="%F{${SWROLE_COLOR}}${text}%f"
     else
@@ -39,6 +41,32 @@ swrole_prompt_update() {
 
 # Completion, asked from swrole at each Tab (clap's one description of the commands; the
 # profile names from the AWS files). `sw` takes swrole's words, plus `off` and `-` first.
+__swrole_touch() {
+    __swrole_ran=1
+}
+
+__swrole_precmd() {
+    if [[ -n "${__swrole_ran-}" ]]; then
+        __swrole_ran=""
+        __swrole_command_ended
+    else
+        __swrole_idle
+    fi
+    __swrole_tint
+    swrole_prompt_update
+}
+
+__swrole_accept_line() {
+    \builtin local __swrole_run
+    \builtin zle -I
+    __swrole_guard "${BUFFER}"
+    if [[ -n "${__swrole_run}" ]]; then
+        \builtin zle .accept-line
+    else
+        \builtin zle .reset-prompt
+    fi
+}
+
 __swrole_candidates() {
     # shellcheck disable=SC2154,SC2296,SC2312 # zsh: CURRENT and words come from compsys; split lines
     reply=("${(@f)$(_CLAP_IFS=$'\n' _CLAP_COMPLETE_INDEX=$((CURRENT - 1)) SWROLE_COMPLETE=bash \command swrole -- swrole "${(@)words[2,-1]}" 2>/dev/null)}")
@@ -71,4 +99,9 @@ fi
 # add-zsh-hook adds a function once, however often this file is sourced.
 \builtin autoload -Uz add-zsh-hook
 add-zsh-hook preexec __swrole_refresh
-add-zsh-hook precmd swrole_prompt_update
+add-zsh-hook preexec __swrole_touch
+add-zsh-hook precmd __swrole_precmd
+# The command guard: Enter asks first in a guarded profile; "no" keeps the line in the editor.
+if [[ -o interactive ]]; then
+    \builtin zle -N accept-line __swrole_accept_line
+fi

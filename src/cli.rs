@@ -341,7 +341,7 @@ pub enum Command {
         json: bool,
     },
     /// For the shell integration's command guard: exit 0 when LINE may run in the active
-    /// profile, after asking on the terminal when it matches swrole_guard_commands; 1 when not
+    /// profile (after a y on the terminal when it matches swrole_guard_commands), 1 when not
     #[command(hide = true)]
     Guard {
         /// The command line about to run

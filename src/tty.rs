@@ -144,6 +144,49 @@ pub fn ask_secret(tty: &File, question: &str) -> Result<String> {
     answer
 }
 
+/// Ask a yes/no question answered with one key (no Enter), whatever mode a line editor
+/// left the terminal in: the mode is set for the read (no line buffering, no echo) and put
+/// back after, also on Ctrl-C. Only `y` or `Y` is a yes; the answer is written out.
+pub fn confirm_key(tty: &File, question: &str) -> Result<bool> {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    let fd = tty.as_raw_fd();
+    let mut out = tty;
+    out.write_all(crate::text::printable(&format!("swrole: {question} [y/N] ")).as_bytes())
+        .context("could not write to the terminal")?;
+    out.flush().ok();
+    // SAFETY: fd is an open terminal; termios is plain data filled by tcgetattr.
+    let mut t: libc::termios = unsafe { std::mem::zeroed() };
+    let have = unsafe { libc::tcgetattr(fd, &mut t) } == 0;
+    if have {
+        let mut key = t;
+        key.c_lflag &= !(libc::ECHO | libc::ICANON);
+        key.c_cc[libc::VMIN] = 1;
+        key.c_cc[libc::VTIME] = 0;
+        // SAFETY: see above; the handler only reads SAVED.
+        unsafe {
+            SAVED = Some((fd, t));
+            libc::tcsetattr(fd, libc::TCSANOW, &key);
+        }
+    }
+    let mut byte = [0u8; 1];
+    let read = {
+        let _asking = Asking::on(tty);
+        let mut input = tty;
+        input.read(&mut byte)
+    };
+    if have {
+        // SAFETY: as above.
+        unsafe {
+            libc::tcsetattr(fd, libc::TCSANOW, &t);
+            SAVED = None;
+        }
+    }
+    let yes = matches!(read, Ok(1)) && matches!(byte[0], b'y' | b'Y');
+    out.write_all(if yes { b"y\n" } else { b"n\n" }).ok();
+    Ok(yes)
+}
+
 /// Ask a yes/no question on the terminal; only `y` or `yes` is a yes.
 pub fn confirm(tty: &File, question: &str) -> Result<bool> {
     let _asking = Asking::on(tty);

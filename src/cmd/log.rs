@@ -64,10 +64,11 @@ pub fn run(
     write_stdout(&out)
 }
 
-/// Whether `line` may run in the active profile: it runs at once unless it matches the
-/// profile's guard patterns; then the terminal is asked, naming the account.
-/// Exit 0: run; 1: the answer was no; 2: the guard could not check (it says why, and the
-/// integration runs the line: a broken config must not lock the shell).
+/// Whether `line` may run in the active profile: at once when it matches none of the
+/// profile's guard patterns (or the profile has no guard), else after a `y` to
+/// `run in SW-PRODUCTION (111111111111)?`, asked here, on the terminal, one key. Exit 0: run;
+/// 1: the answer was no (the integration leaves the line in the editor); 2: the guard could
+/// not check (it says why, and the line runs: a broken config must not lock the shell).
 pub fn guard(env: &Env, line: &str) -> Result<()> {
     match may_run(env, line) {
         Ok(true) => Ok(()),
@@ -86,9 +87,8 @@ fn may_run(env: &Env, line: &str) -> Result<bool> {
     let Some(guard) = &plan.guard else { return Ok(true) };
     let Some(pattern) = crate::safety::matching_pattern(&guard.commands, line) else { return Ok(true) };
     let account = env.get("AWS_ACCOUNT_ID").or(plan.hops.last().and_then(|h| h.account())).unwrap_or("?");
-    let t = crate::tty::terminal("the guard asks on the terminal", "")?;
-    let question = format!("run in {} ({account})? ({pattern})", profile.to_uppercase());
-    crate::tty::confirm(&t, &question)
+    let t = crate::tty::terminal("the command guard asks on the terminal", "")?;
+    crate::tty::confirm_key(&t, &format!("run in {} ({account})? ({pattern})", profile.to_uppercase()))
 }
 
 #[cfg(test)]

@@ -227,3 +227,156 @@ fn every_mode_is_recorded_whole_and_rotated() {
         std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&log).unwrap().permissions()) & 0o777;
     assert_eq!(mode, 0o600);
 }
+
+/// In real interactive zsh, bash and fish on a pty: the prompt says ro, the terminal gets
+/// its title and tint in the guarded profile (and loses them in another), `terraform apply`
+/// asks first naming the account, `n` leaves the line in the editor and runs nothing, `y`
+/// runs it; in a profile that is not guarded it runs at once; after the idle limit the
+/// profile is dropped before the next command, and `sw -` brings it back.
+#[test]
+fn guard_tint_and_idle_in_real_shells() {
+    if !crate::util::require("python3") {
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/interactive.py");
+    for shell in ["zsh", "bash", "fish"] {
+        if !crate::util::require(shell) {
+            continue;
+        }
+        let fx = Fixture::new(CONFIG, SEED_CREDENTIALS);
+        // A terraform that leaves a mark when it runs.
+        let bin = fx.home().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        std::fs::write(
+            bin.join("terraform"),
+            "#!/bin/sh\necho \"$@\" >> \"$HOME/terraform-ran\"\necho TERRAFORM-RAN\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(bin.join("terraform"), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let marker = |n: u32| match shell {
+            "fish" => (
+                format!("echo \"@@\"(math {n} + 0)\"@@[$SWROLE_PROFILE]\"\n"),
+                format!("@@{n}@@\\[([a-z-]*)\\]"),
+            ),
+            _ => (format!("echo \"@@$(({n} + 0))@@[$SWROLE_PROFILE]\"\n"), format!("@@{n}@@\\[([a-z-]*)\\]")),
+        };
+        let init = match shell {
+            "fish" => "swrole init fish | source; ".to_string(),
+            _ => format!("eval \"$(swrole init {shell})\"; "),
+        };
+        let idle = match shell {
+            "fish" => "set -gx SWROLE_IDLE 2; ",
+            _ => "export SWROLE_IDLE=2; ",
+        };
+        let step = |send: String, expect: &str, sleep: f64| serde_json::json!({"send": send, "expect": expect, "timeout": 20, "sleep": sleep});
+        let (m1, e1) = marker(1);
+        let (m2, e2) = marker(2);
+        let (m3, e3) = marker(3);
+        let (m4, _) = marker(4);
+        let steps = vec![
+            step(format!("{init}{m1}"), &e1, 0.0),
+            // The prompt after the switch: a title naming the account, and the tint.
+            step(
+                "sw sw-production -t 123456\n".into(),
+                "sw-production  (account )?111111111111[\\s\\S]*\x1b\\]2;!! sw-production \\(111111111111\\) !!\x07[\\s\\S]*\x1b\\]11;#301010\x07",
+                0.0,
+            ),
+            step(m2.clone(), &e2, 0.0),
+            step(
+                "terraform apply -auto-approve\r".into(),
+                "run in SW-PRODUCTION \\(111111111111\\)\\? \\(terraform apply\\) \\[y/N\\]",
+                0.5,
+            ),
+            step("n".into(), "n\r\n[\\s\\S]*terraform apply -auto-approve", 0.0),
+            // The line is still in the editor: Enter asks again; y runs it.
+            step("\r".into(), "run in SW-PRODUCTION", 0.3),
+            step("y".into(), "TERRAFORM-RAN", 0.0),
+            step(
+                "aws s3 ls 2>/dev/null; echo listed-$((1+1))\r"
+                    .replace("$((1+1))", if shell == "fish" { "(math 1+1)" } else { "$((1+1))" }),
+                "listed-2",
+                0.0,
+            ),
+            // Staging is not guarded: the same command runs at once, and the tint goes.
+            step(
+                "sw sw-staging\n".into(),
+                "sw-staging  (account )?210987654321[\\s\\S]*\x1b\\[23;0t\x1b\\]111\x07",
+                0.0,
+            ),
+            step("terraform apply\r".into(), "TERRAFORM-RAN", 0.5),
+            // Back to production, an idle limit of 2 s: the next line runs without the role.
+            step(format!("sw -\n"), "sw-production  (account )?111111111111", 0.0),
+            step(format!("{idle}{m3}"), &e3, 0.0),
+            step(m4.clone(), "dropped sw-production after 1m without a command[\\s\\S]*@@4@@\\[\\]", 3.0),
+            step("sw -\n".into(), "sw-production  (account )?111111111111", 0.0),
+        ];
+        let out = Command::new("python3")
+            .arg(helper)
+            .arg(shell)
+            .arg(serde_json::Value::Array(steps).to_string())
+            .current_dir(fx.home())
+            .env_clear()
+            .env("PATH", format!("{}:{}", bin.display(), crate::util::path_with_swrole()))
+            .env("HOME", fx.home())
+            .env("USER", "tester")
+            .env("TERM", "xterm")
+            .env("SWROLE_CACHE_STORE", "file")
+            .env("XDG_STATE_HOME", fx.home().join("state"))
+            .env("AWS_ENDPOINT_URL_STS", moto.url())
+            .output()
+            .unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{shell}: {}\n{}", text(&out.stdout), text(&out.stderr)));
+        let tty = r["tty"].as_str().unwrap();
+        assert!(r["failed"].is_null(), "{shell}: step {} failed:\n{tty}", r["failed"]);
+        let ran = std::fs::read_to_string(fx.home().join("terraform-ran")).unwrap();
+        assert_eq!(
+            ran, "apply -auto-approve\napply\n",
+            "{shell}: n ran nothing; y and staging ran once each"
+        );
+        assert_eq!(
+            tty.matches("run in SW-").count(),
+            2,
+            "{shell}: asked twice in production, never in staging"
+        );
+        // The record names the shell's terminal.
+        let lines = log_lines(&fx);
+        assert!(
+            lines.iter().all(|l| l["terminal"].as_str().unwrap().starts_with("/dev/pts/")),
+            "{shell}: {lines:?}"
+        );
+    }
+}
+
+/// Not a terminal: no escape at all, whatever the profile.
+#[test]
+fn no_escape_where_stdout_is_not_a_terminal() {
+    let Some(moto) = Moto::start() else { return };
+    for shell in ["bash", "zsh"] {
+        if !crate::util::require(shell) {
+            continue;
+        }
+        let fx = Fixture::new(CONFIG, SEED_CREDENTIALS);
+        let script = format!(
+            "eval \"$(swrole init {shell})\"; sw sw-production -t 123456 2>/dev/null; __swrole_tint; __swrole_precmd; echo \"[$SWROLE_GUARDED]\""
+        );
+        let out = Command::new(shell)
+            .args(["-c", &script])
+            .current_dir(fx.home())
+            .env_clear()
+            .env("PATH", crate::util::path_with_swrole())
+            .env("HOME", fx.home())
+            .env("USER", "tester")
+            .env("TERM", "xterm")
+            .env("VTE_VERSION", "7000")
+            .env("SWROLE_CACHE_STORE", "file")
+            .env("XDG_STATE_HOME", fx.home().join("state"))
+            .env("AWS_ENDPOINT_URL_STS", moto.url())
+            .output()
+            .unwrap();
+        let t = text(&out.stdout);
+        assert_eq!(t, "[111111111111]\n", "{shell}: {t:?} {}", text(&out.stderr));
+    }
+}

@@ -1,7 +1,8 @@
 """Drive a real interactive shell on a pseudo-terminal through a list of steps.
 
 Usage: interactive.py SHELL STEPS_JSON
-STEPS_JSON is a list of {"send": TEXT, "expect": REGEX, "timeout": SECONDS}: TEXT is typed
+STEPS_JSON is a list of {"send": TEXT, "expect": REGEX, "timeout": SECONDS, "sleep": SECONDS}:
+after SLEEP seconds (default 0) TEXT is typed
 (a "\t" in it is the Tab key), then the terminal's output since the step began must match
 REGEX within TIMEOUT (default 10 s). The environment (PATH, HOME, ...) is the caller's.
 Prints one JSON object: {"tty": ALL_OUTPUT, "failed": INDEX_OR_NULL, "seconds": [PER_STEP]}.
@@ -31,6 +32,7 @@ failed = None
 seconds = []
 time.sleep(0.5)
 for index, step in enumerate(steps):
+    time.sleep(step.get("sleep", 0))
     start = len(seen)
     began = time.time()
     os.write(fd, step["send"].encode())
