@@ -34,7 +34,7 @@ __swrole_sw() {
             __swrole_help
             return
             ;;
-        -V | --version | help | init | list | exec | explain | doctor | cache | credential-process | keys | team | setup | console | man | completions) # swrole: subcommands
+        -V | --version | help | init | list | exec | explain | doctor | cache | credential-process | keys | team | setup | log | guard | console | man | completions) # swrole: subcommands
             \command swrole "$@"
             return
             ;;
@@ -79,7 +79,7 @@ __swrole_switch() {
                 __swrole_profile="${1#--profile=}"
                 __swrole_found=1
                 ;;
-            -t | --token-code | -d | --duration | -r | --region | --session-name | --connect-timeout | --read-timeout | --mfa-process | --mfa-timeout | --process-timeout | --refresh-margin | --mfa-session-duration | -s | --shell) # swrole: value flags
+            -t | --token-code | -d | --duration | -r | --region | --session-name | --connect-timeout | --read-timeout | --mfa-process | --mfa-timeout | --process-timeout | --refresh-margin | --mfa-session-duration | --reason | -s | --shell) # swrole: value flags
                 __swrole_args+=("$1")
                 if [[ $# -gt 1 ]]; then
                     __swrole_args+=("$2")

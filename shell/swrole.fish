@@ -34,7 +34,7 @@ function __swrole_sw
         case -h --help # swrole: subcommands
             __swrole_help
             return
-        case -V --version help init list exec explain doctor cache credential-process keys team setup console man completions # swrole: subcommands
+        case -V --version help init list exec explain doctor cache credential-process keys team setup log guard console man completions # swrole: subcommands
             command swrole $argv
             return
     end
@@ -74,7 +74,7 @@ function __swrole_switch
             case '--profile=*'
                 set profile (string replace -- --profile= '' $word)
                 set found 1
-            case -t --token-code -d --duration -r --region --session-name --connect-timeout --read-timeout --mfa-process --mfa-timeout --process-timeout --refresh-margin --mfa-session-duration -s --shell # swrole: value flags
+            case -t --token-code -d --duration -r --region --session-name --connect-timeout --read-timeout --mfa-process --mfa-timeout --process-timeout --refresh-margin --mfa-session-duration --reason -s --shell # swrole: value flags
                 set -a args $word
                 if test $i -lt (count $argv)
                     set i (math $i + 1)

@@ -78,7 +78,7 @@ def __swrole_status [--stderr] {
 # the profile is the first word that is neither a flag nor a flag's value, or the word
 # after `--` or `--profile`.
 def __swrole_words [args: list<string>] {
-    let value_flags = [-t --token-code -d --duration -r --region --session-name --connect-timeout --read-timeout --mfa-process --mfa-timeout --process-timeout --refresh-margin --mfa-session-duration -s --shell] # swrole: value flags
+    let value_flags = [-t --token-code -d --duration -r --region --session-name --connect-timeout --read-timeout --mfa-process --mfa-timeout --process-timeout --refresh-margin --mfa-session-duration --reason -s --shell] # swrole: value flags
     mut profile = ""
     mut found = false
     mut flags = []
@@ -120,7 +120,7 @@ def --env __swrole_sw [args: list<string>] {
         __swrole_status
         return
     }
-    if $first in [-h --help -V --version help init list exec explain doctor cache credential-process keys team setup console man completions] { # swrole: subcommands
+    if $first in [-h --help -V --version help init list exec explain doctor cache credential-process keys team setup log guard console man completions] { # swrole: subcommands
         ^swrole ...$args
         return
     }

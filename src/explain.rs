@@ -247,6 +247,7 @@ fn settings(o: &mut Out, plan: &Plan, cx: &Context<'_>) {
     if let Some(color) = &plan.color {
         o.field("color", &format!("{color} (swrole_color), in the prompt helper"));
     }
+    safety(o, plan);
     for w in &plan.warnings {
         o.field("warning", w);
     }
@@ -311,6 +312,57 @@ fn base_words(base: &Base) -> String {
             };
             format!("{what} of profile {profile:?}")
         }
+    }
+}
+
+/// Production safety: read-only or write, the source identity, the guard.
+fn safety(o: &mut Out, plan: &Plan) {
+    use crate::safety::{Access, Policy, SourceIdentity};
+    let last = plan.hops.last();
+    match (plan.access, last.and_then(|h| h.policy.as_ref())) {
+        (Some(Access::ReadOnly), Some(p)) => {
+            let what = match &p.policy {
+                Policy::Arns(arns) => format!("PolicyArns {}", arns.join(", ")),
+                Policy::File(path) => format!("Policy from {} (checked before any call)", path.display()),
+                Policy::Json(_) => "Policy (inline JSON)".to_string(),
+            };
+            o.field(
+                "access",
+                &format!(
+                    "read-only: {what} (swrole_session_policy, {}); --write lifts it, with a reason",
+                    p.from
+                ),
+            );
+        }
+        (Some(Access::Write), _) => o.field(
+            "access",
+            "write (--write): no session policy; the reason goes to the record and the swrole-reason tag",
+        ),
+        _ => {}
+    }
+    for hop in &plan.hops {
+        match &hop.source_identity {
+            Some(SourceIdentity::User) => o.field(
+                "identity",
+                &format!("SourceIdentity of {}: your IAM user's name (GetCallerIdentity, remembered with the MFA session)", hop.profile),
+            ),
+            Some(SourceIdentity::Fixed(n)) => o.field("identity", &format!("SourceIdentity of {}: {n}", hop.profile)),
+            None => {}
+        }
+    }
+    if let Some(g) = &plan.guard {
+        let idle = g.idle.map_or(String::new(), |i| {
+            format!("; dropped after {} without a command", crate::clock::left(i64::from(i)))
+        });
+        let asks = if g.commands.is_empty() {
+            "no command".to_string()
+        } else {
+            format!("{} command patterns", g.commands.len())
+        };
+        o.field(
+            "guard",
+            &format!("guarded: the shell integration tints the terminal and asks before {asks}{idle}"),
+        );
     }
 }
 

@@ -5,7 +5,7 @@
 use anyhow::{Result, bail};
 
 use crate::chain::{Base, Chain, CredentialSource, DelegatedKind};
-use crate::config::{Paths, ProfileSet, Section, Value, parse};
+use crate::config::{Paths, ProfileSet, Section, parse};
 use crate::env::Env;
 
 /// STS limits for a role session (seconds).
@@ -154,10 +154,7 @@ pub struct Overrides {
     pub reason: Option<String>,
 }
 
-/// Describes where a value was written, for error messages: `~/.aws/config:12`.
-pub fn at(paths: &Paths, v: &Value) -> String {
-    format!("{}:{}", paths.get(v.origin.kind).display(), v.origin.line)
-}
+pub use crate::config::at;
 
 fn matches_set(s: &str, extra: &[u8]) -> bool {
     s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || extra.contains(&b))
@@ -373,7 +370,9 @@ fn hop(
     let write = last && overrides.write;
     let asked = match last.then_some(overrides.duration_seconds).flatten() {
         Some(d) => Some(d),
-        None if write => crate::safety::write_duration(section, paths, &hop.profile)?,
+        None if write => {
+            crate::safety::write_duration(section, paths, &hop.profile, (MIN_DURATION, MAX_DURATION))?
+        }
         None => None,
     };
     let duration_seconds = hop_duration(paths, &hop.profile, section, asked, chained, warnings)?;

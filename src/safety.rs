@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use anyhow::{Result, bail};
 
+use crate::config::at;
 use crate::config::{Paths, Section};
-use crate::plan::at;
 
 /// The AWS managed policy `readonly` stands for.
 pub const READONLY: &str = "ReadOnlyAccess";
@@ -243,15 +243,14 @@ fn duration_key(
     }
 }
 
-/// `swrole_write_duration`: the role session length of a write session (15 minutes to 12 hours).
-pub fn write_duration(section: &Section, paths: &Paths, profile: &str) -> Result<Option<u32>> {
-    duration_key(
-        section,
-        paths,
-        profile,
-        "swrole_write_duration",
-        (crate::plan::MIN_DURATION, crate::plan::MAX_DURATION),
-    )
+/// `swrole_write_duration`: the role session length of a write session, within STS's `bounds`.
+pub fn write_duration(
+    section: &Section,
+    paths: &Paths,
+    profile: &str,
+    bounds: (u32, u32),
+) -> Result<Option<u32>> {
+    duration_key(section, paths, profile, "swrole_write_duration", bounds)
 }
 
 /// The guard of a profile that is guarded (`swrole_confirm = true` or a session policy):
@@ -419,7 +418,7 @@ mod tests {
         let d = defaults();
         for line in [
             "aws s3 rb s3://bucket --force",
-            "AWS_PAGER= aws --region eu-west-1 ec2 terminate-instances --instance-ids i-1",
+            "PAGER= aws --region eu-west-1 ec2 terminate-instances --instance-ids i-1",
             "terraform -chdir=prod apply",
             "cd infra && terraform apply -auto-approve",
             "/usr/local/bin/aws iam put-role-policy --role-name x",

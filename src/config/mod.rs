@@ -102,6 +102,11 @@ impl fmt::Debug for Value {
     }
 }
 
+/// Describes where a value was written, for error messages: `~/.aws/config:12`.
+pub fn at(paths: &Paths, v: &Value) -> String {
+    format!("{}:{}", paths.get(v.origin.kind).display(), v.origin.line)
+}
+
 /// A merged section: lower-cased key to value, with the first header that defined it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Section {

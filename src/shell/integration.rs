@@ -158,6 +158,8 @@ pub const SW_WORDS: &[&str] = &[
     "keys",
     "team",
     "setup",
+    "log",
+    "guard",
     "console",
     "man",
     "completions",

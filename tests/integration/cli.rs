@@ -30,7 +30,7 @@ fn static_profile_in_each_syntax() {
          \\unset GRANTED_SSO\n\\unset GRANTED_SSO_START_URL\n\\unset GRANTED_SSO_ROLE_NAME\n\
          \\unset GRANTED_SSO_REGION\n\\unset GRANTED_SSO_ACCOUNT_ID\n\\unset GRANTED_COMMAND\n\
          \\unset AWS_SESSION_TOKEN\n\\unset AWS_CREDENTIAL_EXPIRATION\n\\unset AWS_ACCOUNT_ID\n\\unset SWROLE_ROLE_ARN\n\
-         \\unset SWROLE_EXPIRATION\n\\unset SWROLE_COLOR\n\
+         \\unset SWROLE_EXPIRATION\n\\unset SWROLE_COLOR\n\\unset SWROLE_ACCESS\n\\unset SWROLE_GUARDED\n\\unset SWROLE_IDLE\n\
          \\export AWS_ACCESS_KEY_ID=AKIASTATIC0000000001\n\\export AWS_SECRET_ACCESS_KEY=static-secret-value\n\
          \\export AWS_REGION=eu-central-1\n\\export AWS_DEFAULT_REGION=eu-central-1\n\\export AWSUME_PROFILE=static\n\
          \\export SWROLE_PROFILE=static\n"

@@ -50,6 +50,11 @@ fn read_only_by_policy_until_write_with_a_reason() {
     assert!(!assume.contains_key("Policy") && !assume.keys().any(|k| k.starts_with("Tags")), "{assume:?}");
     assert!(!assume.contains_key("DurationSeconds"));
 
+    // explain says all of it, offline.
+    let explain = text(&run(&fx, &moto, &["explain", "sw-production"]).stdout);
+    assert!(explain.contains("read-only: PolicyArns arn:aws:iam::aws:policy/ReadOnlyAccess"), "{explain}");
+    assert!(explain.contains("SourceIdentity of sw-production: your IAM user's name"), "{explain}");
+    assert!(explain.contains("dropped after 15m without a command"), "{explain}");
     // Write access needs a reason; without a terminal and without --reason: no call at all.
     let before = moto.requests().len();
     let refused = run(&fx, &moto, &["sw-production", "--write", "--shell", "bash"]);
@@ -307,7 +312,7 @@ fn guard_tint_and_idle_in_real_shells() {
             ),
             step("terraform apply\r".into(), "TERRAFORM-RAN", 0.5),
             // Back to production, an idle limit of 2 s: the next line runs without the role.
-            step(format!("sw -\n"), "sw-production  (account )?111111111111", 0.0),
+            step("sw -\n".to_string(), "sw-production  (account )?111111111111", 0.0),
             step(format!("{idle}{m3}"), &e3, 0.0),
             step(m4.clone(), "dropped sw-production after 1m without a command[\\s\\S]*@@4@@\\[\\]", 3.0),
             step("sw -\n".into(), "sw-production  (account )?111111111111", 0.0),

@@ -427,7 +427,7 @@ done
             &fx,
             &[],
         );
-        assert_eq!(text(&out.stdout), "__swrole_refresh swrole_prompt_update\n");
+        assert_eq!(text(&out.stdout), "__swrole_refresh __swrole_touch __swrole_precmd\n");
     }
 }
 
@@ -620,7 +620,7 @@ fn sourcing_twice_installs_hooks_once() {
             &fx,
             &[("SWROLE_REFRESH_MINUTES", "10")],
         );
-        assert_eq!(text(&out.stdout), "__swrole_refresh\n");
+        assert_eq!(text(&out.stdout), "__swrole_refresh __swrole_touch\n");
     }
     if require("fish") {
         let source = source_line("swrole.fish");
