@@ -724,6 +724,18 @@ mod tests {
     }
 
     #[test]
+    fn refusals_of_tags_and_source_identity_are_told_apart() {
+        let tag = anyhow!(
+            "AccessDenied: User: arn:aws:sts::1:assumed-role/a/b is not authorized to perform: sts:TagSession on resource: r"
+        );
+        assert!(refused_permission(&tag, "sts:TagSession"));
+        assert!(!refused_permission(&tag, "sts:SetSourceIdentity"));
+        let other = anyhow!("AccessDenied: not authorized to perform: sts:AssumeRole");
+        assert!(!refused_permission(&other, "sts:TagSession"));
+        assert!(!refused_permission(&anyhow!("Throttling: sts:TagSession"), "sts:TagSession"));
+    }
+
+    #[test]
     fn iam_answers() {
         let body = "<R><MFADevices><member><SerialNumber>arn:aws:iam::1:mfa/a&amp;b</SerialNumber></member>\
                     <member><SerialNumber>x</SerialNumber></member></MFADevices></R>";

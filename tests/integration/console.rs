@@ -123,6 +123,11 @@ fn the_console_opens_as_the_role_in_its_region() {
     );
     assert_eq!(std::fs::read_to_string(fx.home().join("modes")).unwrap(), "600\n700\n");
     assert_eq!(std::fs::read_to_string(fx.home().join("chain")).unwrap(), "", "no loop guard in the browser");
+    // swrole's record has the console sign-in (and no secret).
+    let log = std::fs::read_to_string(fx.home().join(".local/state/swrole/log")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!((line["mode"].as_str(), line["profile"].as_str()), (Some("console"), Some("sw-production")));
+    assert!(!log.contains("tok-EN") && !log.contains("SessionToken"), "{log}");
     // The page goes once the browser has had time to read it (a second here).
     let out = cmd()
         .args(["console", "sw-production"])

@@ -148,6 +148,14 @@ fn the_endpoint_refuses_strangers_and_renews_once() {
         .collect();
     let after = moto.requests().iter().filter(|r| r.form["Action"] == "AssumeRole").count();
     assert_eq!(after - before, 1, "one STS call for 50 requests");
+    // swrole's record: the job's first credentials, then its one renewal, with the command.
+    let log = std::fs::read_to_string(fx.home().join(".local/state/swrole/log")).unwrap();
+    let modes: Vec<String> = log
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|l| format!("{} {}", l["mode"].as_str().unwrap(), l["command"][0].as_str().unwrap_or("-")))
+        .collect();
+    assert_eq!(modes, ["server sh", "renewal sh"], "{log}");
     assert!(answers.iter().all(|a| a == &answers[0]));
     // Strangers.
     let wrong = token.replace(&token[..1], if token.starts_with('0') { "1" } else { "0" });
