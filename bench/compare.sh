@@ -223,6 +223,12 @@ lines += [
     "- release binary: $size bytes ($((size / 1048576)).$(( (size % 1048576) * 10 / 1048576 )) MiB)",
 ]
 text = "\n".join(lines) + "\n"
-open(out, "w").write(text)
+# The release-profile section is bench/profile.sh's: kept as it is.
+try:
+    old = open(out).read()
+    kept = old[old.index("\n## Release profile"):] if "\n## Release profile" in old else ""
+except FileNotFoundError:
+    kept = ""
+open(out, "w").write(text.rstrip("\n") + "\n" + kept)
 print(text)
 EOF

@@ -3,17 +3,25 @@
 # binary's size, its cache hit and its cold switch against moto, and a bare process start
 # (`env --version`) in the same run, as hyperfine medians.
 #
-#   bench/profile.sh LABEL=PATH [LABEL=PATH ...]      (no "=" in a label)
+#   bench/profile.sh [--write] LABEL=PATH [LABEL=PATH ...]      (no "=" in a label)
 #
-# Prints a Markdown table (for bench/RESULTS.md). Nothing here passes or fails.
+# Prints a Markdown table; --write also puts it in bench/RESULTS.md as the section
+# "## Release profile" (bench/compare.sh keeps that section). Nothing here passes or fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+write=false
+if [ "${1-}" = "--write" ]; then
+    write=true
+    shift
+fi
+table=$(mktemp)
+exec 3>&1 1>"$table"
 command -v hyperfine >/dev/null || { echo "bench: hyperfine is needed (apt-get install hyperfine)" >&2; exit 1; }
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 moto_server -H 127.0.0.1 -p "$port" >/dev/null 2>&1 &
 moto=$!
-trap 'kill "$moto" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill "$moto" 2>/dev/null; rm -rf "$work" "$table"' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/moto-api/" >/dev/null 2>&1 && break; sleep 0.2; done
 mkdir -p "$work/.aws"
 cp contrib/seed/config contrib/seed/credentials "$work/.aws/"
@@ -37,3 +45,23 @@ for spec in "$@"; do
     ratio=$(python3 -c "print('%.2fx' % ($hit / $base))")
     printf '| %s | %.1f MB (%s bytes) | %s ms | %s | %s ms |\n' "$label" "$(python3 -c "print($size / 1e6)")" "$size" "$hit" "$ratio" "$cold"
 done
+exec 1>&3
+cat "$table"
+if "$write"; then
+    python3 - "$table" bench/RESULTS.md "$(uname -sr)" "$(nproc)" <<'PY'
+import sys
+table, out, kernel, cores = sys.argv[1:5]
+section = (
+    "\n## Release profile\n\n"
+    "Written by `bench/profile.sh --write`: the release binaries of each profile step, built from the\n"
+    f"same commit and timed in one run on this machine ({cores} cores, {kernel}); hyperfine medians of\n"
+    "300 cache hits (files store) and 60 cold switches (no cache, one AssumeRole with an MFA code) against\n"
+    "moto on 127.0.0.1, beside `env --version` (a bare process start).\n\n"
+    + open(table).read()
+)
+text = open(out).read()
+if "\n## Release profile" in text:
+    text = text[: text.index("\n## Release profile")]
+open(out, "w").write(text.rstrip("\n") + "\n" + section)
+PY
+fi

@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 say() { printf 'smoke: %s\n' "$*" >&2; }
 fail() { say "FAILED: $*"; exit 1; }
 
+# Rust's musl target links a static PIE (ASLR kept), which ldd calls "statically linked";
+# a static non-PIE binary is "not a dynamic executable". Either has no loader and no library.
 linked=$(ldd "$swrole" 2>&1 || true)
 case "$linked" in
     *"not a dynamic executable"* | *"statically linked"*) say "static: $linked" ;;
