@@ -519,6 +519,26 @@ fn tls_config(extra: &[rustls::pki_types::CertificateDer<'static>]) -> Result<ru
         .with_no_client_auth())
 }
 
+/// The HTTP/1 client of swrole's own calls (federation, IAM): rustls with the system's roots
+/// and a CA bundle's, `http://` allowed for loopback (the endpoint checks decide).
+type HttpsClient<B> = hyper_util::client::legacy::Client<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+    B,
+>;
+
+fn https_client<B>(extra_roots: &[rustls::pki_types::CertificateDer<'static>]) -> Result<HttpsClient<B>>
+where
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+{
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls_config(extra_roots)?)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Ok(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector))
+}
+
 /// Where and how to call the federation endpoint.
 pub struct Federation {
     pub url: String,
@@ -538,13 +558,7 @@ pub async fn signin_token(fed: &Federation, session_json: &str, duration: Option
     uri.push_str("&Session=");
     uri.push_str(&crate::console::encode(session_json));
     let where_ = sanitize(&fed.url);
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls_config(&fed.extra_roots)?)
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client: hyper_util::client::legacy::Client<_, Empty<bytes::Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+    let client = https_client::<Empty<bytes::Bytes>>(&fed.extra_roots)?;
     let request = hyper::Request::get(uri.as_str())
         .header("user-agent", concat!("swrole/", env!("CARGO_PKG_VERSION")))
         .body(Empty::new())
@@ -668,13 +682,7 @@ pub async fn list_mfa_devices(iam: &Iam, creds: &Credentials, user: &str) -> Res
         .body(Full::new(bytes::Bytes::from(body.clone())))
         .context("could not build the IAM request")?;
     instructions.apply_to_request_http1x(&mut request);
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls_config(&iam.extra_roots)?)
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client: hyper_util::client::legacy::Client<_, Full<bytes::Bytes>> =
-        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector);
+    let client = https_client::<Full<bytes::Bytes>>(&iam.extra_roots)?;
     let answer = async {
         let response = client
             .request(request)

@@ -24,26 +24,36 @@ pub fn run(env: &Env, action: KeysAction) -> Result<()> {
     }
 }
 
-fn add(env: &Env, profile: &str, stdin: bool) -> Result<()> {
-    check_profile_name(profile)?;
-    let store = keys::open(env)?;
+/// The keys of `profile`, checked: two lines on stdin (`flag` names the option that asked
+/// for that), or asked on the terminal with the secret not shown.
+pub fn read_keys(profile: &str, stdin: bool, flag: &str) -> Result<StoredKeys> {
     let (id, secret) = if stdin {
         let mut lines = std::io::stdin().lock().lines();
         let mut next = |what: &str| -> Result<String> {
             match lines.next() {
                 Some(line) => Ok(line.context("could not read stdin")?.trim().to_string()),
-                None => bail!("--stdin: the {what} is missing (two lines: access key id, then secret)"),
+                None => bail!("{flag}: the {what} is missing (two lines: access key id, then secret)"),
             }
         };
         (next("access key id")?, next("secret access key")?)
     } else {
-        let t = tty::terminal("the keys are asked on the terminal", "pass them on stdin with --stdin")?;
+        let t = tty::terminal(
+            &format!("the keys of profile {profile} are asked on the terminal"),
+            &format!("pass them on stdin with {flag}"),
+        )?;
         let id = tty::ask_line(&t, &format!("access key id for profile {profile}: "))?;
         let secret = tty::ask_secret(&t, "secret access key (not shown): ")?;
         (id, secret)
     };
     let k = StoredKeys { aws_access_key_id: id, aws_secret_access_key: secret };
     k.check()?;
+    Ok(k)
+}
+
+fn add(env: &Env, profile: &str, stdin: bool) -> Result<()> {
+    check_profile_name(profile)?;
+    let store = keys::open(env)?;
+    let k = read_keys(profile, stdin, "--stdin")?;
     let _lock = keys::lock(env)?;
     keys::write(store.as_ref(), profile, &k)?;
     eprintln!(

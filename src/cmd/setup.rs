@@ -2,8 +2,6 @@
 //! key store, never a file), your MFA device, the team's block in `~/.aws/config`, and a
 //! check that every profile works, with one MFA code.
 
-use std::io::BufRead;
-
 use anyhow::{Context, Result, bail};
 
 use super::team::{Job, Writing};
@@ -69,7 +67,7 @@ pub fn run(env: &Env, args: SetupArgs) -> Result<()> {
             Base::Files
         }
         None => {
-            let k = ask_keys(&base_profile, args.keys_stdin)?;
+            let k = super::keys::read_keys(&base_profile, args.keys_stdin, "--keys-stdin")?;
             let _lock = keys::lock(env)?;
             keys::write(store.as_ref(), &base_profile, &k)?;
             say(&format!(
@@ -215,30 +213,6 @@ fn points_at_store(files: &Files, profile: &str) -> bool {
         .profile(profile)
         .and_then(|p| p.text("credential_process"))
         .is_some_and(|l| l.contains("credential-process") && l.contains(profile))
-}
-
-fn ask_keys(profile: &str, stdin: bool) -> Result<StoredKeys> {
-    let (id, secret) = if stdin {
-        let mut lines = std::io::stdin().lock().lines();
-        let mut next = |what: &str| -> Result<String> {
-            match lines.next() {
-                Some(line) => Ok(line.context("could not read stdin")?.trim().to_string()),
-                None => bail!("--keys-stdin: the {what} is missing (two lines: access key id, then secret)"),
-            }
-        };
-        (next("access key id")?, next("secret access key")?)
-    } else {
-        let t = tty::terminal(
-            &format!("profile {profile} has no keys yet, and they are asked on the terminal"),
-            "pass them on stdin with --keys-stdin",
-        )?;
-        let id = tty::ask_line(&t, &format!("access key id for profile {profile}: "))?;
-        let secret = tty::ask_secret(&t, "secret access key (not shown): ")?;
-        (id, secret)
-    };
-    let k = StoredKeys { aws_access_key_id: id, aws_secret_access_key: secret };
-    k.check()?;
-    Ok(k)
 }
 
 /// The name for `{{user}}`: from `--mfa-serial`, else the user's MFA device as IAM lists
