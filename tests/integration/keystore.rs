@@ -17,7 +17,7 @@ fn text(b: &[u8]) -> String {
 
 /// Run a bash `script` in a fresh D-Bus session with gnome-keyring unlocked (its keyring
 /// files under the fixture's home), and only `env` from outside.
-fn in_secret_service(fx: &Fixture, script: &str, env: &[(&str, &str)]) -> Output {
+pub fn in_secret_service(fx: &Fixture, script: &str, env: &[(&str, &str)]) -> Output {
     // A keyring daemon of this test's own: its runtime directory (control socket) and its
     // data directory are the fixture's, never shared with a test running beside it.
     let runtime = fx.home().join("run");

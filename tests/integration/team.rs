@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use crate::moto::Moto;
-use crate::util::{Fixture, path_with_swrole, require};
+use crate::util::{Fixture, require};
 
 const TEAM: &str = "# The web team's AWS accounts\n[swrole-team]\nname = web\nversion = 1\n\n\
 [profile sw-staging]\nsource_profile = {{source_profile}}\nrole_arn = arn:aws:iam::210987654321:role/delegate_root_organization\n\
@@ -356,9 +356,6 @@ print(json.dumps([k["AccessKeyId"], k["SecretAccessKey"], d["SerialNumber"]]))
     let team_dir = fx.home().join("team");
     std::fs::create_dir(&team_dir).unwrap();
     std::fs::write(team_dir.join("swrole-team.ini"), TEAM).unwrap();
-    let runtime = fx.home().join("run");
-    std::fs::create_dir_all(&runtime).unwrap();
-    std::fs::set_permissions(&runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     let steps = |first: bool| {
         let mut s = vec![serde_json::json!({"send": "swrole setup\r", "expect": "team file"})];
         s.push(serde_json::json!({"send": "team\r", "expect": if first { "access key id" } else { "MFA code|profile" }}));
@@ -375,26 +372,18 @@ print(json.dumps([k["AccessKeyId"], k["SecretAccessKey"], d["SerialNumber"]]))
     };
     let run = |first: bool| {
         let driver = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/interactive.py");
-        let inner = format!(
-            "echo -n test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null 2>&1\n\
-             exec python3 {} bash \"$STEPS\"",
-            driver.display()
-        );
-        Command::new("dbus-run-session")
-            .args(["--", "bash", "-c", &inner])
-            .current_dir(fx.home())
-            .env_clear()
-            .env("PATH", path_with_swrole())
-            .env("HOME", fx.home())
-            .env("USER", "tester")
-            .env("XDG_RUNTIME_DIR", &runtime)
-            .env("XDG_DATA_HOME", fx.home().join(".local/share"))
-            .env("SWROLE_CACHE_STORE", "file")
-            .env("AWS_ENDPOINT_URL_STS", moto.url())
-            .env("AWS_ENDPOINT_URL_IAM", moto.url())
-            .env("STEPS", steps(first))
-            .output()
-            .unwrap()
+        let script = format!("exec python3 {} bash \"$STEPS\"", driver.display());
+        let steps = steps(first);
+        crate::keystore::in_secret_service(
+            &fx,
+            &script,
+            &[
+                ("SWROLE_CACHE_STORE", "file"),
+                ("AWS_ENDPOINT_URL_STS", &moto.url()),
+                ("AWS_ENDPOINT_URL_IAM", &moto.url()),
+                ("STEPS", &steps),
+            ],
+        )
     };
     let out = run(true);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout)
