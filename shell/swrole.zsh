@@ -62,7 +62,7 @@ __swrole_accept_line() {
     # shellcheck disable=SC2154 # BUFFER is zle's
     __swrole_guard "${BUFFER}"
     if [[ -n "${__swrole_run}" ]]; then
-        \builtin zle .accept-line
+        \builtin zle __swrole_accept_line_before
     else
         \builtin zle .reset-prompt
     fi
@@ -103,6 +103,9 @@ add-zsh-hook preexec __swrole_refresh
 add-zsh-hook preexec __swrole_touch
 add-zsh-hook precmd __swrole_precmd
 # The command guard: Enter asks first in a guarded profile; "no" keeps the line in the editor.
-if [[ -o interactive ]]; then
+# Whatever accept-line was before (another plugin's wrapper) still runs after the guard; a
+# second source of this file does not wrap it twice.
+if [[ -o interactive ]] && ((! ${+widgets[__swrole_accept_line_before]})); then
+    \builtin zle -A accept-line __swrole_accept_line_before
     \builtin zle -N accept-line __swrole_accept_line
 fi

@@ -439,9 +439,145 @@ mod tests {
         ] {
             assert_eq!(matching_pattern(&d, line), None, "{line}");
         }
+        // Quotes: removed from words, and a separator inside them separates nothing.
+        for line in [
+            "aws \"s3\" 'rb' s3://b",
+            "A=1 B=2 aws s3 rb s3://b",
+            "echo 'x' && terraform apply",
+            "time aws s3 rb b",
+        ] {
+            assert!(matching_pattern(&d, line).is_some(), "{line}");
+        }
+        for line in [
+            "echo \"a; terraform apply\"",
+            "echo 'x | aws s3 rb b'",
+            "=x aws s3 rb b",
+            "aws 's3 rb' b",
+            "'terraform apply'",
+        ] {
+            assert_eq!(matching_pattern(&d, line), None, "{line}");
+        }
+        assert!(word_matches("a*b*c", "aXbYc") && word_matches("a*bb*c", "abbc"));
+        assert!(!word_matches("a*bb*c", "abXbc") && !word_matches("a*c", "ab"));
         assert!(word_matches("put-*-policy", "put-bucket-policy"));
         assert!(!word_matches("put-*-policy", "put-object"));
         assert!(word_matches("delete-*", "delete-"));
+    }
+
+    /// The profile `p` of a config text, and the paths that name it `/c`.
+    fn with_profile<T>(keys: &str, f: impl FnOnce(&Section, &Paths) -> T) -> T {
+        let paths = Paths { config: "/c".into(), credentials: "/k".into() };
+        let set = crate::config::ProfileSet::from_texts(&format!("[profile p]\n{keys}"), "", &paths).unwrap();
+        f(set.profile("p").unwrap(), &paths)
+    }
+
+    fn policy(keys: &str) -> Result<Option<SessionPolicy>> {
+        with_profile(keys, |s, p| {
+            session_policy(s, p, "p", "arn:aws-cn:iam::111111111111:role/r", Some("/home/u"))
+        })
+    }
+
+    #[test]
+    fn session_policy_values() {
+        assert_eq!(policy("").unwrap(), None);
+        let ro = policy("swrole_session_policy = ReadOnly\n").unwrap().unwrap();
+        assert_eq!(ro.policy, Policy::Arns(vec!["arn:aws-cn:iam::aws:policy/ReadOnlyAccess".into()]));
+        assert_eq!(ro.from, "/c:2");
+        let two = policy(
+            "swrole_session_policy = arn:aws:iam::aws:policy/A, arn:aws:iam::123456789012:policy/team/B\n",
+        );
+        assert_eq!(
+            two.unwrap().unwrap().policy,
+            Policy::Arns(vec![
+                "arn:aws:iam::aws:policy/A".into(),
+                "arn:aws:iam::123456789012:policy/team/B".into()
+            ])
+        );
+        let ten: Vec<String> = (0..10).map(|i| format!("arn:aws:iam::aws:policy/P{i}")).collect();
+        assert!(policy(&format!("swrole_session_policy = {}\n", ten.join(","))).is_ok());
+        let eleven = format!("swrole_session_policy = {},arn:aws:iam::aws:policy/Z\n", ten.join(","));
+        assert!(policy(&eleven).unwrap_err().to_string().contains("names 11 policies: STS takes at most 10"));
+        for bad in [
+            "arn:aws:iam::aws:role/A",
+            "arn:aws:s3:::aws:policy/A",
+            "arn:aws:iam::12345:policy/A",
+            "arn:aws:iam::aws:policy/A B",
+            "arn:aws:iam::aws:policy",
+        ] {
+            let e = policy(&format!("swrole_session_policy = {bad}\n")).unwrap_err().to_string();
+            assert!(
+                e.starts_with("/c:2: swrole_session_policy of profile \"p\"")
+                    && e.contains("not a managed policy ARN"),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(
+            policy("swrole_session_policy = ~/p.json\n").unwrap().unwrap().policy,
+            Policy::File("/home/u/p.json".into())
+        );
+        assert_eq!(
+            policy("swrole_session_policy = /etc/p.json\n").unwrap().unwrap().policy,
+            Policy::File("/etc/p.json".into())
+        );
+        assert!(
+            policy("swrole_session_policy = p.json\n")
+                .unwrap_err()
+                .to_string()
+                .contains("must be an absolute path")
+        );
+        assert!(policy("swrole_session_policy =\n").unwrap_err().to_string().contains("is empty"));
+    }
+
+    #[test]
+    fn identity_guard_and_durations() {
+        let id = |keys: &str| with_profile(keys, |s, p| source_identity(s, p, "p"));
+        assert_eq!(id("").unwrap(), None);
+        assert_eq!(id("swrole_source_identity = TRUE\n").unwrap(), Some(SourceIdentity::User));
+        assert_eq!(id("swrole_source_identity = false\n").unwrap(), None);
+        assert_eq!(
+            id("swrole_source_identity = ann.b@x\n").unwrap(),
+            Some(SourceIdentity::Fixed("ann.b@x".into()))
+        );
+        assert!(
+            id("swrole_source_identity = a\n")
+                .unwrap_err()
+                .to_string()
+                .starts_with("/c:2: swrole_source_identity")
+        );
+        assert!(check_identity(&"a".repeat(64)).is_ok() && check_identity(&"a".repeat(65)).is_err());
+        assert!(check_identity("ab").is_ok() && check_identity("a b").is_err());
+        let guard_of = |keys: &str, guarded: bool| with_profile(keys, |s, p| guard(s, p, "p", guarded));
+        assert_eq!(guard_of("", false).unwrap(), None);
+        let g = guard_of("", true).unwrap().unwrap();
+        assert_eq!((g.commands.len(), g.idle), (DEFAULT_GUARD.len(), None));
+        let g = guard_of("swrole_guard_commands = kubectl delete, helm uninstall\nswrole_idle = 15m\n", true)
+            .unwrap()
+            .unwrap();
+        assert_eq!(g.commands, ["kubectl delete", "helm uninstall"]);
+        assert_eq!(g.idle, Some(900));
+        assert!(guard_of("swrole_guard_commands = NONE\n", true).unwrap().unwrap().commands.is_empty());
+        let long = |n: usize| format!("swrole_guard_commands = a {}\n", "b".repeat(n - 2));
+        assert_eq!(guard_of(&long(256), true).unwrap().unwrap().commands[0].len(), 256);
+        assert!(guard_of(&long(257), true).unwrap_err().to_string().contains("is not a pattern"));
+        assert!(guard_of("swrole_guard_commands = a\u{7}b\n", true).is_err());
+        assert_eq!(guard_of("swrole_idle = 60\n", true).unwrap().unwrap().idle, Some(60));
+        assert_eq!(guard_of("swrole_idle = 24h\n", true).unwrap().unwrap().idle, Some(86_400));
+        for bad in ["59", "24h1s", "soon"] {
+            let e = guard_of(&format!("swrole_idle = {bad}\n"), true).unwrap_err().to_string();
+            assert!(
+                e.starts_with("/c:2: swrole_idle of profile \"p\"") && e.contains("from 1m to 24h00m"),
+                "{bad}: {e}"
+            );
+        }
+        let wd = |keys: &str| with_profile(keys, |s, p| write_duration(s, p, "p", (900, 43_200)));
+        assert_eq!(wd("swrole_write_duration = 900\n").unwrap(), Some(900));
+        assert_eq!(wd("swrole_write_duration = 12h\n").unwrap(), Some(43_200));
+        assert!(
+            wd("swrole_write_duration = 899\n").is_err() && wd("swrole_write_duration = 43201\n").is_err()
+        );
+        assert_eq!(wd("").unwrap(), None);
+        assert_eq!(Access::ReadOnly.word(), "ro");
+        assert_eq!(Access::Write.word(), "rw");
     }
 
     #[test]
@@ -470,6 +606,14 @@ mod tests {
         );
         assert_eq!(reason_tag("INC-42: fix \"prod\"\n"), "INC-42: fix _prod__");
         assert!(check_reason(" x ").is_err());
+        assert_eq!(check_reason("ab").unwrap(), "ab");
+        assert!(check_reason(&"é".repeat(256)).is_ok() && check_reason(&"é".repeat(257)).is_err());
+        assert!(check_reason("a\tb").is_err());
+        let exact = format!(r#"{{"Version":"2012-10-17","Statement":"{}"}}"#, "x".repeat(2048 - 39));
+        assert_eq!(exact.chars().count(), 2048);
+        assert!(check_policy_text(&exact, "p").is_ok());
+        let over = exact.replacen('x', "xy", 1);
+        assert!(check_policy_text(&over, "p").is_err());
         assert_eq!(check_reason(" deploy hotfix ").unwrap(), "deploy hotfix");
     }
 }

@@ -148,6 +148,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_path_source_reads_the_file_or_the_directory_s_file_within_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let env = Env::from_pairs(Vec::<(String, String)>::new());
+        let source = Source::Path(dir.path().to_path_buf());
+        let err = source.read(&env).unwrap_err().to_string();
+        assert!(err.contains("swrole-team.ini cannot be read"), "{err}");
+        std::fs::write(dir.path().join(FILE_NAME), "x".repeat(MAX_BYTES)).unwrap();
+        let (text, origin) = source.read(&env).unwrap();
+        assert_eq!((text.len(), origin), (MAX_BYTES, dir.path().join(FILE_NAME).display().to_string()));
+        std::fs::write(dir.path().join(FILE_NAME), "x".repeat(MAX_BYTES + 1)).unwrap();
+        assert!(source.read(&env).unwrap_err().to_string().contains("is not a team file"));
+        let file = dir.path().join("other.ini");
+        std::fs::write(&file, "[swrole-team]\n").unwrap();
+        assert_eq!(Source::Path(file).read(&env).unwrap().0, "[swrole-team]\n");
+        std::fs::write(dir.path().join(FILE_NAME), [0xff, 0xfe]).unwrap();
+        assert!(source.read(&env).unwrap_err().to_string().contains("UTF-8"));
+        // No git on PATH: said, before anything runs.
+        let git = Source::Git { url: "https://x.example/r".into(), reference: None };
+        assert!(
+            git.read(&Env::from_pairs([("PATH", "/nonexistent")]))
+                .unwrap_err()
+                .to_string()
+                .contains("needs git")
+        );
+    }
+
+    #[test]
     fn sources() {
         let cwd = Path::new("/home/a");
         assert_eq!(Source::parse("team", cwd).unwrap(), Source::Path("/home/a/team".into()));
