@@ -459,6 +459,9 @@ mod tests {
         }
         assert!(word_matches("a*b*c", "aXbYc") && word_matches("a*bb*c", "abbc"));
         assert!(!word_matches("a*bb*c", "abXbc") && !word_matches("a*c", "ab"));
+        // The last part must end the word; a middle part is used up where it is found.
+        assert!(!word_matches("a*c", "acX") && !word_matches("a*b*b", "aXb"));
+        assert!(matching_pattern(&d, "MY_VAR=1 aws s3 rb b").is_some());
         assert!(word_matches("put-*-policy", "put-bucket-policy"));
         assert!(!word_matches("put-*-policy", "put-object"));
         assert!(word_matches("delete-*", "delete-"));

@@ -159,6 +159,18 @@ fn a_policy_file_is_checked_before_any_call_and_sent_minified() {
             "{err}"
         );
     }
+    // The file is read up to 64 KiB (then STS's 2,048-character limit speaks); one byte more
+    // is not read at all.
+    let spaces = |n: usize| format!("{{\"Version\": \"2012-10-17\", \"Statement\": []{}}}", " ".repeat(n));
+    let exact = spaces(65536 - spaces(0).len());
+    assert_eq!(exact.len(), 65536);
+    std::fs::write(&policy, &exact).unwrap();
+    let small = run(&fx, &moto, &["sw-audit", "--shell", "bash", "--no-cache"]);
+    assert!(small.status.success(), "64 KiB of spaces minify to a small policy: {}", text(&small.stderr));
+    std::fs::write(&policy, exact + " ").unwrap();
+    let out = run(&fx, &moto, &["sw-audit", "--shell", "bash", "--no-cache"]);
+    assert!(text(&out.stderr).contains("is not a regular file of at most 64 KiB"), "{}", text(&out.stderr));
+    let sent = moto.requests().len();
     let big = format!(
         r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Deny", "Action": "*", "Resource": "{}"}}]}}"#,
         "x".repeat(2100)
@@ -166,7 +178,7 @@ fn a_policy_file_is_checked_before_any_call_and_sent_minified() {
     std::fs::write(&policy, big).unwrap();
     let out = run(&fx, &moto, &["sw-audit", "--shell", "bash"]);
     assert!(text(&out.stderr).contains("at most 2048"), "{}", text(&out.stderr));
-    assert!(moto.requests().is_empty(), "nothing was sent for a bad policy");
+    assert_eq!(moto.requests().len(), sent, "nothing was sent for a bad policy");
     std::fs::write(&policy, "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [ {\"Effect\": \"Allow\", \"Action\": \"s3:Get*\", \"Resource\": \"*\"} ]\n}\n").unwrap();
     let out = run(&fx, &moto, &["sw-audit", "--shell", "bash"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
