@@ -191,28 +191,20 @@ fn table(rows: &[[String; 4]]) -> String {
         .collect()
 }
 
-/// Whether the files give `profile` credentials of its own.
+/// Whether the files give `profile` credentials a switch can use without swrole's key
+/// store, as the chain resolves them (keys, a process, Identity Center, a role, ...).
 fn has_credentials(files: &Files, profile: &str) -> bool {
-    let Some(p) = files.set.profile(profile) else { return false };
-    [
-        "aws_access_key_id",
-        "credential_process",
-        "sso_session",
-        "sso_start_url",
-        "role_arn",
-        "web_identity_token_file",
-    ]
-    .iter()
-    .any(|k| p.get(k).is_some())
+    crate::chain::resolve(&files.set, profile)
+        .is_ok_and(|c| !matches!(c.base, crate::chain::Base::StoredKeys { .. }))
 }
 
-/// Whether the profile already runs swrole's credential_process for itself.
+/// Whether the profile already runs swrole's own credential_process line for itself.
 fn points_at_store(files: &Files, profile: &str) -> bool {
     files
         .set
         .profile(profile)
         .and_then(|p| p.text("credential_process"))
-        .is_some_and(|l| l.contains("credential-process") && l.contains(profile))
+        .is_some_and(|line| crate::chain::own_credential_process(line, profile))
 }
 
 /// The name for `{{user}}`: from `--mfa-serial`, else the user's MFA device as IAM lists
