@@ -245,7 +245,7 @@ pub async fn assume_role(
         eprintln!(
             "swrole: the trust policy of {} does not allow session tags (sts:TagSession): assuming it without \
              the reason tag (the reason is in swrole's record)",
-            hop.role_arn
+            sanitize(&hop.role_arn)
         );
         result = send(&[])?.send().await.map_err(|e| describe(e, settings));
     }

@@ -89,9 +89,8 @@ fn config_paths(env: &Env) -> Result<(Paths, std::path::PathBuf)> {
 
 /// The profiles of the credentials file: a team profile of the same name would merge
 /// with it, so it counts as taken.
-fn credentials_taken(paths: &Paths) -> Result<Taken> {
-    let text = edit::read_or_empty(&paths.credentials)?;
-    let sections = parse::parse(&text)
+fn credentials_taken(paths: &Paths, text: &str) -> Result<Taken> {
+    let sections = parse::parse(text)
         .map_err(|e| anyhow::anyhow!("{}:{}: {}", paths.credentials.display(), e.line, e.message))?;
     let mut out = Taken::new();
     for s in sections {
@@ -115,7 +114,8 @@ pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>)
         Some(f) => f(&old)?,
         None => old.clone(),
     };
-    let creds = credentials_taken(&paths)?;
+    let creds_text = edit::read_or_empty(&paths.credentials)?;
+    let creds = credentials_taken(&paths, &creds_text)?;
     let mut applied = Applied { rendered: Vec::new() };
     let mut notes = Vec::new();
     for job in &jobs {
@@ -167,15 +167,18 @@ pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>)
         text = m.text;
     }
     // What will be written must read as the AWS tools read it.
-    let creds_text = edit::read_or_empty(&paths.credentials)?;
     ProfileSet::from_texts(&text, &creds_text, &paths)
         .context("the edited config would not parse: nothing written")?;
+    // Paths and names from the files and the team file, on their way to a terminal.
     for note in &notes {
-        eprintln!("swrole: {note}");
+        eprintln!("swrole: {}", printable(note));
     }
     if text == old {
         for job in &jobs {
-            eprintln!("swrole: team {}: {} is up to date", job.file.name, config_name);
+            eprintln!(
+                "swrole: {}",
+                printable(&format!("team {}: {config_name} is up to date", job.file.name))
+            );
         }
         return Ok(applied);
     }
@@ -200,12 +203,9 @@ pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>)
             .find(|t| t.team == job.file.name)
             .map(|t| t.rendered.len() - t.clashes.len())
             .unwrap_or(0);
-        eprintln!(
-            "swrole: team {}: {n} sections in {} (from {})",
-            job.file.name,
-            config_name,
-            printable(&job.source.describe())
-        );
+        let done =
+            format!("team {}: {n} sections in {config_name} (from {})", job.file.name, job.source.describe());
+        eprintln!("swrole: {}", printable(&done));
     }
     Ok(applied)
 }
@@ -291,6 +291,6 @@ fn remove(env: &Env, name: &str, yes: bool) -> Result<()> {
         }
     }
     edit::replace(&[Written { path: &config_path, old: &old, new: &new, name: "config" }])?;
-    eprintln!("swrole: removed team {name}'s block from {config_name}");
+    eprintln!("swrole: {}", printable(&format!("removed team {name}'s block from {config_name}")));
     Ok(())
 }
