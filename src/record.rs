@@ -2,7 +2,7 @@
 //! its command, `exec --server` and each renewal, `credential-process` and its caller,
 //! `console`), in `$XDG_STATE_HOME/swrole/log`. Never a secret: who, which role, until when,
 //! read-only or write and why, from which terminal. 0600 in a 0700 directory, rotated at
-//! 1 MiB (one older file, `log.1`), appended under a lock so that concurrent swroles never
+//! 1 MiB (one older file, `log.1`, under a lock); each line is one O_APPEND write, so concurrent swroles never
 //! mix their lines.
 
 use std::io::Write;
@@ -95,33 +95,52 @@ impl Line {
 /// handed out all the same (the record is for people, not a gate).
 pub fn append(env: &Env, line: &Line) {
     if let Err(e) = try_append(env, line) {
-        eprintln!("swrole: warning: not recorded in swrole's log: {e:#}");
+        eprintln!(
+            "swrole: warning: not recorded in swrole's log: {}",
+            crate::text::printable(&format!("{e:#}"))
+        );
     }
 }
 
 fn try_append(env: &Env, line: &Line) -> Result<()> {
     let path = path(env).context("neither XDG_STATE_HOME nor HOME is set")?;
     let dir = path.parent().expect("a directory");
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .with_context(|| format!("could not create {}", dir.display()))?;
     let mut text = serde_json::to_string(line)?;
     text.push('\n');
-    let lock = crate::store::file::open_lock_file(&dir.join("log.lock"))?;
-    lock.lock().with_context(|| format!("could not lock {}", dir.display()))?;
-    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.len() + text.len() as u64 > MAX_BYTES) {
-        std::fs::rename(&path, dir.join("log.1"))
-            .with_context(|| format!("could not rotate {}", path.display()))?;
+    // Every hand-out passes here, cache hits too: the usual case is one open and one write
+    // (O_APPEND puts each line whole at the end, whoever else writes). The directory is made
+    // only when it is missing, and the lock is taken only to rotate.
+    let open = || {
+        std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&path)
+    };
+    let mut file = match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .with_context(|| format!("could not create {}", dir.display()))?;
+            open()
+        }
+        other => other,
     }
-    let mut file = std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&path)
-        .with_context(|| format!("could not open {}", path.display()))?;
+    .with_context(|| format!("could not open {}", path.display()))?;
+    let full = |f: &std::fs::File| f.metadata().is_ok_and(|m| m.len() + text.len() as u64 > MAX_BYTES);
+    if full(&file) {
+        let lock = crate::store::file::open_lock_file(&dir.join("log.lock"))?;
+        lock.lock().with_context(|| format!("could not lock {}", dir.display()))?;
+        // Another swrole may have rotated it meanwhile: look at what the path names now.
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.len() + text.len() as u64 > MAX_BYTES) {
+            std::fs::rename(&path, dir.join("log.1"))
+                .with_context(|| format!("could not rotate {}", path.display()))?;
+        }
+        file = open().with_context(|| format!("could not open {}", path.display()))?;
+    }
     file.write_all(text.as_bytes()).with_context(|| format!("could not write {}", path.display()))?;
     Ok(())
 }
