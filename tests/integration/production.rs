@@ -360,6 +360,7 @@ fn guard_tint_and_idle_in_real_shells() {
         );
         // The record names the shell's terminal.
         let lines = log_lines(&fx);
+        assert!(!lines.is_empty(), "{shell}: the switches are recorded");
         assert!(
             lines.iter().all(|l| l["terminal"].as_str().unwrap().starts_with("/dev/pts/")),
             "{shell}: {lines:?}"
