@@ -25,6 +25,9 @@ pub enum Base {
     /// PROFILE`, written by `swrole keys import`), and its file holds no keys. Read
     /// straight from the store: no subprocess, no loop.
     StoredKeys { profile: String },
+    /// `login_session = ARN`: an `aws login` (or `swrole login`) session, read from the
+    /// login token cache and refreshed by swrole itself (`signin`).
+    LoginSession { profile: String, session: String },
 }
 
 impl Base {
@@ -33,7 +36,8 @@ impl Base {
             Base::StaticKeys { profile }
             | Base::CredentialSource { profile, .. }
             | Base::Delegated { profile, .. }
-            | Base::StoredKeys { profile } => profile,
+            | Base::StoredKeys { profile }
+            | Base::LoginSession { profile, .. } => profile,
         }
     }
 }
@@ -299,7 +303,8 @@ fn credential_source_base(profile: &str, value: &str) -> Result<Base, ChainError
 }
 
 /// The base of a profile without an AssumeRole of its own, in the SDK's precedence:
-/// credential_source > web identity > SSO > credential_process > static keys.
+/// credential_source > web identity > SSO > login_session > credential_process > static
+/// keys (the Rust SDK's order; botocore puts the credentials file's keys before a login).
 fn base_provider(
     set: &ProfileSet,
     name: &str,
@@ -318,6 +323,9 @@ fn base_provider(
     }
     if let Some(kind) = sso_base(set, name, section)? {
         return delegated(kind);
+    }
+    if let Some(session) = value(section, "login_session").filter(|v| !v.text.is_empty()) {
+        return Ok(Base::LoginSession { profile: name.to_string(), session: session.text.clone() });
     }
     if let Some(process) = value(section, "credential_process") {
         if own_credential_process(&process.text, name) {

@@ -49,6 +49,8 @@ pub struct Context<'a> {
     pub mfa_sources: &'a [Option<String>],
     /// `--long`: every variable a switch sets and unsets, by name.
     pub long: bool,
+    /// A login-session base: what its token file says ([`login_status`]).
+    pub login: Option<&'a str>,
 }
 
 /// The lines being built: a label column and its text.
@@ -127,6 +129,53 @@ fn base(o: &mut Out, plan: &Plan, cx: &Context<'_>) {
             }
             o.more("fetched by the AWS SDK's own provider");
         }
+        Base::LoginSession { profile, session } => {
+            if let Some(v) = base_section.and_then(|s| s.get("login_session")) {
+                o.more(&format!("login_session = {}, {}", crate::text::sanitize(&v.text), at(cx.paths, v)));
+            }
+            let _ = (profile, session);
+            if let Some(status) = cx.login {
+                o.more(status);
+            }
+            if let Some((url, from)) = &plan.signin {
+                o.more(&format!("refreshed at {url} ({from})"));
+            }
+        }
+    }
+}
+
+/// The token file of a login session, as `explain` and `doctor` tell it: where, whose
+/// account, time left on the credentials and on the sign-in.
+pub fn login_status(env: &crate::env::Env, profile: &str, session: &str) -> String {
+    let path = crate::signin::token_path(env, session)
+        .map(|p| crate::text::printable(&p.display().to_string()))
+        .unwrap_or_default();
+    match crate::signin::status(env, session) {
+        Ok(Some(s)) => {
+            let refresh = match s.signed_in_at {
+                Some(at) => format!(
+                    "refreshable for {} more (a sign-in lasts {} h)",
+                    left(at + crate::signin::SESSION_LIFE - crate::clock::now()),
+                    crate::signin::SESSION_LIFE / 3600
+                ),
+                None => format!(
+                    "refreshable until the sign-in ends (at most {} h)",
+                    crate::signin::SESSION_LIFE / 3600
+                ),
+            };
+            format!(
+                "token {path}: account {}, credentials {} ({}), {refresh}",
+                s.account.as_deref().unwrap_or("?"),
+                left(s.left),
+                if s.left > crate::login::REFRESH_WINDOW {
+                    "used as they are"
+                } else {
+                    "refreshed at the next switch"
+                },
+            )
+        }
+        Ok(None) => format!("no token at {path} yet: {}", crate::signin::sign_in_again(profile)),
+        Err(e) => format!("the token cannot be read: {}", crate::text::printable(&format!("{e:#}"))),
     }
 }
 
@@ -183,6 +232,12 @@ fn mfa_words(route: MfaRoute, cx: &Context<'_>) -> String {
     match route {
         MfaRoute::Code(CodeReason::NotLongTermKeys) => {
             "a code is asked on each switch (the MFA session needs long-term keys as the first signer)"
+                .to_string()
+        }
+        MfaRoute::Code(CodeReason::LoginSession) => {
+            "the AssumeRole call carries a code on each switch (a login session is temporary credentials, which \
+             GetSessionToken does not take; whether AWS counts the browser sign-in's MFA for the trust policy is \
+             not documented, so swrole sends the code mfa_serial asks for)"
                 .to_string()
         }
         MfaRoute::Code(CodeReason::CacheOff) => "a code is asked on each switch (cache off)".to_string(),
@@ -304,6 +359,12 @@ fn base_words(base: &Base) -> String {
             format!("credential_source = {} (profile {profile:?})", source.name())
         }
         Base::StoredKeys { profile } => format!("the keys of profile {profile:?} in swrole's key store"),
+        Base::LoginSession { profile, session } => {
+            format!(
+                "the login session {} (login_session of profile {profile:?})",
+                crate::text::sanitize(session)
+            )
+        }
         Base::Delegated { profile, kind } => {
             let what = match kind {
                 DelegatedKind::CredentialProcess => "credential_process",

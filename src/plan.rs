@@ -69,6 +69,9 @@ pub enum CodeReason {
     CacheOff,
     /// The hop asks for more than the hour STS allows a role assumed from an MFA session.
     LongerThanAnHour(u32),
+    /// The first signer is a login session (`login_session`): temporary credentials, which
+    /// GetSessionToken does not take.
+    LoginSession,
 }
 
 impl MfaRoute {
@@ -136,6 +139,8 @@ pub struct Plan {
     pub guard: Option<crate::safety::Guard>,
     /// Why write access was asked for (`--reason`, or asked by the switch).
     pub reason: Option<String>,
+    /// A login-session base: the sign-in service that refreshes it, and where that was said.
+    pub signin: Option<(String, String)>,
     /// Things the user should know that do not stop the switch (printed on stderr).
     pub warnings: Vec<String>,
 }
@@ -238,6 +243,10 @@ pub fn plan(
     let (access, guard) = safety(set, paths, selected, &chain, overrides)?;
     let attempts = attempts(set, paths, env, selected, &mut warnings)?;
     let ca_bundle = ca_bundle(set, paths, env, selected);
+    let signin = match &chain.base {
+        Base::LoginSession { .. } => signin_endpoint(set, paths, env, selected, region.as_deref())?,
+        _ => None,
+    };
     Ok(Plan {
         profile: selected.to_string(),
         base: chain.base,
@@ -254,7 +263,25 @@ pub fn plan(
         access,
         guard,
         reason: overrides.reason.clone(),
+        signin,
         warnings,
+    })
+}
+
+/// The sign-in service that refreshes a login session, and where it was configured: the
+/// SDKs' endpoint settings for service id `signin` (`AWS_ENDPOINT_URL_SIGNIN`, `[services]`,
+/// `AWS_ENDPOINT_URL`, `endpoint_url`), else the region's endpoint. `None` without a
+/// region (the switch says so if a refresh is needed).
+pub fn signin_endpoint(
+    set: &ProfileSet,
+    paths: &Paths,
+    env: &Env,
+    selected: &str,
+    region: Option<&str>,
+) -> Result<Option<(String, String)>> {
+    Ok(match service_endpoint(set, paths, env, selected, "signin")? {
+        Some(found) => Some(found),
+        None => region.map(|r| (crate::login::default_endpoint(r), format!("the endpoint of region {r}"))),
     })
 }
 
@@ -309,6 +336,8 @@ struct BaseKind {
     role_session: bool,
     /// The IAM user's own long-term keys: the only signer GetSessionToken takes.
     long_term: bool,
+    /// A login session (`login_session`): the user's temporary credentials.
+    login: bool,
 }
 
 impl BaseKind {
@@ -328,7 +357,7 @@ impl BaseKind {
             Base::StoredKeys { .. } => true,
             _ => false,
         };
-        BaseKind { role_session, long_term }
+        BaseKind { role_session, long_term, login: matches!(base, Base::LoginSession { .. }) }
     }
 }
 
@@ -379,7 +408,11 @@ fn hop(
     let source_name = if index == 0 { chain.base.profile() } else { chain.hops[index - 1].profile.as_str() };
     let mfa = mfa_serial.map(|serial| Mfa {
         serial,
-        route: MfaRoute::decide(index == 0, base.long_term, !overrides.no_cache, duration_seconds),
+        route: if index == 0 && base.login {
+            MfaRoute::Code(CodeReason::LoginSession)
+        } else {
+            MfaRoute::decide(index == 0, base.long_term, !overrides.no_cache, duration_seconds)
+        },
         process: mfa_process(set, paths, &hop.profile, source_name),
     });
     let policy =
@@ -1037,14 +1070,18 @@ mod tests {
         );
         let kind = |base: Base| BaseKind::of(&set, &base);
         let keys = |p: &str| Base::StaticKeys { profile: p.to_string() };
-        assert_eq!(kind(keys("u")), BaseKind { role_session: false, long_term: true });
-        assert_eq!(kind(keys("t")), BaseKind { role_session: false, long_term: false }, "a session token");
+        assert_eq!(kind(keys("u")), BaseKind { role_session: false, long_term: true, login: false });
+        assert_eq!(
+            kind(keys("t")),
+            BaseKind { role_session: false, long_term: false, login: false },
+            "a session token"
+        );
         for source in [CredentialSource::Ec2InstanceMetadata, CredentialSource::EcsContainer] {
             let base = Base::CredentialSource { profile: "x".into(), source };
-            assert_eq!(kind(base), BaseKind { role_session: true, long_term: false });
+            assert_eq!(kind(base), BaseKind { role_session: true, long_term: false, login: false });
         }
         let env = Base::CredentialSource { profile: "x".into(), source: CredentialSource::Environment };
-        assert_eq!(kind(env), BaseKind { role_session: false, long_term: false });
+        assert_eq!(kind(env), BaseKind { role_session: false, long_term: false, login: false });
     }
 
     #[test]

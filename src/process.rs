@@ -137,7 +137,7 @@ pub fn credentials(profile: &str, command: &str, timeout: Duration) -> Result<Cr
     }
     let expiration = match &doc.expiration {
         None => None,
-        Some(t) => Some(parse_rfc3339(t).ok_or_else(|| {
+        Some(t) => Some(crate::clock::parse_rfc3339(t).ok_or_else(|| {
             anyhow::anyhow!("{what}: Expiration {:?} is not an RFC 3339 time", sanitize(t))
         })?),
     };
@@ -156,51 +156,9 @@ pub fn credentials(profile: &str, command: &str, timeout: Duration) -> Result<Cr
     Ok(creds)
 }
 
-/// `2026-11-28T13:56:45Z`, with optional fractional seconds and a `Z` or `±HH:MM` offset,
-/// as seconds since the epoch.
-pub fn parse_rfc3339(text: &str) -> Option<i64> {
-    let text = text.trim();
-    if text.len() < 20 || !text.is_char_boundary(19) {
-        return None;
-    }
-    let (head, rest) = text.split_at(19);
-    let base = humantime::parse_rfc3339_weak(head).ok()?;
-    let secs = base.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs() as i64;
-    let rest = match rest.strip_prefix('.') {
-        Some(frac) => frac.trim_start_matches(|c: char| c.is_ascii_digit()),
-        None => rest,
-    };
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let (sign, hm) = match rest.as_bytes().first()? {
-                b'+' => (1, &rest[1..]),
-                b'-' => (-1, &rest[1..]),
-                _ => return None,
-            };
-            let (h, m) = hm.split_once(':')?;
-            if h.len() != 2 || m.len() != 2 {
-                return None;
-            }
-            sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60)
-        }
-    };
-    Some(secs - offset)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times() {
-        assert_eq!(parse_rfc3339("1970-01-01T00:01:00Z"), Some(60));
-        assert_eq!(parse_rfc3339("1970-01-01T01:01:00+01:00"), Some(60));
-        assert_eq!(parse_rfc3339("1970-01-01T00:01:00.123456Z"), Some(60));
-        assert_eq!(parse_rfc3339("1970-01-01T00:00:00-00:01"), Some(60));
-        assert_eq!(parse_rfc3339("soon"), None);
-        assert_eq!(parse_rfc3339("1970-01-01T00:01:00"), None);
-    }
 
     #[test]
     fn bounds() {

@@ -327,8 +327,9 @@ pub async fn provided_credentials(base: &Base, ca_bundle: Option<&CaBundle>) -> 
     let result = match base {
         Base::StaticKeys { .. }
         | Base::StoredKeys { .. }
+        | Base::LoginSession { .. }
         | Base::CredentialSource { source: CredentialSource::Environment, .. } => {
-            unreachable!("static, stored and environment credentials are read without the SDK")
+            unreachable!("static, stored, login and environment credentials are read without the SDK")
         }
         Base::CredentialSource { source: CredentialSource::Ec2InstanceMetadata, .. } => {
             imds::credentials::ImdsCredentialsProvider::builder()
@@ -376,7 +377,7 @@ fn epoch(t: SystemTime) -> i64 {
 }
 
 /// The innermost error message of a chain: the part that says what happened.
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cur = e;
     let mut text = cur.to_string();
     while let Some(next) = cur.source() {
@@ -526,7 +527,7 @@ type HttpsClient<B> = hyper_util::client::legacy::Client<
     B,
 >;
 
-fn https_client<B>(extra_roots: &[rustls::pki_types::CertificateDer<'static>]) -> Result<HttpsClient<B>>
+pub fn https_client<B>(extra_roots: &[rustls::pki_types::CertificateDer<'static>]) -> Result<HttpsClient<B>>
 where
     B: hyper::body::Body + Send + 'static,
     B::Data: Send,

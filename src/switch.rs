@@ -359,6 +359,7 @@ pub fn source_identity(base: &Base, set: &ProfileSet, env: &Env) -> serde_json::
         Base::CredentialSource { profile, source } => json!({"source": source.name(), "profile": profile}),
         Base::Delegated { profile, kind } => json!({"delegated": format!("{kind:?}"), "profile": profile}),
         Base::StoredKeys { profile } => json!({"stored": profile}),
+        Base::LoginSession { session, .. } => json!({"login": session}),
     }
 }
 
@@ -576,6 +577,23 @@ fn fetch(
                 ),
             }
         }
+        Base::LoginSession { profile, session } => {
+            let service = || {
+                let Some((url, _)) = plan.signin.clone() else {
+                    bail!(
+                        "the login session of profile {profile:?} needs refreshing, and no region says where the \
+                         sign-in service is: set region in the profile or pass --region"
+                    )
+                };
+                Ok(crate::signin::Service {
+                    url,
+                    timeout: args.connect_timeout + args.read_timeout,
+                    extra_roots: net.settings.ca_bundle.as_ref().map(|b| b.certs.clone()).unwrap_or_default(),
+                })
+            };
+            say(args, || format!("login session {} of profile {profile:?}", crate::text::sanitize(session)));
+            crate::signin::credentials(env, profile, session, service, net.rt())?
+        }
         Base::Delegated { profile, kind: DelegatedKind::CredentialProcess } => {
             let command = files
                 .set
@@ -697,6 +715,9 @@ fn describe_base(base: &Base) -> String {
         }
         Base::Delegated { profile, kind } => format!("{kind:?} of profile {profile:?} (through the AWS SDK)"),
         Base::StoredKeys { profile } => format!("keys of profile {profile:?} from the key store"),
+        Base::LoginSession { profile, session } => {
+            format!("login session {} of profile {profile:?}", crate::text::sanitize(session))
+        }
     }
 }
 

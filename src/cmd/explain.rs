@@ -62,6 +62,12 @@ pub fn run(env: &Env, profile: &str, verify: bool, long: bool, args: &SwitchArgs
             )
         })
         .collect();
+    let login = match &plan.base {
+        crate::chain::Base::LoginSession { profile, session } => {
+            Some(core::login_status(env, profile, session))
+        }
+        _ => None,
+    };
     let cx = core::Context {
         set: &files.set,
         paths: &files.paths,
@@ -72,6 +78,7 @@ pub fn run(env: &Env, profile: &str, verify: bool, long: bool, args: &SwitchArgs
         key_store,
         mfa_sources: &mfa_sources,
         long,
+        login: login.as_deref(),
     };
     let mut text = core::render(&plan, &cx);
     if verify {

@@ -14,7 +14,7 @@ fn since(text: &str, now: i64) -> Result<i64> {
         return Ok(now - d.as_secs() as i64);
     }
     let full = if text.len() == 10 { format!("{text}T00:00:00Z") } else { text.to_string() };
-    crate::process::parse_rfc3339(&full).ok_or_else(|| {
+    crate::clock::parse_rfc3339(&full).ok_or_else(|| {
         anyhow::anyhow!(
             "--since {:?}: a duration back from now (7d, 24h) or a date (2026-12-01)",
             printable(text)
@@ -34,7 +34,7 @@ pub fn run(
         .into_iter()
         .filter(|l| profile.is_none_or(|p| l.profile == p))
         .filter(|l| !write || l.access.as_deref() == Some("rw"))
-        .filter(|l| from.is_none_or(|f| crate::process::parse_rfc3339(&l.time).is_some_and(|t| t >= f)))
+        .filter(|l| from.is_none_or(|f| crate::clock::parse_rfc3339(&l.time).is_some_and(|t| t >= f)))
         .collect();
     let mut out = String::new();
     for l in &lines {

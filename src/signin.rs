@@ -1,0 +1,444 @@
+//! The AWS Sign-In service and the login token files on disk: `CreateOAuth2Token` (a new
+//! sign-in's code, or a refresh, each with a DPoP proof), the token file read, refreshed
+//! under a lock and written back atomically (0600) in the format botocore and the AWS CLI
+//! v2 read, and the one-shot loopback callback of `swrole login`.
+//!
+//! The AWS CLI v2 and boto3 refresh the same file without swrole's lock: a refresh writes
+//! only when the file still holds what was read before it, so a newer token another
+//! program wrote is never overwritten.
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use crate::clock;
+use crate::credentials::Credentials;
+use crate::login::{self, DpopKey, Token, TokenOutput};
+use crate::text::sanitize;
+
+/// What an answer of the sign-in service may be: a token is a few KiB.
+pub const MAX_ANSWER: usize = 64 * 1024;
+/// How long a refresh waits for another swrole refreshing the same session.
+const LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// Where and how to call the sign-in service.
+pub struct Service {
+    /// The endpoint, without a path (`https://REGION.signin.aws.amazon.com`).
+    pub url: String,
+    pub timeout: Duration,
+    pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+/// The service refused: its OAuth error code (`TOKEN_EXPIRED`, `USER_CREDENTIALS_CHANGED`,
+/// `AUTHCODE_EXPIRED`, `INSUFFICIENT_PERMISSIONS`, ...) and message, escaped.
+#[derive(Debug)]
+pub struct Refused {
+    pub code: String,
+    pub message: String,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the sign-in service refused ({}): {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl Refused {
+    /// The sign-in is over: only a new sign-in helps.
+    pub fn session_ended(&self) -> bool {
+        matches!(self.code.as_str(), "TOKEN_EXPIRED" | "USER_CREDENTIALS_CHANGED" | "AUTHCODE_EXPIRED")
+    }
+}
+
+/// `POST /v1/token` (`CreateOAuth2Token`) with `input` as the body (the operation's
+/// `tokenInput` payload) and a DPoP proof by `key`. Neither the input nor the answer ever
+/// appears in an error.
+pub async fn create_token(svc: &Service, key: &DpopKey, input: &serde_json::Value) -> Result<TokenOutput> {
+    use http_body_util::{BodyExt, Full, Limited};
+    let url = format!("{}/v1/token", svc.url.trim_end_matches('/'));
+    let where_ = sanitize(&svc.url);
+    let proof = key.proof("POST", &url, clock::now())?;
+    let request = hyper::Request::post(url.as_str())
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .header("dpop", proof)
+        .header("user-agent", concat!("swrole/", env!("CARGO_PKG_VERSION")))
+        .body(Full::new(bytes::Bytes::from(input.to_string())))
+        .context("could not build the sign-in request")?;
+    let client = crate::sts::https_client::<Full<bytes::Bytes>>(&svc.extra_roots)?;
+    let answer = async {
+        let response = client.request(request).await.map_err(|e| {
+            anyhow!(
+                "could not reach the sign-in service at {where_}: {}",
+                sanitize(&crate::sts::root_cause(&e))
+            )
+        })?;
+        let status = response.status();
+        let kind = response
+            .headers()
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(':').next().unwrap_or(v).to_string());
+        let body = Limited::new(response.into_body(), MAX_ANSWER).collect().await.map_err(|_| {
+            anyhow!("the sign-in service at {where_} sent an answer that could not be read (or over 64 KiB)")
+        })?;
+        Ok::<_, anyhow::Error>((status, kind, body.to_bytes()))
+    };
+    let (status, kind, body) = match tokio::time::timeout(svc.timeout, answer).await {
+        Err(_) => bail!("the sign-in service at {where_} did not answer within {} s", svc.timeout.as_secs()),
+        Ok(r) => r?,
+    };
+    if !status.is_success() {
+        let doc: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let field = |k: &str| {
+            doc.get(k).and_then(|v| v.as_str()).map(|s| sanitize(&s.chars().take(300).collect::<String>()))
+        };
+        let code = field("error")
+            .or(kind.map(|k| sanitize(&k)))
+            .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
+        let message = field("message").unwrap_or_default();
+        return Err(Refused { code, message }.into());
+    }
+    TokenOutput::parse(&body).map_err(|e| anyhow!("the sign-in service at {where_} answered badly: {e}"))
+}
+
+/// The text of a token file, when there is one, bounded.
+fn read_text(path: &Path) -> Result<Option<String>> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => bail!("could not read {}: {e}", path.display()),
+    };
+    let mut text = String::new();
+    file.take(login::MAX_TOKEN_FILE + 1)
+        .read_to_string(&mut text)
+        .with_context(|| format!("could not read {}", path.display()))?;
+    if text.len() as u64 > login::MAX_TOKEN_FILE {
+        bail!("{} is larger than 64 KiB: not a login token file", path.display());
+    }
+    Ok(Some(text))
+}
+
+/// The token file of `session`, parsed, with its text (what a refresh compares against).
+pub fn read(path: &Path) -> Result<Option<(String, Token)>> {
+    let Some(text) = read_text(path)? else { return Ok(None) };
+    let token = Token::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    Ok(Some((text, token)))
+}
+
+/// Write a token file: staged beside it (0600), synced, renamed; the directory made 0700
+/// when missing.
+pub fn write(path: &Path, token: &Token) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let dir = path.parent().ok_or_else(|| anyhow!("{} has no directory", path.display()))?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("could not create {}", dir.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".swrole-")
+        .tempfile_in(dir)
+        .with_context(|| format!("could not write in {}", dir.display()))?;
+    tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    tmp.write_all(token.to_json().as_bytes())
+        .with_context(|| format!("could not write {}", path.display()))?;
+    tmp.as_file().sync_all().with_context(|| format!("could not write {}", path.display()))?;
+    tmp.persist(path).with_context(|| format!("could not replace {}", path.display()))?;
+    Ok(())
+}
+
+/// The lock every swrole takes to refresh `path`: a file beside it that no other tool reads.
+fn lock(path: &Path) -> Result<std::fs::File> {
+    use std::os::unix::fs::DirBuilderExt;
+    let dir = path.parent().ok_or_else(|| anyhow!("{} has no directory", path.display()))?;
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("token");
+    let lock_path = dir.join(format!(".{name}.swrole-lock"));
+    let file = crate::store::file::open_lock_file(&lock_path)?;
+    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                bail!("another swrole has been refreshing the login session for {} s", LOCK_WAIT.as_secs())
+            }
+            Err(std::fs::TryLockError::Error(e)) => bail!("could not lock {}: {e}", lock_path.display()),
+        }
+    }
+}
+
+/// Where a login session's token file is, for messages and `explain`.
+pub fn token_path(env: &crate::env::Env, session: &str) -> Result<PathBuf> {
+    let dir =
+        login::cache_dir(env).ok_or_else(|| anyhow!("neither AWS_LOGIN_CACHE_DIRECTORY nor HOME is set"))?;
+    Ok(login::cache_file(&dir, session))
+}
+
+/// The line that says how to sign in again.
+pub fn sign_in_again(profile: &str) -> String {
+    format!("run `swrole login {profile}` (or `aws login --profile {profile}`)")
+}
+
+/// The credentials of a login session, refreshed first when less than five minutes are
+/// left: under swrole's lock, the file read again (another program may have refreshed it),
+/// then `CreateOAuth2Token`, then written back only if the file still holds what was read.
+pub fn credentials(
+    env: &crate::env::Env,
+    profile: &str,
+    session: &str,
+    service: impl FnOnce() -> Result<Service>,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Credentials> {
+    let path = token_path(env, session)?;
+    let missing = || {
+        anyhow!(
+            "profile {profile:?} signs in with login_session = {}, but there is no token for it in {}: {}",
+            sanitize(session),
+            path.parent().map_or(String::new(), |p| p.display().to_string()),
+            sign_in_again(profile)
+        )
+    };
+    let (_, token) = read(&path)?.ok_or_else(missing)?;
+    if !token.needs_refresh(clock::now()) {
+        return Ok(token.credentials);
+    }
+    let _lock = lock(&path)?;
+    let (before, token) = read(&path)?.ok_or_else(missing)?;
+    if !token.needs_refresh(clock::now()) {
+        return Ok(token.credentials);
+    }
+    let key = DpopKey::from_pem(&token.dpop_key).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let svc = service()?;
+    let input = serde_json::json!({
+        "clientId": token.client_id,
+        "grantType": "refresh_token",
+        "refreshToken": token.refresh_token,
+    });
+    let out = runtime.block_on(create_token(&svc, &key, &input)).map_err(|e| {
+        match e.downcast_ref::<Refused>() {
+            Some(r) if r.session_ended() => {
+                anyhow!(
+                    "the login session of profile {profile:?} has ended ({}): {}",
+                    r.code,
+                    sign_in_again(profile)
+                )
+            }
+            _ => e.context(format!("could not refresh the login session of profile {profile:?}")),
+        }
+    })?;
+    let fresh = token.refreshed(&out, clock::now());
+    // Another program (the AWS CLI, boto3) may have refreshed the file meanwhile: its token
+    // is as new as this one and stays.
+    if read_text(&path)?.as_deref() == Some(before.as_str()) {
+        if let Err(e) = write(&path, &fresh) {
+            eprintln!("swrole: warning: the refreshed login session was not saved: {e:#}");
+        }
+    }
+    Ok(fresh.credentials)
+}
+
+/// Seconds left on a session's access token and the sign-in's start (the ID token's
+/// `iat`), read without a refresh: for `explain`, `doctor`, `list --long`.
+pub struct Status {
+    pub account: Option<String>,
+    pub left: i64,
+    pub signed_in_at: Option<i64>,
+}
+
+/// What the token file of a session says, or why it cannot be read.
+pub fn status(env: &crate::env::Env, session: &str) -> Result<Option<Status>> {
+    let path = token_path(env, session)?;
+    let Some((text, token)) = read(&path)? else { return Ok(None) };
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let signed_in_at = doc.get("idToken").and_then(|t| t.as_str()).and_then(|jwt| {
+        use base64::Engine;
+        let payload = jwt.split('.').nth(1)?;
+        let raw =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+        serde_json::from_slice::<serde_json::Value>(&raw).ok()?.get("iat")?.as_i64()
+    });
+    Ok(Some(Status {
+        account: token.credentials.account_id.clone(),
+        left: token.left(clock::now()),
+        signed_in_at,
+    }))
+}
+
+/// How long a sign-in can be refreshed (the AWS docs: "up to 12 hours").
+pub const SESSION_LIFE: i64 = 12 * 3600;
+
+/// The one-shot loopback listener of a same-device sign-in: `127.0.0.1` only, a free port.
+pub struct Callback {
+    listener: std::net::TcpListener,
+    port: u16,
+}
+
+/// How a callback ended.
+#[derive(Debug)]
+enum Outcome {
+    Code(String),
+    Failed(String),
+}
+
+impl Callback {
+    pub fn bind() -> Result<Callback> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))
+            .context("could not listen on 127.0.0.1 for the sign-in's callback")?;
+        listener.set_nonblocking(true)?;
+        let port = listener.local_addr()?.port();
+        Ok(Callback { listener, port })
+    }
+
+    /// Where the browser is sent back to.
+    pub fn redirect_uri(&self) -> String {
+        format!("http://127.0.0.1:{}/oauth/callback", self.port)
+    }
+
+    /// Wait for the callback with `state`, at most `limit`: the authorization code. A
+    /// request from another address, to another host name or path is answered 403/404 and
+    /// waited past; a wrong `state` or an error from the page ends the sign-in. The
+    /// listener closes with the first answer, so a second callback finds no one.
+    pub fn wait(self, state: &str, limit: Duration) -> Result<String> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let port = self.port;
+        let state = std::sync::Arc::new(state.to_string());
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(self.listener)?;
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<Outcome>(4);
+            let connections = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let accepting = {
+                let connections = connections.clone();
+                tokio::spawn(async move {
+                    loop {
+                        let Ok((stream, peer)) = listener.accept().await else { continue };
+                        let (tx, state) = (tx.clone(), state.clone());
+                        let handle = tokio::spawn(async move {
+                            let service = hyper::service::service_fn(move |req| {
+                                let (status, page, outcome) = callback(&req, peer, port, &state);
+                                let tx = tx.clone();
+                                async move {
+                                    if let Some(o) = outcome {
+                                        let _ = tx.send(o).await;
+                                    }
+                                    Ok::<_, std::convert::Infallible>(page_response(status, page))
+                                }
+                            });
+                            let conn = hyper::server::conn::http1::Builder::new()
+                                .max_buf_size(8 * 1024)
+                                .keep_alive(false)
+                                .header_read_timeout(Duration::from_secs(5))
+                                .timer(hyper_util::rt::TokioTimer::new())
+                                .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                            let _ = tokio::time::timeout(Duration::from_secs(10), conn).await;
+                        });
+                        connections.lock().expect("not poisoned").push(handle);
+                    }
+                })
+            };
+            let outcome = match tokio::time::timeout(limit, rx.recv()).await {
+                Ok(Some(outcome)) => outcome,
+                _ => Outcome::Failed(format!(
+                    "no sign-in came back within {} s: run swrole login again (or --remote to paste a code)",
+                    limit.as_secs()
+                )),
+            };
+            // The listener closes now: a second callback finds no one.
+            accepting.abort();
+            let _ = accepting.await;
+            // The browser gets its page before swrole goes on.
+            let pending = std::mem::take(&mut *connections.lock().expect("not poisoned"));
+            let _ = tokio::time::timeout(Duration::from_secs(2), async {
+                for handle in pending {
+                    let _ = handle.await;
+                }
+            })
+            .await;
+            match outcome {
+                Outcome::Code(code) => Ok(code),
+                Outcome::Failed(why) => Err(anyhow!(why)),
+            }
+        })
+    }
+}
+
+fn page_response(status: u16, page: &'static str) -> hyper::Response<http_body_util::Full<bytes::Bytes>> {
+    hyper::Response::builder()
+        .status(status)
+        .header("content-type", "text/html; charset=utf-8")
+        .header("cache-control", "no-store")
+        .header("referrer-policy", "no-referrer")
+        .body(http_body_util::Full::new(bytes::Bytes::from_static(page.as_bytes())))
+        .expect("a valid response")
+}
+
+const SIGNED_IN: &str = "<!doctype html><meta charset=\"utf-8\"><title>swrole</title>\
+    <p>Signed in. You can close this tab and go back to the terminal.</p>\n";
+const NOT_SIGNED_IN: &str = "<!doctype html><meta charset=\"utf-8\"><title>swrole</title>\
+    <p>The sign-in did not complete. See the terminal.</p>\n";
+const REFUSED: &str = "<!doctype html><meta charset=\"utf-8\"><title>swrole</title><p>Refused.</p>\n";
+
+/// One request to the callback: its status, page, and the outcome it brings, if any.
+fn callback(
+    req: &hyper::Request<hyper::body::Incoming>,
+    peer: std::net::SocketAddr,
+    port: u16,
+    state: &str,
+) -> (u16, &'static str, Option<Outcome>) {
+    // Only this machine's own loopback address, by that name: no other host on a shared
+    // network namespace, no page of a web site that resolves a name to 127.0.0.1.
+    if peer.ip() != std::net::IpAddr::from([127, 0, 0, 1]) {
+        eprintln!("swrole: refused a callback from {}", peer.ip());
+        return (403, REFUSED, None);
+    }
+    let host = req.headers().get("host").and_then(|h| h.to_str().ok()).unwrap_or("");
+    if host != format!("127.0.0.1:{port}") {
+        return (403, REFUSED, None);
+    }
+    if req.method() != hyper::Method::GET || req.uri().path() != "/oauth/callback" {
+        return (404, REFUSED, None);
+    }
+    let mut code = None;
+    let mut got_state = None;
+    let mut error = None;
+    for (k, v) in url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()) {
+        match k.as_ref() {
+            "code" => code = Some(v.into_owned()),
+            "state" => got_state = Some(v.into_owned()),
+            "error" => error = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    if let Some(e) = error {
+        let e: String = e.chars().take(200).collect();
+        return (
+            200,
+            NOT_SIGNED_IN,
+            Some(Outcome::Failed(format!("the sign-in page answered {}", sanitize(&e)))),
+        );
+    }
+    let state_ok =
+        got_state.as_deref().is_some_and(|s| crate::server::constant_time_eq(s.as_bytes(), state.as_bytes()));
+    match code {
+        Some(c) if state_ok && !c.is_empty() && c.len() <= 512 => (200, SIGNED_IN, Some(Outcome::Code(c))),
+        Some(_) if !state_ok => (
+            400,
+            NOT_SIGNED_IN,
+            Some(Outcome::Failed(
+                "the callback's state does not match this sign-in: it did not come from the page swrole opened; \
+                 nothing was saved"
+                    .to_string(),
+            )),
+        ),
+        _ => (400, NOT_SIGNED_IN, Some(Outcome::Failed("the callback carried no usable authorization code".into()))),
+    }
+}
