@@ -318,6 +318,12 @@ pub enum Command {
         #[command(subcommand)]
         action: TeamAction,
     },
+    /// Sign in with the browser, as `aws login` does, so that PROFILE holds no access key
+    /// at all: an `aws login` session (login_session = ARN) that refreshes itself for up to
+    /// 12 hours, shared with the AWS CLI v2 and the SDKs; profiles with source_profile =
+    /// PROFILE then switch on top of it. The browser comes back to a one-time address on
+    /// 127.0.0.1; with --remote (SSH), open the URL anywhere and paste the code it shows
+    Login(LoginArgs),
     /// Set up this machine for a team in one guided command: the team's profiles, your
     /// keys in the key store (asked without echo), your MFA device (found with IAM
     /// ListMFADevices), then a check of every profile with one MFA code. Safe to run
@@ -393,6 +399,23 @@ pub enum KeysAction {
     Remove {
         #[arg(add = ArgValueCandidates::new(profile_names))]
         profile: String,
+    },
+    /// Retire the access key of PROFILE once a login session works instead: check both are
+    /// the same IAM user, deactivate the key in IAM (signed by the login session), then
+    /// remove it from the key store and the files. Nothing is removed if a step fails
+    Retire {
+        #[arg(add = ArgValueCandidates::new(profile_names))]
+        profile: String,
+        /// The profile with login_session that replaces the key (default: the one profile
+        /// that has a login_session)
+        #[arg(long, value_name = "PROFILE")]
+        login: Option<String>,
+        /// Delete the key in IAM instead of deactivating it
+        #[arg(long)]
+        delete: bool,
+        /// Do it without asking
+        #[arg(short, long)]
+        yes: bool,
     },
 }
 
@@ -527,6 +550,27 @@ pub enum TeamAction {
         #[arg(short, long)]
         yes: bool,
     },
+}
+
+/// `swrole login`.
+#[derive(Debug, Clone, Args)]
+pub struct LoginArgs {
+    /// The profile to sign in (made when missing; default: $AWS_PROFILE, else default)
+    #[arg(add = ArgValueCandidates::new(profile_names))]
+    pub profile: Option<String>,
+    /// No browser on this machine (SSH, a container): print the URL to open anywhere,
+    /// then paste the code the page shows
+    #[arg(long)]
+    pub remote: bool,
+    /// The region of the sign-in (default: the profile's; written to a new profile)
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// How long to wait for the browser to come back
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = |s: &str| seconds_within(s, 5, 3600))]
+    pub timeout: u32,
+    /// Replace another login_session of PROFILE without asking
+    #[arg(short, long)]
+    pub yes: bool,
 }
 
 /// `swrole setup`: each question has its flag, so a script can answer them all.

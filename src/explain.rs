@@ -155,7 +155,7 @@ pub fn login_status(env: &crate::env::Env, profile: &str, session: &str) -> Stri
             let refresh = match s.signed_in_at {
                 Some(at) => format!(
                     "refreshable for {} more (a sign-in lasts {} h)",
-                    left(at + crate::signin::SESSION_LIFE - crate::clock::now()),
+                    crate::clock::left(at + crate::signin::SESSION_LIFE - crate::clock::now()),
                     crate::signin::SESSION_LIFE / 3600
                 ),
                 None => format!(
@@ -164,9 +164,9 @@ pub fn login_status(env: &crate::env::Env, profile: &str, session: &str) -> Stri
                 ),
             };
             format!(
-                "token {path}: account {}, credentials {} ({}), {refresh}",
+                "token {path}: account {}, credentials {} left ({}), {refresh}",
                 s.account.as_deref().unwrap_or("?"),
-                left(s.left),
+                crate::clock::left(s.left),
                 if s.left > crate::login::REFRESH_WINDOW {
                     "used as they are"
                 } else {

@@ -242,6 +242,20 @@ fn key_of(line: &str) -> Option<String> {
 /// (`[default]` or `[profile NAME]`), created at the end when missing. A section that
 /// already has another credential_process is an error: nothing would be right to do.
 pub fn add_credential_process(config: &str, profile: &str, line: &str) -> Result<String> {
+    set_profile_value(config, profile, "credential_process", line, false)
+}
+
+/// The config file with `key = value` in the section of `profile` (`[default]` or
+/// `[profile NAME]`): the key's line replaced when `replace` (an error when not and its
+/// value differs), else added after the header; the section added at the end when
+/// missing. Every other byte stays (line endings included).
+pub fn set_profile_value(
+    config: &str,
+    profile: &str,
+    key: &str,
+    value: &str,
+    replace: bool,
+) -> Result<String> {
     let names: Vec<String> = if profile == "default" {
         vec!["default".into(), "profile default".into()]
     } else {
@@ -259,15 +273,28 @@ pub fn add_credential_process(config: &str, profile: &str, line: &str) -> Result
             }
             continue;
         }
-        if section && key_of(l).as_deref() == Some("credential_process") {
-            let value = l.split_once('=').map(|(_, v)| v.trim()).unwrap_or("");
-            if value == line {
+        if section && key_of(l).as_deref() == Some(key) {
+            let old = l.split_once('=').map(|(_, v)| v.trim()).unwrap_or("");
+            if old == value {
                 return Ok(config.to_string());
             }
-            bail!("profile {profile:?} already has a credential_process ({value:?}): remove it first");
+            if !replace {
+                bail!("profile {profile:?} already has a {key} ({old:?}): remove it first");
+            }
+            let ending = if l.ends_with("\r\n") {
+                "\r\n"
+            } else if l.ends_with('\n') {
+                "\n"
+            } else {
+                ""
+            };
+            let mut out: String = lines[..i].concat();
+            out.push_str(&format!("{key} = {value}{ending}"));
+            out.push_str(&lines[i + 1..].concat());
+            return Ok(out);
         }
     }
-    let new_line = format!("credential_process = {line}{eol}");
+    let new_line = format!("{key} = {value}{eol}");
     Ok(match at {
         Some(i) => {
             let mut out: String = lines[..i].concat();

@@ -69,6 +69,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Keys { action }) => cmd::keys::run(&env, action),
         Some(Command::Team { action }) => cmd::team::run(&env, action),
         Some(Command::Setup(args)) => cmd::setup::run(&env, args),
+        Some(Command::Login(args)) => cmd::login::run(&env, args),
         Some(Command::Log { profile, since, write, json }) => {
             cmd::log::run(&env, profile.as_deref(), since.as_deref(), write, json)
         }

@@ -239,10 +239,10 @@ pub fn credentials(
     let fresh = token.refreshed(&out, clock::now());
     // Another program (the AWS CLI, boto3) may have refreshed the file meanwhile: its token
     // is as new as this one and stays.
-    if read_text(&path)?.as_deref() == Some(before.as_str()) {
-        if let Err(e) = write(&path, &fresh) {
-            eprintln!("swrole: warning: the refreshed login session was not saved: {e:#}");
-        }
+    if read_text(&path)?.as_deref() == Some(before.as_str())
+        && let Err(e) = write(&path, &fresh)
+    {
+        eprintln!("swrole: warning: the refreshed login session was not saved: {e:#}");
     }
     Ok(fresh.credentials)
 }
@@ -316,15 +316,26 @@ impl Callback {
             let listener = tokio::net::TcpListener::from_std(self.listener)?;
             let (tx, mut rx) = tokio::sync::mpsc::channel::<Outcome>(4);
             let connections = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            // Set by the first callback that ends the sign-in: any later one is refused even
+            // if it reaches a connection accepted before the listener closed.
+            let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             let accepting = {
                 let connections = connections.clone();
                 tokio::spawn(async move {
                     loop {
                         let Ok((stream, peer)) = listener.accept().await else { continue };
-                        let (tx, state) = (tx.clone(), state.clone());
+                        let (tx, state, done) = (tx.clone(), state.clone(), done.clone());
                         let handle = tokio::spawn(async move {
                             let service = hyper::service::service_fn(move |req| {
-                                let (status, page, outcome) = callback(&req, peer, port, &state);
+                                let (status, page, outcome) =
+                                    if done.load(std::sync::atomic::Ordering::SeqCst) {
+                                        (410, REFUSED, None)
+                                    } else {
+                                        callback(&req, peer, port, &state)
+                                    };
+                                if outcome.is_some() {
+                                    done.store(true, std::sync::atomic::Ordering::SeqCst);
+                                }
                                 let tx = tx.clone();
                                 async move {
                                     if let Some(o) = outcome {

@@ -643,17 +643,19 @@ fn xml_values(body: &str, tag: &str) -> Vec<String> {
     out
 }
 
-/// IAM `ListMFADevices` for `user` (the IAM user the credentials belong to, as
-/// GetCallerIdentity names it): the serial numbers (ARNs) of their MFA devices. A SigV4-signed Query call on the HTTP stack swrole already has.
-pub async fn list_mfa_devices(iam: &Iam, creds: &Credentials, user: &str) -> Result<Vec<String>> {
+/// One IAM call (the Query protocol): `params` besides `Action` and `Version`, SigV4-signed
+/// by `creds`, on the HTTP stack swrole already has. The answer's text, or the service's
+/// error as one line (`action: Code: message`).
+async fn iam_call(iam: &Iam, creds: &Credentials, action: &str, params: &[(&str, &str)]) -> Result<String> {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
     use http_body_util::{BodyExt, Full, Limited};
     let where_ = sanitize(&iam.url);
-    let body: String = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("Action", "ListMFADevices")
-        .append_pair("UserName", user)
-        .append_pair("Version", "2010-05-08")
-        .finish();
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("Action", action);
+    for (k, v) in params {
+        form.append_pair(k, v);
+    }
+    let body = form.append_pair("Version", "2010-05-08").finish();
     let identity = aws_credential_types::Credentials::new(
         creds.access_key_id.clone(),
         creds.secret_access_key.clone(),
@@ -707,15 +709,67 @@ pub async fn list_mfa_devices(iam: &Iam, creds: &Credentials, user: &str) -> Res
             .next()
             .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
         let message = xml_values(&text, "Message").into_iter().next().unwrap_or_default();
-        bail!("IAM ListMFADevices: {}", service_error_line(&code, &message));
+        bail!("IAM {action}: {}", service_error_line(&code, &message));
     }
+    Ok(text)
+}
+
+/// IAM `ListMFADevices` for `user` (the IAM user the credentials belong to, as
+/// GetCallerIdentity names it): the serial numbers (ARNs) of their MFA devices.
+pub async fn list_mfa_devices(iam: &Iam, creds: &Credentials, user: &str) -> Result<Vec<String>> {
+    let text = iam_call(iam, creds, "ListMFADevices", &[("UserName", user)]).await?;
     let serials = xml_values(&text, "SerialNumber");
     for s in &serials {
         if !crate::plan::is_mfa_serial(s) {
-            bail!("IAM at {where_} answered with an MFA serial that is not one: {}", sanitize(s));
+            bail!(
+                "IAM at {} answered with an MFA serial that is not one: {}",
+                sanitize(&iam.url),
+                sanitize(s)
+            );
         }
     }
     Ok(serials)
+}
+
+/// IAM `UpdateAccessKey` (`Inactive`), or `DeleteAccessKey` with `delete`, for one access
+/// key of `user`.
+pub async fn retire_access_key(
+    iam: &Iam,
+    creds: &Credentials,
+    user: &str,
+    key_id: &str,
+    delete: bool,
+) -> Result<()> {
+    if delete {
+        iam_call(iam, creds, "DeleteAccessKey", &[("UserName", user), ("AccessKeyId", key_id)]).await?;
+    } else {
+        iam_call(
+            iam,
+            creds,
+            "UpdateAccessKey",
+            &[("UserName", user), ("AccessKeyId", key_id), ("Status", "Inactive")],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// IAM `UpdateAccessKey` back to `Active`: the undo of a retirement whose local step failed.
+pub async fn iam_call_activate(iam: &Iam, creds: &Credentials, user: &str, key_id: &str) -> Result<()> {
+    iam_call(
+        iam,
+        creds,
+        "UpdateAccessKey",
+        &[("UserName", user), ("AccessKeyId", key_id), ("Status", "Active")],
+    )
+    .await
+    .map(|_| ())
+}
+
+/// IAM `ListAccessKeys` of `user`: each key's id and status (`Active`, `Inactive`).
+pub async fn access_keys(iam: &Iam, creds: &Credentials, user: &str) -> Result<Vec<(String, String)>> {
+    let text = iam_call(iam, creds, "ListAccessKeys", &[("UserName", user)]).await?;
+    Ok(xml_values(&text, "AccessKeyId").into_iter().zip(xml_values(&text, "Status")).collect())
 }
 
 #[cfg(test)]

@@ -168,7 +168,7 @@ fn remove_later(page: &std::path::Path, dir: &std::path::Path, seconds: u32) -> 
 /// The program (and arguments) that opens a URL: `$BROWSER` (its first `:`-separated
 /// entry; `%s` is replaced by the URL, else the URL is appended), else `open` (macOS) or
 /// `xdg-open`; with `--browser-profile`, Chrome or Chromium.
-fn browser(env: &Env, how: &Opening) -> Option<Vec<String>> {
+pub fn browser(env: &Env, how: &Opening) -> Option<Vec<String>> {
     if let Some(name) = &how.browser_profile {
         let flag = format!("--profile-directory={name}");
         if let Some(b) = env.get("BROWSER") {
@@ -193,7 +193,7 @@ fn browser(env: &Env, how: &Opening) -> Option<Vec<String>> {
 
 /// Open `url`: the URL goes to the program as one argument (never through a shell), and
 /// is never printed.
-fn open(mut argv: Vec<String>, url: &str) -> Result<()> {
+pub fn open(mut argv: Vec<String>, url: &str) -> Result<()> {
     if let Some(slot) = argv.iter_mut().find(|a| a.contains("%s")) {
         *slot = slot.replace("%s", url);
     } else {

@@ -21,6 +21,9 @@ pub fn run(env: &Env, action: KeysAction) -> Result<()> {
         KeysAction::Import { profile, keep_file } => import(env, &profile, keep_file),
         KeysAction::List => list(env),
         KeysAction::Remove { profile } => remove(env, &profile),
+        KeysAction::Retire { profile, login, delete, yes } => {
+            retire(env, &profile, login.as_deref(), delete, yes)
+        }
     }
 }
 
@@ -237,4 +240,234 @@ fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
     );
     eprintln!("swrole: {}", crate::text::printable(&moved));
     Ok(())
+}
+
+/// Where the access key of a profile is: its files (with the lines), or the key store.
+enum Held {
+    Files,
+    Store,
+}
+
+/// `keys retire PROFILE`: the login session is checked to be the same IAM user as the key,
+/// the key is deactivated in IAM (signed by the login session), then removed from the
+/// files and the key store; with `--delete` it is deleted in IAM last. A local step that
+/// fails turns the key back on in IAM: nothing is lost.
+fn retire(env: &Env, profile: &str, login: Option<&str>, delete: bool, yes: bool) -> Result<()> {
+    use crate::switch::credentials as switch_credentials;
+    check_profile_name(profile)?;
+    if let Some(l) = login {
+        check_profile_name(l)?;
+    }
+    let _lock = keys::lock(env)?;
+    let files = Files::load(env)?;
+    let section =
+        files.set.profile(profile).ok_or_else(|| anyhow::anyhow!("profile {profile:?} not found"))?;
+    let own_line = section
+        .get("credential_process")
+        .filter(|v| crate::chain::own_credential_process(&v.text, profile))
+        .is_some();
+    let store = keys::open(env)?;
+    let (held, key) = match (section.get("aws_access_key_id"), section.get("aws_secret_access_key")) {
+        (Some(id), Some(secret)) => {
+            if section.get("aws_session_token").is_some() {
+                bail!(
+                    "profile {profile:?} holds temporary credentials (aws_session_token), not an access key"
+                );
+            }
+            (
+                Held::Files,
+                StoredKeys { aws_access_key_id: id.text.clone(), aws_secret_access_key: secret.text.clone() },
+            )
+        }
+        _ if own_line => match keys::read(store.as_ref(), profile)? {
+            Some(k) => (Held::Store, k),
+            None => bail!(
+                "the {} key store holds no keys for profile {profile:?}: nothing to retire",
+                store.kind().name()
+            ),
+        },
+        _ => bail!(
+            "profile {profile:?} holds no access key (in the files or swrole's key store): nothing to retire"
+        ),
+    };
+    // The login session that replaces the key.
+    let with_login: Vec<&str> = files
+        .set
+        .profiles
+        .iter()
+        .filter(|(_, s)| s.text("login_session").is_some())
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let login = match login {
+        Some(l) => l,
+        None => match with_login.as_slice() {
+            [one] => one,
+            [] => bail!(
+                "no profile has a login_session: sign in first with `swrole login me`, then retire the key"
+            ),
+            many => {
+                bail!("several profiles have a login_session ({}): name one with --login", many.join(", "))
+            }
+        },
+    };
+    let session = files
+        .set
+        .profile(login)
+        .and_then(|s| s.text("login_session"))
+        .ok_or_else(|| {
+            anyhow::anyhow!("profile {login:?} has no login_session: run `swrole login {login}` first")
+        })?
+        .to_string();
+    // Profiles that take their credentials from this key would stop working.
+    let dependents: Vec<&str> = files
+        .set
+        .profiles
+        .iter()
+        .filter(|(n, s)| n.as_str() != profile && s.text("source_profile") == Some(profile))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if !dependents.is_empty() {
+        bail!(
+            "{} still take their credentials from profile {profile:?}: set source_profile = {login} in them first \
+             (for a team's profiles: `swrole team add SOURCE --source-profile {login}`), check that they switch, \
+             then retire the key",
+            dependents.join(", ")
+        );
+    }
+    // Every local change is made (and checked) before IAM is asked: the texts of both files.
+    let creds_path = real_file(&files.paths.credentials)?;
+    let config_path = real_file(&files.paths.config)?;
+    let old_creds = edit::read_or_empty(&creds_path)?;
+    let old_config = edit::read_or_empty(&config_path)?;
+    let mut config_lines = keys::key_lines(&old_config, FileKind::Config, profile)?;
+    if own_line {
+        config_lines.extend(own_process_lines(&old_config, profile)?);
+    }
+    let new_config = keys::remove_lines(&old_config, &config_lines);
+    let new_creds =
+        keys::remove_lines(&old_creds, &keys::key_lines(&old_creds, FileKind::Credentials, profile)?);
+    if !keys_left(&files.paths, &new_config, &new_creds, profile)?.is_empty() {
+        bail!("the key of profile {profile:?} could not be taken out of the files: nothing changed");
+    }
+    let short = crate::text::short_key(&key.aws_access_key_id);
+    let verb = if delete { "delete" } else { "deactivate" };
+    if !yes {
+        let question = format!(
+            "retire access key {short} of profile {profile:?}: {verb} it in IAM, then remove it from {}?",
+            match held {
+                Held::Files => "the AWS files",
+                Held::Store => "swrole's key store",
+            }
+        );
+        let t = tty::terminal(&question, "pass --yes")?;
+        if !tty::confirm(&t, &question)? {
+            bail!("nothing changed");
+        }
+    }
+    let step = |n: u32, text: &str| eprintln!("swrole: [{n}/4] {}", crate::text::printable(text));
+    // 1. The login session works, and is the key's IAM user.
+    let opts = crate::options::Options { yes: true, ..crate::options::Options::default() };
+    let (plan, login_creds) = switch_credentials(&files, env, login, &opts)
+        .with_context(|| format!("the login session of profile {login:?} does not work: nothing changed"))?;
+    let region = plan.region.clone().unwrap_or_else(|| "us-east-1".to_string());
+    let ca_bundle =
+        plan.ca_bundle.as_ref().map(|(p, from)| crate::sts::CaBundle::load(p, from)).transpose()?;
+    let settings = crate::sts::Settings {
+        region: Some(region.clone()),
+        endpoint: plan.endpoint.clone(),
+        connect_timeout: opts.connect_timeout,
+        read_timeout: opts.read_timeout,
+        ca_bundle,
+        attempts: plan.attempts.0,
+    };
+    let rt = crate::sts::runtime()?;
+    let login_arn = rt.block_on(crate::sts::caller_identity(&settings, &login_creds))?;
+    let key_arn =
+        rt.block_on(crate::sts::caller_identity(&settings, &key.credentials())).with_context(|| {
+            format!("the access key {short} does not work (already inactive?): nothing changed")
+        })?;
+    let Some(user) = key_arn.split_once(":user/").map(|(_, u)| u.rsplit('/').next().unwrap_or(u).to_string())
+    else {
+        bail!("access key {short} is not an IAM user's ({key_arn}): nothing changed");
+    };
+    if key_arn != session
+        || crate::login::account_of_arn(&login_arn) != crate::login::account_of_arn(&session)
+    {
+        bail!(
+            "access key {short} belongs to {key_arn}, the login session of profile {login:?} is {} (acting as \
+             {login_arn}): not the same IAM user, nothing changed",
+            crate::text::sanitize(&session)
+        );
+    }
+    step(1, &format!("the login session of profile {login:?} works and is {key_arn}, whose key {short} is"));
+    // 2. IAM, signed by the login session.
+    let (default_url, signing_region) = crate::sts::iam_default(Some(&region));
+    let iam = crate::sts::Iam {
+        url: crate::plan::service_endpoint(&files.set, &files.paths, env, login, "iam")?
+            .map_or(default_url.to_string(), |(u, _)| u),
+        signing_region: signing_region.to_string(),
+        timeout: std::time::Duration::from_secs(15),
+        extra_roots: settings.ca_bundle.as_ref().map(|c| c.certs.clone()).unwrap_or_default(),
+    };
+    rt.block_on(crate::sts::retire_access_key(&iam, &login_creds, &user, &key.aws_access_key_id, false))
+        .context("IAM did not deactivate the key: nothing changed")?;
+    step(2, &format!("access key {short} of IAM user {user} is inactive in IAM"));
+    // 3. The machine: files, then store. A failure turns the key back on.
+    let undo = |e: anyhow::Error| -> anyhow::Error {
+        let back =
+            rt.block_on(crate::sts::iam_call_activate(&iam, &login_creds, &user, &key.aws_access_key_id));
+        match back {
+            Ok(()) => e.context("the key is active again in IAM and still on this machine: nothing was lost"),
+            Err(b) => e.context(format!(
+                "and it could not be turned back on in IAM ({b:#}): it is inactive there but still on this machine"
+            )),
+        }
+    };
+    if new_config != old_config || new_creds != old_creds {
+        let written = Written { path: &config_path, old: &old_config, new: &new_config, name: "config" };
+        let creds = Written { path: &creds_path, old: &old_creds, new: &new_creds, name: "credentials" };
+        edit::replace(&[written, creds]).map_err(undo)?;
+    }
+    if matches!(held, Held::Store) || keys::read(store.as_ref(), profile)?.is_some() {
+        if keys::test_fault("store-delete") {
+            return Err(undo(anyhow::anyhow!("the key store refused the delete (SWROLE_TEST_FAULT)")));
+        }
+        store.delete(profile).map_err(undo)?;
+    }
+    step(
+        3,
+        &format!(
+            "removed it from {} and {}{}",
+            files.paths.config.display(),
+            files.paths.credentials.display(),
+            if matches!(held, Held::Store) { format!(" and {}", store.describe()) } else { String::new() }
+        ),
+    );
+    // 4. Deleted in IAM last, when asked: the key is off everywhere already.
+    if delete {
+        rt.block_on(crate::sts::retire_access_key(&iam, &login_creds, &user, &key.aws_access_key_id, true))
+            .context("the key is inactive in IAM and gone from this machine, but IAM did not delete it: delete it in the console")?;
+        step(4, &format!("deleted access key {short} in IAM"));
+    } else {
+        step(4, "kept it in IAM, inactive (delete it in IAM when you no longer need it)");
+    }
+    Ok(())
+}
+
+/// The lines of swrole's own `credential_process` line of `profile` in the config.
+fn own_process_lines(config: &str, profile: &str) -> Result<Vec<usize>> {
+    let sections =
+        crate::config::parse::parse(config).map_err(|e| anyhow::anyhow!("line {}: {}", e.line, e.message))?;
+    let mut lines = Vec::new();
+    for s in
+        sections.iter().filter(|s| crate::config::profile_of(FileKind::Config, &s.header) == Some(profile))
+    {
+        for p in s.properties.iter().filter(|p| p.key == "credential_process") {
+            if crate::chain::own_credential_process(&p.value, profile) {
+                lines.push(p.line);
+                lines.extend(&p.continuation);
+            }
+        }
+    }
+    Ok(lines)
 }

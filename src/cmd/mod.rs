@@ -11,6 +11,7 @@ pub mod init;
 pub mod keys;
 pub mod list;
 pub mod log;
+pub mod login;
 pub mod man;
 pub mod setup;
 pub mod switch;

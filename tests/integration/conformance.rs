@@ -234,6 +234,8 @@ fn chain_json(set: &ProfileSet, c: &chain::Chain) -> Vec<Json> {
         Base::CredentialSource { source, .. } => json!({"NamedSource": source.name()}),
         // swrole's own credential_process line: no conformance case has one.
         Base::StoredKeys { profile } => json!({"StoredKeys": profile}),
+        // The Rust SDK's name for the provider (`BaseProvider::LoginSession`).
+        Base::LoginSession { session, .. } => json!({"LoginSession": session}),
         Base::Delegated { profile, kind: DelegatedKind::WebIdentity } => {
             json!({"WebIdentityToken": pick(p(profile), &["role_arn", "web_identity_token_file", "role_session_name"])})
         }
@@ -446,7 +448,7 @@ fn botocore_chain_cases() {
                         Base::CredentialSource { source: CredentialSource::EcsContainer, .. } => {
                             signer.contains("container")
                         }
-                        Base::Delegated { .. } => false,
+                        Base::Delegated { .. } | Base::LoginSession { .. } => false,
                     };
                     arns == want && base_ok
                 }

@@ -291,6 +291,7 @@ fn pipeline(config: &str, credentials: &str, value: &str, planned: &AtomicU64) -
                 key_store: "file",
                 mfa_sources: &[],
                 long: true,
+                login: None,
             },
         );
         prop_assert!(

@@ -13,6 +13,7 @@ mod faults;
 mod fuzz;
 mod hostile;
 mod keystore;
+mod login;
 mod macos;
 mod mfa;
 mod moto;

@@ -1,0 +1,235 @@
+//! `swrole login [PROFILE]`: an `aws login` session without the AWS CLI. The browser signs
+//! in (password, MFA, passkey: whatever the account asks), comes back to a one-time
+//! address on 127.0.0.1 with a code, and the code is exchanged (PKCE, DPoP) for short
+//! credentials and a refresh token bound to a new key. The token file is the one the AWS
+//! CLI v2 and the SDKs read; the profile gets `login_session = ARN`.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+
+use super::check_profile_name;
+use crate::cli::LoginArgs;
+use crate::config::FileKind;
+use crate::edit::{self, Written, real_file};
+use crate::env::Env;
+use crate::login::{self, DpopKey, Pkce, Token};
+use crate::switch::Files;
+use crate::text::{printable, sanitize};
+use crate::{clock, signin, tty};
+
+/// The keys that make a profile another kind of credentials: a login session would not be
+/// used there (the SDKs read them first, or instead).
+const OTHER_CREDENTIALS: [(&str, &str); 8] = [
+    ("aws_access_key_id", "an access key"),
+    ("role_arn", "a role (role_arn)"),
+    ("credential_process", "a credential_process"),
+    ("web_identity_token_file", "a web identity token"),
+    ("sso_session", "IAM Identity Center (sso_session)"),
+    ("sso_start_url", "IAM Identity Center (sso_start_url)"),
+    ("sso_account_id", "IAM Identity Center (sso_account_id)"),
+    ("credential_source", "a credential_source"),
+];
+
+fn valid_region(region: &str) -> bool {
+    !region.is_empty()
+        && region.len() <= 64
+        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+pub fn run(env: &Env, args: LoginArgs) -> Result<()> {
+    let profile = args.profile.clone().or_else(|| env.get("AWS_PROFILE").map(str::to_string));
+    let profile = profile.unwrap_or_else(|| "default".to_string());
+    check_profile_name(&profile)?;
+    let files = Files::load(env)?;
+    let section = files.set.profile(&profile);
+    if let Some(s) = section
+        && let Some((key, what)) = OTHER_CREDENTIALS.iter().find(|(k, _)| s.get(k).is_some())
+    {
+        let at = crate::plan::at(&files.paths, s.get(key).expect("found"));
+        let hint = if *key == "aws_access_key_id" {
+            format!(
+                "sign in a profile of its own (`swrole login me`), point source_profile at it, then `swrole keys \
+                 retire {profile} --login me` retires the key"
+            )
+        } else {
+            "sign in a profile of its own (`swrole login me`) and point source_profile at it".to_string()
+        };
+        bail!("profile {profile:?} already uses {what} ({key} at {at}): {hint}");
+    }
+    // The region: the flag, the environment, the profile, [default].
+    let from_profile = |p: &str| files.set.profile(p).and_then(|s| s.text("region")).map(str::to_string);
+    let region = args
+        .region
+        .clone()
+        .or_else(|| env.first(&["AWS_REGION", "AWS_DEFAULT_REGION"]).map(str::to_string))
+        .or_else(|| from_profile(&profile))
+        .or_else(|| from_profile("default"))
+        .ok_or_else(|| {
+            anyhow!("no region for the sign-in: pass --region REGION (it is written to profile {profile:?})")
+        })?;
+    if !valid_region(&region) {
+        bail!("{:?} is not a region", sanitize(&region));
+    }
+    let write_region = from_profile(&profile).is_none();
+    let (base_url, from) =
+        crate::plan::signin_endpoint(&files.set, &files.paths, env, &profile, Some(&region))?
+            .expect("a region gives an endpoint");
+    let extra_roots = match crate::plan::ca_bundle(&files.set, &files.paths, env, &profile) {
+        Some((path, from)) => crate::sts::CaBundle::load(&path, &from)?.certs,
+        None => Vec::new(),
+    };
+    let service = signin::Service { url: base_url.clone(), timeout: Duration::from_secs(60), extra_roots };
+
+    let key = DpopKey::generate()?;
+    let pkce = Pkce::new()?;
+    let state = login::uuid()?;
+    let (client, code, redirect) = if args.remote {
+        remote(&base_url, &pkce, &state)?
+    } else {
+        same_device(env, &base_url, &from, &pkce, &state, Duration::from_secs(args.timeout.into()))?
+    };
+    let input = serde_json::json!({
+        "clientId": client,
+        "grantType": "authorization_code",
+        "code": code,
+        "codeVerifier": pkce.verifier,
+        "redirectUri": redirect,
+    });
+    let out = crate::sts::runtime()?
+        .block_on(signin::create_token(&service, &key, &input))
+        .context("the sign-in could not be completed")?;
+    let (session, token) = Token::from_login(&out, client, &key, clock::now())?;
+    save(env, &files, &profile, &session, &token, write_region.then_some(region.as_str()), args.yes)?;
+    let users: Vec<&str> = files
+        .set
+        .profiles
+        .iter()
+        .filter(|(_, s)| s.text("source_profile") == Some(profile.as_str()))
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let next = match users.first() {
+        Some(first) => format!("profiles on top of it: {} (try `sw {first}`)", users.join(", ")),
+        None => format!("set source_profile = {profile} in the profiles that assume a role"),
+    };
+    eprintln!(
+        "swrole: {}",
+        printable(&format!(
+            "signed in as {session} (account {}) for profile {profile:?}: no access key needed; the session \
+             refreshes itself for up to {} h; {next}",
+            token.credentials.account_id.as_deref().unwrap_or("?"),
+            signin::SESSION_LIFE / 3600
+        ))
+    );
+    Ok(())
+}
+
+/// The browser on this machine: the page comes back to 127.0.0.1 with the code.
+fn same_device(
+    env: &Env,
+    base_url: &str,
+    from: &str,
+    pkce: &Pkce,
+    state: &str,
+    limit: Duration,
+) -> Result<(&'static str, String, String)> {
+    let callback = signin::Callback::bind()?;
+    let redirect = callback.redirect_uri();
+    let url = login::authorize_url(base_url, login::SAME_DEVICE, state, &pkce.challenge, &redirect);
+    let how =
+        super::console::Opening { print: false, destination: None, container: false, browser_profile: None };
+    eprintln!(
+        "swrole: {}",
+        printable(&format!(
+            "sign in at {} ({from}) in the browser; if it does not open, open this URL on this machine \
+             (or run swrole login --remote):\n  {url}",
+            sanitize(base_url)
+        ))
+    );
+    match super::console::browser(env, &how).filter(|a| !a.is_empty()) {
+        Some(argv) => {
+            if let Err(e) = super::console::open(argv, &url) {
+                eprintln!("swrole: {}", printable(&format!("{e:#}")));
+            }
+        }
+        None => eprintln!("swrole: no browser to open (set BROWSER): open the URL above"),
+    }
+    let code = callback.wait(state, limit)?;
+    Ok((login::SAME_DEVICE, code, redirect))
+}
+
+/// `--remote`: the URL opened anywhere, the code the page shows pasted back here.
+fn remote(base_url: &str, pkce: &Pkce, state: &str) -> Result<(&'static str, String, String)> {
+    let redirect = format!("{}/v1/sessions/confirmation", base_url.trim_end_matches('/'));
+    let url = login::authorize_url(base_url, login::CROSS_DEVICE, state, &pkce.challenge, &redirect);
+    let t = tty::terminal("swrole login --remote asks for the code on the terminal", "run it in a terminal")?;
+    {
+        use std::io::Write;
+        let mut out = &t;
+        writeln!(
+            out,
+            "swrole: open this URL in a browser on any device and sign in:\n\n  {}\n",
+            printable(&url)
+        )?;
+    }
+    let pasted = tty::ask_line(&t, "paste the code the page shows: ")?;
+    let (code, got) = login::parse_remote_code(&pasted)?;
+    if !crate::server::constant_time_eq(got.as_bytes(), state.as_bytes()) {
+        bail!(
+            "that code belongs to another sign-in (its state does not match): run swrole login --remote again"
+        );
+    }
+    Ok((login::CROSS_DEVICE, code, redirect))
+}
+
+/// The token file, then the profile's `login_session` (and `region` for a new profile):
+/// another session of the profile is replaced only when the user says so.
+fn save(
+    env: &Env,
+    files: &Files,
+    profile: &str,
+    session: &str,
+    token: &Token,
+    region: Option<&str>,
+    yes: bool,
+) -> Result<()> {
+    let existing = files.set.profile(profile).and_then(|s| s.text("login_session")).map(str::to_string);
+    if let Some(old) = existing.as_deref().filter(|old| *old != session) {
+        let question = format!(
+            "profile {profile:?} signs in as {}; make it {} instead?",
+            sanitize(old),
+            sanitize(session)
+        );
+        let agreed = yes || {
+            let t = tty::terminal(&question, "pass --yes to replace it")?;
+            tty::confirm(&t, &question)?
+        };
+        if !agreed {
+            bail!("nothing changed: profile {profile:?} keeps login_session = {}", sanitize(old));
+        }
+    }
+    let path = signin::token_path(env, session)?;
+    signin::write(&path, token)?;
+    let config_path = real_file(&files.paths.config)?;
+    let old = edit::read_or_empty(&config_path)?;
+    let mut new = old.clone();
+    if let Some(r) = region {
+        new = crate::keys::set_profile_value(&new, profile, "region", r, false)?;
+    }
+    new = crate::keys::set_profile_value(&new, profile, "login_session", session, true)?;
+    // Read back through the parser: the profile must resolve to this session.
+    let check = crate::config::parse::parse(&new).map_err(|e| anyhow!("line {}: {}", e.line, e.message))?;
+    let ok = check.iter().any(|s| {
+        crate::config::profile_of(FileKind::Config, &s.header) == Some(profile)
+            && s.properties.iter().any(|p| p.key == "login_session")
+    });
+    if !ok {
+        bail!("could not add login_session to profile {profile:?} in {}", files.paths.config.display());
+    }
+    if new != old {
+        edit::replace(&[Written { path: &config_path, old: &old, new: &new, name: "config" }]).with_context(
+            || format!("the session is saved in {}, but the config is unchanged", path.display()),
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,597 @@
+//! `aws login` sessions end to end: a fake AWS Sign-In service (tests/support/fake_signin.py,
+//! proven against botocore first), moto for STS and IAM, a scripted browser, and boto3 with
+//! `botocore[crt]` reading and refreshing the same token files as swrole.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::moto::Moto;
+use crate::util::{Fixture, require, swrole_path, without_terminal};
+
+fn support(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support").join(name)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The fake sign-in service on a free loopback port, stopped when dropped.
+pub struct FakeSignin {
+    child: Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+fn request(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let status = answer.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+}
+
+impl FakeSignin {
+    pub fn start() -> Option<FakeSignin> {
+        if !require("python3") {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let port_file = dir.path().join("port");
+        let child = Command::new("python3")
+            .arg(support("fake_signin.py"))
+            .arg(&port_file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the fake sign-in service starts");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let port = loop {
+            if let Ok(p) = std::fs::read_to_string(&port_file) {
+                break p.trim().parse().unwrap();
+            }
+            assert!(Instant::now() < deadline, "the fake sign-in service did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Some(FakeSignin { child, port, _dir: dir })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn config(&self, body: Value) {
+        assert_eq!(request(self.port, "POST", "/admin/config", &body.to_string()).0, 200);
+    }
+
+    /// Every token call so far: grant, client, jkt, outcome.
+    pub fn log(&self) -> Vec<Value> {
+        serde_json::from_str(&request(self.port, "GET", "/admin/log", "").1).unwrap()
+    }
+}
+
+impl Drop for FakeSignin {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// IAM in moto, through boto3: `script` runs with `iam` a client of moto's IAM; its last
+/// printed line is JSON.
+fn moto_iam(moto: &Moto, script: &str) -> Value {
+    let program = format!(
+        "import boto3, json\niam = boto3.client('iam', region_name='us-east-1', endpoint_url='{}', \
+         aws_access_key_id='admin', aws_secret_access_key='admin')\n{script}",
+        moto.url()
+    );
+    let out = Command::new("python3")
+        .args(["-c", &program])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_str(text(&out.stdout).lines().last().unwrap()).unwrap()
+}
+
+/// An IAM user with two access keys: (ARN, key one, key two), each (id, secret).
+fn iam_user(moto: &Moto, name: &str) -> (String, (String, String), (String, String)) {
+    let v = moto_iam(
+        moto,
+        &format!(
+            "u = iam.create_user(UserName='{name}')['User']['Arn']\n\
+             k = [iam.create_access_key(UserName='{name}')['AccessKey'] for _ in range(2)]\n\
+             print(json.dumps([u] + [[x['AccessKeyId'], x['SecretAccessKey']] for x in k]))"
+        ),
+    );
+    let pair = |i: usize| (v[i][0].as_str().unwrap().to_string(), v[i][1].as_str().unwrap().to_string());
+    (v[0].as_str().unwrap().to_string(), pair(1), pair(2))
+}
+
+fn key_status(moto: &Moto, user: &str) -> Vec<(String, String)> {
+    let v = moto_iam(
+        moto,
+        &format!(
+            "print(json.dumps([[m['AccessKeyId'], m['Status']] for m in \
+             iam.list_access_keys(UserName='{user}')['AccessKeyMetadata']]))"
+        ),
+    );
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p[0].as_str().unwrap().into(), p[1].as_str().unwrap().into()))
+        .collect()
+}
+
+/// Moto, the fake and a home whose user `ann` signs in: the fake hands out ann's second
+/// key as the session's credentials (moto then knows who signs), her first key is the old
+/// one to retire.
+struct World {
+    moto: Moto,
+    fake: FakeSignin,
+    fx: Fixture,
+    arn: String,
+    old_key: (String, String),
+    login_key: (String, String),
+}
+
+const ROLES: &str = "[profile sw-staging]\n\
+    source_profile = me\n\
+    role_arn = arn:aws:iam::210987654321:role/delegate_root_organization\n\n\
+    [profile sw-production]\n\
+    source_profile = me\n\
+    role_arn = arn:aws:iam::111111111111:role/delegate_root_organization\n";
+
+fn world(config: &str, credentials: &str) -> Option<World> {
+    let moto = Moto::start()?;
+    let fake = FakeSignin::start()?;
+    let (arn, old_key, login_key) = iam_user(&moto, "ann");
+    fake.config(json!({"user_arn": arn, "access_key_id": login_key.0, "secret_access_key": login_key.1}));
+    let fx = Fixture::new(config, credentials);
+    Some(World { moto, fake, fx, arn, old_key, login_key })
+}
+
+impl World {
+    fn cmd(&self, program: &Path) -> Command {
+        let mut c = Command::new(program);
+        c.current_dir(self.fx.home())
+            .env_clear()
+            .env("PATH", crate::util::path_with_swrole())
+            .env("HOME", self.fx.home())
+            .env("USER", "ann")
+            .env("SWROLE_CACHE_STORE", "file")
+            .env("SWROLE_KEY_STORE", "file")
+            .env("AWS_ENDPOINT_URL_STS", self.moto.url())
+            .env("AWS_ENDPOINT_URL_IAM", self.moto.url())
+            .env("AWS_ENDPOINT_URL_SIGNIN", self.fake.url())
+            .env("BROWSER", support("browser.py"))
+            .env("FAKE_BROWSER_LOG", self.fx.home().join("browser.log"));
+        c
+    }
+
+    /// swrole ARGS without a terminal.
+    fn swrole(&self, args: &[&str]) -> Output {
+        let mut c = self.cmd(&swrole_path());
+        c.args(args);
+        without_terminal(&mut c);
+        c.output().unwrap()
+    }
+
+    fn login(&self) -> Output {
+        self.swrole(&["login", "me", "--region", "ap-northeast-1"])
+    }
+
+    fn boto3(&self) -> Value {
+        let out = self.cmd(Path::new("python3")).arg(support("boto3_login.py")).arg("me").output().unwrap();
+        assert!(out.status.success(), "boto3: {}", text(&out.stderr));
+        serde_json::from_str(text(&out.stdout).trim()).unwrap()
+    }
+
+    fn token_file(&self) -> PathBuf {
+        use sha2::Digest;
+        let hash: String =
+            sha2::Sha256::digest(self.arn.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        self.fx.home().join(".aws/login/cache").join(format!("{hash}.json"))
+    }
+
+    fn token(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.token_file()).unwrap()).unwrap()
+    }
+
+    /// The session's credentials expire: the next use refreshes.
+    fn expire(&self) {
+        let mut t = self.token();
+        t["accessToken"]["expiresAt"] = json!("2020-01-01T00:00:00Z");
+        std::fs::write(self.token_file(), t.to_string()).unwrap();
+    }
+
+    fn refreshes(&self) -> usize {
+        self.fake.log().iter().filter(|e| e["grant"] == "refresh_token").count()
+    }
+
+    fn browser_log(&self) -> Vec<Value> {
+        std::fs::read_to_string(self.fx.home().join("browser.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+#[test]
+fn the_fake_sign_in_service_answers_as_botocore_expects() {
+    let Some(fake) = FakeSignin::start() else { return };
+    if !require("moto_server") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new("python3")
+        .arg(support("signin_botocore.py"))
+        .arg(fake.url())
+        .arg(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .env("HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "ok");
+    let log = fake.log();
+    assert!(log.iter().any(|e| e["grant"] == "refresh_token" && e["outcome"] == "ok"), "{log:?}");
+}
+
+#[test]
+fn login_then_switch_with_no_key_and_share_the_session_with_boto3() {
+    let Some(w) = world(ROLES, "") else { return };
+    let out = w.login();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "login prints nothing to eval");
+    assert!(text(&out.stderr).contains(&format!("signed in as {}", w.arn)), "{}", text(&out.stderr));
+    let config = std::fs::read_to_string(w.fx.config_path()).unwrap();
+    assert!(config.starts_with(ROLES), "everything before stays:\n{config}");
+    assert!(
+        config.ends_with(&format!("\n[profile me]\nlogin_session = {}\nregion = ap-northeast-1\n", w.arn)),
+        "{config}"
+    );
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&w.token_file()), 0o600);
+    assert_eq!(mode(w.token_file().parent().unwrap()), 0o700);
+    let token = w.token();
+    assert_eq!(token["clientId"], "arn:aws:signin:::devtools/same-device");
+    assert!(token["dpopKey"].as_str().unwrap().starts_with("-----BEGIN EC PRIVATE KEY-----\n"));
+    let login_jkt = w.fake.log()[0]["jkt"].clone();
+    assert!(login_jkt.is_string());
+    assert_eq!(w.browser_log().iter().find(|e| e["step"] == "callback").unwrap()["status"], 200);
+
+    // Both accounts, signed by the login session: no key, no MFA code, no terminal.
+    for (profile, account) in [("sw-staging", "210987654321"), ("sw-production", "111111111111")] {
+        let out = w.swrole(&[profile, "--shell", "bash"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains(&format!("export AWS_ACCOUNT_ID={account}")));
+    }
+    let assumes: Vec<_> =
+        w.moto.requests().into_iter().filter(|r| r.form["Action"] == "AssumeRole").collect();
+    assert_eq!(assumes.len(), 2);
+    assert!(assumes.iter().all(|r| r.access_key == w.login_key.0), "signed by the session's key");
+
+    // boto3 reads the file swrole wrote.
+    let before = w.refreshes();
+    let b = w.boto3();
+    assert_eq!(
+        (b["access_key"].as_str(), b["arn"].as_str()),
+        (Some(w.login_key.0.as_str()), Some(w.arn.as_str()))
+    );
+    assert_eq!(w.refreshes(), before, "fresh: boto3 did not refresh");
+    // boto3 refreshes it, with the key swrole made (the refresh token is bound to it).
+    w.expire();
+    w.boto3();
+    let log = w.fake.log();
+    let last = log.last().unwrap();
+    assert_eq!((last["grant"].as_str(), last["outcome"].as_str()), (Some("refresh_token"), Some("ok")));
+    assert_eq!(last["jkt"], login_jkt, "boto3 signed with swrole's DPoP key");
+    let by_boto3 = w.token();
+    assert_ne!(by_boto3["refreshToken"], token["refreshToken"]);
+    // swrole uses what boto3 wrote, without a call.
+    let calls = w.fake.log().len();
+    let out = w.swrole(&["me", "--shell", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let exported: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(exported["SessionToken"], by_boto3["accessToken"]["sessionToken"]);
+    assert_eq!(w.fake.log().len(), calls);
+    // swrole refreshes, boto3 reads what swrole wrote.
+    w.expire();
+    let out = w.swrole(&["credential-process", "me"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let last = w.fake.log().last().unwrap().clone();
+    assert_eq!((last["grant"].as_str(), last["outcome"].as_str()), (Some("refresh_token"), Some("ok")));
+    assert_eq!(last["jkt"], login_jkt);
+    let by_swrole = w.token();
+    assert_ne!(by_swrole["refreshToken"], by_boto3["refreshToken"]);
+    assert_eq!(by_swrole["idToken"], token["idToken"], "the other fields are kept");
+    assert_eq!(mode(&w.token_file()), 0o600);
+    let calls = w.fake.log().len();
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["SessionToken"], by_swrole["accessToken"]["sessionToken"]);
+    w.boto3();
+    assert_eq!(w.fake.log().len(), calls, "boto3 took swrole's refresh as it was");
+    // explain names the session, its file and the time left; nothing secret.
+    let out = w.swrole(&["explain", "sw-staging"]);
+    let said = text(&out.stdout);
+    assert!(
+        said.contains(&format!("the login session {}", w.arn)) && said.contains("refreshable for"),
+        "{said}"
+    );
+    assert!(!said.contains(by_swrole["refreshToken"].as_str().unwrap()));
+}
+
+#[test]
+fn swrole_and_boto3_refresh_the_same_file_at_once() {
+    let Some(w) = world(ROLES, "") else { return };
+    assert!(w.login().status.success());
+    w.expire();
+    let mut children = Vec::new();
+    for i in 0..8 {
+        let mut c = if i % 2 == 0 {
+            let mut c = w.cmd(&swrole_path());
+            c.args(["credential-process", "me"]);
+            c
+        } else {
+            let mut c = w.cmd(Path::new("python3"));
+            c.arg(support("boto3_login.py")).arg("me");
+            c
+        };
+        children.push(c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap());
+    }
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let log = w.fake.log();
+    assert!(log.iter().filter(|e| e["grant"] == "refresh_token").all(|e| e["outcome"] == "ok"), "{log:?}");
+    // What is left in the file works, for both.
+    w.expire();
+    assert!(w.swrole(&["credential-process", "me"]).status.success());
+    w.expire();
+    w.boto3();
+    assert_eq!(w.fake.log().last().unwrap()["outcome"], "ok");
+}
+
+#[test]
+fn an_ended_session_asks_for_a_new_sign_in_and_changes_nothing() {
+    let Some(w) = world(ROLES, "") else { return };
+    assert!(w.login().status.success());
+    for code in ["TOKEN_EXPIRED", "USER_CREDENTIALS_CHANGED"] {
+        w.expire();
+        let before = std::fs::read(w.token_file()).unwrap();
+        w.fake.config(json!({"fail": code}));
+        let out = w.swrole(&["sw-staging", "--shell", "bash"]);
+        assert!(!out.status.success());
+        assert!(out.stdout.is_empty());
+        let err = text(&out.stderr);
+        assert!(err.contains(&format!("has ended ({code}): run `swrole login me`")), "{err}");
+        let token = w.token();
+        assert!(!err.contains(token["refreshToken"].as_str().unwrap()) && !err.contains("PRIVATE KEY"));
+        assert_eq!(std::fs::read(w.token_file()).unwrap(), before, "the file is left as it was");
+    }
+}
+
+#[test]
+fn login_refuses_callbacks_that_did_not_come_from_its_page() {
+    let Some(w) = world(ROLES, "") else { return };
+    let config = std::fs::read_to_string(w.fx.config_path()).unwrap();
+    for (mode, said) in [
+        ("wrong-state", "state does not match"),
+        ("error", "the sign-in page answered access_denied"),
+        ("none", "no sign-in came back within 5 s"),
+    ] {
+        let _ = std::fs::remove_file(w.fx.home().join("browser.log"));
+        let mut c = w.cmd(&swrole_path());
+        c.args(["login", "me", "--region", "ap-northeast-1", "--timeout", "5"])
+            .env("FAKE_BROWSER_MODE", mode);
+        without_terminal(&mut c);
+        let out = c.output().unwrap();
+        assert!(!out.status.success(), "{mode}");
+        assert!(text(&out.stderr).contains(said), "{mode}: {}", text(&out.stderr));
+        assert!(!w.token_file().exists(), "{mode}: no token saved");
+        assert_eq!(std::fs::read_to_string(w.fx.config_path()).unwrap(), config, "{mode}");
+        assert!(w.fake.log().iter().all(|e| e["grant"] != "authorization_code"), "{mode}: no code redeemed");
+    }
+    // From another address: refused, and the real callback still signs in. A second
+    // callback finds the listener closed.
+    for mode in ["other-address", "twice"] {
+        let _ = std::fs::remove_file(w.fx.home().join("browser.log"));
+        let mut c = w.cmd(&swrole_path());
+        c.args(["login", "me", "--region", "ap-northeast-1", "--yes"]).env("FAKE_BROWSER_MODE", mode);
+        without_terminal(&mut c);
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{mode}: {}", text(&out.stderr));
+        let log = w.browser_log();
+        let status = |step: &str| log.iter().find(|e| e["step"] == step).map(|e| e["status"].clone());
+        assert_eq!(status("callback"), Some(json!(200)), "{log:?}");
+        if mode == "other-address" {
+            assert_eq!(status("callback-from-127.0.0.2"), Some(json!(403)), "{log:?}");
+            assert!(text(&out.stderr).contains("refused a callback from 127.0.0.2"));
+        } else {
+            let second = status("second-callback").expect("a second callback was made");
+            assert!(second.is_null() || second == json!(410), "nobody takes a second callback: {log:?}");
+        }
+    }
+}
+
+#[test]
+fn remote_login_takes_the_code_pasted_back() {
+    let Some(w) = world(ROLES, "") else { return };
+    let run = |tamper: bool| {
+        let mut c = w.cmd(Path::new("python3"));
+        c.arg(support("remote_login.py"));
+        if tamper {
+            c.arg("--tamper");
+        }
+        c.arg(swrole_path()).args(["login", "me", "--remote", "--region", "ap-northeast-1"]);
+        c.output().unwrap()
+    };
+    let out = run(true);
+    assert!(!out.status.success());
+    assert!(text(&out.stdout).contains("its state does not match"), "{}", text(&out.stdout));
+    assert!(!w.token_file().exists());
+    let out = run(false);
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(w.fake.log().last().unwrap()["client"], "arn:aws:signin:::devtools/cross-device");
+    assert!(
+        std::fs::read_to_string(w.fx.config_path()).unwrap().contains(&format!("login_session = {}", w.arn))
+    );
+    assert!(w.swrole(&["sw-staging"]).status.success());
+}
+
+#[test]
+fn exec_server_renews_on_a_login_session_until_it_ends() {
+    let Some(w) = world(ROLES, "") else { return };
+    assert!(w.login().status.success());
+    // Session credentials that need a refresh at every use, role credentials renewed once
+    // they are two seconds old (a margin of 3599 s on one hour): each request goes through a
+    // refresh of the login session.
+    w.fake.config(json!({"expires_in": 300}));
+    w.expire();
+    let script = format!(
+        "import json, os, time, urllib.request\n\
+         def get():\n\
+         \x20   time.sleep(2)\n\
+         \x20   r = urllib.request.Request(os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI'], \
+         headers={{'Authorization': os.environ['AWS_CONTAINER_AUTHORIZATION_TOKEN']}})\n\
+         \x20   try:\n\
+         \x20       return json.load(urllib.request.urlopen(r))['AccessKeyId']\n\
+         \x20   except urllib.error.HTTPError as e:\n\
+         \x20       return e.read().decode()\n\
+         keys = [get(), get()]\n\
+         urllib.request.urlopen(urllib.request.Request('{}/admin/config', data=b'{{\"fail\": \"TOKEN_EXPIRED\"}}', method='POST'))\n\
+         keys.append(get())\n\
+         print(json.dumps(keys))\n",
+        w.fake.url()
+    );
+    let out = w.swrole(&[
+        "exec",
+        "--server",
+        "sw-staging",
+        "--refresh-margin",
+        "3599",
+        "--",
+        "python3",
+        "-c",
+        &script,
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let keys: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(keys[0].starts_with("ASIA") && keys[1].starts_with("ASIA") && keys[0] != keys[1], "{keys:?}");
+    assert!(keys[2].contains("has ended (TOKEN_EXPIRED)") && keys[2].contains("swrole login me"), "{keys:?}");
+    assert!(w.refreshes() >= 3, "the session was refreshed for each renewal: {:?}", w.fake.log());
+}
+
+fn credentials_with_key(w: &World) -> String {
+    format!("[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n", w.old_key.0, w.old_key.1)
+}
+
+#[test]
+fn keys_retire_deactivates_the_key_in_iam_and_removes_it_from_the_machine() {
+    let Some(w) = world(&format!("[default]\nregion = ap-northeast-1\n\n{ROLES}"), "") else { return };
+    std::fs::write(w.fx.home().join(".aws/credentials"), credentials_with_key(&w)).unwrap();
+    assert!(w.login().status.success());
+    let files = || {
+        (
+            std::fs::read_to_string(w.fx.config_path()).unwrap(),
+            std::fs::read_to_string(w.fx.home().join(".aws/credentials")).unwrap(),
+        )
+    };
+    let both_active =
+        vec![(w.old_key.0.clone(), "Active".to_string()), (w.login_key.0.clone(), "Active".to_string())];
+
+    // A profile that still takes its credentials from the key: refused, nothing changed.
+    let config = std::fs::read_to_string(w.fx.config_path()).unwrap();
+    std::fs::write(w.fx.config_path(), format!("{config}\n[profile legacy]\nsource_profile = default\nrole_arn = arn:aws:iam::210987654321:role/r\n")).unwrap();
+    let before = files();
+    let out = w.swrole(&["keys", "retire", "default", "--yes"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("legacy still take their credentials from profile \"default\""),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(files(), before);
+    std::fs::write(w.fx.config_path(), &config).unwrap();
+    // A local step fails after IAM: the key is turned back on, the files stay.
+    let before = files();
+    let mut c = w.cmd(&swrole_path());
+    c.args(["keys", "retire", "default", "--yes"]).env("SWROLE_TEST_FAULT", "write-credentials");
+    without_terminal(&mut c);
+    let out = c.output().unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("active again in IAM"), "{}", text(&out.stderr));
+    assert_eq!(files(), before);
+    assert_eq!(key_status(&w.moto, "ann"), both_active);
+    // No terminal and no --yes: nothing.
+    assert!(!w.swrole(&["keys", "retire", "default"]).status.success());
+    assert_eq!(key_status(&w.moto, "ann"), both_active);
+
+    let out = w.swrole(&["keys", "retire", "default", "--yes"]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    for step in ["[1/4]", "[2/4]", "[3/4]", "[4/4]"] {
+        assert!(err.contains(step), "{err}");
+    }
+    assert_eq!(
+        key_status(&w.moto, "ann"),
+        vec![(w.old_key.0.clone(), "Inactive".to_string()), (w.login_key.0.clone(), "Active".to_string())]
+    );
+    let (config, credentials) = files();
+    assert_eq!(credentials, "[default]\n", "the key lines only are gone");
+    assert!(!config.contains(&w.old_key.0) && !credentials.contains(&w.old_key.1));
+    assert!(!err.contains(&w.old_key.1));
+    // Switching goes on with the login session.
+    assert!(w.swrole(&["sw-staging"]).status.success());
+    // The IAM call was signed by the login session.
+    let retire: Vec<_> =
+        w.moto.requests().into_iter().filter(|r| r.form["Action"] == "UpdateAccessKey").collect();
+    assert!(retire.iter().all(|r| r.access_key == w.login_key.0), "{retire:?}");
+}
+
+#[test]
+fn keys_retire_from_the_key_store_with_delete_and_refuses_another_user() {
+    let Some(w) = world(&format!("[default]\nregion = ap-northeast-1\n\n{ROLES}"), "") else { return };
+    std::fs::write(w.fx.home().join(".aws/credentials"), credentials_with_key(&w)).unwrap();
+    let out = w.swrole(&["keys", "import", "default"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(w.login().status.success());
+    // A session of another IAM user does not retire ann's key.
+    let (bob, _, bob_key) = iam_user(&w.moto, "bob");
+    w.fake.config(json!({"user_arn": bob, "access_key_id": bob_key.0, "secret_access_key": bob_key.1}));
+    let config = std::fs::read_to_string(w.fx.config_path()).unwrap();
+    let other = config.replace(&w.arn, &bob);
+    std::fs::write(w.fx.config_path(), &other).unwrap();
+    assert!(w.swrole(&["login", "me", "--yes", "--region", "ap-northeast-1"]).status.success());
+    let out = w.swrole(&["keys", "retire", "default", "--yes"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("not the same IAM user"), "{}", text(&out.stderr));
+    assert!(w.swrole(&["keys", "list"]).stdout.starts_with(b"default\t"));
+    std::fs::write(w.fx.config_path(), &config).unwrap();
+
+    let out = w.swrole(&["keys", "retire", "default", "--yes", "--delete"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(key_status(&w.moto, "ann"), vec![(w.login_key.0.clone(), "Active".to_string())]);
+    assert!(w.swrole(&["keys", "list"]).stdout.is_empty(), "gone from the store");
+    let config = std::fs::read_to_string(w.fx.config_path()).unwrap();
+    assert!(!config.contains("credential-process default"), "{config}");
+    assert!(config.starts_with("[default]\nregion = ap-northeast-1\n"), "{config}");
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""A scripted browser for `swrole login` tests: BROWSER=browser.py; it is run with the
+sign-in URL, follows it (the fake sign-in service redirects at once to swrole's loopback
+callback) and records what happened in $FAKE_BROWSER_LOG (one JSON line a request).
+
+FAKE_BROWSER_MODE:
+  follow        follow the URL, as a browser does (the default)
+  wrong-state   call the callback with the code but another state
+  twice         follow, then call the same callback again
+  other-address first call the callback from 127.0.0.2 (another address), then follow
+  error         call the callback with ?error=access_denied
+  none          do nothing (the sign-in times out)
+"""
+
+import http.client
+import json
+import os
+import socket
+import sys
+import urllib.parse
+
+log_path = os.environ.get("FAKE_BROWSER_LOG", "/dev/null")
+mode = os.environ.get("FAKE_BROWSER_MODE", "follow")
+
+
+def record(**entry):
+    with open(log_path, "a") as f:
+        f.write(json.dumps(entry) + "\n")
+
+
+def get(url, source=None):
+    """One GET without following redirects: (status, location, body)."""
+    parts = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20, source_address=(source, 0) if source else None)
+    path = parts.path + ("?" + parts.query if parts.query else "")
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.getheader("Location"), response.read().decode(errors="replace")
+    except (ConnectionError, socket.error) as e:
+        return None, None, type(e).__name__
+    finally:
+        conn.close()
+
+
+url = sys.argv[-1]
+if mode == "none":
+    record(step="ignored", url=url)
+    sys.exit(0)
+status, location, _ = get(url)
+record(step="authorize", status=status)
+if status != 302 or not location:
+    sys.exit(1)
+callback = urllib.parse.urlsplit(location)
+query = dict(urllib.parse.parse_qsl(callback.query))
+base = f"{callback.scheme}://{callback.netloc}{callback.path}"
+if mode == "wrong-state":
+    location = base + "?" + urllib.parse.urlencode({"code": query["code"], "state": "not-" + query["state"]})
+elif mode == "error":
+    location = base + "?" + urllib.parse.urlencode({"error": "access_denied", "state": query["state"]})
+elif mode == "other-address":
+    status, _, body = get(location, source="127.0.0.2")
+    record(step="callback-from-127.0.0.2", status=status)
+status, _, body = get(location)
+record(step="callback", status=status, body=body)
+if mode == "twice":
+    status, _, body = get(location)
+    record(step="second-callback", status=status, body=body)
