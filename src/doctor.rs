@@ -56,6 +56,7 @@ pub fn check(env: &Env) -> Vec<Finding> {
     if let Some(set) = &set {
         profiles(set, &paths, env, &mut out);
         key_store(set, &paths, env, &mut out);
+        login_sessions(set, &paths, env, &mut out);
     }
     teams(&paths, env, &mut out);
     environment(env, &mut out);
@@ -284,6 +285,102 @@ fn profiles(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Finding>) 
                 "correct the value on that line",
             )),
         }
+    }
+}
+
+/// `aws login` sessions: each `login_session` has a readable token whose sign-in is still
+/// refreshable, in a private file; a profile with keys besides is ambiguous; a role on top
+/// that asks a code on every switch is said.
+fn login_sessions(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Finding>) {
+    for (name, section) in &set.profiles {
+        let Some(session) = section.get("login_session") else { continue };
+        let again = format!("swrole login {}", sh(name));
+        if section.get("aws_access_key_id").is_some() {
+            out.push(finding(
+                Severity::Warning,
+                "login-session",
+                format!(
+                    "profile {name:?} has login_session ({}) and an access key: the Rust SDK and swrole use the \
+                     session, botocore and the AWS CLI the credentials file's key",
+                    at(paths, session)
+                ),
+                format!("swrole keys retire {} --login OTHER, or keep one of the two", sh(name)),
+            ));
+        }
+        let path = match crate::signin::token_path(env, &session.text) {
+            Ok(p) => p,
+            Err(e) => {
+                out.push(finding(Severity::Error, "login-session", format!("{e:#}"), "set HOME"));
+                continue;
+            }
+        };
+        match crate::signin::status(env, &session.text) {
+            Ok(None) => out.push(finding(
+                Severity::Error,
+                "login-session",
+                format!(
+                    "profile {name:?} signs in with login_session ({}), but {} does not exist",
+                    at(paths, session),
+                    path.display()
+                ),
+                again,
+            )),
+            Err(e) => out.push(finding(Severity::Error, "login-session", format!("{e:#}"), again)),
+            Ok(Some(s)) => {
+                let now = crate::clock::now();
+                if let Some(at_time) = s.signed_in_at.filter(|t| t + crate::signin::SESSION_LIFE < now) {
+                    out.push(finding(
+                        Severity::Warning,
+                        "login-session",
+                        format!(
+                            "the sign-in of profile {name:?} is from {}, more than {} h ago: its next refresh will be \
+                             refused",
+                            crate::clock::rfc3339(at_time),
+                            crate::signin::SESSION_LIFE / 3600
+                        ),
+                        again,
+                    ));
+                }
+                if let Ok(meta) = std::fs::metadata(&path)
+                    && meta.permissions().mode() & 0o077 != 0
+                {
+                    out.push(finding(
+                        Severity::Warning,
+                        "login-session-mode",
+                        format!(
+                            "{} (the login session's refresh token and key) can be read by others (mode {:o})",
+                            path.display(),
+                            meta.permissions().mode() & 0o777
+                        ),
+                        format!("chmod 600 -- {}", sh(&path.display().to_string())),
+                    ));
+                }
+            }
+        }
+    }
+    // Roles whose first hop is signed by a login session and names an MFA device.
+    for (name, section) in &set.profiles {
+        let Some(serial) = section.get("mfa_serial") else { continue };
+        let Ok(chain) = chain::resolve(set, name) else { continue };
+        let (chain::Base::LoginSession { profile, .. }, Some(first)) = (&chain.base, chain.hops.first())
+        else {
+            continue;
+        };
+        if first.profile != *name {
+            continue;
+        }
+        out.push(finding(
+            Severity::Warning,
+            "login-mfa",
+            format!(
+                "profile {name:?} assumes its role on the login session of {profile:?} with mfa_serial ({}): each \
+                 AssumeRole carries a code (an MFA session cannot be made from temporary credentials), so a code is \
+                 asked once per role and hour",
+                at(paths, serial)
+            ),
+            "if the role's trust policy accepts your sign-in's MFA, remove mfa_serial from that profile \
+             (docs/login.md, \"MFA and the roles' trust policy\")",
+        ));
     }
 }
 

@@ -235,9 +235,10 @@ fn mfa_words(route: MfaRoute, cx: &Context<'_>) -> String {
                 .to_string()
         }
         MfaRoute::Code(CodeReason::LoginSession) => {
-            "the AssumeRole call carries a code on each switch (a login session is temporary credentials, which \
-             GetSessionToken does not take; whether AWS counts the browser sign-in's MFA for the trust policy is \
-             not documented, so swrole sends the code mfa_serial asks for)"
+            "a code goes with the AssumeRole call itself, once per role and hour (the credentials are cached): \
+             a login session is temporary credentials, which GetSessionToken (the MFA session) does not take; \
+             AWS does not document whether the browser sign-in's MFA counts for the trust policy, so swrole sends \
+             the code mfa_serial asks for"
                 .to_string()
         }
         MfaRoute::Code(CodeReason::CacheOff) => "a code is asked on each switch (cache off)".to_string(),

@@ -10,6 +10,29 @@ use crate::clock;
 use crate::env::Env;
 use crate::error::write_stdout;
 
+/// The `aws login` sessions the profiles name, as rows of `cache list`: they live in the
+/// login cache (shared with the AWS CLI v2 and the SDKs), not in swrole's.
+fn login_rows(env: &Env, now: i64) -> Vec<[String; 5]> {
+    let Ok(files) = crate::switch::Files::load(env) else { return Vec::new() };
+    let mut rows = Vec::new();
+    for (name, section) in &files.set.profiles {
+        let Some(session) = section.text("login_session") else { continue };
+        let Ok(Some(s)) = crate::signin::status(env, session) else { continue };
+        let expiration = now + s.left;
+        let sign_in = s.signed_in_at.map_or(String::new(), |t| {
+            format!(", sign-in {} left", clock::left(t + crate::signin::SESSION_LIFE - now))
+        });
+        rows.push([
+            crate::text::printable(name),
+            "login".to_string(),
+            clock::rfc3339(expiration),
+            clock::left(s.left),
+            crate::text::printable(&format!("{session}{sign_in}")),
+        ]);
+    }
+    rows
+}
+
 pub fn run(env: &Env, action: CacheAction) -> Result<()> {
     let Some(cache) = Cache::locate(env, 0) else {
         bail!("neither XDG_CACHE_HOME nor HOME is set: there is no cache")
@@ -25,7 +48,7 @@ pub fn run(env: &Env, action: CacheAction) -> Result<()> {
                     .and_then(|m| crate::cli::parse_margin(m).ok())
                     .unwrap_or(600),
             );
-            let rows: Vec<[String; 5]> = entries
+            let mut rows: Vec<[String; 5]> = entries
                 .iter()
                 .map(|(_, e)| {
                     let detail = match e.kind {
@@ -65,6 +88,7 @@ pub fn run(env: &Env, action: CacheAction) -> Result<()> {
                     ]
                 })
                 .collect();
+            rows.extend(login_rows(env, now));
             write_stdout(&table(&rows))
         }
         CacheAction::Clear { profile } => {

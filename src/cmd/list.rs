@@ -27,8 +27,26 @@ pub fn run(env: &Env, long: bool) -> Result<()> {
         .iter()
         .map(|(name, section)| {
             let role = section.text("role_arn").unwrap_or("-");
-            let account = crate::plan::account_of(role).unwrap_or("-");
-            let role_name = role.split_once(":role/").map_or(role, |(_, n)| n);
+            let mut account = crate::plan::account_of(role).unwrap_or("-").to_string();
+            let mut role_name = role.split_once(":role/").map_or(role, |(_, n)| n).to_string();
+            // A login session: who, and the time left on its credentials and its sign-in.
+            if role == "-"
+                && let Some(session) = section.text("login_session")
+            {
+                account = crate::login::account_of_arn(session).unwrap_or("-").to_string();
+                let who = session.splitn(6, ':').nth(5).unwrap_or(session);
+                role_name = match crate::signin::status(env, session) {
+                    Ok(Some(s)) => {
+                        let now = crate::clock::now();
+                        let sign_in = s.signed_in_at.map_or(String::new(), |t| {
+                            format!(", sign-in {}", crate::clock::left(t + crate::signin::SESSION_LIFE - now))
+                        });
+                        format!("login {who} ({}{sign_in})", crate::clock::left(s.left))
+                    }
+                    Ok(None) => format!("login {who} (not signed in)"),
+                    Err(_) => format!("login {who} (token unreadable)"),
+                };
+            }
             let mfa = if section.get("mfa_serial").is_some() { "yes" } else { "no" };
             // The region a switch would use, and where it comes from.
             let region = match files.plan(env, name, &opts) {

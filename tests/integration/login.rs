@@ -500,6 +500,59 @@ fn exec_server_renews_on_a_login_session_until_it_ends() {
     assert!(w.refreshes() >= 3, "the session was refreshed for each renewal: {:?}", w.fake.log());
 }
 
+#[test]
+fn mfa_roles_on_a_login_session_send_the_code_and_every_view_shows_the_session() {
+    let config = format!(
+        "{ROLES}\n[profile sw-mfa]\nsource_profile = me\nrole_arn = arn:aws:iam::210987654321:role/admin\n\
+         mfa_serial = arn:aws:iam::123456789012:mfa/ann\n"
+    );
+    let Some(w) = world(&config, "") else { return };
+    assert!(w.login().status.success());
+    // The code goes with the AssumeRole itself: no GetSessionToken on temporary credentials.
+    let out = w.swrole(&["sw-mfa", "--token-code", "123456"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let requests = w.moto.requests();
+    assert!(requests.iter().all(|r| r.form["Action"] != "GetSessionToken"), "{requests:?}");
+    let assume = requests.iter().find(|r| r.form["Action"] == "AssumeRole").unwrap();
+    assert_eq!(
+        assume.form.get("SerialNumber").map(String::as_str),
+        Some("arn:aws:iam::123456789012:mfa/ann")
+    );
+    assert_eq!(assume.form.get("TokenCode").map(String::as_str), Some("123456"));
+    assert_eq!(assume.access_key, w.login_key.0);
+    // Without a code and without a terminal: the switch says how, nothing on stdout.
+    let out = w.swrole(&["sw-mfa", "--no-cache"]);
+    assert!(!out.status.success() && out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("needs an MFA code"), "{}", text(&out.stderr));
+
+    let stdout = |args: &[&str]| text(&w.swrole(args).stdout);
+    let explain = stdout(&["explain", "sw-mfa"]);
+    assert!(explain.contains("a code goes with the AssumeRole call itself"), "{explain}");
+    let doctor = text(&w.swrole(&["doctor"]).stdout) + &text(&w.swrole(&["doctor"]).stderr);
+    assert!(
+        doctor.contains("profile \"sw-mfa\" assumes its role on the login session of \"me\""),
+        "{doctor}"
+    );
+    let list = stdout(&["list", "--long"]);
+    let me = list.lines().find(|l| l.starts_with("me ")).unwrap();
+    assert!(
+        me.contains("123456789012") && me.contains("login user/ann (") && me.contains("m, sign-in 1"),
+        "{list}"
+    );
+    let cache = stdout(&["cache", "list"]);
+    assert!(cache.lines().any(|l| l.starts_with("me\tlogin\t") && l.contains(&w.arn)), "{cache}");
+    // A token file others can read, and a missing one.
+    std::fs::set_permissions(w.token_file(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let doctor = text(&w.swrole(&["doctor"]).stdout);
+    assert!(doctor.contains("can be read by others (mode 644)"), "{doctor}");
+    std::fs::remove_file(w.token_file()).unwrap();
+    let out = w.swrole(&["doctor"]);
+    assert!(text(&out.stdout).contains("does not exist\n  fix: swrole login me"), "{}", text(&out.stdout));
+    let out = w.swrole(&["sw-staging"]);
+    assert!(!out.status.success() && out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("run `swrole login me`"), "{}", text(&out.stderr));
+}
+
 fn credentials_with_key(w: &World) -> String {
     format!("[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n", w.old_key.0, w.old_key.1)
 }
