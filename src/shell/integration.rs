@@ -158,6 +158,7 @@ pub const SW_WORDS: &[&str] = &[
     "keys",
     "team",
     "setup",
+    "login",
     "log",
     "guard",
     "console",
