@@ -146,11 +146,18 @@ fn same_device(
             sanitize(base_url)
         ))
     );
+    // The browser is started beside the callback: a browser that calls back before it
+    // returns (as a launcher may) finds swrole answering.
+    // A browser started directly (not through a launcher) keeps running: swrole does not
+    // wait for it.
     match super::console::browser(env, &how).filter(|a| !a.is_empty()) {
         Some(argv) => {
-            if let Err(e) = super::console::open(argv, &url) {
-                eprintln!("swrole: {}", printable(&format!("{e:#}")));
-            }
+            let url = url.clone();
+            std::thread::spawn(move || {
+                if let Err(e) = super::console::open(argv, &url) {
+                    eprintln!("swrole: {}", printable(&format!("{e:#}")));
+                }
+            });
         }
         None => eprintln!("swrole: no browser to open (set BROWSER): open the URL above"),
     }
