@@ -112,13 +112,23 @@ fn teams(paths: &Paths, env: &Env, out: &mut Vec<Finding>) {
             out.push(finding(
                 Severity::Warning,
                 "team-edited",
-                format!(
-                    "{config}:{line}: [{id}] was edited by hand inside team {}'s block: the next swrole team \
-                     sync puts the team's text back",
-                    b.team
-                ),
-                "make the change in the team file, or move the profile out of the block",
+                match b.owner {
+                    crate::team::Owner::Team => format!(
+                        "{config}:{line}: [{id}] was edited by hand inside team {}'s block: the next swrole team \
+                         sync puts the team's text back",
+                        b.team
+                    ),
+                    crate::team::Owner::Sso => format!(
+                        "{config}:{line}: [{id}] was edited by hand inside sso {}'s block: the next swrole sso \
+                         profiles --write puts the generated text back",
+                        b.team
+                    ),
+                },
+                "make the change outside the block (a profile of your own), or in the source",
             ));
+        }
+        if b.owner != crate::team::Owner::Team {
+            continue;
         }
         let Ok(crate::team_source::Source::Path(path)) =
             crate::team_source::Source::parse(&b.meta.source, std::path::Path::new("/"))

@@ -399,20 +399,74 @@ impl Meta {
     }
 }
 
+/// Who owns a block of the config: a team file (`swrole team`), or what an IAM Identity
+/// Center session can access (`swrole sso profiles --write`). The same rules hold for both:
+/// everything outside the block stays byte for byte, hand edits are found, dropped
+/// sections stay until `--prune`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Owner {
+    Team,
+    Sso,
+}
+
+impl Owner {
+    /// The word of the marker lines and messages: `team`, `sso`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Owner::Team => "team",
+            Owner::Sso => "sso",
+        }
+    }
+
+    fn command(self) -> &'static str {
+        match self {
+            Owner::Team => "swrole team sync",
+            Owner::Sso => "swrole sso profiles --write",
+        }
+    }
+
+    pub fn begin_line(self, name: &str) -> String {
+        format!("# swrole {} {name}: begin (managed by {})", self.word(), self.command())
+    }
+
+    pub fn end_line(self, name: &str) -> String {
+        format!("# swrole {} {name}: end", self.word())
+    }
+
+    fn note(self) -> &'static str {
+        match self {
+            Owner::Team => "# Edit the team file, not this block: swrole team sync rewrites it.",
+            Owner::Sso => {
+                "# What IAM Identity Center lets you access: swrole sso profiles --write rewrites it."
+            }
+        }
+    }
+
+    /// The line a section no longer given by the source gets, until `--prune`.
+    pub fn stale(self) -> &'static str {
+        match self {
+            Owner::Team => STALE,
+            Owner::Sso => {
+                "# swrole: no longer in IAM Identity Center; swrole sso profiles --write --prune removes it"
+            }
+        }
+    }
+}
+
 pub fn begin_line(team: &str) -> String {
-    format!("# swrole team {team}: begin (managed by swrole team sync)")
+    Owner::Team.begin_line(team)
 }
 
 pub fn end_line(team: &str) -> String {
-    format!("# swrole team {team}: end")
+    Owner::Team.end_line(team)
 }
 
-const NOTE: &str = "# Edit the team file, not this block: swrole team sync rewrites it.";
 pub const STALE: &str = "# swrole: no longer in the team file; swrole team sync --prune removes it";
 
 /// One team's block in a config file, as found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Block {
+    pub owner: Owner,
     pub team: String,
     /// 0-based indexes of the begin and end lines.
     pub begin: usize,
@@ -435,16 +489,19 @@ impl Block {
     }
 }
 
-fn marker(line: &str) -> Option<(String, bool)> {
-    let rest = line.trim_end_matches(['\r', '\n']).strip_prefix("# swrole team ")?;
-    let (team, what) = rest.split_once(": ")?;
-    if what == "begin (managed by swrole team sync)" {
-        Some((team.to_string(), true))
-    } else if what == "end" {
-        Some((team.to_string(), false))
-    } else {
-        None
+fn marker(line: &str) -> Option<(Owner, String, bool)> {
+    let line = line.trim_end_matches(['\r', '\n']);
+    for owner in [Owner::Team, Owner::Sso] {
+        let Some(rest) = line.strip_prefix(&format!("# swrole {} ", owner.word())) else { continue };
+        let (name, what) = rest.split_once(": ")?;
+        if line == owner.begin_line(name) {
+            return Some((owner, name.to_string(), true));
+        }
+        if what == "end" {
+            return Some((owner, name.to_string(), false));
+        }
     }
+    None
 }
 
 /// Every team block of a config text. A begin without its end, an end without a begin, a
@@ -453,40 +510,52 @@ fn marker(line: &str) -> Option<(String, bool)> {
 pub fn blocks(text: &str) -> Result<Vec<Block>> {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let mut out: Vec<Block> = Vec::new();
-    let mut open: Option<(String, usize)> = None;
+    let mut open: Option<(Owner, String, usize)> = None;
     for (i, line) in lines.iter().enumerate() {
-        let Some((team, begin)) = marker(line) else { continue };
+        let Some((owner, team, begin)) = marker(line) else { continue };
+        let word = owner.word();
         match (&open, begin) {
             (None, true) => {
-                if let Some(b) = out.iter().find(|b| b.team == team) {
+                if let Some(b) = out.iter().find(|b| b.owner == owner && b.team == team) {
                     bail!(
-                        "line {}: a second block of team {team} (the first begins at line {})",
+                        "line {}: a second block of {word} {team} (the first begins at line {})",
                         i + 1,
                         b.begin + 1
                     );
                 }
-                open = Some((team, i));
+                open = Some((owner, team, i));
             }
-            (Some((t, at)), true) => {
-                bail!("line {}: team {team}'s block begins inside team {t}'s (line {})", i + 1, at + 1)
+            (Some((o, t, at)), true) => {
+                bail!(
+                    "line {}: {word} {team}'s block begins inside {} {t}'s (line {})",
+                    i + 1,
+                    o.word(),
+                    at + 1
+                )
             }
-            (None, false) => bail!("line {}: the end of team {team}'s block, with no begin line", i + 1),
-            (Some((t, at)), false) => {
-                if *t != team {
-                    bail!("line {}: team {team}'s end line closes team {t}'s block (line {})", i + 1, at + 1);
+            (None, false) => bail!("line {}: the end of {word} {team}'s block, with no begin line", i + 1),
+            (Some((o, t, at)), false) => {
+                if *t != team || *o != owner {
+                    bail!(
+                        "line {}: {word} {team}'s end line closes {} {t}'s block (line {})",
+                        i + 1,
+                        o.word(),
+                        at + 1
+                    );
                 }
-                out.push(read_block(&lines, t, *at, i)?);
+                out.push(read_block(&lines, owner, t, *at, i)?);
                 open = None;
             }
         }
     }
-    if let Some((team, at)) = open {
-        bail!("line {}: team {team}'s block has no end line ({})", at + 1, end_line(&team));
+    if let Some((owner, team, at)) = open {
+        bail!("line {}: {} {team}'s block has no end line ({})", at + 1, owner.word(), owner.end_line(&team));
     }
     Ok(out)
 }
 
-fn read_block(lines: &[&str], team: &str, begin: usize, end: usize) -> Result<Block> {
+fn read_block(lines: &[&str], owner: Owner, team: &str, begin: usize, end: usize) -> Result<Block> {
+    let word = owner.word();
     let clean = |l: &str| l.trim_end_matches(['\n', '\r']).to_string();
     let mut meta = Meta { version: VERSION, source_profile: "default".into(), ..Meta::default() };
     let mut sections: Vec<(Id, usize, Vec<String>)> = Vec::new();
@@ -497,7 +566,7 @@ fn read_block(lines: &[&str], team: &str, begin: usize, end: usize) -> Result<Bl
             match section_id(header) {
                 Some(id) => sections.push((id, i + 1, vec![line])),
                 None => bail!(
-                    "line {}: [{}] inside team {team}'s block is not a section swrole writes",
+                    "line {}: [{}] inside {word} {team}'s block is not a section swrole writes",
                     i + 1,
                     header
                 ),
@@ -532,9 +601,9 @@ fn read_block(lines: &[&str], team: &str, begin: usize, end: usize) -> Result<Bl
         }
     }
     if meta.source.is_empty() {
-        bail!("line {}: team {team}'s block does not say its source (# source = ...)", begin + 2);
+        bail!("line {}: {word} {team}'s block does not say its source (# source = ...)", begin + 2);
     }
-    Ok(Block { team: team.to_string(), begin, end, meta, sections })
+    Ok(Block { owner, team: team.to_string(), begin, end, meta, sections })
 }
 
 /// What a merge does, section by section.
@@ -562,13 +631,13 @@ pub struct Merge {
 pub type Taken = BTreeMap<Id, String>;
 
 /// The ids of a config text's sections outside team `team`'s block, with their lines.
-pub fn taken_outside(config: &str, team: &str, config_name: &str) -> Result<Taken> {
+pub fn taken_outside(config: &str, owner: Owner, team: &str, config_name: &str) -> Result<Taken> {
     let sections =
         parse::parse(config).map_err(|e| anyhow::anyhow!("{config_name}:{}: {}", e.line, e.message))?;
     let own = blocks(config)
         .map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?
         .into_iter()
-        .find(|b| b.team == team);
+        .find(|b| b.owner == owner && b.team == team);
     let mut out = Taken::new();
     for s in sections {
         if own.as_ref().is_some_and(|b| s.line > b.begin && s.line <= b.end) {
@@ -585,8 +654,10 @@ pub fn taken_outside(config: &str, team: &str, config_name: &str) -> Result<Take
 /// the team has none). Everything outside the block stays byte for byte; sections whose
 /// names are `taken` outside are left out and reported; sections of the old block that
 /// the team file no longer has stay unless `prune`; sections added by hand stay.
+#[allow(clippy::too_many_arguments)]
 pub fn merge(
     config: &str,
+    owner: Owner,
     team: &str,
     rendered: &[Rendered],
     meta: &Meta,
@@ -596,7 +667,7 @@ pub fn merge(
     check_team_name(team)?;
     check_comment_text("source", &meta.source)?;
     let eol = if config.contains("\r\n") { "\r\n" } else { "\n" };
-    let old = blocks(config)?.into_iter().find(|b| b.team == team);
+    let old = blocks(config)?.into_iter().find(|b| b.owner == owner && b.team == team);
     let mut m = Merge::default();
     let mut body: Vec<(Id, Vec<String>)> = Vec::new();
     for r in rendered {
@@ -639,18 +710,20 @@ pub fn merge(
                 m.kept.push(id.clone());
             }
             let mut lines = lines.clone();
-            if was_team && lines.get(1).map(String::as_str) != Some(STALE) {
-                lines.insert(1, STALE.to_string());
+            if was_team && lines.get(1).map(String::as_str) != Some(owner.stale()) {
+                lines.insert(1, owner.stale().to_string());
             }
             body.push((id.clone(), lines));
         }
     }
     let mut block: Vec<String> =
-        vec![begin_line(team), NOTE.to_string(), format!("# source = {}", meta.source)];
+        vec![owner.begin_line(team), owner.note().to_string(), format!("# source = {}", meta.source)];
     if let Some(user) = &meta.user {
         block.push(format!("# user = {user}"));
     }
-    block.push(format!("# source_profile = {}", meta.source_profile));
+    if owner == Owner::Team {
+        block.push(format!("# source_profile = {}", meta.source_profile));
+    }
     if !meta.prefix.is_empty() {
         block.push(format!("# prefix = {}", meta.prefix));
     }
@@ -665,7 +738,7 @@ pub fn merge(
         block.push(String::new());
         block.extend(lines.iter().cloned());
     }
-    block.push(end_line(team));
+    block.push(owner.end_line(team));
     let block_text: String = block.iter().map(|l| format!("{l}{eol}")).collect();
     let lines: Vec<&str> = config.split_inclusive('\n').collect();
     m.text = match &old {
@@ -696,8 +769,10 @@ pub fn merge(
 }
 
 /// The config text without team `team`'s block (and the blank line swrole put before it).
-pub fn remove(config: &str, team: &str) -> Result<Option<String>> {
-    let Some(b) = blocks(config)?.into_iter().find(|b| b.team == team) else { return Ok(None) };
+pub fn remove(config: &str, owner: Owner, team: &str) -> Result<Option<String>> {
+    let Some(b) = blocks(config)?.into_iter().find(|b| b.owner == owner && b.team == team) else {
+        return Ok(None);
+    };
     let lines: Vec<&str> = config.split_inclusive('\n').collect();
     let mut before: String = lines[..b.begin].concat();
     let after: String = lines[b.end + 1..].concat();
@@ -748,8 +823,8 @@ mod tests {
         let team = TeamFile::parse(TEAM, "team.ini").unwrap();
         let p = params(prefix);
         let r = team.render(&p).unwrap();
-        let taken = taken_outside(config, "web", "config").unwrap();
-        merge(config, "web", &r, &meta(&team, &r, &p), &taken, prune).unwrap()
+        let taken = taken_outside(config, Owner::Team, "web", "config").unwrap();
+        merge(config, Owner::Team, "web", &r, &meta(&team, &r, &p), &taken, prune).unwrap()
     }
 
     #[test]
@@ -827,7 +902,7 @@ mod tests {
         assert!(b.hand_edited().is_empty());
         assert_eq!(b.meta.user.as_deref(), Some("ann@example.com"));
         // Removing the block gives the file back.
-        assert_eq!(remove(&m.text, "web").unwrap().unwrap(), format!("{config}\r\n"));
+        assert_eq!(remove(&m.text, Owner::Team, "web").unwrap().unwrap(), format!("{config}\r\n"));
     }
 
     #[test]
@@ -854,12 +929,12 @@ mod tests {
             .unwrap();
         let r = team.render(&params("")).unwrap();
         let old_meta = blocks(&with_old).unwrap()[0].meta.clone();
-        let taken = taken_outside(&with_old, "web", "config").unwrap();
-        let kept = merge(&with_old, "web", &r, &old_meta, &taken, false).unwrap();
+        let taken = taken_outside(&with_old, Owner::Team, "web", "config").unwrap();
+        let kept = merge(&with_old, Owner::Team, "web", &r, &old_meta, &taken, false).unwrap();
         assert_eq!(kept.kept[0].name, "sw-prod-ro");
         assert_eq!(kept.foreign[0].name, "mine-inside");
         assert!(kept.text.contains(&format!("[profile sw-prod-ro]\n{STALE}\n")));
-        let pruned = merge(&kept.text, "web", &r, &old_meta, &taken, true).unwrap();
+        let pruned = merge(&kept.text, Owner::Team, "web", &r, &old_meta, &taken, true).unwrap();
         assert_eq!(pruned.pruned[0].name, "sw-prod-ro");
         assert!(!pruned.text.contains("[profile sw-prod-ro]"));
         assert!(pruned.text.contains("[profile mine-inside]"));

@@ -121,7 +121,7 @@ pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>)
     for job in &jobs {
         let name = &job.file.name;
         let rendered = job.file.render(&job.params)?;
-        let mut taken = team::taken_outside(&text, name, &config_name)?;
+        let mut taken = team::taken_outside(&text, team::Owner::Team, name, &config_name)?;
         for (id, at) in &creds {
             taken.entry(id.clone()).or_insert_with(|| at.clone());
         }
@@ -133,7 +133,7 @@ pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>)
             version: job.file.version,
             sections: Vec::new(),
         };
-        let m = team::merge(&text, name, &rendered, &meta, &taken, writing.prune)
+        let m = team::merge(&text, team::Owner::Team, name, &rendered, &meta, &taken, writing.prune)
             .map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?;
         let list = |ids: &[Id]| ids.iter().map(|i| printable(&i.to_string())).collect::<Vec<_>>().join(", ");
         for (id, at) in &m.clashes {
@@ -224,7 +224,11 @@ fn diff(old: &str, new: &str, name: &str) -> String {
 fn sync(env: &Env, only: Option<&str>, writing: &Writing) -> Result<()> {
     let (paths, config_path) = config_paths(env)?;
     let text = edit::read_or_empty(&config_path)?;
-    let blocks = team::blocks(&text).map_err(|e| anyhow::anyhow!("{}: {e}", paths.config.display()))?;
+    let blocks: Vec<team::Block> = team::blocks(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", paths.config.display()))?
+        .into_iter()
+        .filter(|b| b.owner == team::Owner::Team)
+        .collect();
     if blocks.is_empty() {
         bail!(
             "{} has no team block: add one with swrole team add SOURCE --user NAME",
@@ -252,7 +256,11 @@ fn sync(env: &Env, only: Option<&str>, writing: &Writing) -> Result<()> {
 fn list(env: &Env) -> Result<()> {
     let (paths, config_path) = config_paths(env)?;
     let text = edit::read_or_empty(&config_path)?;
-    let blocks = team::blocks(&text).map_err(|e| anyhow::anyhow!("{}: {e}", paths.config.display()))?;
+    let blocks: Vec<team::Block> = team::blocks(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", paths.config.display()))?
+        .into_iter()
+        .filter(|b| b.owner == team::Owner::Team)
+        .collect();
     let mut out = String::new();
     for b in &blocks {
         let edited: Vec<String> = b.hand_edited().iter().map(|(id, _)| id.to_string()).collect();
@@ -280,7 +288,9 @@ fn remove(env: &Env, name: &str, yes: bool) -> Result<()> {
     let _lock = crate::keys::lock(env)?;
     let old = edit::read_or_empty(&config_path)?;
     let config_name = paths.config.display().to_string();
-    let Some(new) = team::remove(&old, name).map_err(|e| anyhow::anyhow!("{config_name}: {e}"))? else {
+    let Some(new) =
+        team::remove(&old, team::Owner::Team, name).map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?
+    else {
         bail!("{config_name} has no block of team {name:?}");
     };
     eprint!("{}", diff(&old, &new, &config_name));
