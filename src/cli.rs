@@ -324,6 +324,11 @@ pub enum Command {
     /// PROFILE then switch on top of it. The browser comes back to a one-time address on
     /// 127.0.0.1; with --remote (SSH), open the URL anywhere and paste the code it shows
     Login(LoginArgs),
+    /// IAM Identity Center: the profiles of every account and role a session can use
+    Sso {
+        #[command(subcommand)]
+        action: SsoAction,
+    },
     /// Set up this machine for a team in one guided command: the team's profiles, your
     /// keys in the key store (asked without echo), your MFA device (found with IAM
     /// ListMFADevices), then a check of every profile with one MFA code. Safe to run
@@ -552,6 +557,36 @@ pub enum TeamAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum SsoAction {
+    /// List the accounts and roles SESSION can use, as profiles (printed), or merge them
+    /// into ~/.aws/config with --write, in a block swrole owns: every byte outside it kept,
+    /// nothing removed offline or on an error, a name already yours never overwritten
+    Profiles {
+        /// The [sso-session NAME] (default: the only one in the config)
+        session: Option<String>,
+        /// Write them into the config (the diff is shown first)
+        #[arg(long)]
+        write: bool,
+        /// Profile names: {account_name}, {account_id}, {role_name}, {session}; lower case,
+        /// other characters than a-z 0-9 . _ - made `-`
+        #[arg(long, value_name = "TEMPLATE", default_value = "{account_name}-{role_name}")]
+        template: String,
+        /// The region of the generated profiles
+        #[arg(long, value_name = "REGION")]
+        region: Option<String>,
+        /// Also remove the profiles the session can no longer use (inside the block only)
+        #[arg(long, requires = "write")]
+        prune: bool,
+        /// Write without asking (the diff is still shown)
+        #[arg(short, long, requires = "write")]
+        yes: bool,
+        /// Show the diff and write nothing
+        #[arg(long, conflicts_with = "yes", requires = "write")]
+        dry_run: bool,
+    },
+}
+
 /// `swrole login`.
 #[derive(Debug, Clone, Args)]
 pub struct LoginArgs {
@@ -559,9 +594,13 @@ pub struct LoginArgs {
     #[arg(add = ArgValueCandidates::new(profile_names))]
     pub profile: Option<String>,
     /// No browser on this machine (SSH, a container): print the URL to open anywhere,
-    /// then paste the code the page shows
+    /// then paste the code the page shows (IAM Identity Center: the device code)
     #[arg(long)]
     pub remote: bool,
+    /// IAM Identity Center: sign in with a code shown here and confirmed on any device
+    /// (chosen by itself over SSH, in a container, or with no display)
+    #[arg(long)]
+    pub device_code: bool,
     /// The region of the sign-in (default: the profile's; written to a new profile)
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,

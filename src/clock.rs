@@ -21,6 +21,9 @@ pub fn left(secs: i64) -> String {
         return "expired".to_string();
     }
     let minutes = (secs + 30) / 60;
+    if minutes >= 48 * 60 {
+        return format!("{}d", minutes / (24 * 60));
+    }
     if minutes >= 60 { format!("{}h{:02}m", minutes / 60, minutes % 60) } else { format!("{minutes}m") }
 }
 
@@ -84,5 +87,7 @@ mod tests {
         assert_eq!(left(3569), "59m");
         assert_eq!(left(0), "expired");
         assert_eq!(left(11 * 3600 + 56 * 60), "11h56m");
+        assert_eq!(left(36 * 3600), "36h00m");
+        assert_eq!(left(90 * 86400 - 60), "89d");
     }
 }

@@ -368,6 +368,61 @@ fn login_sessions(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Find
             }
         }
     }
+    // IAM Identity Center: each session a profile uses has a token that is valid or can be
+    // refreshed, in a private file.
+    let mut seen = Vec::new();
+    for name in set.profiles.keys() {
+        let Ok(Some(session)) = crate::sso::Session::of_profile(set, name) else { continue };
+        if seen.contains(&session) {
+            continue;
+        }
+        seen.push(session.clone());
+        let Some(dir) = crate::sso::cache_dir(env) else { continue };
+        let path = crate::sso::token_file(&dir, &session);
+        let again = format!("swrole login {}", sh(name));
+        let now = crate::clock::now();
+        match crate::oidc::read_token(&path) {
+            Ok(None) => out.push(finding(
+                Severity::Warning,
+                "sso-token",
+                format!(
+                    "{} (profile {name:?}) has no token yet ({} does not exist)",
+                    session.label(),
+                    path.display()
+                ),
+                again,
+            )),
+            Err(e) => out.push(finding(Severity::Error, "sso-token", format!("{e:#}"), again)),
+            Ok(Some((_, t))) => {
+                if t.left(now) <= 0 && t.refreshable(now).is_none() {
+                    out.push(finding(
+                        Severity::Warning,
+                        "sso-token",
+                        format!(
+                            "the IAM Identity Center token of {} ended at {} and cannot be refreshed",
+                            session.label(),
+                            crate::clock::rfc3339(t.expires_at)
+                        ),
+                        again,
+                    ));
+                }
+                if let Ok(meta) = std::fs::metadata(&path)
+                    && meta.permissions().mode() & 0o077 != 0
+                {
+                    out.push(finding(
+                        Severity::Warning,
+                        "sso-token-mode",
+                        format!(
+                            "{} (an IAM Identity Center token) can be read by others (mode {:o})",
+                            path.display(),
+                            meta.permissions().mode() & 0o777
+                        ),
+                        format!("chmod 600 -- {}", sh(&path.display().to_string())),
+                    ));
+                }
+            }
+        }
+    }
     // Roles whose first hop is signed by a login session and names an MFA device.
     for (name, section) in &set.profiles {
         let Some(serial) = section.get("mfa_serial") else { continue };

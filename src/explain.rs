@@ -49,7 +49,8 @@ pub struct Context<'a> {
     pub mfa_sources: &'a [Option<String>],
     /// `--long`: every variable a switch sets and unsets, by name.
     pub long: bool,
-    /// A login-session base: what its token file says ([`login_status`]).
+    /// A login-session or IAM Identity Center base: what its token file says
+    /// ([`login_status`], [`sso_status`]).
     pub login: Option<&'a str>,
 }
 
@@ -127,7 +128,11 @@ fn base(o: &mut Out, plan: &Plan, cx: &Context<'_>) {
             {
                 o.more(&format!("{key} = {}, {}", v.text, at(cx.paths, v)));
             }
-            o.more("fetched by the AWS SDK's own provider");
+            match (kind, cx.login) {
+                (DelegatedKind::Sso, Some(status)) => o.more(status),
+                (DelegatedKind::Sso, None) => {}
+                _ => o.more("fetched by the AWS SDK's own provider"),
+            }
         }
         Base::LoginSession { profile, session } => {
             if let Some(v) = base_section.and_then(|s| s.get("login_session")) {
@@ -142,6 +147,36 @@ fn base(o: &mut Out, plan: &Plan, cx: &Context<'_>) {
             }
         }
     }
+}
+
+/// An IAM Identity Center base as `explain` and `list --long` tell it: the session, the
+/// account and role, the token's time left and whether it can be refreshed.
+pub fn sso_status(env: &crate::env::Env, set: &crate::config::ProfileSet, profile: &str) -> Option<String> {
+    let session = crate::sso::Session::of_profile(set, profile).ok()??;
+    let role = set.profile(profile).and_then(crate::sso::role_of);
+    let head = format!(
+        "IAM Identity Center {} ({}), {}",
+        session.label(),
+        session.start_url,
+        role.map_or("no account and role".to_string(), |(a, r)| format!("account {a}, role {r}"))
+    );
+    let path = crate::sso::token_file(&crate::sso::cache_dir(env)?, &session);
+    let shown = crate::text::printable(&path.display().to_string());
+    let now = crate::clock::now();
+    Some(crate::text::printable(&match crate::oidc::read_token(&path) {
+        Ok(Some((_, t))) => {
+            let refresh = match t.refreshable(now) {
+                Some(r) => format!(
+                    "refreshed by the next switch when under 15m (the registration lasts {} more)",
+                    crate::clock::left(r.registration_expires_at - now)
+                ),
+                None => "not refreshable: sign in again when it ends".to_string(),
+            };
+            format!("{head}; token {shown}: {} left, {refresh}", crate::clock::left(t.left(now)))
+        }
+        Ok(None) => format!("{head}; no token at {shown} yet: {}", crate::oidc::sign_in_again(profile)),
+        Err(e) => format!("{head}; the token cannot be read: {e:#}"),
+    }))
 }
 
 /// The token file of a login session, as `explain` and `doctor` tell it: where, whose

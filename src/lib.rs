@@ -23,6 +23,7 @@ pub mod exports;
 pub mod keys;
 pub mod login;
 pub mod mfa;
+pub mod oidc;
 pub mod options;
 pub mod plan;
 pub mod process;
@@ -31,6 +32,7 @@ pub mod safety;
 pub mod server;
 pub mod shell;
 pub mod signin;
+pub mod sso;
 pub mod store;
 pub mod sts;
 pub mod switch;
@@ -70,6 +72,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Team { action }) => cmd::team::run(&env, action),
         Some(Command::Setup(args)) => cmd::setup::run(&env, args),
         Some(Command::Login(args)) => cmd::login::run(&env, args),
+        Some(Command::Sso { action }) => cmd::sso::run(&env, action),
         Some(Command::Log { profile, since, write, json }) => {
             cmd::log::run(&env, profile.as_deref(), since.as_deref(), write, json)
         }

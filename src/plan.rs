@@ -268,6 +268,23 @@ pub fn plan(
     })
 }
 
+/// IAM Identity Center's OIDC service and access portal for `selected`, by the SDKs'
+/// endpoint settings (`AWS_ENDPOINT_URL_SSO_OIDC` / `AWS_ENDPOINT_URL_SSO`, `[services]`
+/// `sso_oidc` / `sso`, `AWS_ENDPOINT_URL`, `endpoint_url`), else the session region's.
+pub fn sso_endpoints(
+    set: &ProfileSet,
+    paths: &Paths,
+    env: &Env,
+    selected: &str,
+    sso_region: &str,
+) -> Result<(String, String)> {
+    let oidc = service_endpoint(set, paths, env, selected, "sso_oidc")?
+        .map_or_else(|| crate::sso::default_oidc(sso_region), |(u, _)| u);
+    let portal = service_endpoint(set, paths, env, selected, "sso")?
+        .map_or_else(|| crate::sso::default_portal(sso_region), |(u, _)| u);
+    Ok((oidc, portal))
+}
+
 /// The sign-in service that refreshes a login session, and where it was configured: the
 /// SDKs' endpoint settings for service id `signin` (`AWS_ENDPOINT_URL_SIGNIN`, `[services]`,
 /// `AWS_ENDPOINT_URL`, `endpoint_url`), else the region's endpoint. `None` without a

@@ -59,48 +59,28 @@ impl Refused {
 /// `tokenInput` payload) and a DPoP proof by `key`. Neither the input nor the answer ever
 /// appears in an error.
 pub async fn create_token(svc: &Service, key: &DpopKey, input: &serde_json::Value) -> Result<TokenOutput> {
-    use http_body_util::{BodyExt, Full, Limited};
     let url = format!("{}/v1/token", svc.url.trim_end_matches('/'));
     let where_ = sanitize(&svc.url);
     let proof = key.proof("POST", &url, clock::now())?;
-    let request = hyper::Request::post(url.as_str())
-        .header("content-type", "application/json")
-        .header("accept", "application/json")
-        .header("dpop", proof)
-        .header("user-agent", concat!("swrole/", env!("CARGO_PKG_VERSION")))
-        .body(Full::new(bytes::Bytes::from(input.to_string())))
-        .context("could not build the sign-in request")?;
-    let client = crate::sts::https_client::<Full<bytes::Bytes>>(&svc.extra_roots)?;
-    let answer = async {
-        let response = client.request(request).await.map_err(|e| {
-            anyhow!(
-                "could not reach the sign-in service at {where_}: {}",
-                sanitize(&crate::sts::root_cause(&e))
-            )
-        })?;
-        let status = response.status();
-        let kind = response
-            .headers()
-            .get("x-amzn-errortype")
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(':').next().unwrap_or(v).to_string());
-        let body = Limited::new(response.into_body(), MAX_ANSWER).collect().await.map_err(|_| {
-            anyhow!("the sign-in service at {where_} sent an answer that could not be read (or over 64 KiB)")
-        })?;
-        Ok::<_, anyhow::Error>((status, kind, body.to_bytes()))
-    };
-    let (status, kind, body) = match tokio::time::timeout(svc.timeout, answer).await {
-        Err(_) => bail!("the sign-in service at {where_} did not answer within {} s", svc.timeout.as_secs()),
-        Ok(r) => r?,
-    };
-    if !status.is_success() {
+    let headers =
+        [("content-type", "application/json"), ("accept", "application/json"), ("dpop", proof.as_str())];
+    let (status, kind, body) = crate::sts::http_call(
+        "the sign-in service",
+        "POST",
+        &url,
+        &headers,
+        Some(input.to_string()),
+        svc.timeout,
+        &svc.extra_roots,
+        MAX_ANSWER,
+    )
+    .await?;
+    if !(200..300).contains(&status) {
         let doc: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         let field = |k: &str| {
             doc.get(k).and_then(|v| v.as_str()).map(|s| sanitize(&s.chars().take(300).collect::<String>()))
         };
-        let code = field("error")
-            .or(kind.map(|k| sanitize(&k)))
-            .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
+        let code = field("error").or(kind).unwrap_or_else(|| format!("HTTP {status}"));
         let message = field("message").unwrap_or_default();
         return Err(Refused { code, message }.into());
     }
@@ -108,7 +88,7 @@ pub async fn create_token(svc: &Service, key: &DpopKey, input: &serde_json::Valu
 }
 
 /// The text of a token file, when there is one, bounded.
-fn read_text(path: &Path) -> Result<Option<String>> {
+pub fn read_text(path: &Path) -> Result<Option<String>> {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -134,6 +114,12 @@ pub fn read(path: &Path) -> Result<Option<(String, Token)>> {
 /// Write a token file: staged beside it (0600), synced, renamed; the directory made 0700
 /// when missing.
 pub fn write(path: &Path, token: &Token) -> Result<()> {
+    write_private(path, &token.to_json())
+}
+
+/// Write a file only this user may read: staged beside it (0600), synced, renamed; the
+/// directory made 0700 when missing. Token files of the login and SSO caches.
+pub fn write_private(path: &Path, text: &str) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     let dir = path.parent().ok_or_else(|| anyhow!("{} has no directory", path.display()))?;
@@ -147,15 +133,14 @@ pub fn write(path: &Path, token: &Token) -> Result<()> {
         .tempfile_in(dir)
         .with_context(|| format!("could not write in {}", dir.display()))?;
     tmp.as_file().set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    tmp.write_all(token.to_json().as_bytes())
-        .with_context(|| format!("could not write {}", path.display()))?;
+    tmp.write_all(text.as_bytes()).with_context(|| format!("could not write {}", path.display()))?;
     tmp.as_file().sync_all().with_context(|| format!("could not write {}", path.display()))?;
     tmp.persist(path).with_context(|| format!("could not replace {}", path.display()))?;
     Ok(())
 }
 
 /// The lock every swrole takes to refresh `path`: a file beside it that no other tool reads.
-fn lock(path: &Path) -> Result<std::fs::File> {
+pub fn lock(path: &Path) -> Result<std::fs::File> {
     use std::os::unix::fs::DirBuilderExt;
     let dir = path.parent().ok_or_else(|| anyhow!("{} has no directory", path.display()))?;
     std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
@@ -170,7 +155,7 @@ fn lock(path: &Path) -> Result<std::fs::File> {
                 std::thread::sleep(Duration::from_millis(50));
             }
             Err(std::fs::TryLockError::WouldBlock) => {
-                bail!("another swrole has been refreshing the login session for {} s", LOCK_WAIT.as_secs())
+                bail!("another swrole has been refreshing {} for {} s", path.display(), LOCK_WAIT.as_secs())
             }
             Err(std::fs::TryLockError::Error(e)) => bail!("could not lock {}: {e}", lock_path.display()),
         }

@@ -540,6 +540,66 @@ where
     Ok(hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build(connector))
 }
 
+/// One HTTP exchange of swrole's own (no SDK): `method` on `url` with `headers` and an
+/// optional body; the status, the `x-amzn-errortype` (without its `:` tail) and at most
+/// `limit` bytes of the answer, all within `timeout`. `what` names the service in errors,
+/// with the URL's scheme, host and path only (never its query or a header's value).
+#[allow(clippy::too_many_arguments)]
+pub async fn http_call(
+    what: &str,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<String>,
+    timeout: Duration,
+    extra_roots: &[rustls::pki_types::CertificateDer<'static>],
+    limit: usize,
+) -> Result<(u16, Option<String>, bytes::Bytes)> {
+    use http_body_util::{BodyExt, Full, Limited};
+    let shown = url::Url::parse(url)
+        .map(|u| {
+            format!(
+                "{}://{}{}",
+                u.scheme(),
+                u.host_str().unwrap_or(""),
+                u.port().map_or(String::new(), |p| format!(":{p}"))
+            )
+        })
+        .unwrap_or_default();
+    let where_ = sanitize(&shown);
+    let mut request = hyper::Request::builder()
+        .method(method)
+        .uri(url)
+        .header("user-agent", concat!("swrole/", env!("CARGO_PKG_VERSION")));
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let request = request
+        .body(Full::new(bytes::Bytes::from(body.unwrap_or_default())))
+        .with_context(|| format!("could not build the request to {what}"))?;
+    let client = https_client::<Full<bytes::Bytes>>(extra_roots)?;
+    let answer = async {
+        let response = client
+            .request(request)
+            .await
+            .map_err(|e| anyhow!("could not reach {what} at {where_}: {}", sanitize(&root_cause(&e))))?;
+        let status = response.status().as_u16();
+        let kind = response
+            .headers()
+            .get("x-amzn-errortype")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| sanitize(v.split(':').next().unwrap_or(v)));
+        let body = Limited::new(response.into_body(), limit).collect().await.map_err(|_| {
+            anyhow!("{what} at {where_} sent an answer that could not be read (or over {} KiB)", limit / 1024)
+        })?;
+        Ok::<_, anyhow::Error>((status, kind, body.to_bytes()))
+    };
+    match tokio::time::timeout(timeout, answer).await {
+        Err(_) => bail!("{what} at {where_} did not answer within {} s", timeout.as_secs()),
+        Ok(r) => r,
+    }
+}
+
 /// Where and how to call the federation endpoint.
 pub struct Federation {
     pub url: String,

@@ -594,6 +594,9 @@ fn fetch(
             say(args, || format!("login session {} of profile {profile:?}", crate::text::sanitize(session)));
             crate::signin::credentials(env, profile, session, service, net.rt())?
         }
+        Base::Delegated { profile, kind: DelegatedKind::Sso } => {
+            sso_credentials(files, env, plan, args, &net, profile)?
+        }
         Base::Delegated { profile, kind: DelegatedKind::CredentialProcess } => {
             let command = files
                 .set
@@ -649,6 +652,52 @@ fn fetch(
         };
     }
     Ok(creds)
+}
+
+/// An IAM Identity Center base: the session's token (refreshed when it can be), then
+/// GetRoleCredentials for the profile's account and role.
+fn sso_credentials(
+    files: &Files,
+    env: &Env,
+    plan: &Plan,
+    args: &Options,
+    net: &Network,
+    profile: &str,
+) -> Result<Credentials> {
+    let session = crate::sso::Session::of_profile(&files.set, profile)
+        .map_err(|e| e.context(format!("profile {profile:?}")))?
+        .ok_or_else(|| anyhow::anyhow!("profile {profile:?} has no IAM Identity Center session"))?;
+    let section = files.set.profile(profile).expect("resolved profiles exist");
+    let Some((account, role)) = crate::sso::role_of(section) else {
+        bail!(
+            "profile {profile:?} names an IAM Identity Center session but no sso_account_id and sso_role_name: it \
+             signs in, but gives no credentials (`swrole sso profiles` lists the roles you can use)"
+        );
+    };
+    let endpoints = || -> Result<crate::oidc::Endpoints> {
+        let (oidc, portal) =
+            crate::plan::sso_endpoints(&files.set, &files.paths, env, &plan.profile, &session.region)?;
+        Ok(crate::oidc::Endpoints {
+            oidc,
+            portal,
+            timeout: args.connect_timeout + args.read_timeout,
+            extra_roots: net.settings.ca_bundle.as_ref().map(|b| b.certs.clone()).unwrap_or_default(),
+        })
+    };
+    say(args, || {
+        format!("IAM Identity Center {} for profile {profile:?}", crate::text::sanitize(&session.label()))
+    });
+    let token = crate::oidc::token(env, profile, &session, endpoints, net.rt())?;
+    say(args, || format!("GetRoleCredentials {role} in account {account}"));
+    net.rt()
+        .block_on(crate::oidc::role_credentials(&endpoints()?, &token.access_token, &account, &role))
+        .map_err(|e| match e.downcast_ref::<crate::oidc::Refused>() {
+            Some(r) if r.kind == "UnauthorizedException" => anyhow::anyhow!(
+                "the IAM Identity Center sign-in of profile {profile:?} is no longer accepted ({r}): {}",
+                crate::oidc::sign_in_again(profile)
+            ),
+            _ => e.context(format!("could not get the credentials of role {role} in account {account}")),
+        })
 }
 
 /// The SourceIdentity, session name and tags of one hop. `true` takes the IAM user's name
@@ -712,6 +761,9 @@ fn describe_base(base: &Base) -> String {
         Base::StaticKeys { profile } => format!("static keys of profile {profile:?}"),
         Base::CredentialSource { profile, source } => {
             format!("credential_source {} (profile {profile:?})", source.name())
+        }
+        Base::Delegated { profile, kind: DelegatedKind::Sso } => {
+            format!("IAM Identity Center of profile {profile:?}")
         }
         Base::Delegated { profile, kind } => format!("{kind:?} of profile {profile:?} (through the AWS SDK)"),
         Base::StoredKeys { profile } => format!("keys of profile {profile:?} from the key store"),

@@ -30,6 +30,27 @@ fn login_rows(env: &Env, now: i64) -> Vec<[String; 5]> {
             crate::text::printable(&format!("{session}{sign_in}")),
         ]);
     }
+    // IAM Identity Center tokens, once per session (the profiles that use it named).
+    let mut sessions: Vec<(crate::sso::Session, Vec<String>)> = Vec::new();
+    for name in files.set.profiles.keys() {
+        let Ok(Some(s)) = crate::sso::Session::of_profile(&files.set, name) else { continue };
+        match sessions.iter_mut().find(|(x, _)| *x == s) {
+            Some((_, users)) => users.push(name.clone()),
+            None => sessions.push((s, vec![name.clone()])),
+        }
+    }
+    for (s, users) in sessions {
+        let Some(dir) = crate::sso::cache_dir(env) else { break };
+        let Ok(Some((_, t))) = crate::oidc::read_token(&crate::sso::token_file(&dir, &s)) else { continue };
+        let refresh = if t.refreshable(now).is_some() { "refreshable" } else { "not refreshable" };
+        rows.push([
+            crate::text::printable(&users.join(" ")),
+            "sso".to_string(),
+            clock::rfc3339(t.expires_at),
+            clock::left(t.left(now)),
+            crate::text::printable(&format!("{} ({}), {refresh}", s.label(), s.start_url)),
+        ]);
+    }
     rows
 }
 

@@ -66,6 +66,9 @@ pub fn run(env: &Env, profile: &str, verify: bool, long: bool, args: &SwitchArgs
         crate::chain::Base::LoginSession { profile, session } => {
             Some(core::login_status(env, profile, session))
         }
+        crate::chain::Base::Delegated { profile, kind: crate::chain::DelegatedKind::Sso } => {
+            core::sso_status(env, &files.set, profile)
+        }
         _ => None,
     };
     let cx = core::Context {

@@ -29,6 +29,20 @@ pub fn run(env: &Env, long: bool) -> Result<()> {
             let role = section.text("role_arn").unwrap_or("-");
             let mut account = crate::plan::account_of(role).unwrap_or("-").to_string();
             let mut role_name = role.split_once(":role/").map_or(role, |(_, n)| n).to_string();
+            // IAM Identity Center: the account and role, and the token's time left.
+            if role == "-"
+                && let Some((acct, sso_role)) = crate::sso::role_of(section)
+            {
+                account = acct;
+                let session = crate::sso::Session::of_profile(&files.set, name).ok().flatten();
+                let left = session
+                    .and_then(|s| Some(crate::sso::token_file(&crate::sso::cache_dir(env)?, &s)))
+                    .and_then(|p| crate::oidc::read_token(&p).ok().flatten())
+                    .map_or("not signed in".to_string(), |(_, t)| {
+                        format!("token {}", crate::clock::left(t.left(crate::clock::now())))
+                    });
+                role_name = format!("sso {sso_role} ({left})");
+            }
             // A login session: who, and the time left on its credentials and its sign-in.
             if role == "-"
                 && let Some(session) = section.text("login_session")

@@ -42,6 +42,9 @@ pub fn run(env: &Env, args: LoginArgs) -> Result<()> {
     let profile = profile.unwrap_or_else(|| "default".to_string());
     check_profile_name(&profile)?;
     let files = Files::load(env)?;
+    if let Some((session, selected)) = sso_target(&files, &profile)? {
+        return sso_login(env, &files, &profile, &selected, &session, &args);
+    }
     let section = files.set.profile(&profile);
     if let Some(s) = section
         && let Some((key, what)) = OTHER_CREDENTIALS.iter().find(|(k, _)| s.get(k).is_some())
@@ -136,23 +139,27 @@ fn same_device(
     let callback = signin::Callback::bind()?;
     let redirect = callback.redirect_uri();
     let url = login::authorize_url(base_url, login::SAME_DEVICE, state, &pkce.challenge, &redirect);
+    open_page(env, &format!("sign in at {} ({from})", sanitize(base_url)), &url, "--remote");
+    let code = callback.wait(state, limit)?;
+    Ok((login::SAME_DEVICE, code, redirect))
+}
+
+/// Say where to sign in, and open the page in the browser: beside the callback (a browser
+/// that calls back before it returns finds swrole answering), never waited for (a browser
+/// started directly keeps running).
+fn open_page(env: &Env, what: &str, url: &str, instead: &str) {
     let how =
         super::console::Opening { print: false, destination: None, container: false, browser_profile: None };
     eprintln!(
         "swrole: {}",
         printable(&format!(
-            "sign in at {} ({from}) in the browser; if it does not open, open this URL on this machine \
-             (or run swrole login --remote):\n  {url}",
-            sanitize(base_url)
+            "{what} in the browser; if it does not open, open this URL on this machine (or run swrole login \
+             {instead}):\n  {url}"
         ))
     );
-    // The browser is started beside the callback: a browser that calls back before it
-    // returns (as a launcher may) finds swrole answering.
-    // A browser started directly (not through a launcher) keeps running: swrole does not
-    // wait for it.
     match super::console::browser(env, &how).filter(|a| !a.is_empty()) {
         Some(argv) => {
-            let url = url.clone();
+            let url = url.to_string();
             std::thread::spawn(move || {
                 if let Err(e) = super::console::open(argv, &url) {
                     eprintln!("swrole: {}", printable(&format!("{e:#}")));
@@ -161,8 +168,204 @@ fn same_device(
         }
         None => eprintln!("swrole: no browser to open (set BROWSER): open the URL above"),
     }
-    let code = callback.wait(state, limit)?;
-    Ok((login::SAME_DEVICE, code, redirect))
+}
+
+/// Whether a browser can open here: `$BROWSER`, else not over SSH, not in a container,
+/// not without a display (Linux), and a launcher on PATH.
+pub fn browser_can_open(env: &Env) -> bool {
+    if env.get("BROWSER").is_some_and(|b| !b.is_empty()) {
+        return true;
+    }
+    if env.get("SSH_CONNECTION").is_some() || env.get("SSH_TTY").is_some() {
+        return false;
+    }
+    if cfg!(target_os = "macos") {
+        return env.on_path("open");
+    }
+    let display = env.get("DISPLAY").is_some() || env.get("WAYLAND_DISPLAY").is_some();
+    let container =
+        std::path::Path::new("/.dockerenv").exists() || std::path::Path::new("/run/.containerenv").exists();
+    display && !container && env.on_path("xdg-open")
+}
+
+/// What `swrole login TARGET` signs in to when it is IAM Identity Center: a profile with
+/// `sso_session` or `sso_start_url`, a profile whose chain ends in one, or an
+/// `[sso-session TARGET]`. The profile whose endpoint settings apply comes with it.
+fn sso_target(files: &Files, target: &str) -> Result<Option<(crate::sso::Session, String)>> {
+    if files.set.profile(target).is_some() {
+        if let Some(s) = crate::sso::Session::of_profile(&files.set, target)? {
+            return Ok(Some((s, target.to_string())));
+        }
+        if let Ok(chain) = crate::chain::resolve(&files.set, target)
+            && let crate::chain::Base::Delegated { profile, kind: crate::chain::DelegatedKind::Sso } =
+                &chain.base
+            && let Some(s) = crate::sso::Session::of_profile(&files.set, profile)?
+        {
+            return Ok(Some((s, target.to_string())));
+        }
+        return Ok(None);
+    }
+    if files.set.sso_sessions.contains_key(target) {
+        return Ok(Some((crate::sso::Session::named(&files.set, target)?, String::new())));
+    }
+    Ok(None)
+}
+
+/// Sign in to IAM Identity Center: the browser with PKCE (a one-time callback on 127.0.0.1),
+/// or the device code; the token saved where the AWS CLI v2 and the SDKs read it.
+fn sso_login(
+    env: &Env,
+    files: &Files,
+    target: &str,
+    selected: &str,
+    session: &crate::sso::Session,
+    args: &LoginArgs,
+) -> Result<()> {
+    let (oidc, portal) =
+        crate::plan::sso_endpoints(&files.set, &files.paths, env, selected, &session.region)?;
+    let extra_roots = match crate::plan::ca_bundle(&files.set, &files.paths, env, selected) {
+        Some((path, from)) => crate::sts::CaBundle::load(&path, &from)?.certs,
+        None => Vec::new(),
+    };
+    let ep = crate::oidc::Endpoints { oidc, portal, timeout: Duration::from_secs(60), extra_roots };
+    let dir =
+        crate::sso::cache_dir(env).ok_or_else(|| anyhow!("HOME is not set: there is no SSO token cache"))?;
+    let device = args.device_code || args.remote || !browser_can_open(env);
+    let rt = crate::sts::runtime()?;
+    // The client registration is shared with the AWS CLI (its file and key), and made anew
+    // when it nears its end or was made for the other flow.
+    let reg_path = crate::sso::registration_file(&dir, session);
+    let reg = match crate::oidc::read_registration(&reg_path)?.filter(|r| r.usable(!device, clock::now())) {
+        Some(r) => r,
+        None => {
+            let r = rt.block_on(crate::oidc::register(&ep, session, !device))?;
+            signin::write_private(&reg_path, &r.to_json())?;
+            r
+        }
+    };
+    let limit = Duration::from_secs(args.timeout.into());
+    let out = if device {
+        device_flow(env, &rt, &ep, &reg, session, args.device_code, limit)?
+    } else {
+        let callback = signin::Callback::bind()?;
+        let redirect = callback.redirect_uri();
+        let pkce = Pkce::new()?;
+        let state = login::uuid()?;
+        let url = crate::sso::authorize_url(
+            &ep.oidc,
+            &reg.client_id,
+            &redirect,
+            &state,
+            &pkce.challenge,
+            &session.registration_scopes(),
+        );
+        open_page(
+            env,
+            &format!("sign in to IAM Identity Center ({})", sanitize(&session.start_url)),
+            &url,
+            "--device-code",
+        );
+        let code = callback.wait(&state, limit)?;
+        let body = serde_json::json!({
+            "clientId": reg.client_id,
+            "clientSecret": reg.client_secret,
+            "grantType": "authorization_code",
+            "redirectUri": redirect,
+            "codeVerifier": pkce.verifier,
+            "code": code,
+        });
+        rt.block_on(crate::oidc::create_token(&ep, &body)).context("the sign-in could not be completed")?
+    };
+    let token = crate::sso::Token::new(session, &out, &reg, clock::now())?;
+    let path = crate::sso::token_file(&dir, session);
+    {
+        let _lock = signin::lock(&path)?;
+        signin::write_private(&path, &token.to_json())?;
+    }
+    let next = if files.set.profile(target).and_then(crate::sso::role_of).is_some() {
+        format!("`sw {target}` switches to its role")
+    } else {
+        format!(
+            "`swrole sso profiles {} --write` adds a profile for each account and role you can use",
+            session.name.as_deref().unwrap_or("NAME")
+        )
+    };
+    eprintln!(
+        "swrole: {}",
+        printable(&format!(
+            "signed in to IAM Identity Center ({}, {}): the token lasts {} and refreshes itself while the \
+             sign-in lives, shared with the AWS CLI and the SDKs; {next}",
+            session.label(),
+            session.start_url,
+            clock::left(token.left(clock::now()))
+        ))
+    );
+    Ok(())
+}
+
+/// The device code: shown here, confirmed on any device; CreateToken is polled at the
+/// interval the service gives, five seconds slower after each `slow_down`.
+fn device_flow(
+    env: &Env,
+    rt: &tokio::runtime::Runtime,
+    ep: &crate::oidc::Endpoints,
+    reg: &crate::sso::Registration,
+    session: &crate::sso::Session,
+    open: bool,
+    limit: Duration,
+) -> Result<crate::sso::TokenOutput> {
+    let d = rt.block_on(crate::oidc::start_device(ep, reg, &session.start_url))?;
+    eprintln!(
+        "swrole: {}",
+        printable(&format!(
+            "open {} on any device, sign in, and confirm the code\n\n    {}\n\n  (or open {}); waiting...",
+            d.uri, d.user_code, d.uri_complete
+        ))
+    );
+    if open && browser_can_open(env) {
+        let how = super::console::Opening {
+            print: false,
+            destination: None,
+            container: false,
+            browser_profile: None,
+        };
+        if let Some(argv) = super::console::browser(env, &how).filter(|a| !a.is_empty()) {
+            let url = d.uri_complete.clone();
+            std::thread::spawn(move || {
+                let _ = super::console::open(argv, &url);
+            });
+        }
+    }
+    let body = serde_json::json!({
+        "clientId": reg.client_id,
+        "clientSecret": reg.client_secret,
+        "grantType": crate::sso::DEVICE_GRANT,
+        "deviceCode": d.device_code,
+    });
+    let deadline = std::time::Instant::now() + limit.min(Duration::from_secs(d.expires_in));
+    let mut interval = Duration::from_secs(d.interval);
+    loop {
+        match rt.block_on(crate::oidc::create_token(ep, &body)) {
+            Ok(out) => return Ok(out),
+            Err(e) => match e.downcast_ref::<crate::oidc::Refused>().map(|r| r.kind.as_str()) {
+                Some("AuthorizationPendingException") => {}
+                Some("SlowDownException") => interval += Duration::from_secs(5),
+                Some("ExpiredTokenException") => {
+                    bail!("the code {} expired before it was confirmed: run swrole login again", d.user_code)
+                }
+                Some("AccessDeniedException") => bail!("the sign-in was denied on the confirmation page"),
+                _ => return Err(e.context("the sign-in could not be completed")),
+            },
+        }
+        if std::time::Instant::now() + interval > deadline {
+            bail!(
+                "the code {} was not confirmed within {} s: run swrole login again",
+                d.user_code,
+                limit.as_secs()
+            );
+        }
+        std::thread::sleep(interval);
+    }
 }
 
 /// `--remote`: the URL opened anywhere, the code the page shows pasted back here.

@@ -14,6 +14,7 @@ pub mod log;
 pub mod login;
 pub mod man;
 pub mod setup;
+pub mod sso;
 pub mod switch;
 pub mod team;
 pub mod unset;

@@ -81,7 +81,7 @@ pub struct Applied {
 pub type Extra<'a> = &'a dyn Fn(&str) -> Result<String>;
 
 /// The config file swrole edits (through a link to the real file).
-fn config_paths(env: &Env) -> Result<(Paths, std::path::PathBuf)> {
+pub fn config_paths(env: &Env) -> Result<(Paths, std::path::PathBuf)> {
     let paths = Paths::from_env(env)?;
     let real = edit::real_file(&paths.config)?;
     Ok((paths, real))
@@ -89,7 +89,7 @@ fn config_paths(env: &Env) -> Result<(Paths, std::path::PathBuf)> {
 
 /// The profiles of the credentials file: a team profile of the same name would merge
 /// with it, so it counts as taken.
-fn credentials_taken(paths: &Paths, text: &str) -> Result<Taken> {
+pub fn credentials_taken(paths: &Paths, text: &str) -> Result<Taken> {
     let sections = parse::parse(text)
         .map_err(|e| anyhow::anyhow!("{}:{}: {}", paths.credentials.display(), e.line, e.message))?;
     let mut out = Taken::new();
@@ -182,20 +182,9 @@ pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>)
         }
         return Ok(applied);
     }
-    eprint!("{}", diff(&old, &text, &config_name));
-    if writing.dry_run {
-        eprintln!("swrole: --dry-run: nothing written");
+    if !confirm_and_write(&config_path, &config_name, &old, &text, writing)? {
         return Ok(applied);
     }
-    if !writing.yes {
-        let t =
-            crate::tty::terminal("the changes are confirmed on the terminal", "pass --yes to write them")?;
-        if !crate::tty::confirm(&t, &format!("write these changes to {config_name}?"))? {
-            bail!("nothing written");
-        }
-    }
-    edit::replace(&[Written { path: &config_path, old: &old, new: &text, name: "config" }])
-        .context("nothing was written")?;
     for job in &jobs {
         let n = applied
             .rendered
@@ -208,6 +197,32 @@ pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>)
         eprintln!("swrole: {}", printable(&done));
     }
     Ok(applied)
+}
+
+/// Show the diff of the config, ask (unless `--yes`), write it: `false` when `--dry-run`
+/// wrote nothing. No terminal and no `--yes`: an error, nothing written.
+pub fn confirm_and_write(
+    config_path: &std::path::Path,
+    config_name: &str,
+    old: &str,
+    text: &str,
+    writing: &Writing,
+) -> Result<bool> {
+    eprint!("{}", diff(old, text, config_name));
+    if writing.dry_run {
+        eprintln!("swrole: --dry-run: nothing written");
+        return Ok(false);
+    }
+    if !writing.yes {
+        let t =
+            crate::tty::terminal("the changes are confirmed on the terminal", "pass --yes to write them")?;
+        if !crate::tty::confirm(&t, &format!("write these changes to {config_name}?"))? {
+            bail!("nothing written");
+        }
+    }
+    edit::replace(&[Written { path: config_path, old, new: text, name: "config" }])
+        .context("nothing was written")?;
+    Ok(true)
 }
 
 /// A unified diff for the terminal (the text escaped: a team file is someone else's).

@@ -137,6 +137,7 @@ pub const KEYS: &[&str] = &[
     "sso_role_name",
     "sso_start_url",
     "sso_region",
+    "sso_registration_scopes",
     "login_session",
     // Where and how calls are made.
     "region",

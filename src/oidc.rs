@@ -1,0 +1,364 @@
+//! IAM Identity Center on the network and on disk: the OIDC service (RegisterClient,
+//! StartDeviceAuthorization, CreateToken), the access portal (GetRoleCredentials,
+//! ListAccounts, ListAccountRoles), and the token and client-registration files of
+//! `~/.aws/sso/cache`, refreshed under swrole's lock and written back only over what was
+//! read (the AWS CLI and the SDKs refresh them too, without that lock).
+
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow, bail};
+use serde_json::{Value, json};
+
+use crate::clock;
+use crate::credentials::Credentials;
+use crate::signin::{lock, read_text, write_private};
+use crate::sso::{Registration, Session, Token, TokenOutput};
+use crate::text::sanitize;
+
+/// Answers of either service are small (a page of accounts is a few KiB).
+pub const MAX_ANSWER: usize = 256 * 1024;
+/// Pages of ListAccounts / ListAccountRoles read at most: a bound on a hostile portal.
+const MAX_PAGES: usize = 200;
+
+/// Where and how to reach both services.
+pub struct Endpoints {
+    pub oidc: String,
+    pub portal: String,
+    pub timeout: Duration,
+    pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+/// The service said no: its error type (`AuthorizationPendingException`), OAuth code
+/// (`authorization_pending`) and description, escaped.
+#[derive(Debug)]
+pub struct Refused {
+    pub kind: String,
+    pub code: String,
+    pub description: String,
+}
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IAM Identity Center refused ({}", self.kind)?;
+        if !self.code.is_empty() && !self.kind.to_lowercase().starts_with(&self.code.replace('_', "")) {
+            write!(f, ", {}", self.code)?;
+        }
+        write!(f, ")")?;
+        if !self.description.is_empty() {
+            write!(f, ": {}", self.description)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Refused {}
+
+fn refused(status: u16, kind: Option<String>, body: &[u8]) -> anyhow::Error {
+    let doc: Value = serde_json::from_slice(body).unwrap_or_default();
+    let field = |k: &str| {
+        doc.get(k)
+            .and_then(Value::as_str)
+            .map(|s| sanitize(&s.chars().take(300).collect::<String>()))
+            .unwrap_or_default()
+    };
+    let description = match field("error_description") {
+        d if d.is_empty() => field("message"),
+        d => d,
+    };
+    Refused { kind: kind.unwrap_or_else(|| format!("HTTP {status}")), code: field("error"), description }
+        .into()
+}
+
+async fn oidc_post(ep: &Endpoints, path: &str, body: &Value) -> Result<bytes::Bytes> {
+    let url = format!("{}{path}", ep.oidc.trim_end_matches('/'));
+    let (status, kind, answer) = crate::sts::http_call(
+        "IAM Identity Center (OIDC)",
+        "POST",
+        &url,
+        &[("content-type", "application/json")],
+        Some(body.to_string()),
+        ep.timeout,
+        &ep.extra_roots,
+        MAX_ANSWER,
+    )
+    .await?;
+    if !(200..300).contains(&status) {
+        return Err(refused(status, kind, &answer));
+    }
+    Ok(answer)
+}
+
+async fn portal_get(ep: &Endpoints, path: &str, query: &[(&str, &str)], token: &str) -> Result<Value> {
+    let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
+    let url = format!("{}{path}?{query}", ep.portal.trim_end_matches('/'));
+    let (status, kind, answer) = crate::sts::http_call(
+        "the IAM Identity Center portal",
+        "GET",
+        &url,
+        &[("x-amz-sso_bearer_token", token), ("accept", "application/json")],
+        None,
+        ep.timeout,
+        &ep.extra_roots,
+        MAX_ANSWER,
+    )
+    .await?;
+    if !(200..300).contains(&status) {
+        return Err(refused(status, kind, &answer));
+    }
+    serde_json::from_slice(&answer)
+        .map_err(|_| anyhow!("the IAM Identity Center portal answered with something that is not JSON"))
+}
+
+/// RegisterClient: for the browser sign-in (authorization code and refresh token grants, the
+/// loopback redirect URI, the start URL as issuer) or for the device code.
+pub async fn register(ep: &Endpoints, session: &Session, auth_code: bool) -> Result<Registration> {
+    let name = format!("swrole-client-{}", session.name.as_deref().unwrap_or("legacy"));
+    let scopes = session.registration_scopes();
+    let mut body = json!({"clientName": name, "clientType": "public", "scopes": scopes});
+    let grants: Vec<String> = if auth_code {
+        body["grantTypes"] = json!(["authorization_code", "refresh_token"]);
+        body["redirectUris"] = json!([crate::sso::REDIRECT_URI]);
+        body["issuerUrl"] = json!(session.start_url);
+        vec!["authorization_code".into(), "refresh_token".into()]
+    } else {
+        Vec::new()
+    };
+    let answer = oidc_post(ep, "/client/register", &body).await.context("RegisterClient")?;
+    Registration::from_answer(&answer, scopes, grants).context("RegisterClient answered badly")
+}
+
+/// What StartDeviceAuthorization gives.
+pub struct Device {
+    pub device_code: String,
+    pub user_code: String,
+    pub uri: String,
+    pub uri_complete: String,
+    pub expires_in: u64,
+    pub interval: u64,
+}
+
+impl fmt::Debug for Device {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Device")
+            .field("user_code", &self.user_code)
+            .field("uri", &self.uri)
+            .finish_non_exhaustive()
+    }
+}
+
+pub async fn start_device(ep: &Endpoints, reg: &Registration, start_url: &str) -> Result<Device> {
+    let body = json!({"clientId": reg.client_id, "clientSecret": reg.client_secret, "startUrl": start_url});
+    let answer = oidc_post(ep, "/device_authorization", &body).await.context("StartDeviceAuthorization")?;
+    let doc: Value =
+        serde_json::from_slice(&answer).map_err(|_| anyhow!("StartDeviceAuthorization: not JSON"))?;
+    let text = |k: &str| -> Result<String> {
+        let v =
+            doc.get(k).and_then(Value::as_str).ok_or_else(|| anyhow!("StartDeviceAuthorization: no {k}"))?;
+        if v.is_empty() || v.len() > 2048 || v.chars().any(char::is_control) {
+            bail!("StartDeviceAuthorization: {k} is not usable");
+        }
+        Ok(v.to_string())
+    };
+    let uri = text("verificationUri")?;
+    let uri_complete = text("verificationUriComplete").unwrap_or_else(|_| uri.clone());
+    crate::plan::check_url("verification URI", &uri)?;
+    Ok(Device {
+        device_code: text("deviceCode")?,
+        user_code: text("userCode")?,
+        uri,
+        uri_complete,
+        expires_in: doc.get("expiresIn").and_then(Value::as_u64).unwrap_or(600).clamp(1, 3600),
+        interval: doc.get("interval").and_then(Value::as_u64).unwrap_or(5).clamp(1, 60),
+    })
+}
+
+pub async fn create_token(ep: &Endpoints, body: &Value) -> Result<TokenOutput> {
+    let answer = oidc_post(ep, "/token", body).await?;
+    TokenOutput::parse(&answer).context("CreateToken answered badly")
+}
+
+/// GetRoleCredentials: the role's credentials (the expiration comes in milliseconds).
+pub async fn role_credentials(ep: &Endpoints, token: &str, account: &str, role: &str) -> Result<Credentials> {
+    let doc =
+        portal_get(ep, "/federation/credentials", &[("role_name", role), ("account_id", account)], token)
+            .await?;
+    let c = doc.get("roleCredentials").ok_or_else(|| anyhow!("GetRoleCredentials: no roleCredentials"))?;
+    let text = |k: &str| {
+        c.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| anyhow!("GetRoleCredentials: no {k}"))
+    };
+    let creds = Credentials {
+        access_key_id: text("accessKeyId")?,
+        secret_access_key: text("secretAccessKey")?,
+        session_token: Some(text("sessionToken")?),
+        expiration: c.get("expiration").and_then(Value::as_i64).map(|ms| ms / 1000),
+        arn: None,
+        account_id: Some(account.to_string()),
+    };
+    creds.check_shape().context("GetRoleCredentials")?;
+    Ok(creds)
+}
+
+/// Every page of a portal list: `items` of each answer, following `nextToken`.
+async fn pages(
+    ep: &Endpoints,
+    path: &str,
+    extra: &[(&str, &str)],
+    items: &str,
+    token: &str,
+) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    let mut next: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let mut query: Vec<(&str, &str)> = extra.to_vec();
+        if let Some(n) = &next {
+            query.push(("next_token", n));
+        }
+        let doc = portal_get(ep, path, &query, token).await?;
+        if let Some(list) = doc.get(items).and_then(Value::as_array) {
+            out.extend(list.iter().cloned());
+        }
+        match doc.get("nextToken").and_then(Value::as_str) {
+            Some(n) if !n.is_empty() && Some(n) != next.as_deref() => next = Some(n.to_string()),
+            _ => return Ok(out),
+        }
+    }
+    bail!("the IAM Identity Center portal gave more than {MAX_PAGES} pages of {items}")
+}
+
+/// ListAccounts then ListAccountRoles of each: every role the token may take, sorted.
+pub async fn access(ep: &Endpoints, token: &str) -> Result<Vec<crate::sso::Access>> {
+    let mut out = Vec::new();
+    for account in
+        pages(ep, "/assignment/accounts", &[], "accountList", token).await.context("ListAccounts")?
+    {
+        let id = account.get("accountId").and_then(Value::as_str).unwrap_or("");
+        if !crate::credentials::is_account_id(id) {
+            bail!("ListAccounts gave an account id that is not one: {:?}", sanitize(id));
+        }
+        let name = account.get("accountName").and_then(Value::as_str).unwrap_or(id).to_string();
+        crate::sso::check_portal_text("account name", &name)?;
+        let roles = pages(ep, "/assignment/roles", &[("account_id", id)], "roleList", token)
+            .await
+            .with_context(|| format!("ListAccountRoles of account {id}"))?;
+        for r in roles {
+            let role = r.get("roleName").and_then(Value::as_str).unwrap_or("");
+            crate::sso::check_portal_text("role name", role)?;
+            out.push(crate::sso::Access {
+                account_id: id.to_string(),
+                account_name: name.clone(),
+                role_name: role.to_string(),
+            });
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A token or registration file, parsed with `parse`, and its text.
+fn read<T>(path: &Path, parse: impl Fn(&str) -> Result<T>) -> Result<Option<(String, T)>> {
+    let Some(text) = read_text(path)? else { return Ok(None) };
+    let value = parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    Ok(Some((text, value)))
+}
+
+pub fn read_token(path: &Path) -> Result<Option<(String, Token)>> {
+    read(path, Token::parse)
+}
+
+pub fn read_registration(path: &Path) -> Result<Option<Registration>> {
+    Ok(read(path, Registration::parse).ok().flatten().map(|(_, r)| r))
+}
+
+/// How to sign in again, for messages.
+pub fn sign_in_again(profile: &str) -> String {
+    format!("run `swrole login {profile}` (or `aws sso login --profile {profile}`)")
+}
+
+/// The session's token, refreshed first when less than 15 minutes are left and it can be:
+/// under swrole's lock, the file read again (another program may have refreshed it), then
+/// CreateToken with the refresh token, then written back only if the file still holds what
+/// was read. A refresh that fails leaves a token that is still valid in use.
+pub fn token(
+    env: &crate::env::Env,
+    profile: &str,
+    session: &Session,
+    endpoints: impl FnOnce() -> Result<Endpoints>,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Token> {
+    let dir =
+        crate::sso::cache_dir(env).ok_or_else(|| anyhow!("HOME is not set: there is no SSO token cache"))?;
+    let path = crate::sso::token_file(&dir, session);
+    let missing = || {
+        anyhow!(
+            "profile {profile:?} signs in with IAM Identity Center ({}), and there is no token for it in {}: {}",
+            sanitize(&session.label()),
+            dir.display(),
+            sign_in_again(profile)
+        )
+    };
+    let (_, token) = read_token(&path)?.ok_or_else(missing)?;
+    let now = clock::now();
+    if !token.needs_refresh(now) || (token.refreshable(now).is_none() && token.left(now) > 0) {
+        return Ok(token);
+    }
+    if token.refreshable(now).is_none() {
+        bail!(
+            "the IAM Identity Center sign-in of profile {profile:?} ({}) has ended: {}",
+            sanitize(&session.label()),
+            sign_in_again(profile)
+        );
+    }
+    let _lock = lock(&path)?;
+    let (before, token) = read_token(&path)?.ok_or_else(missing)?;
+    let now = clock::now();
+    let Some(r) = token.refreshable(now).filter(|_| token.needs_refresh(now)).cloned() else {
+        return usable(token, profile, session);
+    };
+    let ep = endpoints()?;
+    let body = json!({
+        "clientId": r.client_id,
+        "clientSecret": r.client_secret,
+        "grantType": "refresh_token",
+        "refreshToken": r.refresh_token,
+    });
+    match runtime.block_on(create_token(&ep, &body)) {
+        Ok(out) => {
+            let fresh = token.refreshed(&out, clock::now());
+            if read_text(&path)?.as_deref() == Some(before.as_str())
+                && let Err(e) = write_private(&path, &fresh.to_json())
+            {
+                eprintln!("swrole: warning: the refreshed IAM Identity Center token was not saved: {e:#}");
+            }
+            Ok(fresh)
+        }
+        Err(e) if token.left(clock::now()) > 0 => {
+            eprintln!(
+                "swrole: warning: the IAM Identity Center token of profile {profile:?} could not be refreshed \
+                 ({}); it is used for the {} it has left",
+                sanitize(&format!("{e:#}")),
+                clock::left(token.left(clock::now()))
+            );
+            Ok(token)
+        }
+        Err(e) => Err(e.context(format!(
+            "the IAM Identity Center sign-in of profile {profile:?} has ended and could not be refreshed: {}",
+            sign_in_again(profile)
+        ))),
+    }
+}
+
+fn usable(token: Token, profile: &str, session: &Session) -> Result<Token> {
+    if token.left(clock::now()) > 0 {
+        return Ok(token);
+    }
+    bail!(
+        "the IAM Identity Center sign-in of profile {profile:?} ({}) has ended: {}",
+        sanitize(&session.label()),
+        sign_in_again(profile)
+    )
+}
