@@ -34,7 +34,7 @@ __swrole_sw() {
             __swrole_help
             return
             ;;
-        -V | --version | help | init | list | exec | explain | doctor | cache | credential-process | keys | team | setup | login | log | guard | console | man | completions) # swrole: subcommands
+        -V | --version | help | init | list | exec | explain | doctor | cache | credential-process | keys | team | setup | login | sso | log | guard | console | man | completions) # swrole: subcommands
             \command swrole "$@"
             return
             ;;

@@ -34,7 +34,7 @@ function __swrole_sw
         case -h --help # swrole: subcommands
             __swrole_help
             return
-        case -V --version help init list exec explain doctor cache credential-process keys team setup login log guard console man completions # swrole: subcommands
+        case -V --version help init list exec explain doctor cache credential-process keys team setup login sso log guard console man completions # swrole: subcommands
             command swrole $argv
             return
     end

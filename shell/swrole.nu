@@ -120,7 +120,7 @@ def --env __swrole_sw [args: list<string>] {
         __swrole_status
         return
     }
-    if $first in [-h --help -V --version help init list exec explain doctor cache credential-process keys team setup login log guard console man completions] { # swrole: subcommands
+    if $first in [-h --help -V --version help init list exec explain doctor cache credential-process keys team setup login sso log guard console man completions] { # swrole: subcommands
         ^swrole ...$args
         return
     }

@@ -17,7 +17,7 @@ function global:__swrole_sw {
     $rest = @($args)
     if ($rest.Count -eq 0) { __swrole_status; return }
     $first = [string]$rest[0]
-    if ($first -in @('-h', '--help', '-V', '--version', 'help', 'init', 'list', 'exec', 'explain', 'doctor', 'cache', 'credential-process', 'keys', 'team', 'setup', 'login', 'log', 'guard', 'console', 'man', 'completions')) { # swrole: subcommands
+    if ($first -in @('-h', '--help', '-V', '--version', 'help', 'init', 'list', 'exec', 'explain', 'doctor', 'cache', 'credential-process', 'keys', 'team', 'setup', 'login', 'sso', 'log', 'guard', 'console', 'man', 'completions')) { # swrole: subcommands
         & $exe @rest
         return
     }

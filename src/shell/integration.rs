@@ -159,6 +159,7 @@ pub const SW_WORDS: &[&str] = &[
     "team",
     "setup",
     "login",
+    "sso",
     "log",
     "guard",
     "console",

@@ -29,7 +29,7 @@ pub struct FakeSignin {
     _dir: tempfile::TempDir,
 }
 
-fn request(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+pub fn request(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     write!(

@@ -26,6 +26,7 @@ mod round3;
 mod server;
 mod shell_files;
 mod shells;
+mod sso;
 mod team;
 mod tls;
 mod util;

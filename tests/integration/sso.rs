@@ -1,0 +1,521 @@
+//! IAM Identity Center end to end: a fake OIDC service and portal
+//! (tests/support/fake_sso.py, proven against botocore first), moto for the role hops, a
+//! scripted browser, and the AWS CLI and boto3 on the same token files as swrole.
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::login::request;
+use crate::moto::Moto;
+use crate::util::{Fixture, require, swrole_path, without_terminal};
+
+fn support(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support").join(name)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The fake IAM Identity Center on a free loopback port, stopped when dropped.
+pub struct FakeSso {
+    child: Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl FakeSso {
+    pub fn start() -> Option<FakeSso> {
+        if !require("python3") {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let port_file = dir.path().join("port");
+        let child = Command::new("python3")
+            .arg(support("fake_sso.py"))
+            .arg(&port_file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the fake IAM Identity Center starts");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let port = loop {
+            if let Ok(p) = std::fs::read_to_string(&port_file) {
+                break p.trim().parse().unwrap();
+            }
+            assert!(Instant::now() < deadline, "the fake IAM Identity Center did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        Some(FakeSso { child, port, _dir: dir })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn config(&self, body: Value) {
+        assert_eq!(request(self.port, "POST", "/admin/config", &body.to_string()).0, 200);
+    }
+
+    pub fn log(&self) -> Vec<Value> {
+        serde_json::from_str(&request(self.port, "GET", "/admin/log", "").1).unwrap()
+    }
+
+    /// The token calls so far with this grant (`authorization_code`, `refresh_token`, the
+    /// device code's URN).
+    fn grants(&self, grant: &str) -> Vec<Value> {
+        self.log().into_iter().filter(|e| e["op"] == "token" && e["grant"] == grant).collect()
+    }
+}
+
+impl Drop for FakeSso {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const START: &str = "https://example.awsapps.com/start";
+const DEVICE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+fn config(extra_session: &str) -> String {
+    format!(
+        "# my own comment\n[sso-session work]\nsso_start_url = {START}\nsso_region = us-east-1\n{extra_session}\n\
+         [profile prod]\nsso_session = work\nsso_account_id = 111111111111\nsso_role_name = ReadOnly\n\
+         region = eu-west-1\n\n[profile prod-admin]\nsource_profile = prod\n\
+         role_arn = arn:aws:iam::111111111111:role/admin\n"
+    )
+}
+
+struct World {
+    moto: Moto,
+    fake: FakeSso,
+    fx: Fixture,
+}
+
+fn world(config: &str) -> Option<World> {
+    let moto = Moto::start()?;
+    let fake = FakeSso::start()?;
+    let fx = Fixture::new(config, "");
+    Some(World { moto, fake, fx })
+}
+
+impl World {
+    fn cmd(&self, program: &Path) -> Command {
+        let mut c = Command::new(program);
+        c.current_dir(self.fx.home())
+            .env_clear()
+            .env("PATH", crate::util::path_with_swrole())
+            .env("HOME", self.fx.home())
+            .env("USER", "ann")
+            .env("SWROLE_CACHE_STORE", "file")
+            .env("AWS_ENDPOINT_URL_STS", self.moto.url())
+            .env("AWS_ENDPOINT_URL_SSO", self.fake.url())
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", self.fake.url())
+            .env("FAKE_BROWSER_LOG", self.fx.home().join("browser.log"));
+        c
+    }
+
+    fn swrole_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut c = self.cmd(&swrole_path());
+        c.args(args).env("BROWSER", support("browser.py"));
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        without_terminal(&mut c);
+        c.output().unwrap()
+    }
+
+    fn swrole(&self, args: &[&str]) -> Output {
+        self.swrole_with(args, &[])
+    }
+
+    fn login(&self) {
+        let out = self.swrole(&["login", "work"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+
+    fn cache(&self) -> PathBuf {
+        self.fx.home().join(".aws/sso/cache")
+    }
+
+    /// ~/.aws/sso/cache/<sha1("work")>.json
+    fn token_file(&self) -> PathBuf {
+        self.cache().join("e274eeff768c6396088ec6eb091f4bf4d47ab1e0.json")
+    }
+
+    fn token(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.token_file()).unwrap()).unwrap()
+    }
+
+    /// The token has five minutes left: the next use refreshes it (botocore's window is 15).
+    fn nearly_expired(&self) {
+        let mut t = self.token();
+        let soon = std::time::SystemTime::now() + Duration::from_secs(300);
+        t["expiresAt"] = json!(humantime::format_rfc3339_seconds(soon).to_string());
+        std::fs::write(self.token_file(), t.to_string()).unwrap();
+    }
+
+    /// Python (boto3 / botocore) with the same files and endpoints; `script` prints JSON.
+    fn python(&self, script: &str) -> Value {
+        let out = self.cmd(Path::new("python3")).args(["-c", script]).output().unwrap();
+        assert!(out.status.success(), "python: {}", text(&out.stderr));
+        serde_json::from_str(text(&out.stdout).trim()).unwrap()
+    }
+
+    fn boto3_prod(&self) -> Value {
+        self.python(
+            "import boto3, json\ns = boto3.Session(profile_name='prod')\n\
+             c = s.get_credentials().get_frozen_credentials()\nprint(json.dumps({'access_key': c.access_key, 'token': c.token}))",
+        )
+    }
+}
+
+#[test]
+fn the_fake_identity_center_answers_as_botocore_expects() {
+    let Some(fake) = FakeSso::start() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new("python3")
+        .arg(support("sso_botocore.py"))
+        .arg(fake.url())
+        .arg(home.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "ok");
+    assert!(!fake.grants("refresh_token").is_empty());
+}
+
+#[test]
+fn browser_sign_in_then_switch_and_the_aws_cli_uses_the_same_token() {
+    let Some(w) = world(&config("sso_registration_scopes = sso:account:access, codewhisperer:completions\n"))
+    else {
+        return;
+    };
+    w.login();
+    let log = w.fake.log();
+    let register = log.iter().find(|e| e["op"] == "register").unwrap();
+    assert_eq!(register["grants"], json!(["authorization_code", "refresh_token"]));
+    assert_eq!(register["scopes"], json!(["sso:account:access", "codewhisperer:completions"]));
+    let authorize = log.iter().find(|e| e["op"] == "authorize").unwrap();
+    assert_eq!(authorize["scopes"], "sso:account:access codewhisperer:completions");
+    assert_eq!(w.fake.grants("authorization_code")[0]["outcome"], "ok");
+    // The files, as the AWS CLI v2 writes them.
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&w.token_file()), 0o600);
+    assert_eq!(mode(&w.cache()), 0o700);
+    let token = w.token();
+    for field in [
+        "startUrl",
+        "region",
+        "accessToken",
+        "expiresAt",
+        "clientId",
+        "clientSecret",
+        "registrationExpiresAt",
+        "refreshToken",
+    ] {
+        assert!(token[field].is_string(), "{field} in {token}");
+    }
+    assert_eq!(token["startUrl"], START);
+    let registrations: Vec<_> = std::fs::read_dir(w.cache())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p != &w.token_file() && p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    assert_eq!(registrations.len(), 1, "one registration file: {registrations:?}");
+
+    // The role, and a role on top of it, with no second sign-in.
+    let out = w.swrole(&["prod", "--shell", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(c["AccessKeyId"], "ASIAFAKESSO111111111");
+    let out = w.swrole(&["prod-admin", "--shell", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let assume = w.moto.requests().into_iter().find(|r| r.form["Action"] == "AssumeRole").unwrap();
+    assert_eq!(assume.access_key, "ASIAFAKESSO111111111", "signed by the Identity Center role");
+    let portal: Vec<_> = w.fake.log().into_iter().filter(|e| e["op"] == "/federation/credentials").collect();
+    assert!(
+        portal.iter().all(|e| e["authorized"] == true && e["query"]["role_name"] == "ReadOnly"),
+        "{portal:?}"
+    );
+    // The AWS CLI (v1 here, through botocore) uses the same token: no second sign-in.
+    let before = w.fake.log().len();
+    let out = w
+        .cmd(Path::new("aws"))
+        .args(["sts", "get-caller-identity", "--profile", "prod", "--output", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "aws: {}", text(&out.stderr));
+    let after = w.fake.log();
+    assert!(after[before..].iter().any(|e| e["op"] == "/federation/credentials" && e["authorized"] == true));
+    assert!(
+        after[before..].iter().all(|e| e["op"] != "token" && e["op"] != "authorize"),
+        "{:?}",
+        &after[before..]
+    );
+    // A second sign-in reuses the registration.
+    w.login();
+    assert_eq!(w.fake.log().iter().filter(|e| e["op"] == "register").count(), 1);
+    // explain, list --long, cache list and doctor show the session.
+    let said = text(&w.swrole(&["explain", "prod-admin"]).stdout);
+    assert!(
+        said.contains(&format!(
+            "IAM Identity Center sso-session work ({START}), account 111111111111, role ReadOnly"
+        )),
+        "{said}"
+    );
+    assert!(!said.contains(token["accessToken"].as_str().unwrap()));
+    let list = text(&w.swrole(&["list", "--long"]).stdout);
+    assert!(list.lines().any(|l| l.starts_with("prod ") && l.contains("sso ReadOnly (token ")), "{list}");
+    let cache = text(&w.swrole(&["cache", "list"]).stdout);
+    assert!(cache.lines().any(|l| l.starts_with("prod\tsso\t") && l.contains("refreshable")), "{cache}");
+    std::fs::set_permissions(w.token_file(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(
+        text(&w.swrole(&["doctor"]).stdout).contains("(an IAM Identity Center token) can be read by others")
+    );
+}
+
+#[test]
+fn refreshes_go_both_ways_with_boto3_and_never_over_a_newer_token() {
+    let Some(w) = world(&config("")) else { return };
+    w.login();
+    // swrole refreshes a token with five minutes left; boto3 takes it as it is.
+    w.nearly_expired();
+    let out = w.swrole(&["prod"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(w.fake.grants("refresh_token").len(), 1);
+    assert_eq!(w.fake.grants("refresh_token")[0]["outcome"], "ok");
+    let by_swrole = w.token();
+    assert_eq!(std::fs::metadata(w.token_file()).unwrap().permissions().mode() & 0o777, 0o600);
+    w.boto3_prod();
+    assert_eq!(w.fake.grants("refresh_token").len(), 1, "boto3 used swrole's refresh");
+    // boto3 refreshes; swrole takes it as it is.
+    w.nearly_expired();
+    w.boto3_prod();
+    assert_eq!(w.fake.grants("refresh_token").len(), 2);
+    let by_boto3 = w.token();
+    assert_ne!(by_boto3["accessToken"], by_swrole["accessToken"]);
+    assert!(w.swrole(&["prod", "--refresh"]).status.success());
+    assert_eq!(w.fake.grants("refresh_token").len(), 2, "swrole used boto3's refresh");
+    assert_eq!(w.token()["accessToken"], by_boto3["accessToken"]);
+    // Both at once: every process gets credentials, the file stays whole.
+    w.nearly_expired();
+    let mut children = Vec::new();
+    for i in 0..8 {
+        let mut c = if i % 2 == 0 {
+            let mut c = w.cmd(&swrole_path());
+            c.args(["credential-process", "prod", "--refresh"]);
+            c
+        } else {
+            let mut c = w.cmd(Path::new("python3"));
+            c.args([
+                "-c",
+                "import boto3; boto3.Session(profile_name='prod').get_credentials().get_frozen_credentials()",
+            ]);
+            c
+        };
+        children.push(c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap());
+    }
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    assert!(w.fake.grants("refresh_token").iter().all(|e| e["outcome"] == "ok"));
+    assert!(serde_json::from_str::<Value>(&std::fs::read_to_string(w.token_file()).unwrap()).is_ok());
+    // A refresh token the service no longer takes: the token still has minutes, so it is
+    // used; once it has ended, the switch says to sign in again.
+    w.nearly_expired();
+    w.fake.config(json!({"refresh_fails": true}));
+    let out = w.swrole(&["prod", "--refresh"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("could not be refreshed"), "{}", text(&out.stderr));
+    let mut t = w.token();
+    t["expiresAt"] = json!("2020-01-01T00:00:00Z");
+    std::fs::write(w.token_file(), t.to_string()).unwrap();
+    let before = std::fs::read(w.token_file()).unwrap();
+    let out = w.swrole(&["prod-admin", "--refresh"]);
+    assert!(!out.status.success() && out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("run `swrole login prod`"), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains(t["refreshToken"].as_str().unwrap()));
+    assert_eq!(std::fs::read(w.token_file()).unwrap(), before);
+}
+
+#[test]
+fn the_device_code_is_chosen_over_ssh_and_polls_as_the_service_says() {
+    let Some(w) = world(&config("")) else { return };
+    w.fake.config(json!({"slow_down_polls": 1, "pending_polls": 1}));
+    let mut c = w.cmd(&swrole_path());
+    c.args(["login", "work"]).env("SSH_CONNECTION", "10.0.0.1 5000 10.0.0.2 22");
+    without_terminal(&mut c);
+    let out = c.output().unwrap();
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("ABCD-EFGH") && err.contains("/device"), "{err}");
+    let polls = w.fake.grants(DEVICE);
+    let outcomes: Vec<&str> = polls.iter().map(|e| e["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes, ["slow_down", "authorization_pending", "ok"]);
+    // The interval is 1 s; after slow_down it is 6 s.
+    let at = |i: usize| polls[i]["at"].as_f64().unwrap();
+    assert!(at(1) - at(0) >= 6.0, "slowed down: {polls:?}");
+    assert!(at(2) - at(1) >= 6.0, "stays slower: {polls:?}");
+    let register = w.fake.log().into_iter().find(|e| e["op"] == "register").unwrap();
+    assert_eq!(register["grants"], json!([]), "a device registration has no grant types");
+    assert!(w.swrole(&["prod"]).status.success());
+    // The code expires, or is denied: one line, nothing saved over the token.
+    let before = std::fs::read(w.token_file()).unwrap();
+    for (fail, said) in [("expired_token", "expired before it was confirmed"), ("access_denied", "denied")] {
+        w.fake.config(json!({"device_fail": fail, "slow_down_polls": 0, "pending_polls": 0}));
+        let out = w.swrole(&["login", "work", "--device-code"]);
+        assert!(!out.status.success());
+        assert!(text(&out.stderr).contains(said), "{fail}: {}", text(&out.stderr));
+        assert_eq!(std::fs::read(w.token_file()).unwrap(), before);
+    }
+}
+
+#[test]
+fn the_callback_refuses_what_did_not_come_from_its_page() {
+    let Some(w) = world(&config("")) else { return };
+    for (mode, said) in [("wrong-state", "state does not match"), ("none", "no sign-in came back within 5 s")]
+    {
+        let out = w.swrole_with(&["login", "work", "--timeout", "5"], &[("FAKE_BROWSER_MODE", mode)]);
+        assert!(!out.status.success(), "{mode}");
+        assert!(text(&out.stderr).contains(said), "{mode}: {}", text(&out.stderr));
+        assert!(!w.token_file().exists(), "{mode}");
+    }
+    let out = w.swrole_with(&["login", "work"], &[("FAKE_BROWSER_MODE", "other-address")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(w.token_file().exists());
+}
+
+/// A config full of comments, odd spacing and other tools' blocks.
+const BUSY: &str = "; a comment in the old style\n\
+    [default]\n\
+    region=us-east-1   \n\
+    \n\
+    # granted: registry begin (another tool's block)\n\
+    [profile granted-x]\n\
+    region = eu-west-1\n\
+    # granted: registry end\n\
+    \n\
+    [sso-session work]\n\
+    sso_start_url = https://example.awsapps.com/start\n\
+    sso_region    =   us-east-1\n\
+    [profile   staging-administratoraccess  ]\n\
+    region = ap-northeast-1\n\
+    \n\
+    [services dev]\n\
+    s3 =\n  endpoint_url = http://127.0.0.1:1\n";
+
+#[test]
+fn sso_profiles_write_keeps_every_byte_outside_its_block() {
+    let Some(w) = world(BUSY) else { return };
+    let path = w.fx.config_path();
+    let read = || std::fs::read_to_string(&path).unwrap();
+    // Not signed in: nothing written.
+    let out = w.swrole(&["sso", "profiles", "--write", "--yes"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("swrole login"), "{}", text(&out.stderr));
+    assert_eq!(read(), BUSY);
+    w.login();
+    // Printed: every role, nothing written.
+    let out = w.swrole(&["sso", "profiles"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = text(&out.stdout);
+    assert!(printed.contains("[profile production-readonly]\nsso_session = work\nsso_account_id = 111111111111\nsso_role_name = ReadOnly\n"), "{printed}");
+    assert!(printed.contains("[profile sandbox-team-a-poweruser]"), "{printed}");
+    assert_eq!(read(), BUSY);
+    // No terminal and no --yes, or --dry-run: nothing written.
+    assert!(!w.swrole(&["sso", "profiles", "--write"]).status.success());
+    assert!(w.swrole(&["sso", "profiles", "--write", "--dry-run"]).status.success());
+    assert_eq!(read(), BUSY);
+
+    let out = w.swrole(&["sso", "profiles", "work", "--write", "--yes", "--region", "eu-central-1"]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    // The clash: the user's own profile is kept, the role is not added.
+    assert!(err.contains("[profile staging-administratoraccess] is already at"), "{err}");
+    let written = read();
+    assert!(written.starts_with(BUSY), "every byte before is kept:\n{written}");
+    let block = &written[BUSY.len()..];
+    assert!(
+        block.starts_with("\n# swrole sso work: begin (managed by swrole sso profiles --write)\n"),
+        "{block}"
+    );
+    assert!(block.ends_with("# swrole sso work: end\n"));
+    assert!(!block.contains("[profile staging-administratoraccess]"));
+    assert!(block.contains("[profile production-administratoraccess]\nsso_session = work\nsso_account_id = 111111111111\nsso_role_name = AdministratorAccess\nregion = eu-central-1\n"));
+    // The generated profiles switch.
+    let out = w.swrole(&["production-readonly", "--shell", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // A second run changes nothing (the same inode), an offline one writes nothing.
+    let inode = std::fs::metadata(&path).unwrap().ino();
+    let out = w.swrole(&["sso", "profiles", "work", "--write", "--yes", "--region", "eu-central-1"]);
+    assert!(out.status.success() && text(&out.stderr).contains("is up to date"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode);
+    let out = w.swrole_with(
+        &["sso", "profiles", "--write", "--yes", "--prune"],
+        &[("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:9")],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("nothing was written"), "{}", text(&out.stderr));
+    assert_eq!(read(), written);
+    // A role taken away: kept and marked, until --prune; a hand edit inside is found.
+    w.fake.config(json!({"accounts": [
+        {"accountId": "111111111111", "accountName": "Production", "emailAddress": "p@example.com",
+         "roles": ["AdministratorAccess", "ReadOnly"]},
+        {"accountId": "444444444444", "accountName": "Dev", "emailAddress": "d@example.com", "roles": ["Admin"]},
+    ]}));
+    let out = w.swrole(&["sso", "profiles", "--write", "--yes", "--region", "eu-central-1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let kept = read();
+    assert!(kept.starts_with(BUSY));
+    assert!(kept.contains("[profile sandbox-team-a-poweruser]\n# swrole: no longer in IAM Identity Center; swrole sso profiles --write --prune removes it\n"), "{kept}");
+    assert!(kept.contains("[profile dev-admin]"));
+    std::fs::write(
+        &path,
+        kept.replace("sso_role_name = Admin\n", "sso_role_name = Admin\nregion = us-west-2\n"),
+    )
+    .unwrap();
+    let doctor = text(&w.swrole(&["doctor"]).stdout);
+    assert!(doctor.contains("[profile dev-admin] was edited by hand inside sso work's block"), "{doctor}");
+    let out = w.swrole(&["sso", "profiles", "--write", "--yes", "--prune", "--region", "eu-central-1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let pruned = read();
+    assert!(
+        pruned.starts_with(BUSY)
+            && !pruned.contains("sandbox-team-a-poweruser")
+            && !pruned.contains("us-west-2"),
+        "{pruned}"
+    );
+    // A bad template is refused before anything.
+    let out = w.swrole(&["sso", "profiles", "--write", "--yes", "--template", "{nope}"]);
+    assert!(!out.status.success());
+    assert_eq!(read(), pruned);
+}
+
+#[test]
+fn exec_server_renews_from_the_identity_center_role() {
+    let Some(w) = world(&config("")) else { return };
+    w.login();
+    let script = "import json, os, time, urllib.request\n\
+        def get():\n\
+        \x20   time.sleep(2)\n\
+        \x20   r = urllib.request.Request(os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI'], \
+        headers={'Authorization': os.environ['AWS_CONTAINER_AUTHORIZATION_TOKEN']})\n\
+        \x20   return json.load(urllib.request.urlopen(r))['Token']\n\
+        print(json.dumps([get(), get()]))\n";
+    let out =
+        w.swrole(&["exec", "--server", "prod", "--refresh-margin", "3599", "--", "python3", "-c", script]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let tokens: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(tokens[0], tokens[1], "renewed from the portal");
+    let calls = w.fake.log().into_iter().filter(|e| e["op"] == "/federation/credentials").count();
+    assert!(calls >= 3, "GetRoleCredentials for the start and each renewal: {calls}");
+}
