@@ -62,7 +62,10 @@ impl Session {
         let what = name.map_or("the profile".to_string(), |n| format!("[sso-session {n}]"));
         let start_url = s.text("sso_start_url").ok_or_else(|| anyhow!("{what} has no sso_start_url"))?;
         let region = s.text("sso_region").ok_or_else(|| anyhow!("{what} has no sso_region"))?;
-        crate::plan::check_url("sso_start_url", start_url)?;
+        match url::Url::parse(start_url) {
+            Ok(u) if matches!(u.scheme(), "https" | "http") && start_url.len() <= 2048 => {}
+            _ => bail!("{what}: sso_start_url {:?} is not an http(s) URL", crate::text::sanitize(start_url)),
+        }
         if region.is_empty()
             || !region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         {
