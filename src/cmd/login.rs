@@ -230,7 +230,9 @@ fn sso_login(
     let ep = crate::oidc::Endpoints { oidc, portal, timeout: Duration::from_secs(60), extra_roots };
     let dir =
         crate::sso::cache_dir(env).ok_or_else(|| anyhow!("HOME is not set: there is no SSO token cache"))?;
-    let device = args.device_code || args.remote || !browser_can_open(env);
+    // A legacy profile (sso_start_url in it, no sso-session) signs in with the device code,
+    // as the AWS CLI does: the browser flow needs a session to register for.
+    let device = args.device_code || args.remote || session.name.is_none() || !browser_can_open(env);
     let rt = crate::sts::runtime()?;
     // The client registration is shared with the AWS CLI (its file and key), and made anew
     // when it nears its end or was made for the other flow.

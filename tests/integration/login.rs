@@ -374,6 +374,15 @@ fn swrole_and_boto3_refresh_the_same_file_at_once() {
 fn an_ended_session_asks_for_a_new_sign_in_and_changes_nothing() {
     let Some(w) = world(ROLES, "") else { return };
     assert!(w.login().status.success());
+    // An answer over the bound (64 KiB) is refused by name; the file stays.
+    w.expire();
+    let before = std::fs::read(w.token_file()).unwrap();
+    w.fake.config(json!({"big_answer": true}));
+    let out = w.swrole(&["sw-staging"]);
+    assert!(!out.status.success() && out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("could not be read (or over 64 KiB)"), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(w.token_file()).unwrap(), before);
+    w.fake.config(json!({"big_answer": false}));
     for code in ["TOKEN_EXPIRED", "USER_CREDENTIALS_CHANGED"] {
         w.expire();
         let before = std::fs::read(w.token_file()).unwrap();

@@ -368,6 +368,22 @@ fn the_device_code_is_chosen_over_ssh_and_polls_as_the_service_says() {
     let register = w.fake.log().into_iter().find(|e| e["op"] == "register").unwrap();
     assert_eq!(register["grants"], json!([]), "a device registration has no grant types");
     assert!(w.swrole(&["prod"]).status.success());
+    // A legacy profile (sso_start_url in the profile) signs in with the device code too,
+    // into the file named after its start URL.
+    let config = std::fs::read_to_string(w.fx.config_path()).unwrap();
+    std::fs::write(
+        w.fx.config_path(),
+        format!("{config}\n[profile legacy]\nsso_start_url = {START}\nsso_region = us-east-1\nsso_account_id = 210987654321\nsso_role_name = AdministratorAccess\n"),
+    )
+    .unwrap();
+    w.fake.config(json!({"slow_down_polls": 0, "pending_polls": 0}));
+    let out = w.swrole(&["login", "legacy"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("ABCD-EFGH"), "the device code, though BROWSER is set");
+    // hashlib.sha1(START.encode()).hexdigest()
+    assert!(w.cache().join("e8be5486177c5b5392bd9aa76563515b29358e6e.json").exists());
+    let out = w.swrole(&["legacy", "--shell", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
     // The code expires, or is denied: one line, nothing saved over the token.
     let before = std::fs::read(w.token_file()).unwrap();
     for (fail, said) in [("expired_token", "expired before it was confirmed"), ("access_denied", "denied")] {
@@ -392,6 +408,11 @@ fn the_callback_refuses_what_did_not_come_from_its_page() {
     let out = w.swrole_with(&["login", "work"], &[("FAKE_BROWSER_MODE", "other-address")]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(w.token_file().exists());
+    // An answer over the bound is refused by name, nothing printed.
+    w.fake.config(json!({"big_answer": true}));
+    let out = w.swrole(&["prod", "--no-cache"]);
+    assert!(!out.status.success() && out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("could not be read (or over 256 KiB)"), "{}", text(&out.stderr));
 }
 
 /// A config full of comments, odd spacing and other tools' blocks.

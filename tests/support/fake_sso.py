@@ -44,6 +44,8 @@ config = {
     "page_size": 2,
     # the device grant answers this error instead of a token (expired_token, access_denied)
     "device_fail": None,
+    # every portal answer padded past 256 KiB (swrole's bound)
+    "big_answer": False,
     "accounts": [
         {"accountId": "111111111111", "accountName": "Production", "emailAddress": "prod@example.com",
          "roles": ["AdministratorAccess", "ReadOnly"]},
@@ -130,6 +132,8 @@ class Handler(BaseHTTPRequestHandler):
                 cfg = json.loads(json.dumps(config))
             if held is None:
                 return self.portal_error(401, "UnauthorizedException", "Session token not found or invalid")
+            if cfg["big_answer"]:
+                return self.send(200, json.dumps({"padding": "x" * (300 * 1024)}))
             accounts = cfg["accounts"]
             if url.path == "/federation/credentials":
                 account = next((a for a in accounts if a["accountId"] == q.get("account_id")), None)
