@@ -457,3 +457,96 @@ fn the_dialog_gets_exactly_its_argv_and_its_code_is_sent() {
     let forms = sts.forms();
     assert!(forms[0].contains("TokenCode=654321"), "the dialog's code is the one sent: {}", forms[0]);
 }
+
+/// One AssumeRole answer with a session token of `len` bytes, from a one-shot STS on
+/// loopback; the requests it got are counted.
+fn sts_with_token(len: usize) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            if crate::util::read_http_request(&mut reader).is_none() {
+                continue;
+            }
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let expires = humantime::format_rfc3339_seconds(
+                std::time::SystemTime::now() + std::time::Duration::from_secs(3600),
+            );
+            let xml = format!(
+                "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult><Credentials>\
+                 <AccessKeyId>ASIABOUNDEDTOKEN0001</AccessKeyId><SecretAccessKey>secret</SecretAccessKey>\
+                 <SessionToken>{}</SessionToken><Expiration>{expires}</Expiration></Credentials>\
+                 <AssumedRoleUser><AssumedRoleId>AROA:x</AssumedRoleId><Arn>arn:aws:sts::111111111111:assumed-role/r/x</Arn>\
+                 </AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>\
+                 </AssumeRoleResponse>",
+                "T".repeat(len)
+            );
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+                xml.len()
+            );
+        }
+    });
+    (url, count)
+}
+
+/// Issue 31, item 4: an STS answer read through the SDK is bounded by the credentials'
+/// shape: a session token of 16 KiB is taken, one byte more is refused by name with
+/// nothing printed and nothing cached; a dialog that prints more than 4 KiB is refused by
+/// name and nothing is sent.
+#[test]
+fn sts_answers_and_dialog_output_are_bounded_at_their_limits() {
+    let fx = Fixture::new(ROLE, "");
+    for (len, ok) in [(16 * 1024, true), (16 * 1024 + 1, false)] {
+        let (url, calls) = sts_with_token(len);
+        let out =
+            fx.swrole().args(["r", "--shell", "bash"]).env("AWS_ENDPOINT_URL_STS", &url).output().unwrap();
+        assert_eq!(out.status.success(), ok, "a token of {len} bytes: {}", text(&out.stderr));
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        if ok {
+            assert!(text(&out.stdout).contains(&"T".repeat(len)));
+            std::fs::remove_dir_all(fx.home().join(".cache")).unwrap();
+        } else {
+            assert!(out.stdout.is_empty());
+            assert!(text(&out.stderr).contains("oversized secret"), "{}", text(&out.stderr));
+            assert!(!text(&out.stderr).contains("TTTT"), "the value is never shown");
+            // Nothing was cached: the next switch asks STS again.
+            let (url, calls) = sts_with_token(len);
+            let _ = fx
+                .swrole()
+                .args(["r", "--shell", "bash"])
+                .env("AWS_ENDPOINT_URL_STS", &url)
+                .output()
+                .unwrap();
+            assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        }
+    }
+    // A dialog's output over 4 KiB.
+    let sts = ShortSts::start(&[3300]);
+    let config = ROLE.replace(
+        "role_arn = arn:aws:iam::111111111111:role/r\n",
+        "role_arn = arn:aws:iam::111111111111:role/r\nmfa_serial = arn:aws:iam::123456789012:mfa/me\n",
+    );
+    let fx = Fixture::new(&config, "");
+    let bin = fx.home().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let zenity = bin.join("zenity");
+    std::fs::write(&zenity, "#!/bin/sh\nhead -c 4090 /dev/zero | tr '\\0' '\\n'\necho 123456\n").unwrap();
+    std::fs::set_permissions(&zenity, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = fx
+        .no_terminal(&sts.url())
+        .args(["credential-process", "r", "--no-cache"])
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+        .env("DISPLAY", ":99")
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("printed more than 4 KiB"), "{}", text(&out.stderr));
+    assert!(sts.forms().is_empty(), "no code was sent");
+}
