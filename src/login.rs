@@ -173,16 +173,7 @@ impl Token {
         let mut doc = self.doc.clone();
         let expires = now + out.expires_in;
         let account = self.credentials.account_id.clone().unwrap_or_default();
-        doc.insert(
-            "accessToken".into(),
-            json!({
-                "accessKeyId": out.credentials.access_key_id,
-                "secretAccessKey": out.credentials.secret_access_key,
-                "sessionToken": out.credentials.session_token,
-                "accountId": account,
-                "expiresAt": crate::clock::rfc3339(expires),
-            }),
-        );
+        doc.insert("accessToken".into(), access_token(&out.credentials, &account, expires));
         doc.insert("refreshToken".into(), json!(out.refresh_token));
         Token {
             doc,
@@ -214,16 +205,7 @@ impl Token {
             .to_string();
         let expires = now + out.expires_in;
         let mut doc = Map::new();
-        doc.insert(
-            "accessToken".into(),
-            json!({
-                "accessKeyId": out.credentials.access_key_id,
-                "secretAccessKey": out.credentials.secret_access_key,
-                "sessionToken": out.credentials.session_token,
-                "accountId": account,
-                "expiresAt": crate::clock::rfc3339(expires),
-            }),
-        );
+        doc.insert("accessToken".into(), access_token(&out.credentials, &account, expires));
         doc.insert("tokenType".into(), json!(out.token_type));
         doc.insert("clientId".into(), json!(client_id));
         doc.insert("refreshToken".into(), json!(out.refresh_token));
@@ -232,6 +214,17 @@ impl Token {
         let token = Token::parse(&serde_json::to_string(&doc)?)?;
         Ok((session, token))
     }
+}
+
+/// The file's `accessToken` object: the credentials, the account, when they end.
+fn access_token(c: &Credentials, account: &str, expires: i64) -> Value {
+    json!({
+        "accessKeyId": c.access_key_id,
+        "secretAccessKey": c.secret_access_key,
+        "sessionToken": c.session_token,
+        "accountId": account,
+        "expiresAt": crate::clock::rfc3339(expires),
+    })
 }
 
 /// What `CreateOAuth2Token` answers (its `tokenOutput`), checked.
@@ -486,11 +479,6 @@ pub fn parse_remote_code(text: &str) -> Result<(String, String)> {
     }
 }
 
-/// What a profile's base is when it is a login session: the session, from `login_session`.
-pub fn session_of_profile(section: &crate::config::Section) -> Option<&str> {
-    section.text("login_session").filter(|s| !s.is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -515,6 +503,10 @@ mod tests {
         assert_eq!(f.file_stem().unwrap().len(), 64);
         let env = Env::from_pairs([("HOME", "/h"), ("AWS_LOGIN_CACHE_DIRECTORY", "~/x")]);
         assert_eq!(cache_dir(&env).unwrap(), Path::new("/h/x"));
+        let home = Env::from_pairs([("HOME", "/h"), ("AWS_LOGIN_CACHE_DIRECTORY", "~")]);
+        assert_eq!(cache_dir(&home).unwrap(), Path::new("/h"));
+        let plain = Env::from_pairs([("HOME", "/h"), ("AWS_LOGIN_CACHE_DIRECTORY", "/c/~")]);
+        assert_eq!(cache_dir(&plain).unwrap(), Path::new("/c/~"));
         assert_eq!(cache_dir(&Env::from_pairs([("HOME", "/h")])).unwrap(), Path::new("/h/.aws/login/cache"));
         assert_eq!(default_endpoint("cn-north-1"), "https://cn-north-1.signin.amazonaws.cn");
         assert_eq!(default_endpoint("ap-northeast-1"), "https://ap-northeast-1.signin.aws.amazon.com");
@@ -538,9 +530,29 @@ mod tests {
         // The key survives the file.
         let back = DpopKey::from_pem(&Token::parse(&text).unwrap().dpop_key).unwrap();
         assert_eq!(back.jwk(), key.jwk());
-        // No secret in Debug.
+        assert_eq!(refreshed.credentials.account_id.as_deref(), Some("123456789012"), "the account is kept");
+        // No secret in Debug, and what is not secret is there.
         let shown = format!("{refreshed:?} {key:?} {:?}", output(5));
         assert!(!shown.contains("sss") && !shown.contains("ttt") && !shown.contains("r2"), "{shown}");
+        assert!(
+            shown.contains("client_id")
+                && shown.contains("** redacted **")
+                && shown.contains("expires_in: 5"),
+            "{shown}"
+        );
+        // A refresh token of 8 KiB is taken, one byte more is not; an empty one is not.
+        let with = |r: &str| {
+            let mut d: Value = serde_json::from_str(&token.to_json()).unwrap();
+            d["refreshToken"] = json!(r);
+            Token::parse(&d.to_string())
+        };
+        assert!(with(&"r".repeat(8192)).is_ok());
+        assert!(with(&"r".repeat(8193)).unwrap_err().to_string().contains("longer than 8 KiB"));
+        assert!(with("").unwrap_err().to_string().contains("refreshToken is not a non-empty string"));
+        // The answer may come wrapped in its payload member.
+        let wrapped = json!({"tokenOutput": {"accessToken": {"accessKeyId": "ASIAEXAMPLEEXAMPLE01",
+            "secretAccessKey": "s", "sessionToken": "t"}, "expiresIn": 60, "refreshToken": "r"}});
+        assert_eq!(TokenOutput::parse(wrapped.to_string().as_bytes()).unwrap().expires_in, 60);
     }
 
     #[test]
@@ -574,6 +586,44 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    #[test]
+    fn answers_and_id_tokens_are_bounded() {
+        let answer = |expires: i64, refresh: &str| {
+            TokenOutput::parse(
+                json!({"accessToken": {"accessKeyId": "ASIAEXAMPLEEXAMPLE01", "secretAccessKey": "s",
+                       "sessionToken": "t"}, "expiresIn": expires, "refreshToken": refresh})
+                .to_string()
+                .as_bytes(),
+            )
+        };
+        assert!(answer(1, "r").is_ok() && answer(43_200, "r").is_ok());
+        assert!(answer(0, "r").is_err() && answer(43_201, "r").is_err());
+        assert!(answer(60, &"r".repeat(8192)).is_ok());
+        assert!(answer(60, &"r".repeat(8193)).unwrap_err().to_string().contains("longer than 8 KiB"));
+        let jwt = |sub: &str, pad: usize| {
+            let claims = json!({"sub": sub, "pad": "p".repeat(pad)}).to_string();
+            format!("e30.{}.s", URL_SAFE_NO_PAD.encode(claims))
+        };
+        let arn = "arn:aws:iam::123456789012:user/ann";
+        assert_eq!(session_of_id_token(&jwt(arn, 0)).unwrap(), arn);
+        assert!(session_of_id_token(&jwt(arn, 0).replacen('.', "", 1)).is_err(), "two parts");
+        assert!(session_of_id_token(&format!("{}.x", jwt(arn, 0))).is_err(), "four parts");
+        // 16 KiB of token at most.
+        let base = jwt(arn, 0).len();
+        let near = |total: usize| jwt(arn, (total - base) * 3 / 4);
+        let fits = (0..8).map(|d| near(16 * 1024 - d)).find(|t| t.len() <= 16 * 1024).unwrap();
+        assert!(session_of_id_token(&fits).is_ok(), "{}", fits.len());
+        let over = (0..8).map(|d| near(16 * 1024 + 4 + d)).find(|t| t.len() > 16 * 1024).unwrap();
+        assert!(session_of_id_token(&over).is_err());
+        assert!(session_of_id_token(&jwt("user/ann", 0)).is_err(), "not an ARN");
+        assert!(session_of_id_token(&jwt("arn:aws:iam::1:user/a b", 0)).is_err(), "a space");
+        assert!(session_of_id_token(&jwt("arn:aws:iam::1:user/a\nb", 0)).is_err(), "a control character");
+        let long = format!("arn:{}", "a".repeat(2044));
+        assert!(session_of_id_token(&jwt(&long, 0)).is_ok());
+        assert!(session_of_id_token(&jwt(&format!("{long}a"), 0)).is_err(), "over 2048");
+        assert!(format!("{:?}", DpopKey::generate().unwrap()).starts_with("DpopKey(P-256"));
     }
 
     #[test]
@@ -637,7 +687,18 @@ mod tests {
         );
         assert!(parse_remote_code("not base64!").is_err());
         assert!(parse_remote_code(&STANDARD.encode("state=st")).is_err());
-        assert_eq!(uuid().unwrap().len(), 36);
+        for _ in 0..32 {
+            let u = uuid().unwrap();
+            let b = u.as_bytes();
+            assert_eq!((u.len(), b[8], b[13], b[18], b[23]), (36, b'-', b'-', b'-', b'-'), "{u}");
+            assert_eq!(b[14], b'4', "version 4: {u}");
+            assert!(b"89ab".contains(&b[19]), "the RFC 4122 variant: {u}");
+        }
+        assert!(format!("{p:?}").contains(&p.challenge) && !format!("{p:?}").contains(&p.verifier));
+        let code = |c: &str| STANDARD.encode(format!("code={c}&state=st"));
+        assert!(parse_remote_code(&code("")).is_err(), "an empty code");
+        assert!(parse_remote_code(&code(&"c".repeat(512))).is_ok());
+        assert!(parse_remote_code(&code(&"c".repeat(513))).is_err(), "over 512");
         assert_eq!(account_of_arn("arn:aws:iam::123456789012:user/a"), Some("123456789012"));
         assert_eq!(account_of_arn("arn:aws:iam::12:user/a"), None);
     }

@@ -71,42 +71,35 @@ fn refused(status: u16, kind: Option<String>, body: &[u8]) -> anyhow::Error {
         .into()
 }
 
-async fn oidc_post(ep: &Endpoints, path: &str, body: &Value) -> Result<bytes::Bytes> {
-    let url = format!("{}{path}", ep.oidc.trim_end_matches('/'));
-    let (status, kind, answer) = crate::sts::http_call(
-        "IAM Identity Center (OIDC)",
-        "POST",
-        &url,
-        &[("content-type", "application/json")],
-        Some(body.to_string()),
-        ep.timeout,
-        &ep.extra_roots,
-        MAX_ANSWER,
-    )
-    .await?;
+/// One call to either service: the answer's body, or the service's refusal as [`Refused`].
+async fn call(
+    ep: &Endpoints,
+    what: &str,
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<String>,
+) -> Result<bytes::Bytes> {
+    let (status, kind, answer) =
+        crate::sts::http_call(what, method, url, headers, body, ep.timeout, &ep.extra_roots, MAX_ANSWER)
+            .await?;
     if !(200..300).contains(&status) {
         return Err(refused(status, kind, &answer));
     }
     Ok(answer)
 }
 
+async fn oidc_post(ep: &Endpoints, path: &str, body: &Value) -> Result<bytes::Bytes> {
+    let url = format!("{}{path}", ep.oidc.trim_end_matches('/'));
+    let headers = [("content-type", "application/json")];
+    call(ep, "IAM Identity Center (OIDC)", "POST", &url, &headers, Some(body.to_string())).await
+}
+
 async fn portal_get(ep: &Endpoints, path: &str, query: &[(&str, &str)], token: &str) -> Result<Value> {
     let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
     let url = format!("{}{path}?{query}", ep.portal.trim_end_matches('/'));
-    let (status, kind, answer) = crate::sts::http_call(
-        "the IAM Identity Center portal",
-        "GET",
-        &url,
-        &[("x-amz-sso_bearer_token", token), ("accept", "application/json")],
-        None,
-        ep.timeout,
-        &ep.extra_roots,
-        MAX_ANSWER,
-    )
-    .await?;
-    if !(200..300).contains(&status) {
-        return Err(refused(status, kind, &answer));
-    }
+    let headers = [("x-amz-sso_bearer_token", token), ("accept", "application/json")];
+    let answer = call(ep, "the IAM Identity Center portal", "GET", &url, &headers, None).await?;
     serde_json::from_slice(&answer)
         .map_err(|_| anyhow!("the IAM Identity Center portal answered with something that is not JSON"))
 }

@@ -438,3 +438,42 @@ fn callback(
         _ => (400, NOT_SIGNED_IN, Some(Outcome::Failed("the callback carried no usable authorization code".into()))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_files_are_read_up_to_64_kib() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.json");
+        assert!(read_text(&path).unwrap().is_none(), "missing: none");
+        std::fs::write(&path, "x".repeat(64 * 1024)).unwrap();
+        assert_eq!(read_text(&path).unwrap().unwrap().len(), 64 * 1024);
+        std::fs::write(&path, "x".repeat(64 * 1024 + 1)).unwrap();
+        assert!(read_text(&path).unwrap_err().to_string().contains("larger than 64 KiB"));
+    }
+
+    #[test]
+    fn refusals_that_end_a_session() {
+        let r = |code: &str| Refused { code: code.into(), message: String::new() };
+        for code in ["TOKEN_EXPIRED", "USER_CREDENTIALS_CHANGED", "AUTHCODE_EXPIRED"] {
+            assert!(r(code).session_ended(), "{code}");
+        }
+        assert!(!r("INSUFFICIENT_PERMISSIONS").session_ended() && !r("server_error").session_ended());
+        assert_eq!(r("X").to_string(), "the sign-in service refused (X): ");
+    }
+
+    #[test]
+    fn private_files_are_0600_in_a_0700_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/t.json");
+        write_private(&path, "text").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "text");
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+        let _held = lock(&path).unwrap();
+        assert!(dir.path().join("a/b/.t.json.swrole-lock").exists());
+    }
+}

@@ -22,8 +22,6 @@ pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// The registered redirect URI of the browser sign-in; the port is the callback's own
 /// (loopback redirect URIs match on everything but the port, RFC 8252 §7.3).
 pub const REDIRECT_URI: &str = "http://127.0.0.1/oauth/callback";
-/// Token and registration files are small; a bigger one is not read.
-pub const MAX_FILE: u64 = 64 * 1024;
 
 /// What a profile's IAM Identity Center settings say.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -519,6 +517,58 @@ mod tests {
         }
     }
 
+    fn set(config: &str) -> ProfileSet {
+        let paths = crate::config::Paths { config: "/c".into(), credentials: "/k".into() };
+        ProfileSet::from_texts(config, "", &paths).unwrap()
+    }
+
+    #[test]
+    fn sessions_of_profiles() {
+        let s =
+            set("[sso-session work]\nsso_start_url = https://x.awsapps.com/start\nsso_region = eu-west-1\n\
+                     sso_registration_scopes = a, ,b\n\
+                     [profile p]\nsso_session = work\nsso_account_id = 1\nsso_role_name = R\n\
+                     [profile legacy]\nsso_start_url = http://127.0.0.1:9/start\nsso_region = us-east-1\n\
+                     [profile plain]\nregion = us-east-1\n");
+        let p = Session::of_profile(&s, "p").unwrap().unwrap();
+        assert_eq!((p.name.as_deref(), p.region.as_str()), (Some("work"), "eu-west-1"));
+        assert_eq!(p.scopes, Some(vec!["a".to_string(), "b".to_string()]));
+        assert_eq!(p.registration_scopes(), ["a", "b"]);
+        assert_eq!(p.label(), "sso-session work");
+        let legacy = Session::of_profile(&s, "legacy").unwrap().unwrap();
+        assert_eq!((legacy.name.clone(), legacy.scopes.clone()), (None, None));
+        assert_eq!(legacy.registration_scopes(), [DEFAULT_SCOPE]);
+        assert!(legacy.label().starts_with("start URL http://127.0.0.1:9/start"));
+        assert!(Session::of_profile(&s, "plain").unwrap().is_none());
+        assert!(Session::of_profile(&s, "nope").unwrap().is_none());
+        assert_eq!(role_of(s.profile("p").unwrap()), Some(("1".to_string(), "R".to_string())));
+        assert_eq!(role_of(s.profile("legacy").unwrap()), None);
+        for (bad, said) in [
+            ("sso_region = us-east-1\n", "has no sso_start_url"),
+            ("sso_start_url = https://x/start\n", "has no sso_region"),
+            ("sso_start_url = ftp://x/start\nsso_region = us-east-1\n", "not an http(s) URL"),
+            ("sso_start_url = not a url\nsso_region = us-east-1\n", "not an http(s) URL"),
+            ("sso_start_url = https://x/start\nsso_region = US-EAST-1\n", "not a region"),
+        ] {
+            let e = Session::named(&set(&format!("[sso-session w]\n{bad}")), "w").unwrap_err().to_string();
+            assert!(e.contains(said), "{bad}: {e}");
+        }
+        let long = format!("https://x/{}", "a".repeat(2038));
+        assert!(
+            Session::named(&set(&format!("[sso-session w]\nsso_start_url = {long}\nsso_region = r\n")), "w")
+                .is_ok()
+        );
+        let e =
+            Session::named(&set(&format!("[sso-session w]\nsso_start_url = {long}a\nsso_region = r\n")), "w");
+        assert!(e.is_err(), "over 2048");
+        assert!(Session::named(&s, "other").unwrap_err().to_string().contains("no [sso-session other]"));
+        let env = Env::from_pairs([("HOME", "/h")]);
+        assert_eq!(cache_dir(&env).unwrap(), Path::new("/h/.aws/sso/cache"));
+        assert!(cache_dir(&Env::from_pairs([("HOME", "")])).is_none());
+        assert_eq!(default_oidc("cn-north-1"), "https://oidc.cn-north-1.amazonaws.com.cn");
+        assert_eq!(default_portal("us-east-1"), "https://portal.sso.us-east-1.amazonaws.com");
+    }
+
     #[test]
     fn file_names_are_botocore_s() {
         let dir = Path::new("/c");
@@ -534,6 +584,11 @@ mod tests {
             dir.join("7ca127b45714de7645dc6c95e81e8b21b014a3ba.json")
         );
         assert_eq!(py_string("é\"\n"), "\"\\u00e9\\\"\\n\"");
+        // json.dumps("\x01\x7f\u00e9\U0001D11E\b\f\t\\"), as Python writes it
+        assert_eq!(
+            py_string("\u{1}\u{7f}\u{e9}\u{1d11e}\u{8}\u{c}\t\\"),
+            r#""\u0001\u007f\u00e9\ud834\udd1e\b\f\t\\""#
+        );
     }
 
     #[test]
@@ -562,8 +617,36 @@ mod tests {
         assert_eq!((r.access_token.as_str(), r.expires_at), ("at2", 2060));
         assert_eq!(r.refresh.as_ref().unwrap().refresh_token, "rt", "kept when not sent again");
         let shown = format!("{r:?} {back:?} {out2:?}");
+        assert!(shown.contains("client_id: \"c\"") && shown.contains("expires_at: 10000"), "{shown}");
         assert!(!shown.contains("at2") && !shown.contains("s3cret") && !shown.contains("\"rt\""), "{shown}");
         assert!(Token::parse(r#"{"accessToken":"x"}"#).is_err());
+        let token = |access: &str| {
+            Token::parse(&json!({"accessToken": access, "expiresAt": "2026-01-01T00:00:00Z"}).to_string())
+        };
+        assert!(token(&"a".repeat(16 * 1024)).is_ok());
+        assert!(token(&"a".repeat(16 * 1024 + 1)).is_err(), "over 16 KiB");
+        assert!(token("a\u{1}b").is_err(), "a control character");
+        assert!(token("").unwrap_err().to_string().contains("not a non-empty string"));
+        let answer = |access: &str, expires: i64, refresh: &str| {
+            TokenOutput::parse(
+                json!({"accessToken": access, "expiresIn": expires, "refreshToken": refresh})
+                    .to_string()
+                    .as_bytes(),
+            )
+        };
+        let big = "a".repeat(16 * 1024);
+        assert!(answer(&big, 1, &big).is_ok() && answer("a", 90 * 86400, "r").is_ok());
+        assert!(answer(&format!("{big}a"), 1, "r").is_err() && answer("a\u{7}", 1, "r").is_err());
+        assert!(answer("a", 1, &format!("{big}a")).is_err() && answer("a", 1, "r\n").is_err());
+        assert!(answer("a", 0, "r").is_err() && answer("a", 90 * 86400 + 1, "r").is_err());
+        let out = format!("{:?}", answer("secret-a", 7, "secret-r").unwrap());
+        assert!(out.contains("expires_in: 7") && !out.contains("secret-"), "{out}");
+        let shown = format!("{:?}", token("secret-access").unwrap());
+        assert!(
+            shown.contains("expires_at: 1767225600")
+                && shown.contains("refreshable: false")
+                && !shown.contains("secret-access")
+        );
         assert!(TokenOutput::parse(br#"{"accessToken":"x","expiresIn":0}"#).is_err());
     }
 

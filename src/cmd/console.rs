@@ -28,7 +28,9 @@ pub fn run(env: &Env, profile: &str, args: &SwitchArgs, how: &Opening) -> Result
     let files = Files::load(env)?;
     // Everything that can be checked offline is, before any MFA code is asked.
     let plan = files.plan(env, profile, &opts)?;
-    if plan.hops.is_empty() {
+    // An IAM Identity Center base is a role's credentials already: they federate.
+    let sso_base = matches!(plan.base, Base::Delegated { kind: crate::chain::DelegatedKind::Sso, .. });
+    if plan.hops.is_empty() && !sso_base {
         bail!(
             "profile {profile:?} assumes no role: the console sign-in needs a role's temporary credentials (long-term \
              keys and MFA-session tokens cannot be federated). Use a profile with role_arn, or sign in with the IAM \

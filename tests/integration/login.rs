@@ -2,17 +2,14 @@
 //! proven against botocore first), moto for STS and IAM, a scripted browser, and boto3 with
 //! `botocore[crt]` reading and refreshing the same token files as swrole.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::{Value, json};
 
 use crate::moto::Moto;
-use crate::util::{Fixture, require, swrole_path, without_terminal};
+use crate::util::{Fixture, PyFake, require, swrole_path, without_terminal};
 
 fn support(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support").join(name)
@@ -22,73 +19,8 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The fake sign-in service on a free loopback port, stopped when dropped.
-pub struct FakeSignin {
-    child: Child,
-    pub port: u16,
-    _dir: tempfile::TempDir,
-}
-
-pub fn request(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    write!(
-        s,
-        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).unwrap();
-    let status = answer.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    (status, answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
-}
-
-impl FakeSignin {
-    pub fn start() -> Option<FakeSignin> {
-        if !require("python3") {
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let port_file = dir.path().join("port");
-        let child = Command::new("python3")
-            .arg(support("fake_signin.py"))
-            .arg(&port_file)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the fake sign-in service starts");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let port = loop {
-            if let Ok(p) = std::fs::read_to_string(&port_file) {
-                break p.trim().parse().unwrap();
-            }
-            assert!(Instant::now() < deadline, "the fake sign-in service did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        Some(FakeSignin { child, port, _dir: dir })
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    pub fn config(&self, body: Value) {
-        assert_eq!(request(self.port, "POST", "/admin/config", &body.to_string()).0, 200);
-    }
-
-    /// Every token call so far: grant, client, jkt, outcome.
-    pub fn log(&self) -> Vec<Value> {
-        serde_json::from_str(&request(self.port, "GET", "/admin/log", "").1).unwrap()
-    }
-}
-
-impl Drop for FakeSignin {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// The fake sign-in service (tests/support/fake_signin.py).
+type FakeSignin = PyFake;
 
 /// IAM in moto, through boto3: `script` runs with `iam` a client of moto's IAM; its last
 /// printed line is JSON.
@@ -158,7 +90,7 @@ const ROLES: &str = "[profile sw-staging]\n\
 
 fn world(config: &str, credentials: &str) -> Option<World> {
     let moto = Moto::start()?;
-    let fake = FakeSignin::start()?;
+    let fake = FakeSignin::start("fake_signin.py")?;
     let (arn, old_key, login_key) = iam_user(&moto, "ann");
     fake.config(json!({"user_arn": arn, "access_key_id": login_key.0, "secret_access_key": login_key.1}));
     let fx = Fixture::new(config, credentials);
@@ -234,7 +166,7 @@ impl World {
 
 #[test]
 fn the_fake_sign_in_service_answers_as_botocore_expects() {
-    let Some(fake) = FakeSignin::start() else { return };
+    let Some(fake) = FakeSignin::start("fake_signin.py") else { return };
     if !require("moto_server") {
         return;
     }

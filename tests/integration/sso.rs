@@ -4,14 +4,13 @@
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::login::request;
 use crate::moto::Moto;
-use crate::util::{Fixture, require, swrole_path, without_terminal};
+use crate::util::{Fixture, PyFake, swrole_path, without_terminal};
 
 fn support(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support").join(name)
@@ -21,62 +20,13 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The fake IAM Identity Center on a free loopback port, stopped when dropped.
-pub struct FakeSso {
-    child: Child,
-    pub port: u16,
-    _dir: tempfile::TempDir,
-}
+/// The fake IAM Identity Center (tests/support/fake_sso.py).
+type FakeSso = PyFake;
 
-impl FakeSso {
-    pub fn start() -> Option<FakeSso> {
-        if !require("python3") {
-            return None;
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let port_file = dir.path().join("port");
-        let child = Command::new("python3")
-            .arg(support("fake_sso.py"))
-            .arg(&port_file)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the fake IAM Identity Center starts");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let port = loop {
-            if let Ok(p) = std::fs::read_to_string(&port_file) {
-                break p.trim().parse().unwrap();
-            }
-            assert!(Instant::now() < deadline, "the fake IAM Identity Center did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        Some(FakeSso { child, port, _dir: dir })
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    pub fn config(&self, body: Value) {
-        assert_eq!(request(self.port, "POST", "/admin/config", &body.to_string()).0, 200);
-    }
-
-    pub fn log(&self) -> Vec<Value> {
-        serde_json::from_str(&request(self.port, "GET", "/admin/log", "").1).unwrap()
-    }
-
-    /// The token calls so far with this grant (`authorization_code`, `refresh_token`, the
-    /// device code's URN).
-    fn grants(&self, grant: &str) -> Vec<Value> {
-        self.log().into_iter().filter(|e| e["op"] == "token" && e["grant"] == grant).collect()
-    }
-}
-
-impl Drop for FakeSso {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The token calls so far with this grant (`authorization_code`, `refresh_token`, the
+/// device code's URN).
+fn grants(fake: &FakeSso, grant: &str) -> Vec<Value> {
+    fake.log().into_iter().filter(|e| e["op"] == "token" && e["grant"] == grant).collect()
 }
 
 const START: &str = "https://example.awsapps.com/start";
@@ -99,7 +49,7 @@ struct World {
 
 fn world(config: &str) -> Option<World> {
     let moto = Moto::start()?;
-    let fake = FakeSso::start()?;
+    let fake = FakeSso::start("fake_sso.py")?;
     let fx = Fixture::new(config, "");
     Some(World { moto, fake, fx })
 }
@@ -177,7 +127,7 @@ impl World {
 
 #[test]
 fn the_fake_identity_center_answers_as_botocore_expects() {
-    let Some(fake) = FakeSso::start() else { return };
+    let Some(fake) = FakeSso::start("fake_sso.py") else { return };
     let home = tempfile::tempdir().unwrap();
     let out = Command::new("python3")
         .arg(support("sso_botocore.py"))
@@ -189,7 +139,7 @@ fn the_fake_identity_center_answers_as_botocore_expects() {
         .unwrap();
     assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
     assert_eq!(text(&out.stdout).trim(), "ok");
-    assert!(!fake.grants("refresh_token").is_empty());
+    assert!(!grants(&fake, "refresh_token").is_empty());
 }
 
 #[test]
@@ -205,7 +155,7 @@ fn browser_sign_in_then_switch_and_the_aws_cli_uses_the_same_token() {
     assert_eq!(register["scopes"], json!(["sso:account:access", "codewhisperer:completions"]));
     let authorize = log.iter().find(|e| e["op"] == "authorize").unwrap();
     assert_eq!(authorize["scopes"], "sso:account:access codewhisperer:completions");
-    assert_eq!(w.fake.grants("authorization_code")[0]["outcome"], "ok");
+    assert_eq!(grants(&w.fake, "authorization_code")[0]["outcome"], "ok");
     // The files, as the AWS CLI v2 writes them.
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&w.token_file()), 0o600);
@@ -290,20 +240,20 @@ fn refreshes_go_both_ways_with_boto3_and_never_over_a_newer_token() {
     w.nearly_expired();
     let out = w.swrole(&["prod"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(w.fake.grants("refresh_token").len(), 1);
-    assert_eq!(w.fake.grants("refresh_token")[0]["outcome"], "ok");
+    assert_eq!(grants(&w.fake, "refresh_token").len(), 1);
+    assert_eq!(grants(&w.fake, "refresh_token")[0]["outcome"], "ok");
     let by_swrole = w.token();
     assert_eq!(std::fs::metadata(w.token_file()).unwrap().permissions().mode() & 0o777, 0o600);
     w.boto3_prod();
-    assert_eq!(w.fake.grants("refresh_token").len(), 1, "boto3 used swrole's refresh");
+    assert_eq!(grants(&w.fake, "refresh_token").len(), 1, "boto3 used swrole's refresh");
     // boto3 refreshes; swrole takes it as it is.
     w.nearly_expired();
     w.boto3_prod();
-    assert_eq!(w.fake.grants("refresh_token").len(), 2);
+    assert_eq!(grants(&w.fake, "refresh_token").len(), 2);
     let by_boto3 = w.token();
     assert_ne!(by_boto3["accessToken"], by_swrole["accessToken"]);
     assert!(w.swrole(&["prod", "--refresh"]).status.success());
-    assert_eq!(w.fake.grants("refresh_token").len(), 2, "swrole used boto3's refresh");
+    assert_eq!(grants(&w.fake, "refresh_token").len(), 2, "swrole used boto3's refresh");
     assert_eq!(w.token()["accessToken"], by_boto3["accessToken"]);
     // Both at once: every process gets credentials, the file stays whole.
     w.nearly_expired();
@@ -327,7 +277,7 @@ fn refreshes_go_both_ways_with_boto3_and_never_over_a_newer_token() {
         let out = child.wait_with_output().unwrap();
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
-    assert!(w.fake.grants("refresh_token").iter().all(|e| e["outcome"] == "ok"));
+    assert!(grants(&w.fake, "refresh_token").iter().all(|e| e["outcome"] == "ok"));
     assert!(serde_json::from_str::<Value>(&std::fs::read_to_string(w.token_file()).unwrap()).is_ok());
     // A refresh token the service no longer takes: the token still has minutes, so it is
     // used; once it has ended, the switch says to sign in again.
@@ -358,7 +308,7 @@ fn the_device_code_is_chosen_over_ssh_and_polls_as_the_service_says() {
     let err = text(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("ABCD-EFGH") && err.contains("/device"), "{err}");
-    let polls = w.fake.grants(DEVICE);
+    let polls = grants(&w.fake, DEVICE);
     let outcomes: Vec<&str> = polls.iter().map(|e| e["outcome"].as_str().unwrap()).collect();
     assert_eq!(outcomes, ["slow_down", "authorization_pending", "ok"]);
     // The interval is 1 s; after slow_down it is 6 s.
@@ -539,4 +489,11 @@ fn exec_server_renews_from_the_identity_center_role() {
     assert_ne!(tokens[0], tokens[1], "renewed from the portal");
     let calls = w.fake.log().into_iter().filter(|e| e["op"] == "/federation/credentials").count();
     assert!(calls >= 3, "GetRoleCredentials for the start and each renewal: {calls}");
+    // The console takes the Identity Center role's credentials to the federation endpoint.
+    let out = w.swrole_with(
+        &["console", "prod", "--print"],
+        &[("SWROLE_FEDERATION_URL", "http://127.0.0.1:9/federation")],
+    );
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("could not reach the federation endpoint"), "{}", text(&out.stderr));
 }

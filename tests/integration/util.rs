@@ -231,3 +231,74 @@ pub fn wait_for_line(path: &Path) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+/// A bare HTTP/1.0 exchange with a loopback server, with a JSON body: (status, body).
+pub fn request(port: u16, method: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    let status = answer.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, answer.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default())
+}
+
+/// A fake service of tests/support (a Python script given the file to write its port to),
+/// on a free loopback port, stopped when dropped; controlled with JSON at `/admin/config`,
+/// what it saw at `/admin/log`.
+pub struct PyFake {
+    child: std::process::Child,
+    pub port: u16,
+    _dir: TempDir,
+}
+
+impl PyFake {
+    pub fn start(script: &str) -> Option<PyFake> {
+        if !require("python3") {
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let port_file = dir.path().join("port");
+        let child = Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support").join(script))
+            .arg(&port_file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{script} starts: {e}"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let port = loop {
+            if let Ok(p) = std::fs::read_to_string(&port_file) {
+                break p.trim().parse().unwrap();
+            }
+            assert!(std::time::Instant::now() < deadline, "{script} did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        Some(PyFake { child, port, _dir: dir })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn config(&self, body: serde_json::Value) {
+        assert_eq!(request(self.port, "POST", "/admin/config", &body.to_string()).0, 200);
+    }
+
+    pub fn log(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&request(self.port, "GET", "/admin/log", "").1).unwrap()
+    }
+}
+
+impl Drop for PyFake {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

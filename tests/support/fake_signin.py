@@ -28,11 +28,11 @@ import base64
 import hashlib
 import json
 import secrets
-import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from fake_common import JsonHandler, serve
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -115,21 +115,7 @@ def id_token(user):
     return f"{header}.{claims}.sig"
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def send(self, status, body, headers=None, content_type="application/json"):
-        data = body.encode() if isinstance(body, str) else body
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+class Handler(JsonHandler):
 
     def error(self, status, kind, code, message):
         self.send(status, json.dumps({"error": code, "message": message}), {"x-amzn-errortype": kind})
@@ -254,16 +240,5 @@ class Handler(BaseHTTPRequestHandler):
         return "ok", answer
 
 
-def main():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    with open(sys.argv[1] + ".tmp", "w") as f:
-        f.write(str(server.server_port))
-    import os
-
-    os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-    server.serve_forever()
-
-
 if __name__ == "__main__":
-    main()
+    serve(Handler)

@@ -27,13 +27,12 @@ Usage: fake_sso.py PORT_FILE
 import base64
 import hashlib
 import json
-import os
 import secrets
-import sys
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from fake_common import JsonHandler, serve
 
 lock = threading.RLock()
 config = {
@@ -69,21 +68,7 @@ def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def send(self, status, body, headers=None, content_type="application/json"):
-        data = body.encode() if isinstance(body, str) else body
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+class Handler(JsonHandler):
 
     def oidc_error(self, status, kind, code, description):
         with lock:
@@ -262,14 +247,5 @@ class Handler(BaseHTTPRequestHandler):
                                    "refreshToken": refresh}))
 
 
-def main():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    with open(sys.argv[1] + ".tmp", "w") as f:
-        f.write(str(server.server_port))
-    os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-    server.serve_forever()
-
-
 if __name__ == "__main__":
-    main()
+    serve(Handler)
