@@ -584,6 +584,7 @@ mod tests {
             dir.join("7ca127b45714de7645dc6c95e81e8b21b014a3ba.json")
         );
         assert_eq!(py_string("é\"\n"), "\"\\u00e9\\\"\\n\"");
+        assert_eq!(py_string(" ~"), "\" ~\"", "printable ASCII stays as it is");
         // json.dumps("\x01\x7f\u00e9\U0001D11E\b\f\t\\"), as Python writes it
         assert_eq!(
             py_string("\u{1}\u{7f}\u{e9}\u{1d11e}\u{8}\u{c}\t\\"),
@@ -602,14 +603,21 @@ mod tests {
         };
         let back = Registration::parse(&reg.to_json()).unwrap();
         assert!(back.usable(true, 100) && !back.usable(false, 100) && !back.usable(true, 10_000 - 60));
+        let refresh_only = Registration { grant_types: vec!["refresh_token".into()], ..back.clone() };
+        assert!(
+            !refresh_only.usable(true, 100) && refresh_only.usable(false, 100),
+            "no authorization_code grant"
+        );
         let out = TokenOutput::parse(
             br#"{"accessToken":"at","expiresIn":3600,"refreshToken":"rt","tokenType":"Bearer"}"#,
         )
         .unwrap();
         let t = Token::new(&session(Some("work"), None), &out, &back, 1000).unwrap();
         assert_eq!((t.left(1000), t.needs_refresh(1000), t.needs_refresh(1000 + 2800)), (3600, false, true));
+        assert!(!t.needs_refresh(1000 + 2700) && t.needs_refresh(1000 + 2701), "15 minutes left is enough");
         assert_eq!(t.refreshable(1000).unwrap().refresh_token, "rt");
         assert!(t.refreshable(10_001).is_none(), "the registration has ended");
+        assert!(t.refreshable(10_000).is_none() && t.refreshable(9_999).is_some(), "it ends at its second");
         let again = Token::parse(&t.to_json()).unwrap();
         assert_eq!(again.start_url(), Some("https://example.awsapps.com/start"));
         let out2 = TokenOutput::parse(br#"{"accessToken":"at2","expiresIn":60}"#).unwrap();
@@ -702,5 +710,14 @@ mod tests {
         assert!(
             check_portal_text("role name", "a]b").is_err() && check_portal_text("role name", "Admin").is_ok()
         );
+        assert!(check_portal_text("x", "").is_err() && check_portal_text("x", "a[b").is_err());
+        assert!(check_portal_text("x", "a\u{1b}b").is_err());
+        assert!(
+            check_portal_text("x", &"a".repeat(256)).is_ok()
+                && check_portal_text("x", &"a".repeat(257)).is_err()
+        );
+        let named = |n: usize| profile_name("{role_name}", &a("1", "x", &"r".repeat(n)), "w");
+        assert_eq!(named(128).unwrap().len(), 128);
+        assert!(named(129).is_err(), "over 128");
     }
 }
