@@ -99,19 +99,12 @@ fn world(config: &str, credentials: &str) -> Option<World> {
 
 impl World {
     fn cmd(&self, program: &Path) -> Command {
-        let mut c = Command::new(program);
-        c.current_dir(self.fx.home())
-            .env_clear()
-            .env("PATH", crate::util::path_with_swrole())
-            .env("HOME", self.fx.home())
-            .env("USER", "ann")
-            .env("SWROLE_CACHE_STORE", "file")
-            .env("SWROLE_KEY_STORE", "file")
+        let mut c = crate::util::isolated(program, self.fx.home());
+        c.env("SWROLE_KEY_STORE", "file")
             .env("AWS_ENDPOINT_URL_STS", self.moto.url())
             .env("AWS_ENDPOINT_URL_IAM", self.moto.url())
             .env("AWS_ENDPOINT_URL_SIGNIN", self.fake.url())
-            .env("BROWSER", support("browser.py"))
-            .env("FAKE_BROWSER_LOG", self.fx.home().join("browser.log"));
+            .env("BROWSER", support("browser.py"));
         c
     }
 

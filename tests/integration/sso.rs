@@ -56,17 +56,10 @@ fn world(config: &str) -> Option<World> {
 
 impl World {
     fn cmd(&self, program: &Path) -> Command {
-        let mut c = Command::new(program);
-        c.current_dir(self.fx.home())
-            .env_clear()
-            .env("PATH", crate::util::path_with_swrole())
-            .env("HOME", self.fx.home())
-            .env("USER", "ann")
-            .env("SWROLE_CACHE_STORE", "file")
-            .env("AWS_ENDPOINT_URL_STS", self.moto.url())
+        let mut c = crate::util::isolated(program, self.fx.home());
+        c.env("AWS_ENDPOINT_URL_STS", self.moto.url())
             .env("AWS_ENDPOINT_URL_SSO", self.fake.url())
-            .env("AWS_ENDPOINT_URL_SSO_OIDC", self.fake.url())
-            .env("FAKE_BROWSER_LOG", self.fx.home().join("browser.log"));
+            .env("AWS_ENDPOINT_URL_SSO_OIDC", self.fake.url());
         c
     }
 

@@ -302,3 +302,17 @@ impl Drop for PyFake {
         let _ = self.child.wait();
     }
 }
+
+/// `program` as the login and SSO tests run it: in `home`, nothing from the outside
+/// environment but PATH (this swrole first), HOME, USER and the file caches.
+pub fn isolated(program: &Path, home: &Path) -> Command {
+    let mut c = Command::new(program);
+    c.current_dir(home)
+        .env_clear()
+        .env("PATH", path_with_swrole())
+        .env("HOME", home)
+        .env("USER", "ann")
+        .env("SWROLE_CACHE_STORE", "file")
+        .env("FAKE_BROWSER_LOG", home.join("browser.log"));
+    c
+}
