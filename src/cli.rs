@@ -322,7 +322,9 @@ pub enum Command {
     /// at all: an `aws login` session (login_session = ARN) that refreshes itself for up to
     /// 12 hours, shared with the AWS CLI v2 and the SDKs; profiles with source_profile =
     /// PROFILE then switch on top of it. The browser comes back to a one-time address on
-    /// 127.0.0.1; with --remote (SSH), open the URL anywhere and paste the code it shows
+    /// 127.0.0.1; with --remote (SSH), open the URL anywhere and paste the code it shows.
+    /// For an IAM Identity Center profile, or an [sso-session NAME], it signs in there
+    /// (the browser with PKCE, or a device code), as `aws sso login` does
     Login(LoginArgs),
     /// IAM Identity Center: the profiles of every account and role a session can use
     Sso {
