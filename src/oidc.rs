@@ -154,9 +154,13 @@ pub async fn start_device(ep: &Endpoints, reg: &Registration, start_url: &str) -
         }
         Ok(v.to_string())
     };
-    let uri = text("verificationUri")?;
-    let uri_complete = text("verificationUriComplete").unwrap_or_else(|_| uri.clone());
-    crate::plan::check_url("verification URI", &uri)?;
+    // Both URIs are printed, and the complete one may go to the browser: each is held to the
+    // rule of every endpoint (https, or http to loopback), not only the first.
+    let uri = crate::plan::check_url("verification URI", &text("verificationUri")?)?;
+    let uri_complete = match text("verificationUriComplete") {
+        Ok(u) => crate::plan::check_url("verification URI", &u)?,
+        Err(_) => uri.clone(),
+    };
     Ok(Device {
         device_code: text("deviceCode")?,
         user_code: text("userCode")?,
@@ -240,7 +244,7 @@ pub async fn access(ep: &Endpoints, token: &str) -> Result<Vec<crate::sso::Acces
             .with_context(|| format!("ListAccountRoles of account {id}"))?;
         for r in roles {
             let role = r.get("roleName").and_then(Value::as_str).unwrap_or("");
-            crate::sso::check_portal_text("role name", role)?;
+            crate::sso::check_role_name(role)?;
             out.push(crate::sso::Access {
                 account_id: id.to_string(),
                 account_name: name.clone(),

@@ -496,6 +496,19 @@ pub fn render(
     Ok(out)
 }
 
+/// A role name from the portal, before it becomes the value of `sso_role_name`: what IAM
+/// allows in a role or permission-set name (letters, digits and `+=,.@_-`, up to 64), so that
+/// it can never carry a comment, a space or a second key into the config.
+pub fn check_role_name(name: &str) -> Result<()> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+    {
+        bail!("the portal sent a role name that cannot go into a profile: {:?}", crate::text::sanitize(name));
+    }
+    Ok(())
+}
+
 /// A portal name or id from the network, before it goes into a file: printable, bounded.
 pub fn check_portal_text(what: &str, text: &str) -> Result<()> {
     if text.is_empty() || text.len() > 256 || text.chars().any(|c| c.is_control() || c == '[' || c == ']') {
@@ -711,6 +724,14 @@ mod tests {
             check_portal_text("role name", "a]b").is_err() && check_portal_text("role name", "Admin").is_ok()
         );
         assert!(check_portal_text("x", "").is_err() && check_portal_text("x", "a[b").is_err());
+        assert!(
+            check_role_name("AWSAdministratorAccess_x+=,.@-1").is_ok()
+                && check_role_name(&"r".repeat(64)).is_ok()
+        );
+        for bad in ["", "a b", "a;b", "a#b", "a\nb", "ü"] {
+            assert!(check_role_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_role_name(&"r".repeat(65)).is_err());
         assert!(check_portal_text("x", "a\u{1b}b").is_err());
         assert!(
             check_portal_text("x", &"a".repeat(256)).is_ok()

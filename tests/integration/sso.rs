@@ -327,6 +327,14 @@ fn the_device_code_is_chosen_over_ssh_and_polls_as_the_service_says() {
     assert!(w.cache().join("e8be5486177c5b5392bd9aa76563515b29358e6e.json").exists());
     let out = w.swrole(&["legacy", "--shell", "json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // A verification URI that is not https (or http to loopback) is never printed or opened.
+    for hostile in ["javascript:alert(1)", "http://evil.example.com/device", "file:///etc/passwd"] {
+        w.fake.config(json!({"uri_complete": hostile}));
+        let out = w.swrole(&["login", "work", "--device-code"]);
+        assert!(!out.status.success(), "{hostile}");
+        assert!(text(&out.stderr).contains("verification URI"), "{hostile}: {}", text(&out.stderr));
+    }
+    w.fake.config(json!({"uri_complete": null}));
     // The code expires, or is denied: one line, nothing saved over the token.
     let before = std::fs::read(w.token_file()).unwrap();
     for (fail, said) in [("expired_token", "expired before it was confirmed"), ("access_denied", "denied")] {
@@ -458,6 +466,13 @@ fn sso_profiles_write_keeps_every_byte_outside_its_block() {
             && !pruned.contains("us-west-2"),
         "{pruned}"
     );
+    // A role name that would carry a comment or a second key into the config: refused.
+    w.fake.config(json!({"accounts": [{"accountId": "111111111111", "accountName": "P",
+        "emailAddress": "p@example.com", "roles": ["Admin\nregion = evil"]}]}));
+    let out = w.swrole(&["sso", "profiles", "--write", "--yes", "--prune"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("a role name that cannot go into a profile"), "{}", text(&out.stderr));
+    assert_eq!(read(), pruned);
     // A bad template is refused before anything.
     let out = w.swrole(&["sso", "profiles", "--write", "--yes", "--template", "{nope}"]);
     assert!(!out.status.success());

@@ -43,6 +43,8 @@ config = {
     "page_size": 2,
     # the device grant answers this error instead of a token (expired_token, access_denied)
     "device_fail": None,
+    # the verificationUriComplete StartDeviceAuthorization gives, instead of the fake's own
+    "uri_complete": None,
     # every portal answer padded past 256 KiB (swrole's bound)
     "big_answer": False,
     "accounts": [
@@ -193,7 +195,7 @@ class Handler(JsonHandler):
             base = f"http://127.0.0.1:{self.server.server_port}"
             return self.send(200, json.dumps({"deviceCode": device, "userCode": user,
                                               "verificationUri": base + "/device",
-                                              "verificationUriComplete": base + "/device?user_code=" + user,
+                                              "verificationUriComplete": cfg["uri_complete"] or base + "/device?user_code=" + user,
                                               "expiresIn": 600, "interval": 1}))
         if path != "/token":
             return self.send(404, "{}")
