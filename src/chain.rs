@@ -40,6 +40,12 @@ impl Base {
             | Base::LoginSession { profile, .. } => profile,
         }
     }
+
+    /// Temporary credentials that swrole renews itself from a sign-in (an IAM Identity Center
+    /// role, an `aws login` session): `exec --server` serves them like a role's.
+    pub fn renews_itself(&self) -> bool {
+        matches!(self, Base::LoginSession { .. } | Base::Delegated { kind: DelegatedKind::Sso, .. })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

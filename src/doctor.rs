@@ -351,20 +351,7 @@ fn login_sessions(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Find
                         again,
                     ));
                 }
-                if let Ok(meta) = std::fs::metadata(&path)
-                    && meta.permissions().mode() & 0o077 != 0
-                {
-                    out.push(finding(
-                        Severity::Warning,
-                        "login-session-mode",
-                        format!(
-                            "{} (the login session's refresh token and key) can be read by others (mode {:o})",
-                            path.display(),
-                            meta.permissions().mode() & 0o777
-                        ),
-                        format!("chmod 600 -- {}", sh(&path.display().to_string())),
-                    ));
-                }
+                private_file(&path, "login-session-mode", "the login session's refresh token and key", out);
             }
         }
     }
@@ -406,20 +393,7 @@ fn login_sessions(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Find
                         again,
                     ));
                 }
-                if let Ok(meta) = std::fs::metadata(&path)
-                    && meta.permissions().mode() & 0o077 != 0
-                {
-                    out.push(finding(
-                        Severity::Warning,
-                        "sso-token-mode",
-                        format!(
-                            "{} (an IAM Identity Center token) can be read by others (mode {:o})",
-                            path.display(),
-                            meta.permissions().mode() & 0o777
-                        ),
-                        format!("chmod 600 -- {}", sh(&path.display().to_string())),
-                    ));
-                }
+                private_file(&path, "sso-token-mode", "an IAM Identity Center token", out);
             }
         }
     }
@@ -445,6 +419,24 @@ fn login_sessions(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Find
             ),
             "if the role's trust policy accepts your sign-in's MFA, remove mfa_serial from that profile \
              (docs/login.md, \"MFA and the roles' trust policy\")",
+        ));
+    }
+}
+
+/// A file of secrets (a token file) that others can read: said, with the chmod that fixes it.
+fn private_file(path: &std::path::Path, check: &'static str, what: &str, out: &mut Vec<Finding>) {
+    if let Ok(meta) = std::fs::metadata(path)
+        && meta.permissions().mode() & 0o077 != 0
+    {
+        out.push(finding(
+            Severity::Warning,
+            check,
+            format!(
+                "{} ({what}) can be read by others (mode {:o})",
+                path.display(),
+                meta.permissions().mode() & 0o777
+            ),
+            format!("chmod 600 -- {}", sh(&path.display().to_string())),
         ));
     }
 }

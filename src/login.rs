@@ -51,7 +51,8 @@ pub fn cache_file(dir: &Path, session: &str) -> PathBuf {
     dir.join(format!("{}.json", hex(&Sha256::digest(session.as_bytes()))))
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Bytes as lower-case hex (cache file names).
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -100,7 +101,9 @@ impl fmt::Debug for Token {
     }
 }
 
-fn text<'a>(map: &'a Map<String, Value>, key: &str) -> Result<&'a str> {
+/// A JSON field that must be a non-empty string (token files and answers); the error names
+/// the field, never a value.
+pub fn text<'a>(map: &'a Map<String, Value>, key: &str) -> Result<&'a str> {
     match map.get(key) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s),
         Some(_) => bail!("{key} is not a non-empty string"),

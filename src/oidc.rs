@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::clock;
 use crate::credentials::Credentials;
-use crate::signin::{lock, read_text, write_private};
+use crate::signin::{lock, read_text};
 use crate::sso::{Registration, Session, Token, TokenOutput};
 use crate::text::sanitize;
 
@@ -271,6 +271,20 @@ pub fn read_registration(path: &Path) -> Result<Option<Registration>> {
     Ok(read(path, Registration::parse).ok().flatten().map(|(_, r)| r))
 }
 
+/// A portal refusal of the token itself (UnauthorizedException: signed out, or revoked) as
+/// the one line that says to sign in again; any other error as it is.
+pub fn unless_accepted(e: anyhow::Error, what: &str, target: &str) -> anyhow::Error {
+    match e.downcast_ref::<Refused>() {
+        Some(r) if r.kind == "UnauthorizedException" => {
+            anyhow!(
+                "the IAM Identity Center sign-in of {what} is no longer accepted ({r}): {}",
+                sign_in_again(target)
+            )
+        }
+        _ => e,
+    }
+}
+
 /// How to sign in again, for messages.
 pub fn sign_in_again(profile: &str) -> String {
     format!("run `swrole login {profile}` (or `aws sso login --profile {profile}`)")
@@ -284,7 +298,7 @@ pub fn token(
     env: &crate::env::Env,
     profile: &str,
     session: &Session,
-    endpoints: impl FnOnce() -> Result<Endpoints>,
+    ep: &Endpoints,
     runtime: &tokio::runtime::Runtime,
 ) -> Result<Token> {
     let dir =
@@ -316,21 +330,21 @@ pub fn token(
     let Some(r) = token.refreshable(now).filter(|_| token.needs_refresh(now)).cloned() else {
         return usable(token, profile, session);
     };
-    let ep = endpoints()?;
     let body = json!({
         "clientId": r.client_id,
         "clientSecret": r.client_secret,
         "grantType": "refresh_token",
         "refreshToken": r.refresh_token,
     });
-    match runtime.block_on(create_token(&ep, &body)) {
+    match runtime.block_on(create_token(ep, &body)) {
         Ok(out) => {
             let fresh = token.refreshed(&out, clock::now());
-            if read_text(&path)?.as_deref() == Some(before.as_str())
-                && let Err(e) = write_private(&path, &fresh.to_json())
-            {
-                eprintln!("swrole: warning: the refreshed IAM Identity Center token was not saved: {e:#}");
-            }
+            crate::signin::save_unless_changed(
+                &path,
+                &before,
+                &fresh.to_json(),
+                "the refreshed IAM Identity Center token",
+            )?;
             Ok(fresh)
         }
         Err(e) if token.left(clock::now()) > 0 => {

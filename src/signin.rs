@@ -162,6 +162,18 @@ pub fn lock(path: &Path) -> Result<std::fs::File> {
     }
 }
 
+/// Write a refreshed token file only if it still holds `before`, what was read before the
+/// refresh: a token another program (the AWS CLI, boto3) wrote meanwhile is as new and stays.
+/// A write that fails is a warning (the fresh token is still used for this call).
+pub fn save_unless_changed(path: &Path, before: &str, text: &str, what: &str) -> Result<()> {
+    if read_text(path)?.as_deref() == Some(before)
+        && let Err(e) = write_private(path, text)
+    {
+        eprintln!("swrole: warning: {what} was not saved: {e:#}");
+    }
+    Ok(())
+}
+
 /// Where a login session's token file is, for messages and `explain`.
 pub fn token_path(env: &crate::env::Env, session: &str) -> Result<PathBuf> {
     let dir =
@@ -224,11 +236,7 @@ pub fn credentials(
     let fresh = token.refreshed(&out, clock::now());
     // Another program (the AWS CLI, boto3) may have refreshed the file meanwhile: its token
     // is as new as this one and stays.
-    if read_text(&path)?.as_deref() == Some(before.as_str())
-        && let Err(e) = write(&path, &fresh)
-    {
-        eprintln!("swrole: warning: the refreshed login session was not saved: {e:#}");
-    }
+    save_unless_changed(&path, &before, &fresh.to_json(), "the refreshed login session")?;
     Ok(fresh.credentials)
 }
 

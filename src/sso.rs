@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::config::{ProfileSet, Section};
 use crate::env::Env;
+use crate::login::text;
 
 /// Refresh when less than this is left (botocore's `_REFRESH_WINDOW`, the CLI's
 /// `_EXPIRY_WINDOW`).
@@ -41,7 +42,7 @@ impl Session {
             .sso_sessions
             .get(name)
             .ok_or_else(|| anyhow!("there is no [sso-session {name}] in the config"))?;
-        Self::from_sections(Some(name), s, s)
+        Self::from_section(Some(name), s)
     }
 
     /// The session of a profile: its `sso_session`, or its own legacy `sso_start_url`.
@@ -51,12 +52,12 @@ impl Session {
             return Self::named(set, name).map(Some);
         }
         if section.get("sso_start_url").is_some() {
-            return Self::from_sections(None, section, section).map(Some);
+            return Self::from_section(None, section).map(Some);
         }
         Ok(None)
     }
 
-    fn from_sections(name: Option<&str>, s: &Section, _profile: &Section) -> Result<Session> {
+    fn from_section(name: Option<&str>, s: &Section) -> Result<Session> {
         let what = name.map_or("the profile".to_string(), |n| format!("[sso-session {n}]"));
         let start_url = s.text("sso_start_url").ok_or_else(|| anyhow!("{what} has no sso_start_url"))?;
         let region = s.text("sso_region").ok_or_else(|| anyhow!("{what} has no sso_region"))?;
@@ -106,11 +107,7 @@ pub fn cache_dir(env: &Env) -> Option<PathBuf> {
 }
 
 fn sha1_hex(bytes: &[u8]) -> String {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::login::hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, bytes).as_ref())
 }
 
 /// The token file: SHA-1 of the session name (of the start URL for a legacy profile).
@@ -159,14 +156,6 @@ pub fn registration_file(dir: &Path, session: &Session) -> PathBuf {
         py_string(&session.start_url)
     );
     dir.join(format!("{}.json", sha1_hex(args.as_bytes())))
-}
-
-fn text<'a>(map: &'a Map<String, Value>, key: &str) -> Result<&'a str> {
-    match map.get(key) {
-        Some(Value::String(s)) if !s.is_empty() => Ok(s),
-        Some(_) => bail!("{key} is not a non-empty string"),
-        None => bail!("{key} is missing"),
-    }
 }
 
 fn time(map: &Map<String, Value>, key: &str) -> Result<i64> {

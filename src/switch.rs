@@ -674,30 +674,27 @@ fn sso_credentials(
              signs in, but gives no credentials (`swrole sso profiles` lists the roles you can use)"
         );
     };
-    let endpoints = || -> Result<crate::oidc::Endpoints> {
-        let (oidc, portal) =
-            crate::plan::sso_endpoints(&files.set, &files.paths, env, &plan.profile, &session.region)?;
-        Ok(crate::oidc::Endpoints {
-            oidc,
-            portal,
-            timeout: args.connect_timeout + args.read_timeout,
-            extra_roots: net.settings.ca_bundle.as_ref().map(|b| b.certs.clone()).unwrap_or_default(),
-        })
+    let (oidc, portal) =
+        crate::plan::sso_endpoints(&files.set, &files.paths, env, &plan.profile, &session.region)?;
+    let ep = crate::oidc::Endpoints {
+        oidc,
+        portal,
+        timeout: args.connect_timeout + args.read_timeout,
+        extra_roots: net.settings.ca_bundle.as_ref().map(|b| b.certs.clone()).unwrap_or_default(),
     };
     say(args, || {
         format!("IAM Identity Center {} for profile {profile:?}", crate::text::sanitize(&session.label()))
     });
-    let token = crate::oidc::token(env, profile, &session, endpoints, net.rt())?;
+    let token = crate::oidc::token(env, profile, &session, &ep, net.rt())?;
     say(args, || format!("GetRoleCredentials {role} in account {account}"));
-    net.rt()
-        .block_on(crate::oidc::role_credentials(&endpoints()?, &token.access_token, &account, &role))
-        .map_err(|e| match e.downcast_ref::<crate::oidc::Refused>() {
-            Some(r) if r.kind == "UnauthorizedException" => anyhow::anyhow!(
-                "the IAM Identity Center sign-in of profile {profile:?} is no longer accepted ({r}): {}",
-                crate::oidc::sign_in_again(profile)
-            ),
+    net.rt().block_on(crate::oidc::role_credentials(&ep, &token.access_token, &account, &role)).map_err(|e| {
+        match e.downcast_ref::<crate::oidc::Refused>() {
+            Some(r) if r.kind == "UnauthorizedException" => {
+                crate::oidc::unless_accepted(e, &format!("profile {profile:?}"), profile)
+            }
             _ => e.context(format!("could not get the credentials of role {role} in account {account}")),
-        })
+        }
+    })
 }
 
 /// The SourceIdentity, session name and tags of one hop. `true` takes the IAM user's name

@@ -95,14 +95,7 @@ pub fn serve(
         crate::options::Options { purpose: crate::options::Purpose::Job, ..super::options(env, args)? };
     let files = Files::load(env)?;
     let (plan, creds) = core::credentials(&files, env, profile, &opts)?;
-    // A base that is itself renewable temporary credentials (an IAM Identity Center role, a
-    // login session) is served like a role.
-    let renewable_base = matches!(
-        plan.base,
-        crate::chain::Base::LoginSession { .. }
-            | crate::chain::Base::Delegated { kind: crate::chain::DelegatedKind::Sso, .. }
-    );
-    if plan.hops.is_empty() && !renewable_base {
+    if plan.hops.is_empty() && !plan.base.renews_itself() {
         anyhow::bail!(
             "profile {profile:?} assumes no role: exec --server serves a role's temporary credentials; for long-term \
              keys, plain `swrole exec {profile} -- ...` gives the command keys that do not expire"

@@ -148,8 +148,6 @@ fn same_device(
 /// that calls back before it returns finds swrole answering), never waited for (a browser
 /// started directly keeps running).
 fn open_page(env: &Env, what: &str, url: &str, instead: &str) {
-    let how =
-        super::console::Opening { print: false, destination: None, container: false, browser_profile: None };
     eprintln!(
         "swrole: {}",
         printable(&format!(
@@ -157,17 +155,25 @@ fn open_page(env: &Env, what: &str, url: &str, instead: &str) {
              {instead}):\n  {url}"
         ))
     );
-    match super::console::browser(env, &how).filter(|a| !a.is_empty()) {
-        Some(argv) => {
-            let url = url.to_string();
-            std::thread::spawn(move || {
-                if let Err(e) = super::console::open(argv, &url) {
-                    eprintln!("swrole: {}", printable(&format!("{e:#}")));
-                }
-            });
-        }
-        None => eprintln!("swrole: no browser to open (set BROWSER): open the URL above"),
+    if !open_beside(env, url) {
+        eprintln!("swrole: no browser to open (set BROWSER): open the URL above");
     }
+}
+
+/// Open `url` in the browser on a thread of its own, never waited for (a browser started
+/// directly keeps running; one that calls back before it returns finds swrole answering).
+/// `false` when there is no browser to open.
+fn open_beside(env: &Env, url: &str) -> bool {
+    let how =
+        super::console::Opening { print: false, destination: None, container: false, browser_profile: None };
+    let Some(argv) = super::console::browser(env, &how).filter(|a| !a.is_empty()) else { return false };
+    let url = url.to_string();
+    std::thread::spawn(move || {
+        if let Err(e) = super::console::open(argv, &url) {
+            eprintln!("swrole: {}", printable(&format!("{e:#}")));
+        }
+    });
+    true
 }
 
 /// Whether a browser can open here: `$BROWSER`, else not over SSH, not in a container,
@@ -325,18 +331,7 @@ fn device_flow(
         ))
     );
     if open && browser_can_open(env) {
-        let how = super::console::Opening {
-            print: false,
-            destination: None,
-            container: false,
-            browser_profile: None,
-        };
-        if let Some(argv) = super::console::browser(env, &how).filter(|a| !a.is_empty()) {
-            let url = d.uri_complete.clone();
-            std::thread::spawn(move || {
-                let _ = super::console::open(argv, &url);
-            });
-        }
+        open_beside(env, &d.uri_complete);
     }
     let body = serde_json::json!({
         "clientId": reg.client_id,

@@ -60,27 +60,15 @@ fn profiles(
         Some((path, from)) => crate::sts::CaBundle::load(&path, &from)?.certs,
         None => Vec::new(),
     };
-    let endpoints = || crate::oidc::Endpoints {
-        oidc: oidc.clone(),
-        portal: portal.clone(),
-        timeout: std::time::Duration::from_secs(30),
-        extra_roots: extra_roots.clone(),
-    };
+    let ep =
+        crate::oidc::Endpoints { oidc, portal, timeout: std::time::Duration::from_secs(30), extra_roots };
     let rt = crate::sts::runtime()?;
     // Everything is read from the portal before anything is written: offline, or on any
     // error, the config stays as it is.
-    let token = crate::oidc::token(env, &name, &s, || Ok(endpoints()), &rt)?;
+    let token = crate::oidc::token(env, &name, &s, &ep, &rt)?;
     let access = rt
-        .block_on(crate::oidc::access(&endpoints(), &token.access_token))
-        .map_err(|e| match e.downcast_ref::<crate::oidc::Refused>() {
-            Some(r) if r.kind == "UnauthorizedException" => {
-                anyhow!(
-                    "the sign-in of sso-session {name} is no longer accepted: {}",
-                    crate::oidc::sign_in_again(&name)
-                )
-            }
-            _ => e,
-        })
+        .block_on(crate::oidc::access(&ep, &token.access_token))
+        .map_err(|e| crate::oidc::unless_accepted(e, &format!("sso-session {name}"), &name))
         .context("nothing was written")?;
     let rendered = crate::sso::render(&access, &name, template, region)?;
     let Some(writing) = write else {
