@@ -1,45 +1,131 @@
 #!/usr/bin/env bash
-# Mutation testing of the security-critical code (.cargo/mutants.toml) within a time
-# budget. cargo install --locked cargo-mutants once, then
-#   scripts/mutants.sh                     # default budget 60 minutes
-#   MUTANTS_MINUTES=90 scripts/mutants.sh
-#   scripts/mutants.sh --iterate           # only what the last run did not catch
-# Two stages, so that each mutant costs what it needs:
-#   1. every mutant against the unit tests (`--lib`: about 6 s a mutant here);
-#   2. the ones stage 1 missed, again, against the integration groups that drive the same
-#      code through the binary (the file store and locks: review, hostile; the endpoint:
-#      server; the emitters: shells), about 40 s a mutant; `--iterate` keeps stage 1's
-#      catches. MUTANTS_STAGES=2 runs only this stage (after a stage 1).
-# Prints the counts; the missed ones are in mutants.out/missed.txt.
+# Mutation testing (https://mutants.rs) of the files scripts/mutants.txt names, each against
+# the tests that drive it. cargo install --locked cargo-mutants once, commit, then
+#   scripts/mutants.sh                      # every file in scripts/mutants.txt
+#   scripts/mutants.sh src/sts.rs src/cmd/  # some of them (a path or a prefix)
+#   scripts/mutants.sh --iterate [FILE...]  # only what the last run did not catch
+#   MUTANTS_MINUTES=90 scripts/mutants.sh   # stop starting files after 90 minutes
+# It mutates a copy of HEAD (a git worktree in target/mutants-tree, built with the
+# `mutants` profile: no debug info) in place, one file at a time, so the build stays warm
+# from file to file and your tree is never touched. Two stages per file, so each mutant
+# costs what it needs:
+#   1. (files marked `unit`) every mutant against the unit tests, about 5 s a mutant;
+#   2. what stage 1 did not catch, against the file's integration groups, built once more
+#      (about 8 s) and run (a few seconds to a minute, by group).
+# Results: mutants.out/FILE/ (cargo-mutants' own), mutants.out/summary.txt (counts per
+# file; the missed mutants, one per line, in mutants.out/missed.txt).
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
+root=$PWD
 command -v cargo-mutants >/dev/null || { echo "mutants: cargo install --locked cargo-mutants" >&2; exit 1; }
-budget=$(( ${MUTANTS_MINUTES:-60} * 60 ))
-stages=${MUTANTS_STAGES:-1 2}
-# --iterate folds unviable mutants into previously_caught.txt: keep them apart here.
-ledger=mutants.ledger
-if [[ " $* " != *" --iterate "* && $stages == *1* ]]; then rm -rf "$ledger"; fi
-mkdir -p "$ledger"
-export SWROLE_FUZZ_SECONDS=1
+
+iterate=
+files=()
+for arg in "$@"; do
+    case $arg in
+        --iterate) iterate=--iterate ;;
+        -*) echo "mutants: unknown option $arg" >&2; exit 2 ;;
+        *) files+=("$arg") ;;
+    esac
+done
+
+# The table: FILE STAGE1 GROUPS...
+declare -A stage1 groups
+order=()
+while read -r file unit rest; do
+    [[ -z $file || $file == \#* ]] && continue
+    [[ -f $file ]] || { echo "mutants: scripts/mutants.txt names $file, which does not exist" >&2; exit 2; }
+    stage1[$file]=$unit
+    groups[$file]=$rest
+    order+=("$file")
+done < scripts/mutants.txt
+chosen=()
+for file in "${order[@]}"; do
+    if ((${#files[@]} == 0)); then chosen+=("$file"); continue; fi
+    for want in "${files[@]}"; do
+        if [[ $file == "$want"* ]]; then chosen+=("$file"); break; fi
+    done
+done
+((${#chosen[@]})) || { echo "mutants: no file of scripts/mutants.txt matches ${files[*]}" >&2; exit 2; }
+
+git diff --quiet HEAD -- src || echo "mutants: src/ has changes that are not committed; this run mutates HEAD" >&2
+tree=$root/target/mutants-tree
+if [[ -d $tree/.git || -f $tree/.git ]]; then
+    git -C "$tree" checkout -q --detach -f "$(git rev-parse HEAD)"
+    git -C "$tree" reset -q --hard
+else
+    git worktree prune
+    git worktree add -q --detach "$tree" HEAD
+fi
+
+export SWROLE_REQUIRE_TOOLS=1 SWROLE_FUZZ_SECONDS=1
+budget=$(( ${MUTANTS_MINUTES:-600} * 60 ))
 start=$SECONDS
-stage() {
-    timeout "$1" cargo mutants --no-shuffle -j 1 "${@:2}" || true
-    cat mutants.out/unviable.txt >> "$ledger/unviable.txt" 2>/dev/null || true
+# The baseline, once: the unmutated tests of every chosen file must pass.
+read -ra all_groups <<< "$(for f in "${chosen[@]}"; do echo "${groups[$f]}"; done | tr ' ' '\n' | sort -u | sed 's/$/::/' | tr '\n' ' ')"
+(
+    cd "$tree"
+    cargo test --profile mutants --locked --no-run -q
+    cargo test --profile mutants --locked -q --lib >/dev/null
+    cargo test --profile mutants --locked -q --test integration -- "${all_groups[@]}" >/dev/null
+) || { echo "mutants: the unmutated tests fail in $tree; fix them first" >&2; exit 1; }
+echo "mutants: baseline passed in $(( SECONDS - start )) s" >&2
+
+mkdir -p mutants.out
+run() { # OUT SECONDS ARGS...: one cargo-mutants run in the worktree
+    local out=$1 limit=$2
+    shift 2
+    (cd "$tree" && timeout "$limit" cargo mutants --in-place --baseline=skip --no-shuffle -j 1 -o "$out" "$@") \
+        > "$out.log" 2>&1 || true
+    # A run cut short may leave its mutant in the worktree.
+    git -C "$tree" checkout -q -- .
+    cat "$out/mutants.out/unviable.txt" >> "$out/unviable.all" 2>/dev/null || true
 }
-if [[ $stages == *1* ]]; then
-    stage "$budget" "$@" --timeout 60 --cargo-test-arg=--lib
-fi
-left=$(( budget - (SECONDS - start) ))
-if [[ $stages == *2* ]] && (( left > 60 )); then
-    stage "$left" --iterate --timeout 120 --cargo-test-arg=--test=integration -- -- \
-        review:: hostile:: server:: shells::
-fi
-# Counts over the mutants of today's code (names of earlier runs' code drop out).
-cargo mutants --list 2>/dev/null | sort -u > "$ledger/all.txt"
-only_now() { { cat "$@" 2>/dev/null || true; } | sort -u | comm -12 - "$ledger/all.txt"; }
-only_now "$ledger/unviable.txt" > "$ledger/unviable.now"
-only_now mutants.out/caught.txt mutants.out/previously_caught.txt | comm -23 - "$ledger/unviable.now" > "$ledger/caught.now"
-for f in missed timeout; do only_now "mutants.out/$f.txt" > "$ledger/$f.now"; done
-echo "mutants: $(wc -l < "$ledger/all.txt")"
-for f in caught missed timeout unviable; do echo "$f: $(wc -l < "$ledger/$f.now")"; done
+for file in "${chosen[@]}"; do
+    left=$(( budget - (SECONDS - start) ))
+    if (( left < 60 )); then echo "mutants: out of time before $file" >&2; break; fi
+    out=$root/mutants.out/${file//\//_}
+    [[ -n $iterate ]] || rm -rf "$out"
+    mkdir -p "$out"
+    if [[ ${stage1[$file]} == unit ]]; then
+        run "$out" "$left" $iterate -f "$file" --timeout 60 --cargo-test-arg=--lib
+    fi
+    left=$(( budget - (SECONDS - start) ))
+    read -ra mine <<< "${groups[$file]}"
+    if ((${#mine[@]})) && (( left > 60 )); then
+        run "$out" "$left" --iterate -f "$file" --timeout 180 --cargo-test-arg=--test=integration -- -- "${mine[@]/%/::}"
+    fi
+    echo "mutants: $file done at $(( (SECONDS - start) / 60 )) min" >&2
+done
+
+# Counts over the mutants of today's code (names from earlier runs' code drop out).
+only_now() { # ALL FILES...: the lines of FILES that ALL has
+    local all=$1
+    shift
+    { cat "$@" 2>/dev/null || true; } | sort -u | comm -12 - "$all"
+}
+: > mutants.out/missed.txt
+{
+    printf '%-30s %7s %6s %6s %7s %8s\n' file mutants caught missed timeout unviable
+    t_all=0 t_caught=0 t_missed=0 t_timeout=0 t_unviable=0
+    for file in "${chosen[@]}"; do
+        out=$root/mutants.out/${file//\//_}
+        [[ -d $out/mutants.out ]] || continue
+        (cd "$tree" && cargo mutants --list -f "$file" 2>/dev/null) | sort -u > "$out/all.txt"
+        only_now "$out/all.txt" "$out/unviable.all" > "$out/unviable.now"
+        only_now "$out/all.txt" "$out/mutants.out/caught.txt" "$out/mutants.out/previously_caught.txt" |
+            comm -23 - "$out/unviable.now" > "$out/caught.now"
+        for kind in missed timeout; do only_now "$out/all.txt" "$out/mutants.out/$kind.txt" > "$out/$kind.now"; done
+        cat "$out/missed.now" >> mutants.out/missed.txt
+        n() { wc -l < "$out/$1"; }
+        printf '%-30s %7d %6d %6d %7d %8d\n' "$file" "$(n all.txt)" "$(n caught.now)" "$(n missed.now)" \
+            "$(n timeout.now)" "$(n unviable.now)"
+        t_all=$((t_all + $(n all.txt))) t_caught=$((t_caught + $(n caught.now)))
+        t_missed=$((t_missed + $(n missed.now))) t_timeout=$((t_timeout + $(n timeout.now)))
+        t_unviable=$((t_unviable + $(n unviable.now)))
+    done
+    printf '%-30s %7d %6d %6d %7d %8d\n' total $t_all $t_caught $t_missed $t_timeout $t_unviable
+    viable=$((t_all - t_unviable))
+    ((viable)) && echo "caught $t_caught of $viable viable ($((100 * t_caught / viable)) %)"
+} | tee mutants.out/summary.txt
