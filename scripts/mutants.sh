@@ -76,8 +76,15 @@ mkdir -p mutants.out
 run() { # OUT SECONDS ARGS...: one cargo-mutants run in the worktree
     local out=$1 limit=$2
     shift 2
-    (cd "$tree" && timeout "$limit" cargo mutants --in-place --baseline=skip --no-shuffle -j 1 -o "$out" "$@") \
-        > "$out.log" 2>&1 || true
+    local status=0
+    (cd "$tree" && timeout "$limit" cargo mutants --in-place --baseline=skip --no-shuffle -o "$out" "$@") \
+        > "$out.log" 2>&1 || status=$?
+    # 2: some missed, 3: some timed out, 124: out of time; anything else is not a result.
+    if ! [[ $status =~ ^(0|2|3|124)$ ]]; then
+        tail -n 20 "$out.log" >&2
+        echo "mutants: cargo mutants failed ($status) on $*; its log is $out.log" >&2
+        exit 1
+    fi
     # A run cut short may leave its mutant in the worktree.
     git -C "$tree" checkout -q -- .
     cat "$out/mutants.out/unviable.txt" >> "$out/unviable.all" 2>/dev/null || true

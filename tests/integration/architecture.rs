@@ -266,3 +266,39 @@ fn secrets_have_their_own_debug() {
     }
     assert!(checked >= 3, "the secret-holding structs were not found ({checked})");
 }
+
+/// The mutation set (scripts/mutants.txt) covers the command layer, the network edge and the
+/// process runner as they grow: every file under `src/cmd/` and each edge module is listed,
+/// every listed file exists, and every integration group it names is a file of this suite.
+#[test]
+fn the_mutation_set_keeps_up_with_the_code() {
+    let table = std::fs::read_to_string(root().join("scripts/mutants.txt")).unwrap();
+    let mut listed = BTreeSet::new();
+    for line in table.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+        let mut words = line.split_whitespace();
+        let file = words.next().unwrap();
+        let stage1 = words.next().unwrap_or_else(|| panic!("scripts/mutants.txt: {file} has no stage 1 column"));
+        assert!(["unit", "-"].contains(&stage1), "scripts/mutants.txt: {file}: stage 1 is `unit` or `-`, not {stage1}");
+        assert!(root().join(file).is_file(), "scripts/mutants.txt names {file}, which does not exist");
+        let groups: Vec<&str> = words.collect();
+        assert!(!groups.is_empty() || stage1 == "unit", "scripts/mutants.txt: {file} is tested by nothing");
+        for group in groups {
+            assert!(
+                root().join("tests/integration").join(format!("{group}.rs")).is_file(),
+                "scripts/mutants.txt: {file} names the group {group}, which is not a file of tests/integration/"
+            );
+        }
+        assert!(listed.insert(file.to_string()), "scripts/mutants.txt lists {file} twice");
+    }
+    let mut wanted: Vec<String> = ["sts", "signin", "oidc", "console", "process", "server"]
+        .iter()
+        .map(|m| format!("src/{m}.rs"))
+        .collect();
+    for (module, path, _) in sources() {
+        if module == "cmd" {
+            wanted.push(path.strip_prefix(root()).unwrap().to_string_lossy().into_owned());
+        }
+    }
+    let missing: Vec<&String> = wanted.iter().filter(|f| !listed.contains(*f)).collect();
+    assert!(missing.is_empty(), "scripts/mutants.txt leaves out {missing:?}");
+}
