@@ -63,7 +63,7 @@ export SWROLE_REQUIRE_TOOLS=1 SWROLE_FUZZ_SECONDS=1
 budget=$(( ${MUTANTS_MINUTES:-600} * 60 ))
 start=$SECONDS
 # The baseline, once: the unmutated tests of every chosen file must pass.
-read -ra all_groups <<< "$(for f in "${chosen[@]}"; do echo "${groups[$f]}"; done | tr ' ' '\n' | sort -u | sed 's/$/::/' | tr '\n' ' ')"
+read -ra all_groups <<< "$(for f in "${chosen[@]}"; do echo "${groups[$f]}"; done | tr ' ' '\n' | sed '/::/!s/$/::/' | sort -u | tr '\n' ' ')"
 (
     cd "$tree"
     cargo test --profile mutants --locked --no-run -q
@@ -99,9 +99,11 @@ for file in "${chosen[@]}"; do
         run "$out" "$left" $iterate -f "$file" --timeout 60 --cargo-test-arg=--lib
     fi
     left=$(( budget - (SECONDS - start) ))
-    read -ra mine <<< "${groups[$file]}"
-    if ((${#mine[@]})) && (( left > 60 )); then
-        run "$out" "$left" --iterate -f "$file" --timeout 180 --cargo-test-arg=--test=integration -- -- "${mine[@]/%/::}"
+    # A group is `GROUP` (its whole file) or `GROUP::test_name` (one test of it).
+    filters=()
+    for g in ${groups[$file]}; do [[ $g == *::* ]] && filters+=("$g") || filters+=("$g::"); done
+    if ((${#filters[@]})) && (( left > 60 )); then
+        run "$out" "$left" --iterate -f "$file" --timeout 180 --cargo-test-arg=--test=integration -- -- "${filters[@]}"
     fi
     echo "mutants: $file done at $(( (SECONDS - start) / 60 )) min" >&2
 done

@@ -656,10 +656,15 @@ pub async fn signin_token(fed: &Federation, session_json: &str, duration: Option
     let doc: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|_| anyhow!("the federation endpoint {where_} answered with something that is not JSON"))?;
     let token = doc.get("SigninToken").and_then(|t| t.as_str()).unwrap_or("");
-    if token.is_empty() || token.len() > 8192 || !token.bytes().all(|b| b.is_ascii_graphic()) {
+    if !usable_signin_token(token) {
         bail!("the federation endpoint {where_} answered without a usable SigninToken");
     }
     Ok(token.to_string())
+}
+
+/// A sign-in token goes into a URL as it is: 1 to 8 KiB of printable ASCII, no spaces.
+fn usable_signin_token(token: &str) -> bool {
+    !token.is_empty() && token.len() <= 8192 && token.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// The IAM endpoint for a region's partition, and the region requests to it are signed for.
@@ -858,6 +863,241 @@ mod tests {
         assert!(!refused_permission(&anyhow!("Throttling: sts:TagSession"), "sts:TagSession"));
     }
 
+    fn settings() -> Settings {
+        Settings {
+            region: Some("eu-west-1".into()),
+            endpoint: None,
+            connect_timeout: Duration::from_secs(3),
+            read_timeout: Duration::from_secs(7),
+            ca_bundle: None,
+            attempts: 2,
+        }
+    }
+
+    type CallerError = aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
+
+    fn answer(status: u16) -> HttpResponse {
+        HttpResponse::new(status.try_into().unwrap(), aws_smithy_types::body::SdkBody::empty())
+    }
+
+    fn service(code: Option<&str>, message: &str, status: u16) -> SdkError<CallerError, HttpResponse> {
+        let mut meta = aws_sdk_sts::error::ErrorMetadata::builder().message(message);
+        if let Some(code) = code {
+            meta = meta.code(code);
+        }
+        SdkError::service_error(CallerError::generic(meta.build()), answer(status))
+    }
+
+    /// Every kind of SDK failure becomes its own line, naming the endpoint.
+    #[test]
+    fn each_failure_has_its_line() {
+        use aws_sdk_sts::error::ConnectorError;
+        let s = settings();
+        let line = |e: SdkError<CallerError, HttpResponse>| format!("{:#}", describe(e, &s));
+        assert_eq!(
+            line(SdkError::timeout_error("slow")),
+            "STS at sts.eu-west-1.amazonaws.com did not answer in time (connect timeout 3s, read timeout 7s)"
+        );
+        assert_eq!(
+            line(SdkError::dispatch_failure(ConnectorError::io(
+                "invalid peer certificate: UnknownIssuer".into()
+            ))),
+            format!(
+                "could not reach STS at sts.eu-west-1.amazonaws.com: invalid peer certificate: UnknownIssuer{}",
+                certificate_hint("UnknownIssuer")
+            )
+        );
+        assert_eq!(
+            line(SdkError::dispatch_failure(ConnectorError::timeout("deadline".into()))),
+            "could not reach STS at sts.eu-west-1.amazonaws.com: timed out"
+        );
+        assert_eq!(
+            line(SdkError::response_error("not XML", answer(200))),
+            "STS at sts.eu-west-1.amazonaws.com sent a response that could not be read"
+        );
+        assert_eq!(
+            line(service(None, "", 502)),
+            "STS at sts.eu-west-1.amazonaws.com sent a response that could not be read (HTTP status 502)"
+        );
+        assert_eq!(
+            line(service(Some("Throttling"), "Rate exceeded", 400)),
+            "Throttling: Rate exceeded (too many requests: wait a moment)"
+        );
+        let refused = describe(service(Some("AccessDenied"), "MultiFactorAuthentication failed", 403), &s);
+        let mfa = refused.downcast_ref::<MfaRefused>().expect("an MFA refusal is its own error");
+        assert_eq!(mfa.message, "MultiFactorAuthentication failed");
+        assert_eq!(
+            refused.to_string(),
+            "STS refused the MFA code: \"MultiFactorAuthentication failed\"; use a fresh code from the device named by \
+             mfa_serial"
+        );
+        assert!(
+            describe(service(Some("AccessDenied"), "not authorized", 403), &s)
+                .downcast_ref::<MfaRefused>()
+                .is_none()
+        );
+        assert_eq!(
+            line(SdkError::construction_failure("no region")),
+            "could not call STS at sts.eu-west-1.amazonaws.com: no region"
+        );
+    }
+
+    #[test]
+    fn the_endpoint_named_in_errors() {
+        let mut s = settings();
+        assert_eq!(s.describe_endpoint(), "sts.eu-west-1.amazonaws.com");
+        s.region = None;
+        assert_eq!(s.describe_endpoint(), "sts.us-east-1.amazonaws.com");
+        s.endpoint = Some("http://127.0.0.1:5000".into());
+        s.region = Some("eu-west-1".into());
+        assert_eq!(s.describe_endpoint(), "http://127.0.0.1:5000");
+    }
+
+    /// Each error code's hint, and none for a code without one.
+    #[test]
+    fn each_error_code_has_its_hint() {
+        for (code, message, hint) in [
+            ("AccessDenied", "an MFA code is needed", "use a fresh MFA code"),
+            (
+                "AccessDenied",
+                "not authorized to perform sts:AssumeRole",
+                "trust policy allows the source identity",
+            ),
+            ("ExpiredToken", "gone", "source credentials have expired"),
+            ("ExpiredTokenException", "gone", "source credentials have expired"),
+            ("InvalidClientTokenId", "no", "source access key is not valid"),
+            ("UnrecognizedClientException", "no", "source access key is not valid"),
+            ("SignatureDoesNotMatch", "no", "source secret key is wrong"),
+            ("ValidationError", "exceeds the 1 hour session limit", "role chaining"),
+            ("ValidationError", "The requested DurationSeconds exceeds", "role chaining"),
+            ("ValidationError", "1 validation error", "STS rejected a parameter"),
+            ("RegionDisabledException", "off", "not activated in this region"),
+            ("Throttling", "x", "too many requests"),
+            ("ThrottlingException", "x", "too many requests"),
+            ("RequestLimitExceeded", "x", "too many requests"),
+            ("PackedPolicyTooLarge", "x", "session policy is too large"),
+            ("MalformedPolicyDocument", "x", "session policy is too large or malformed"),
+        ] {
+            let line = service_error_line(code, message);
+            assert!(line.starts_with(&format!("{code}: {message} (")), "{line}");
+            assert!(line.contains(hint), "{code} {message:?}: {line}");
+        }
+        assert_eq!(service_error_line("NoSuchThing", "odd"), "NoSuchThing: odd");
+    }
+
+    #[test]
+    fn mfa_refusals_are_access_denied_about_mfa() {
+        assert!(mfa_refused(
+            "AccessDenied",
+            "MultiFactorAuthentication failed with invalid MFA one time pass code."
+        ));
+        assert!(mfa_refused("AccessDenied", "an MFA code is needed"));
+        assert!(!mfa_refused("AccessDenied", "not authorized to perform sts:AssumeRole"));
+        assert!(!mfa_refused("ValidationError", "MFA"));
+    }
+
+    #[test]
+    fn certificate_errors_have_their_hints() {
+        for (error, fragment) in [
+            ("invalid peer certificate: UnknownIssuer", "AWS_CA_BUNDLE"),
+            ("certificate signed by unknown issuer", "AWS_CA_BUNDLE"),
+            ("invalid peer certificate: NotValidForName", "another name"),
+            ("certificate not valid for name \"x\"", "another name"),
+            ("invalid peer certificate: Expired", "has expired"),
+            ("the certificate expired", "has expired"),
+            ("bad certificate", "was not accepted"),
+        ] {
+            assert!(certificate_hint(error).contains(fragment), "{error}: {}", certificate_hint(error));
+        }
+        assert_eq!(certificate_hint("connection refused"), "");
+    }
+
+    /// Debug output names what it can and never the MFA code or the bundle's bytes.
+    #[test]
+    fn debug_output_says_what_and_hides_the_code() {
+        let code = MfaCode { serial: "arn:aws:iam::1:mfa/ann".into(), code: "123456".into() };
+        assert_eq!(format!("{code:?}"), "MfaCode { serial: \"arn:aws:iam::1:mfa/ann\", .. }");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        std::fs::write(&path, include_str!("../tests/data/test-ca.pem")).unwrap();
+        let bundle = CaBundle::load(&path, "AWS_CA_BUNDLE").unwrap();
+        assert_eq!(format!("{bundle:?}"), format!("CaBundle {{ path: {path:?}, certs: 1 }}"));
+    }
+
+    /// A CA bundle is a regular file of at most 16 MiB holding at least one certificate;
+    /// each refusal names the file and where it was named.
+    #[test]
+    fn ca_bundles_are_bounded_and_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let cert = include_str!("../tests/data/test-ca.pem");
+        let max = crate::config::MAX_FILE_BYTES as usize;
+        let padded = |len: usize| format!("{cert}{}", "\n".repeat(len - cert.len()));
+        let at = dir.path().join("at-limit.pem");
+        std::fs::write(&at, padded(max)).unwrap();
+        assert_eq!(CaBundle::load(&at, "ca_bundle").unwrap().certs.len(), 1);
+        let over = dir.path().join("over.pem");
+        std::fs::write(&over, padded(max + 1)).unwrap();
+        let e = CaBundle::load(&over, "ca_bundle").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            format!("CA bundle {} (ca_bundle) is not a regular file of at most 16 MiB", over.display())
+        );
+        let e = CaBundle::load(dir.path(), "AWS_CA_BUNDLE").unwrap_err().to_string();
+        assert!(e.contains("is not a regular file"), "{e}");
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "no certificate here\n").unwrap();
+        assert!(CaBundle::load(&empty, "x").unwrap_err().to_string().contains("holds no certificate"));
+        let missing = dir.path().join("missing.pem");
+        assert!(CaBundle::load(&missing, "x").unwrap_err().to_string().contains("cannot be read"));
+    }
+
+    /// The innermost message that says something.
+    #[test]
+    fn root_cause_is_the_innermost_words() {
+        #[derive(Debug)]
+        struct Chain(&'static str, Option<Box<Chain>>);
+        impl std::fmt::Display for Chain {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.0)
+            }
+        }
+        impl std::error::Error for Chain {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                self.1.as_deref().map(|c| c as _)
+            }
+        }
+        let chain = Chain("outer", Some(Box::new(Chain("inner", Some(Box::new(Chain("", None)))))));
+        assert_eq!(root_cause(&chain), "inner");
+        assert_eq!(root_cause(&Chain("alone", None)), "alone");
+    }
+
+    /// A connect timeout longer than the read timeout is a valid setting: the per-attempt
+    /// and total limits are sums, never differences.
+    #[test]
+    fn timeouts_add_up() {
+        let mut s = settings();
+        s.connect_timeout = Duration::from_secs(9);
+        s.read_timeout = Duration::from_secs(2);
+        let signer = Credentials {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_access_key: "x".repeat(40),
+            session_token: None,
+            expiration: None,
+            arn: None,
+            account_id: None,
+        };
+        let client = client(&s, &signer).unwrap();
+        let timeouts = client.config().timeout_config().unwrap();
+        assert_eq!(timeouts.operation_attempt_timeout(), Some(Duration::from_secs(11)));
+        assert_eq!(timeouts.operation_timeout(), Some(Duration::from_secs(22)));
+    }
+
+    #[test]
+    fn epoch_seconds() {
+        assert_eq!(epoch(UNIX_EPOCH + Duration::from_secs(1_700_000_000)), 1_700_000_000);
+        assert_eq!(epoch(UNIX_EPOCH - Duration::from_secs(5)), 0);
+    }
+
     #[test]
     fn iam_answers() {
         let body = "<R><MFADevices><member><SerialNumber>arn:aws:iam::1:mfa/a&amp;b</SerialNumber></member>\
@@ -866,5 +1106,17 @@ mod tests {
         assert_eq!(xml_values("<Code>A</Code", "Code"), Vec::<String>::new());
         assert_eq!(iam_default(Some("cn-northwest-1")).1, "cn-north-1");
         assert_eq!(iam_default(Some("ap-northeast-1")).0, "https://iam.amazonaws.com");
+        assert_eq!(iam_default(Some("us-gov-east-1")), ("https://iam.us-gov.amazonaws.com", "us-gov-west-1"));
+        assert_eq!(iam_default(None), ("https://iam.amazonaws.com", "us-east-1"));
+    }
+
+    #[test]
+    fn signin_tokens_are_short_printable_ascii() {
+        assert!(usable_signin_token(&"a".repeat(8192)));
+        assert!(!usable_signin_token(&"a".repeat(8193)));
+        assert!(usable_signin_token("x"));
+        assert!(!usable_signin_token(""));
+        assert!(!usable_signin_token("a b"));
+        assert!(!usable_signin_token("a\u{e9}"));
     }
 }
