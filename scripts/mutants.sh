@@ -5,6 +5,7 @@
 #   scripts/mutants.sh src/sts.rs src/cmd/  # some of them (a path or a prefix)
 #   scripts/mutants.sh --iterate [FILE...]  # only what the last run did not catch
 #   MUTANTS_MINUTES=90 scripts/mutants.sh   # stop starting files after 90 minutes
+#   scripts/mutants.sh --report [FILE...]   # only count what earlier runs found
 # It mutates a copy of HEAD (a git worktree in target/mutants-tree, built with the
 # `mutants` profile: no debug info) in place, one file at a time, so the build stays warm
 # from file to file and your tree is never touched. Two stages per file, so each mutant
@@ -21,10 +22,12 @@ root=$PWD
 command -v cargo-mutants >/dev/null || { echo "mutants: cargo install --locked cargo-mutants" >&2; exit 1; }
 
 iterate=
+report=
 files=()
 for arg in "$@"; do
     case $arg in
         --iterate) iterate=--iterate ;;
+        --report) report=1 ;;
         -*) echo "mutants: unknown option $arg" >&2; exit 2 ;;
         *) files+=("$arg") ;;
     esac
@@ -62,15 +65,16 @@ fi
 export SWROLE_REQUIRE_TOOLS=1 SWROLE_FUZZ_SECONDS=1
 budget=$(( ${MUTANTS_MINUTES:-600} * 60 ))
 start=$SECONDS
+if [[ -n $report ]]; then budget=0; fi
 # The baseline, once: the unmutated tests of every chosen file must pass.
 read -ra all_groups <<< "$(for f in "${chosen[@]}"; do echo "${groups[$f]}"; done | tr ' ' '\n' | sed '/::/!s/$/::/' | sort -u | tr '\n' ' ')"
-(
+[[ -n $report ]] || (
     cd "$tree"
     cargo test --profile mutants --locked --no-run -q
     cargo test --profile mutants --locked -q --lib >/dev/null
     cargo test --profile mutants --locked -q --test integration -- "${all_groups[@]}" >/dev/null
 ) || { echo "mutants: the unmutated tests fail in $tree; fix them first" >&2; exit 1; }
-echo "mutants: baseline passed in $(( SECONDS - start )) s" >&2
+[[ -n $report ]] || echo "mutants: baseline passed in $(( SECONDS - start )) s" >&2
 
 mkdir -p mutants.out
 run() { # OUT SECONDS ARGS...: one cargo-mutants run in the worktree
@@ -91,6 +95,7 @@ run() { # OUT SECONDS ARGS...: one cargo-mutants run in the worktree
 }
 for file in "${chosen[@]}"; do
     left=$(( budget - (SECONDS - start) ))
+    [[ -z $report ]] || break
     if (( left < 60 )); then echo "mutants: out of time before $file" >&2; break; fi
     out=$root/mutants.out/${file//\//_}
     [[ -n $iterate ]] || rm -rf "$out"

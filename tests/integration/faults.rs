@@ -21,11 +21,16 @@ enum Answer {
     /// Refuse a request whose TokenCode is this one (AccessDenied about MFA); answer any
     /// other with credentials.
     RefuseCode(&'static str),
+    /// Refuse a request whose form holds this text with this answer; answer any other with
+    /// credentials.
+    RefuseIf(&'static str, u16, String),
 }
 
 struct FakeSts {
     port: u16,
     requests: Arc<AtomicUsize>,
+    /// Each request's form, as sent.
+    forms: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 fn error_xml(code: &str, message: &str) -> String {
@@ -52,14 +57,19 @@ impl FakeSts {
         let port = listener.local_addr().unwrap().port();
         let requests = Arc::new(AtomicUsize::new(0));
         let count = requests.clone();
+        let forms = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = forms.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(mut stream) = stream else { return };
                 let answer = answer.clone();
                 let count = count.clone();
+                let seen = seen.clone();
                 std::thread::spawn(move || {
                     let mut reader = BufReader::new(stream.try_clone().unwrap());
                     let Some((_, body)) = read_http_request(&mut reader) else { return };
+                    let form = String::from_utf8_lossy(&body).into_owned();
+                    seen.lock().unwrap().push(form.clone());
                     count.fetch_add(1, Ordering::SeqCst);
                     let answer = match answer {
                         Answer::RefuseCode(code)
@@ -73,13 +83,16 @@ impl FakeSts {
                                 ),
                             )
                         }
-                        Answer::RefuseCode(_) => {
+                        Answer::RefuseIf(needle, status, refusal) if form.contains(needle) => {
+                            Answer::Status(status, refusal)
+                        }
+                        Answer::RefuseCode(_) | Answer::RefuseIf(..) => {
                             Answer::Status(200, credentials_xml("ASIAFRESHCODE0000001", "s", "t"))
                         }
                         other => other,
                     };
                     match answer {
-                        Answer::RefuseCode(_) => unreachable!(),
+                        Answer::RefuseCode(_) | Answer::RefuseIf(..) => unreachable!(),
                         Answer::Hang => std::thread::sleep(Duration::from_secs(60)),
                         Answer::Status(status, body) => {
                             let _ = write!(
@@ -92,7 +105,7 @@ impl FakeSts {
                 });
             }
         });
-        FakeSts { port, requests }
+        FakeSts { port, requests, forms }
     }
 
     fn url(&self) -> String {
@@ -101,6 +114,10 @@ impl FakeSts {
 
     fn requests(&self) -> usize {
         self.requests.load(Ordering::SeqCst)
+    }
+
+    fn forms(&self) -> Vec<String> {
+        self.forms.lock().unwrap().clone()
     }
 }
 
@@ -376,5 +393,82 @@ fn spaces_in_a_secret_are_quoted() {
         .success();
     assert!(
         String::from_utf8_lossy(&out.get_output().stdout).contains("\\export AWS_SECRET_ACCESS_KEY='a b'\n")
+    );
+}
+
+/// A production profile that sends a SourceIdentity (a fixed one: no GetCallerIdentity)
+/// and, with `--write --reason`, the reason as a session tag.
+const GUARDED: &str = "[default]\nregion = ap-northeast-1\n\n[profile guarded]\nsource_profile = default\n\
+role_arn = arn:aws:iam::111111111111:role/r\nswrole_session_policy = readonly\nswrole_source_identity = ann.admin\n";
+
+fn guarded(sts: &FakeSts, args: &[&str]) -> std::process::Output {
+    let fx = Fixture::new(GUARDED, SEED_CREDENTIALS);
+    fx.swrole()
+        .args(["guarded", "--shell", "bash", "--no-cache"])
+        .args(args)
+        .env("AWS_ENDPOINT_URL_STS", sts.url())
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .output()
+        .unwrap()
+}
+
+const TAGS_REFUSED: &str = "User: arn:aws:iam::123456789012:user/ann is not authorized to perform: \
+sts:TagSession on resource: arn:aws:iam::111111111111:role/r";
+
+/// A trust policy without sts:TagSession: the call is made again without the tag (said on
+/// stderr), and only when there was a tag to drop.
+#[test]
+fn a_refused_session_tag_is_dropped_once() {
+    let sts = FakeSts::start(Answer::RefuseIf("Tags.member", 403, error_xml("AccessDenied", TAGS_REFUSED)));
+    let out = guarded(&sts, &["--write", "--reason", "INC-7"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ASIAFRESHCODE0000001"));
+    assert!(
+        stderr.contains("does not allow session tags (sts:TagSession): assuming it without the reason tag"),
+        "{stderr}"
+    );
+    let forms = sts.forms();
+    assert_eq!(forms.len(), 2, "{forms:?}");
+    assert!(forms[0].contains("Tags.member.1.Key=swrole-reason"), "{}", forms[0]);
+    assert!(
+        !forms[1].contains("Tags.member") && forms[1].contains("SourceIdentity=ann.admin"),
+        "{}",
+        forms[1]
+    );
+
+    // Without a tag the same refusal is an error, with no second call.
+    let sts = FakeSts::start(Answer::Status(403, error_xml("AccessDenied", TAGS_REFUSED)));
+    let out = guarded(&sts, &[]);
+    assert!(!out.status.success() && out.stdout.is_empty());
+    assert_eq!(sts.requests(), 1);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("without the reason tag"));
+}
+
+/// A trust policy without sts:SetSourceIdentity: an error that names the setting, with
+/// no second call (and never a call without the SourceIdentity).
+#[test]
+fn a_refused_source_identity_is_an_error_that_names_the_setting() {
+    let refusal = "User: arn:aws:iam::123456789012:user/ann is not authorized to perform: sts:SetSourceIdentity \
+                   on resource: arn:aws:iam::111111111111:role/r";
+    let sts = FakeSts::start(Answer::RefuseIf("SourceIdentity", 403, error_xml("AccessDenied", refusal)));
+    let out = guarded(&sts, &["--write", "--reason", "INC-7"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && out.stdout.is_empty(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "does not allow sts:SetSourceIdentity, which swrole_source_identity of profile \"guarded\" needs: ask an \
+             administrator to allow it, or remove swrole_source_identity"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(sts.requests(), 1);
+    // Another AccessDenied is the usual line, not this one.
+    let sts = FakeSts::start(Answer::Status(403, error_xml("AccessDenied", TAGS_REFUSED)));
+    let stderr = String::from_utf8_lossy(&guarded(&sts, &[]).stderr).into_owned();
+    assert!(!stderr.contains("swrole_source_identity"), "{stderr}");
+    assert!(
+        stderr.contains("could not assume arn:aws:iam::111111111111:role/r for profile \"guarded\""),
+        "{stderr}"
     );
 }

@@ -255,6 +255,43 @@ fn loopback_endpoints_bypass_proxies() {
     assert_eq!(seen.load(Ordering::SeqCst), 0, "a request went through the proxy");
 }
 
+/// Finding 5, the rules kept: the loopback ranges are added to the user's own NO_PROXY (the
+/// first of `NO_PROXY`, `no_proxy` that says something), under both spellings, as the
+/// command `exec` runs sees them.
+#[test]
+fn loopback_is_added_to_the_users_no_proxy() {
+    let Some(moto) = Moto::start() else { return };
+    let (_fx, cmd) = seed(&moto);
+    let loopback = "localhost,127.0.0.0/8,::1";
+    for (vars, expected) in [
+        (vec![], loopback.to_string()),
+        (vec![("NO_PROXY", "corp.example")], format!("corp.example,{loopback}")),
+        (vec![("NO_PROXY", " "), ("no_proxy", "intra.example")], format!("intra.example,{loopback}")),
+    ] {
+        let out = cmd()
+            .args([
+                "exec",
+                "sw-staging",
+                "-t",
+                "123456",
+                "--no-cache",
+                "--",
+                "sh",
+                "-c",
+                "echo \"$NO_PROXY|$no_proxy\"",
+            ])
+            .envs(vars.iter().copied())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{vars:?}: {}", stderr_of(&out));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim_end(),
+            format!("{expected}|{expected}"),
+            "{vars:?}"
+        );
+    }
+}
+
 /// Finding 7: A switch that waits for another one says so; one with its own MFA code does not wait
 /// for another terminal's prompt.
 #[test]
