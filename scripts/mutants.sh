@@ -89,8 +89,10 @@ run() { # OUT SECONDS ARGS...: one cargo-mutants run in the worktree
         echo "mutants: cargo mutants failed ($status) on $*; its log is $out.log" >&2
         exit 1
     fi
-    # A run cut short may leave its mutant in the worktree.
+    # A run cut short may leave its mutant in the worktree, and a timed-out test a mutated
+    # swrole running (one that loops, eating memory).
     git -C "$tree" checkout -q -- .
+    pkill -KILL -f "^$tree/target/mutants/swrole" || true
     cat "$out/mutants.out/unviable.txt" >> "$out/unviable.all" 2>/dev/null || true
 }
 for file in "${chosen[@]}"; do

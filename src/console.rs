@@ -223,6 +223,25 @@ mod tests {
         assert_eq!(session_duration(3000, true), None);
     }
 
+    /// swrole_color's names to the container extension's: Firefox's own names for the two
+    /// it calls otherwise, its neutral toolbar colour for anything else.
+    #[test]
+    fn container_colours() {
+        for (ours, firefox) in [
+            ("red", "red"),
+            ("green", "green"),
+            ("yellow", "yellow"),
+            ("blue", "blue"),
+            ("magenta", "purple"),
+            ("cyan", "turquoise"),
+            ("white", "toolbar"),
+            ("Red", "toolbar"),
+        ] {
+            assert_eq!(container_color(Some(ours)), firefox, "{ours}");
+        }
+        assert_eq!(container_color(None), "toolbar");
+    }
+
     #[test]
     fn urls_cannot_be_injected() {
         let u = container_url("a&b=c d/é", Some("magenta"), "https://x/?a=1&b=2");

@@ -373,3 +373,91 @@ fn usable(token: Token, profile: &str, session: &Session) -> Result<Token> {
         sign_in_again(profile)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(kind: &str, code: &str, description: &str) -> String {
+        Refused { kind: kind.into(), code: code.into(), description: description.into() }.to_string()
+    }
+
+    /// The error type always; the OAuth code only when the type does not already say it;
+    /// the description when there is one.
+    #[test]
+    fn refusals_read_as_one_line() {
+        assert_eq!(
+            refusal("AuthorizationPendingException", "authorization_pending", ""),
+            "IAM Identity Center refused (AuthorizationPendingException)"
+        );
+        assert_eq!(
+            refusal("InvalidGrantException", "invalid_grant", "refresh token expired"),
+            "IAM Identity Center refused (InvalidGrantException): refresh token expired"
+        );
+        assert_eq!(
+            refusal("HTTP 400", "slow_down", "wait"),
+            "IAM Identity Center refused (HTTP 400, slow_down): wait"
+        );
+        assert_eq!(refusal("HTTP 500", "", ""), "IAM Identity Center refused (HTTP 500)");
+    }
+
+    /// What an answer's body says: `error_description`, else `message`, escaped and cut at
+    /// 300 characters; the type from the header, else the status.
+    #[test]
+    fn refusals_are_read_from_the_answer() {
+        let read = |status, kind: Option<&str>, body: &str| {
+            let e = refused(status, kind.map(str::to_string), body.as_bytes());
+            let r = e.downcast::<Refused>().unwrap();
+            (r.kind, r.code, r.description)
+        };
+        assert_eq!(
+            read(
+                400,
+                Some("ExpiredTokenException"),
+                r#"{"error":"expired_token","error_description":"gone","message":"m"}"#
+            ),
+            ("ExpiredTokenException".into(), "expired_token".into(), "gone".into())
+        );
+        assert_eq!(
+            read(401, None, r#"{"message":"Session token not found or invalid"}"#).2,
+            "Session token not found or invalid"
+        );
+        assert_eq!(read(401, None, r#"{"error_description":"","message":"m"}"#).2, "m");
+        assert_eq!(read(502, None, "<html>").0, "HTTP 502");
+        let long = format!(r#"{{"message":"{}\u001b"}}"#, "x".repeat(400));
+        assert_eq!(read(400, None, &long).2, "x".repeat(300));
+        assert_eq!(read(400, None, r#"{"message":"a\u001bb"}"#).2, "a\\u{1b}b");
+    }
+
+    /// Only UnauthorizedException (signed out, revoked) becomes the sign-in-again line.
+    #[test]
+    fn only_an_unaccepted_token_says_sign_in_again() {
+        let unauthorized = refused(401, Some("UnauthorizedException".into()), br#"{"message":"revoked"}"#);
+        assert_eq!(
+            unless_accepted(unauthorized, "profile \"prod\"", "prod").to_string(),
+            "the IAM Identity Center sign-in of profile \"prod\" is no longer accepted (IAM Identity Center refused \
+             (UnauthorizedException): revoked): run `swrole login prod` (or `aws sso login --profile prod`)"
+        );
+        let other = refused(403, Some("ForbiddenException".into()), b"{}");
+        assert_eq!(
+            unless_accepted(other, "x", "prod").to_string(),
+            "IAM Identity Center refused (ForbiddenException)"
+        );
+    }
+
+    #[test]
+    fn a_device_code_shows_what_the_user_needs_and_nothing_else() {
+        let device = Device {
+            device_code: "secret-device-code".into(),
+            user_code: "ABCD-EFGH".into(),
+            uri: "https://device.sso.eu-west-1.amazonaws.com/".into(),
+            uri_complete: "https://device.sso.eu-west-1.amazonaws.com/?user_code=ABCD-EFGH".into(),
+            expires_in: 600,
+            interval: 5,
+        };
+        assert_eq!(
+            format!("{device:?}"),
+            "Device { user_code: \"ABCD-EFGH\", uri: \"https://device.sso.eu-west-1.amazonaws.com/\", .. }"
+        );
+    }
+}

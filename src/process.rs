@@ -160,6 +160,27 @@ pub fn credentials(profile: &str, command: &str, timeout: Duration) -> Result<Cr
 mod tests {
     use super::*;
 
+    /// A command stopped at its time limit takes the processes it started with it: none is
+    /// left running (a zombie waiting for its parent is not running).
+    #[test]
+    fn a_stopped_command_leaves_no_process_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let command = format!("sleep 60 & echo $! > {0}.tmp && mv {0}.tmp {0}; wait", pidfile.display());
+        let e = run("t", &command, Duration::from_secs(1), 10).unwrap_err().to_string();
+        assert!(e.contains("did not finish within 1 s"), "{e}");
+        let pid = std::fs::read_to_string(&pidfile).expect("the command started its child in time");
+        let running = || {
+            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+                .is_ok_and(|s| s.rsplit_once(')').is_some_and(|(_, r)| !r.trim_start().starts_with('Z')))
+        };
+        let until = Instant::now() + Duration::from_secs(10);
+        while running() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!running(), "the command's child {} is still running", pid.trim());
+    }
+
     #[test]
     fn bounds() {
         let t = Duration::from_secs(5);

@@ -472,6 +472,23 @@ mod tests {
         assert_eq!(r("X").to_string(), "the sign-in service refused (X): ");
     }
 
+    /// A refreshed token is written only over the text it was refreshed from.
+    #[test]
+    fn a_refresh_is_saved_only_over_what_it_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.json");
+        std::fs::write(&path, "before").unwrap();
+        save_unless_changed(&path, "before", "fresh", "t").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "fresh");
+        std::fs::write(&path, "another tool's").unwrap();
+        save_unless_changed(&path, "before", "fresh", "t").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "another tool's");
+        std::fs::remove_file(&path).unwrap();
+        save_unless_changed(&path, "before", "fresh", "t").unwrap();
+        assert!(!path.exists(), "a file removed meanwhile (a sign-out) stays removed");
+        assert_eq!(sign_in_again("me"), "run `swrole login me` (or `aws login --profile me`)");
+    }
+
     #[test]
     fn private_files_are_0600_in_a_0700_directory() {
         use std::os::unix::fs::PermissionsExt;

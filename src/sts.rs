@@ -831,12 +831,6 @@ pub async fn iam_call_activate(iam: &Iam, creds: &Credentials, user: &str, key_i
     .map(|_| ())
 }
 
-/// IAM `ListAccessKeys` of `user`: each key's id and status (`Active`, `Inactive`).
-pub async fn access_keys(iam: &Iam, creds: &Credentials, user: &str) -> Result<Vec<(String, String)>> {
-    let text = iam_call(iam, creds, "ListAccessKeys", &[("UserName", user)]).await?;
-    Ok(xml_values(&text, "AccessKeyId").into_iter().zip(xml_values(&text, "Status")).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1030,13 +1024,16 @@ mod tests {
     fn ca_bundles_are_bounded_and_named() {
         let dir = tempfile::tempdir().unwrap();
         let cert = include_str!("../tests/data/test-ca.pem");
-        let max = crate::config::MAX_FILE_BYTES as usize;
-        let padded = |len: usize| format!("{cert}{}", "\n".repeat(len - cert.len()));
-        let at = dir.path().join("at-limit.pem");
-        std::fs::write(&at, padded(max)).unwrap();
+        // The certificate, then zero bytes up to `len` (a sparse file: quick to make and read).
+        let padded = |name: &str, len: u64| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, cert).unwrap();
+            std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(len).unwrap();
+            path
+        };
+        let at = padded("at-limit.pem", crate::config::MAX_FILE_BYTES);
         assert_eq!(CaBundle::load(&at, "ca_bundle").unwrap().certs.len(), 1);
-        let over = dir.path().join("over.pem");
-        std::fs::write(&over, padded(max + 1)).unwrap();
+        let over = padded("over.pem", crate::config::MAX_FILE_BYTES + 1);
         let e = CaBundle::load(&over, "ca_bundle").unwrap_err().to_string();
         assert_eq!(
             e,
@@ -1071,6 +1068,63 @@ mod tests {
         assert_eq!(root_cause(&Chain("alone", None)), "alone");
     }
 
+    fn signer() -> Credentials {
+        Credentials {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_access_key: "x".repeat(40),
+            session_token: None,
+            expiration: None,
+            arn: None,
+            account_id: None,
+        }
+    }
+
+    /// An IAM answer is read up to 64 KiB exactly and refused one byte past it, by name.
+    #[test]
+    fn iam_answers_are_read_up_to_64_kib() {
+        use std::io::{BufRead, Read, Write};
+        for (size, ok) in [(MAX_IAM_ANSWER, true), (MAX_IAM_ANSWER + 1, false)] {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = listener.local_addr().unwrap().port();
+            let body = format!("<R>{}</R>", " ".repeat(size - 7));
+            let server = std::thread::spawn(move || {
+                let (stream, _) = listener.accept().unwrap();
+                let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                reader.read_exact(&mut vec![0; length]).unwrap();
+                let mut stream = stream;
+                let head =
+                    format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+                let _ = stream.write_all(head.as_bytes()).and_then(|_| stream.write_all(body.as_bytes()));
+            });
+            let iam = Iam {
+                url: format!("http://127.0.0.1:{port}/"),
+                signing_region: "us-east-1".into(),
+                timeout: Duration::from_secs(20),
+                extra_roots: Vec::new(),
+            };
+            let answer = runtime().unwrap().block_on(iam_call(&iam, &signer(), "ListMFADevices", &[]));
+            server.join().unwrap();
+            match answer {
+                Ok(text) => assert!(ok && text.len() == size, "{size} bytes: {}", text.len()),
+                Err(e) => assert!(
+                    !ok && e.to_string().contains("sent an answer that could not be read (or over 64 KiB)"),
+                    "{size} bytes: {e}"
+                ),
+            }
+        }
+    }
+
     /// A connect timeout longer than the read timeout is a valid setting: the per-attempt
     /// and total limits are sums, never differences.
     #[test]
@@ -1078,15 +1132,7 @@ mod tests {
         let mut s = settings();
         s.connect_timeout = Duration::from_secs(9);
         s.read_timeout = Duration::from_secs(2);
-        let signer = Credentials {
-            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
-            secret_access_key: "x".repeat(40),
-            session_token: None,
-            expiration: None,
-            arn: None,
-            account_id: None,
-        };
-        let client = client(&s, &signer).unwrap();
+        let client = client(&s, &signer()).unwrap();
         let timeouts = client.config().timeout_config().unwrap();
         assert_eq!(timeouts.operation_attempt_timeout(), Some(Duration::from_secs(11)));
         assert_eq!(timeouts.operation_timeout(), Some(Duration::from_secs(22)));

@@ -218,8 +218,12 @@ fn containers_carry_the_profile_and_its_colour_encoded() {
 fn federation_faults_open_nothing() {
     let Some(moto) = Moto::start() else { return };
     let cases = [
-        (Some(Reply::Status(500)), "answered HTTP 500"),
-        (Some(Reply::Status(403)), "answered HTTP 403"),
+        (Some(Reply::Status(500)), "answered HTTP 500\n"),
+        (
+            Some(Reply::Status(403)),
+            "answered HTTP 403 (the credentials cannot be federated: a role's temporary credentials are needed)",
+        ),
+        (Some(Reply::Status(400)), "answered HTTP 400 (the credentials cannot be federated"),
         (Some(Reply::NotJson), "not JSON"),
         (Some(Reply::NoToken), "without a usable SigninToken"),
         (Some(Reply::Hang), "did not answer within 2 s"),
