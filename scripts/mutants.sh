@@ -54,7 +54,9 @@ done
 
 git diff --quiet HEAD -- src || echo "mutants: src/ has changes that are not committed; this run mutates HEAD" >&2
 tree=$root/target/mutants-tree
-if [[ -d $tree/.git || -f $tree/.git ]]; then
+if [[ -n $report ]]; then
+    [[ -e $tree/.git ]] || { echo "mutants: nothing to report: no run yet" >&2; exit 1; }
+elif [[ -e $tree/.git ]]; then
     git -C "$tree" checkout -q --detach -f "$(git rev-parse HEAD)"
     git -C "$tree" reset -q --hard
 else

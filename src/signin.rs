@@ -141,13 +141,17 @@ pub fn write_private(path: &Path, text: &str) -> Result<()> {
 
 /// The lock every swrole takes to refresh `path`: a file beside it that no other tool reads.
 pub fn lock(path: &Path) -> Result<std::fs::File> {
+    lock_within(path, LOCK_WAIT)
+}
+
+fn lock_within(path: &Path, wait: Duration) -> Result<std::fs::File> {
     use std::os::unix::fs::DirBuilderExt;
     let dir = path.parent().ok_or_else(|| anyhow!("{} has no directory", path.display()))?;
     std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("token");
     let lock_path = dir.join(format!(".{name}.swrole-lock"));
     let file = crate::store::file::open_lock_file(&lock_path)?;
-    let deadline = std::time::Instant::now() + LOCK_WAIT;
+    let deadline = std::time::Instant::now() + wait;
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(file),
@@ -155,7 +159,7 @@ pub fn lock(path: &Path) -> Result<std::fs::File> {
                 std::thread::sleep(Duration::from_millis(50));
             }
             Err(std::fs::TryLockError::WouldBlock) => {
-                bail!("another swrole has been refreshing {} for {} s", path.display(), LOCK_WAIT.as_secs())
+                bail!("another swrole has been refreshing {} for {} s", path.display(), wait.as_secs())
             }
             Err(std::fs::TryLockError::Error(e)) => bail!("could not lock {}: {e}", lock_path.display()),
         }
@@ -470,6 +474,24 @@ mod tests {
         }
         assert!(!r("INSUFFICIENT_PERMISSIONS").session_ended() && !r("server_error").session_ended());
         assert_eq!(r("X").to_string(), "the sign-in service refused (X): ");
+    }
+
+    /// A held lock is waited for, up to the limit; a missing file is no token, any other
+    /// failure to open it an error.
+    #[test]
+    fn locks_wait_and_files_that_cannot_be_opened_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.json");
+        let held = lock(&path).unwrap();
+        let started = std::time::Instant::now();
+        let e = lock_within(&path, Duration::from_millis(300)).unwrap_err().to_string();
+        assert!(e.starts_with("another swrole has been refreshing"), "{e}");
+        assert!(started.elapsed() >= Duration::from_millis(300), "it waited");
+        drop(held);
+        lock_within(&path, Duration::from_millis(300)).unwrap();
+        std::fs::write(&path, "a file").unwrap();
+        let e = read_text(&path.join("under-a-file.json")).unwrap_err().to_string();
+        assert!(e.starts_with("could not read"), "{e}");
     }
 
     /// A refreshed token is written only over the text it was refreshed from.

@@ -117,7 +117,9 @@ impl World {
     }
 
     fn login(&self) -> Output {
-        self.swrole(&["login", "me", "--region", "ap-northeast-1"])
+        // A time limit well past a sign-in's second or two: a broken callback fails the
+        // test in 30 s instead of waiting out the 10-minute default.
+        self.swrole(&["login", "me", "--region", "ap-northeast-1", "--timeout", "30"])
     }
 
     fn boto3(&self) -> Value {
@@ -321,6 +323,18 @@ fn an_ended_session_asks_for_a_new_sign_in_and_changes_nothing() {
         assert!(!err.contains(token["refreshToken"].as_str().unwrap()) && !err.contains("PRIVATE KEY"));
         assert_eq!(std::fs::read(w.token_file()).unwrap(), before, "the file is left as it was");
     }
+    // A refusal that does not end the sign-in is said as the service said it.
+    w.expire();
+    w.fake.config(json!({"fail": "INSUFFICIENT_PERMISSIONS"}));
+    let err = text(&w.swrole(&["sw-staging", "--shell", "bash"]).stderr);
+    assert!(
+        err.contains(
+            "could not refresh the login session of profile \"me\": the sign-in service refused \
+                      (INSUFFICIENT_PERMISSIONS)"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("has ended"), "{err}");
 }
 
 #[test]
@@ -349,7 +363,8 @@ fn login_refuses_callbacks_that_did_not_come_from_its_page() {
     for mode in ["other-address", "twice"] {
         let _ = std::fs::remove_file(w.fx.home().join("browser.log"));
         let mut c = w.cmd(&swrole_path());
-        c.args(["login", "me", "--region", "ap-northeast-1", "--yes"]).env("FAKE_BROWSER_MODE", mode);
+        c.args(["login", "me", "--region", "ap-northeast-1", "--yes", "--timeout", "30"])
+            .env("FAKE_BROWSER_MODE", mode);
         without_terminal(&mut c);
         let out = c.output().unwrap();
         assert!(out.status.success(), "{mode}: {}", text(&out.stderr));
@@ -470,7 +485,10 @@ fn mfa_roles_on_a_login_session_send_the_code_and_every_view_shows_the_session()
     let list = stdout(&["list", "--long"]);
     let me = list.lines().find(|l| l.starts_with("me ")).unwrap();
     assert!(
-        me.contains("123456789012") && me.contains("login user/ann (") && me.contains("m, sign-in 1"),
+        // Signed in just now: the sign-in has its 12 hours left.
+        me.contains("123456789012")
+            && me.contains("login user/ann (")
+            && (me.contains("m, sign-in 11h5") || me.contains("m, sign-in 12h")),
         "{list}"
     );
     let cache = stdout(&["cache", "list"]);
@@ -567,7 +585,9 @@ fn keys_retire_from_the_key_store_with_delete_and_refuses_another_user() {
     let config = std::fs::read_to_string(w.fx.config_path()).unwrap();
     let other = config.replace(&w.arn, &bob);
     std::fs::write(w.fx.config_path(), &other).unwrap();
-    assert!(w.swrole(&["login", "me", "--yes", "--region", "ap-northeast-1"]).status.success());
+    assert!(
+        w.swrole(&["login", "me", "--yes", "--region", "ap-northeast-1", "--timeout", "30"]).status.success()
+    );
     let out = w.swrole(&["keys", "retire", "default", "--yes"]);
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("not the same IAM user"), "{}", text(&out.stderr));

@@ -78,7 +78,8 @@ impl World {
     }
 
     fn login(&self) {
-        let out = self.swrole(&["login", "work"]);
+        // A broken callback fails in 30 s, not the 10-minute default.
+        let out = self.swrole(&["login", "work", "--timeout", "30"]);
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
 
@@ -356,7 +357,7 @@ fn the_callback_refuses_what_did_not_come_from_its_page() {
         assert!(text(&out.stderr).contains(said), "{mode}: {}", text(&out.stderr));
         assert!(!w.token_file().exists(), "{mode}");
     }
-    let out = w.swrole_with(&["login", "work"], &[("FAKE_BROWSER_MODE", "other-address")]);
+    let out = w.swrole_with(&["login", "work", "--timeout", "30"], &[("FAKE_BROWSER_MODE", "other-address")]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(w.token_file().exists());
     // An answer over the bound is refused by name, nothing printed.
