@@ -96,6 +96,9 @@ run() { # OUT SECONDS ARGS...: one cargo-mutants run in the worktree
     git -C "$tree" checkout -q -- .
     pkill -KILL -f "^$tree/target/mutants/swrole" || true
     cat "$out/mutants.out/unviable.txt" >> "$out/unviable.all" 2>/dev/null || true
+    # A mutant that hangs the unit tests is tried again in stage 2 (which may not reach its
+    # code and call it missed): keep stage 1's verdict.
+    cat "$out/mutants.out/timeout.txt" >> "$out/timeout.all" 2>/dev/null || true
 }
 for file in "${chosen[@]}"; do
     left=$(( budget - (SECONDS - start) ))
@@ -125,7 +128,7 @@ only_now() { # ALL FILES...: the lines of FILES that ALL has
 }
 : > mutants.out/missed.txt
 {
-    printf '%-30s %7s %6s %6s %7s %8s\n' file mutants caught missed timeout unviable
+    printf '%-30s %7s %6s %6s %7s %8s %8s\n' file mutants caught missed timeout unviable untested
     t_all=0 t_caught=0 t_missed=0 t_timeout=0 t_unviable=0
     for file in "${chosen[@]}"; do
         out=$root/mutants.out/${file//\//_}
@@ -134,16 +137,22 @@ only_now() { # ALL FILES...: the lines of FILES that ALL has
         only_now "$out/all.txt" "$out/unviable.all" > "$out/unviable.now"
         only_now "$out/all.txt" "$out/mutants.out/caught.txt" "$out/mutants.out/previously_caught.txt" |
             comm -23 - "$out/unviable.now" > "$out/caught.now"
-        for kind in missed timeout; do only_now "$out/all.txt" "$out/mutants.out/$kind.txt" > "$out/$kind.now"; done
+        only_now "$out/all.txt" "$out/timeout.all" "$out/mutants.out/timeout.txt" |
+            comm -23 - "$out/caught.now" > "$out/timeout.now"
+        only_now "$out/all.txt" "$out/mutants.out/missed.txt" | comm -23 - "$out/timeout.now" > "$out/missed.now"
         cat "$out/missed.now" >> mutants.out/missed.txt
         n() { wc -l < "$out/$1"; }
-        printf '%-30s %7d %6d %6d %7d %8d\n' "$file" "$(n all.txt)" "$(n caught.now)" "$(n missed.now)" \
-            "$(n timeout.now)" "$(n unviable.now)"
+        printf '%-30s %7d %6d %6d %7d %8d %8d\n' "$file" "$(n all.txt)" "$(n caught.now)" "$(n missed.now)" \
+            "$(n timeout.now)" "$(n unviable.now)" \
+            "$(( $(n all.txt) - $(n caught.now) - $(n missed.now) - $(n timeout.now) - $(n unviable.now) ))"
         t_all=$((t_all + $(n all.txt))) t_caught=$((t_caught + $(n caught.now)))
         t_missed=$((t_missed + $(n missed.now))) t_timeout=$((t_timeout + $(n timeout.now)))
         t_unviable=$((t_unviable + $(n unviable.now)))
     done
-    printf '%-30s %7d %6d %6d %7d %8d\n' total $t_all $t_caught $t_missed $t_timeout $t_unviable
-    viable=$((t_all - t_unviable))
-    ((viable)) && echo "caught $t_caught of $viable viable ($((100 * t_caught / viable)) %)"
+    printf '%-30s %7d %6d %6d %7d %8d %8d\n' total $t_all $t_caught $t_missed $t_timeout $t_unviable \
+        $((t_all - t_caught - t_missed - t_timeout - t_unviable))
+    viable=$((t_caught + t_missed + t_timeout))
+    # A timeout is a mutant the tests never pass with (they hang): CI would see it too.
+    ((viable)) && echo "caught $t_caught of $viable viable mutants tested ($((100 * t_caught / viable)) %)," \
+        "with timeouts $((t_caught + t_timeout)) ($((100 * (t_caught + t_timeout) / viable)) %)"
 } | tee mutants.out/summary.txt
