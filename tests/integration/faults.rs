@@ -18,9 +18,6 @@ enum Answer {
     Status(u16, String),
     /// Accept the connection and never answer.
     Hang,
-    /// Refuse a request whose TokenCode is this one (AccessDenied about MFA); answer any
-    /// other with credentials.
-    RefuseCode(&'static str),
     /// Refuse a request whose form holds this text with this answer; answer any other with
     /// credentials.
     RefuseIf(&'static str, u16, String),
@@ -72,27 +69,16 @@ impl FakeSts {
                     seen.lock().unwrap().push(form.clone());
                     count.fetch_add(1, Ordering::SeqCst);
                     let answer = match answer {
-                        Answer::RefuseCode(code)
-                            if String::from_utf8_lossy(&body).contains(&format!("TokenCode={code}")) =>
-                        {
-                            Answer::Status(
-                                403,
-                                error_xml(
-                                    "AccessDenied",
-                                    "MultiFactorAuthentication failed with invalid MFA one time pass code.",
-                                ),
-                            )
-                        }
                         Answer::RefuseIf(needle, status, refusal) if form.contains(needle) => {
                             Answer::Status(status, refusal)
                         }
-                        Answer::RefuseCode(_) | Answer::RefuseIf(..) => {
+                        Answer::RefuseIf(..) => {
                             Answer::Status(200, credentials_xml("ASIAFRESHCODE0000001", "s", "t"))
                         }
                         other => other,
                     };
                     match answer {
-                        Answer::RefuseCode(_) | Answer::RefuseIf(..) => unreachable!(),
+                        Answer::RefuseIf(..) => unreachable!(),
                         Answer::Hang => std::thread::sleep(Duration::from_secs(60)),
                         Answer::Status(status, body) => {
                             let _ = write!(
@@ -202,7 +188,12 @@ fn invalid_mfa_code() {
 /// that STS refused it; the right one then works.
 #[test]
 fn a_refused_code_is_asked_again_on_the_terminal() {
-    let sts = FakeSts::start(Answer::RefuseCode("111111"));
+    // The code 111111 is refused (AccessDenied about MFA); any other gets credentials.
+    let sts = FakeSts::start(Answer::RefuseIf(
+        "TokenCode=111111",
+        403,
+        error_xml("AccessDenied", "MultiFactorAuthentication failed with invalid MFA one time pass code."),
+    ));
     let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
     let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
     let run = |answers: &str| -> serde_json::Value {
