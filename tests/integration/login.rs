@@ -360,7 +360,7 @@ fn login_refuses_callbacks_that_did_not_come_from_its_page() {
     }
     // From another address: refused, and the real callback still signs in. A second
     // callback finds the listener closed.
-    for mode in ["other-address", "twice"] {
+    for mode in ["other-address", "strangers", "twice"] {
         let _ = std::fs::remove_file(w.fx.home().join("browser.log"));
         let mut c = w.cmd(&swrole_path());
         c.args(["login", "me", "--region", "ap-northeast-1", "--yes", "--timeout", "30"])
@@ -374,6 +374,14 @@ fn login_refuses_callbacks_that_did_not_come_from_its_page() {
         if mode == "other-address" {
             assert_eq!(status("callback-from-127.0.0.2"), Some(json!(403)), "{log:?}");
             assert!(text(&out.stderr).contains("refused a callback from 127.0.0.2"));
+        } else if mode == "strangers" {
+            // The real code and state, by another method, on another path or under another
+            // Host name: each refused, none ends the sign-in, the real callback then works.
+            for (step, want) in
+                [("post-callback", 404), ("get-elsewhere", 404), ("get-root", 404), ("other-host", 403)]
+            {
+                assert_eq!(status(step), Some(json!(want)), "{step}: {log:?}");
+            }
         } else {
             let second = status("second-callback").expect("a second callback was made");
             assert!(second.is_null() || second == json!(410), "nobody takes a second callback: {log:?}");

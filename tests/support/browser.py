@@ -8,6 +8,8 @@ FAKE_BROWSER_MODE:
   wrong-state   call the callback with the code but another state
   twice         follow, then call the same callback again
   other-address first call the callback from 127.0.0.2 (another address), then follow
+  strangers     first POST the real code and state to the callback path, GET them on
+                another path and GET them with another Host header, then follow
   error         call the callback with ?error=access_denied
   none          do nothing (the sign-in times out)
 """
@@ -28,13 +30,14 @@ def record(**entry):
         f.write(json.dumps(entry) + "\n")
 
 
-def get(url, source=None):
-    """One GET without following redirects: (status, location, body)."""
+def get(url, source=None, method="GET", path=None, host=None):
+    """One request without following redirects: (status, location, body)."""
     parts = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=20, source_address=(source, 0) if source else None)
-    path = parts.path + ("?" + parts.query if parts.query else "")
+    path = (path or parts.path) + ("?" + parts.query if parts.query else "")
+    headers = {"Host": host} if host else {}
     try:
-        conn.request("GET", path)
+        conn.request(method, path, headers=headers)
         response = conn.getresponse()
         return response.status, response.getheader("Location"), response.read().decode(errors="replace")
     except (ConnectionError, socket.error) as e:
@@ -61,6 +64,15 @@ elif mode == "error":
 elif mode == "other-address":
     status, _, body = get(location, source="127.0.0.2")
     record(step="callback-from-127.0.0.2", status=status)
+elif mode == "strangers":
+    for step, how in [
+        ("post-callback", {"method": "POST"}),
+        ("get-elsewhere", {"path": "/oauth/other"}),
+        ("get-root", {"path": "/"}),
+        ("other-host", {"host": "localhost:%d" % callback.port}),
+    ]:
+        status, _, body = get(location, **how)
+        record(step=step, status=status)
 status, _, body = get(location)
 record(step="callback", status=status, body=body)
 if mode == "twice":
