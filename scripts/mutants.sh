@@ -65,6 +65,12 @@ else
 fi
 
 export SWROLE_REQUIRE_TOOLS=1 SWROLE_FUZZ_SECONDS=1
+# A test binary stops at its first failing test (libtest's --fail-fast, unstable in Rust
+# 1.95, allowed at run time by RUSTC_BOOTSTRAP): a caught mutant costs its first failing
+# test, not the whole group. The variable reaches only the test binaries (through cargo's
+# runner), never rustc: the build, and its cache, stay those of stable Rust.
+export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="env RUSTC_BOOTSTRAP=1"
+fail_fast=(-Zunstable-options --fail-fast)
 budget=$(( ${MUTANTS_MINUTES:-600} * 60 ))
 start=$SECONDS
 if [[ -n $report ]]; then budget=0; fi
@@ -108,14 +114,14 @@ for file in "${chosen[@]}"; do
     [[ -n $iterate ]] || rm -rf "$out"
     mkdir -p "$out"
     if [[ ${stage1[$file]} == unit ]]; then
-        run "$out" "$left" $iterate -f "$file" --timeout 60 --cargo-test-arg=--lib
+        run "$out" "$left" $iterate -f "$file" --timeout 60 --cargo-test-arg=--lib -- -- "${fail_fast[@]}"
     fi
     left=$(( budget - (SECONDS - start) ))
     # A group is `GROUP` (its whole file) or `GROUP::test_name` (one test of it).
     filters=()
     for g in ${groups[$file]}; do [[ $g == *::* ]] && filters+=("$g") || filters+=("$g::"); done
     if ((${#filters[@]})) && (( left > 60 )); then
-        run "$out" "$left" --iterate -f "$file" --timeout 180 --cargo-test-arg=--test=integration -- -- "${filters[@]}"
+        run "$out" "$left" --iterate -f "$file" --timeout 180 --cargo-test-arg=--test=integration -- -- "${fail_fast[@]}" "${filters[@]}"
     fi
     echo "mutants: $file done at $(( (SECONDS - start) / 60 )) min" >&2
 done

@@ -344,6 +344,7 @@ fn login_refuses_callbacks_that_did_not_come_from_its_page() {
     for (mode, said) in [
         ("wrong-state", "state does not match"),
         ("error", "the sign-in page answered access_denied"),
+        ("empty-code", "carried no usable authorization code"),
         ("none", "no sign-in came back within 5 s"),
     ] {
         let _ = std::fs::remove_file(w.fx.home().join("browser.log"));

@@ -11,6 +11,7 @@ FAKE_BROWSER_MODE:
   strangers     first POST the real code and state to the callback path, GET them on
                 another path and GET them with another Host header, then follow
   error         call the callback with ?error=access_denied
+  empty-code    call the callback with the right state and an empty code
   none          do nothing (the sign-in times out)
 """
 
@@ -59,6 +60,8 @@ query = dict(urllib.parse.parse_qsl(callback.query))
 base = f"{callback.scheme}://{callback.netloc}{callback.path}"
 if mode == "wrong-state":
     location = base + "?" + urllib.parse.urlencode({"code": query["code"], "state": "not-" + query["state"]})
+elif mode == "empty-code":
+    location = base + "?" + urllib.parse.urlencode({"code": "", "state": query["state"]})
 elif mode == "error":
     location = base + "?" + urllib.parse.urlencode({"error": "access_denied", "state": query["state"]})
 elif mode == "other-address":
