@@ -144,31 +144,41 @@ impl fmt::Debug for Device {
 pub async fn start_device(ep: &Endpoints, reg: &Registration, start_url: &str) -> Result<Device> {
     let body = json!({"clientId": reg.client_id, "clientSecret": reg.client_secret, "startUrl": start_url});
     let answer = oidc_post(ep, "/device_authorization", &body).await.context("StartDeviceAuthorization")?;
-    let doc: Value =
-        serde_json::from_slice(&answer).map_err(|_| anyhow!("StartDeviceAuthorization: not JSON"))?;
-    let text = |k: &str| -> Result<String> {
-        let v =
-            doc.get(k).and_then(Value::as_str).ok_or_else(|| anyhow!("StartDeviceAuthorization: no {k}"))?;
-        if v.is_empty() || v.len() > 2048 || v.chars().any(char::is_control) {
-            bail!("StartDeviceAuthorization: {k} is not usable");
-        }
-        Ok(v.to_string())
-    };
-    // Both URIs are printed, and the complete one may go to the browser: each is held to the
-    // rule of every endpoint (https, or http to loopback), not only the first.
-    let uri = crate::plan::check_url("verification URI", &text("verificationUri")?)?;
-    let uri_complete = match text("verificationUriComplete") {
-        Ok(u) => crate::plan::check_url("verification URI", &u)?,
-        Err(_) => uri.clone(),
-    };
-    Ok(Device {
-        device_code: text("deviceCode")?,
-        user_code: text("userCode")?,
-        uri,
-        uri_complete,
-        expires_in: doc.get("expiresIn").and_then(Value::as_u64).unwrap_or(600).clamp(1, 3600),
-        interval: doc.get("interval").and_then(Value::as_u64).unwrap_or(5).clamp(1, 60),
-    })
+    Device::from_answer(&answer)
+}
+
+impl Device {
+    /// StartDeviceAuthorization's answer: every text present, printable and at most 2 KiB;
+    /// both URIs held to the rule of every endpoint; the times clamped to sane ranges.
+    fn from_answer(answer: &[u8]) -> Result<Device> {
+        let doc: Value =
+            serde_json::from_slice(answer).map_err(|_| anyhow!("StartDeviceAuthorization: not JSON"))?;
+        let text = |k: &str| -> Result<String> {
+            let v = doc
+                .get(k)
+                .and_then(Value::as_str)
+                .ok_or_else(|| anyhow!("StartDeviceAuthorization: no {k}"))?;
+            if v.is_empty() || v.len() > 2048 || v.chars().any(char::is_control) {
+                bail!("StartDeviceAuthorization: {k} is not usable");
+            }
+            Ok(v.to_string())
+        };
+        // Both URIs are printed, and the complete one may go to the browser: each is held to
+        // the rule of every endpoint (https, or http to loopback), not only the first.
+        let uri = crate::plan::check_url("verification URI", &text("verificationUri")?)?;
+        let uri_complete = match text("verificationUriComplete") {
+            Ok(u) => crate::plan::check_url("verification URI", &u)?,
+            Err(_) => uri.clone(),
+        };
+        Ok(Device {
+            device_code: text("deviceCode")?,
+            user_code: text("userCode")?,
+            uri,
+            uri_complete,
+            expires_in: doc.get("expiresIn").and_then(Value::as_u64).unwrap_or(600).clamp(1, 3600),
+            interval: doc.get("interval").and_then(Value::as_u64).unwrap_or(5).clamp(1, 60),
+        })
+    }
 }
 
 pub async fn create_token(ep: &Endpoints, body: &Value) -> Result<TokenOutput> {
@@ -176,11 +186,17 @@ pub async fn create_token(ep: &Endpoints, body: &Value) -> Result<TokenOutput> {
     TokenOutput::parse(&answer).context("CreateToken answered badly")
 }
 
-/// GetRoleCredentials: the role's credentials (the expiration comes in milliseconds).
+/// GetRoleCredentials: the role's credentials.
 pub async fn role_credentials(ep: &Endpoints, token: &str, account: &str, role: &str) -> Result<Credentials> {
     let doc =
         portal_get(ep, "/federation/credentials", &[("role_name", role), ("account_id", account)], token)
             .await?;
+    role_credentials_from(&doc, account)
+}
+
+/// GetRoleCredentials' answer (the expiration comes in milliseconds), checked as any
+/// credentials are.
+fn role_credentials_from(doc: &Value, account: &str) -> Result<Credentials> {
     let c = doc.get("roleCredentials").ok_or_else(|| anyhow!("GetRoleCredentials: no roleCredentials"))?;
     let text = |k: &str| {
         c.get(k)
@@ -459,5 +475,93 @@ mod tests {
             format!("{device:?}"),
             "Device { user_code: \"ABCD-EFGH\", uri: \"https://device.sso.eu-west-1.amazonaws.com/\", .. }"
         );
+    }
+
+    fn device(doc: Value) -> Result<Device> {
+        Device::from_answer(doc.to_string().as_bytes())
+    }
+
+    fn device_answer() -> Value {
+        json!({
+            "deviceCode": "dc",
+            "userCode": "ABCD-EFGH",
+            "verificationUri": "https://device.sso.eu-west-1.amazonaws.com/",
+            "verificationUriComplete": "https://device.sso.eu-west-1.amazonaws.com/?user_code=ABCD-EFGH",
+            "expiresIn": 600,
+            "interval": 5
+        })
+    }
+
+    /// Each text of the answer at 2048 bytes is taken, at 2049 refused by name; empty,
+    /// control characters and missing are refused too; times are clamped.
+    #[test]
+    fn a_device_answer_is_read_within_its_bounds() {
+        let d = device(device_answer()).unwrap();
+        assert_eq!((d.device_code.as_str(), d.user_code.as_str()), ("dc", "ABCD-EFGH"));
+        assert_eq!(d.uri_complete, "https://device.sso.eu-west-1.amazonaws.com/?user_code=ABCD-EFGH");
+        assert_eq!((d.expires_in, d.interval), (600, 5));
+        for key in ["deviceCode", "userCode"] {
+            let mut doc = device_answer();
+            doc[key] = json!("x".repeat(2048));
+            let d = device(doc).unwrap_or_else(|e| panic!("{key}: {e}"));
+            assert_eq!(if key == "deviceCode" { d.device_code } else { d.user_code }, "x".repeat(2048));
+            for bad in [json!("x".repeat(2049)), json!(""), json!("a\u{7}b")] {
+                let mut doc = device_answer();
+                doc[key] = bad;
+                assert_eq!(
+                    device(doc).unwrap_err().to_string(),
+                    format!("StartDeviceAuthorization: {key} is not usable")
+                );
+            }
+            let mut doc = device_answer();
+            doc.as_object_mut().unwrap().remove(key);
+            assert_eq!(device(doc).unwrap_err().to_string(), format!("StartDeviceAuthorization: no {key}"));
+        }
+        let long = format!("https://device.sso.eu-west-1.amazonaws.com/?c={}", "x".repeat(2048 - 46));
+        assert_eq!(long.len(), 2048);
+        let mut doc = device_answer();
+        doc["verificationUriComplete"] = json!(long);
+        assert_eq!(device(doc).unwrap().uri_complete, long);
+        // The complete URI absent: the plain one; present but over the rule: refused.
+        let mut doc = device_answer();
+        doc.as_object_mut().unwrap().remove("verificationUriComplete");
+        assert_eq!(device(doc).unwrap().uri_complete, "https://device.sso.eu-west-1.amazonaws.com/");
+        let mut doc = device_answer();
+        doc["verificationUriComplete"] = json!("http://evil.example.com/");
+        assert!(device(doc).is_err());
+        let mut doc = device_answer();
+        doc["expiresIn"] = json!(100_000);
+        doc["interval"] = json!(0);
+        let d = device(doc).unwrap();
+        assert_eq!((d.expires_in, d.interval), (3600, 1));
+        assert_eq!(
+            device(json!([])).unwrap_err().to_string(),
+            "StartDeviceAuthorization: no verificationUri"
+        );
+        assert!(Device::from_answer(b"<html>").unwrap_err().to_string().contains("not JSON"));
+    }
+
+    /// The portal gives the expiration in milliseconds: swrole keeps seconds.
+    #[test]
+    fn role_credentials_keep_the_expiration_in_seconds() {
+        let ms = (crate::clock::now() + 3600) * 1000 + 999;
+        let doc = json!({"roleCredentials": {
+            "accessKeyId": "ASIAEXAMPLEEXAMPLE01",
+            "secretAccessKey": "secret",
+            "sessionToken": "token",
+            "expiration": ms
+        }});
+        let c = role_credentials_from(&doc, "123456789012").unwrap();
+        assert_eq!(c.expiration, Some(crate::clock::now() + 3600));
+        assert_eq!(c.account_id.as_deref(), Some("123456789012"));
+        assert_eq!(c.session_token.as_deref(), Some("token"));
+        let mut gone = doc.clone();
+        gone["roleCredentials"].as_object_mut().unwrap().remove("sessionToken");
+        assert_eq!(
+            role_credentials_from(&gone, "123456789012").unwrap_err().to_string(),
+            "GetRoleCredentials: no sessionToken"
+        );
+        assert!(role_credentials_from(&json!({}), "123456789012").is_err());
+        assert!(role_credentials_from(&doc, "12345").is_err(), "the account is checked");
     }
 }
