@@ -179,18 +179,23 @@ fn open_beside(env: &Env, url: &str) -> bool {
 /// Whether a browser can open here: `$BROWSER`, else not over SSH, not in a container,
 /// not without a display (Linux), and a launcher on PATH.
 pub fn browser_can_open(env: &Env) -> bool {
-    if env.get("BROWSER").is_some_and(|b| !b.is_empty()) {
+    let container =
+        std::path::Path::new("/.dockerenv").exists() || std::path::Path::new("/run/.containerenv").exists();
+    can_open(env, cfg!(target_os = "macos"), container)
+}
+
+/// `browser_can_open` on a given system: macOS or not, in a container or not.
+fn can_open(env: &Env, macos: bool, container: bool) -> bool {
+    if env.get("BROWSER").is_some() {
         return true;
     }
     if env.get("SSH_CONNECTION").is_some() || env.get("SSH_TTY").is_some() {
         return false;
     }
-    if cfg!(target_os = "macos") {
+    if macos {
         return env.on_path("open");
     }
     let display = env.get("DISPLAY").is_some() || env.get("WAYLAND_DISPLAY").is_some();
-    let container =
-        std::path::Path::new("/.dockerenv").exists() || std::path::Path::new("/run/.containerenv").exists();
     display && !container && env.on_path("xdg-open")
 }
 
@@ -439,4 +444,50 @@ fn save(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_are_lower_case_names_of_at_most_64_bytes() {
+        for good in ["eu-west-1", "us-gov-west-1", "a", &"a".repeat(64), "cn-north-1"] {
+            assert!(valid_region(good), "{good}");
+        }
+        for bad in ["", &"a".repeat(65), "EU-west-1", "eu_west_1", "eu-west-1 ", "eu/west", "ü"] {
+            assert!(!valid_region(bad), "{bad}");
+        }
+    }
+
+    /// `$BROWSER` wins; over SSH never; on macOS `open`; elsewhere a display, no container
+    /// and `xdg-open`.
+    #[test]
+    fn a_browser_opens_only_where_one_can() {
+        let bin = tempfile::tempdir().unwrap();
+        let none = tempfile::tempdir().unwrap();
+        for name in ["xdg-open", "open"] {
+            std::fs::write(bin.path().join(name), "").unwrap();
+        }
+        let path = bin.path().to_str().unwrap();
+        let empty = none.path().to_str().unwrap();
+        let env = |pairs: &[(&str, &str)]| Env::from_pairs(pairs.iter().copied());
+        let linux = |pairs: &[(&str, &str)]| can_open(&env(pairs), false, false);
+        // Linux, not in a container.
+        assert!(linux(&[("DISPLAY", ":0"), ("PATH", path)]));
+        assert!(linux(&[("WAYLAND_DISPLAY", "wayland-0"), ("PATH", path)]));
+        assert!(!linux(&[("PATH", path)]), "no display");
+        assert!(!linux(&[("DISPLAY", ":0"), ("PATH", empty)]), "no xdg-open");
+        assert!(!linux(&[("DISPLAY", ":0"), ("PATH", path), ("SSH_CONNECTION", "1 2 3 4")]));
+        assert!(!linux(&[("DISPLAY", ":0"), ("PATH", path), ("SSH_TTY", "/dev/pts/1")]));
+        assert!(linux(&[("BROWSER", "firefox"), ("SSH_TTY", "/dev/pts/1")]), "BROWSER wins");
+        assert!(!linux(&[("BROWSER", ""), ("DISPLAY", ":0"), ("PATH", empty)]), "an empty BROWSER is unset");
+        // In a container: only BROWSER.
+        assert!(!can_open(&env(&[("DISPLAY", ":0"), ("PATH", path)]), false, true));
+        assert!(can_open(&env(&[("BROWSER", "w3m")]), false, true));
+        // macOS: `open`, no display needed, still not over SSH.
+        assert!(can_open(&env(&[("PATH", path)]), true, false));
+        assert!(!can_open(&env(&[("PATH", empty), ("DISPLAY", ":0")]), true, false));
+        assert!(!can_open(&env(&[("PATH", path), ("SSH_CONNECTION", "x")]), true, false));
+    }
 }

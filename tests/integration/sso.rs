@@ -404,6 +404,12 @@ fn sso_profiles_write_keeps_every_byte_outside_its_block() {
     assert!(printed.contains("[profile production-readonly]\nsso_session = work\nsso_account_id = 111111111111\nsso_role_name = ReadOnly\n"), "{printed}");
     assert!(printed.contains("[profile sandbox-team-a-poweruser]"), "{printed}");
     assert_eq!(read(), BUSY);
+    // A portal that ends its lists with an empty nextToken, not none: each list ends there.
+    w.fake.config(json!({"last_next_token": ""}));
+    let out = w.swrole(&["sso", "profiles"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), printed);
+    w.fake.config(json!({"last_next_token": null}));
     // No terminal and no --yes, or --dry-run: nothing written.
     assert!(!w.swrole(&["sso", "profiles", "--write"]).status.success());
     assert!(w.swrole(&["sso", "profiles", "--write", "--dry-run"]).status.success());

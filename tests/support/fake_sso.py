@@ -47,6 +47,8 @@ config = {
     "uri_complete": None,
     # every portal answer padded past 256 KiB (swrole's bound)
     "big_answer": False,
+    # the nextToken of a list's last page (None: none, as the model has it; "" as some portals do)
+    "last_next_token": None,
     "accounts": [
         {"accountId": "111111111111", "accountName": "Production", "emailAddress": "prod@example.com",
          "roles": ["AdministratorAccess", "ReadOnly"]},
@@ -145,6 +147,8 @@ class Handler(JsonHandler):
             page = {key: items[start:start + size]}
             if start + size < len(items):
                 page["nextToken"] = str(start + size)
+            elif cfg["last_next_token"] is not None:
+                page["nextToken"] = cfg["last_next_token"]
             return self.send(200, json.dumps(page))
         self.send(404, "{}")
 
