@@ -68,8 +68,10 @@ export SWROLE_REQUIRE_TOOLS=1 SWROLE_FUZZ_SECONDS=1
 # A test binary stops at its first failing test (libtest's --fail-fast, unstable in Rust
 # 1.95, allowed at run time by RUSTC_BOOTSTRAP): a caught mutant costs its first failing
 # test, not the whole group. The variable reaches only the test binaries (through cargo's
-# runner), never rustc: the build, and its cache, stay those of stable Rust.
-export CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER="env RUSTC_BOOTSTRAP=1"
+# runner), never rustc: the build, and its cache, stay those of stable Rust. The runner
+# takes itself out of the tests' environment (assert_cmd would run swrole through it).
+runner=CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUNNER
+export $runner="/usr/bin/env -u $runner RUSTC_BOOTSTRAP=1"
 fail_fast=(-Zunstable-options --fail-fast)
 budget=$(( ${MUTANTS_MINUTES:-600} * 60 ))
 start=$SECONDS

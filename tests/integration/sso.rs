@@ -328,6 +328,28 @@ fn the_device_code_is_chosen_over_ssh_and_polls_as_the_service_says() {
     assert!(w.cache().join("e8be5486177c5b5392bd9aa76563515b29358e6e.json").exists());
     let out = w.swrole(&["legacy", "--shell", "json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // A token without a refresh token (as the AWS CLI v1 writes them) is used while it lasts,
+    // in the refresh window too, with no refresh tried; once it has ended, sign in again.
+    let legacy = w.cache().join("e8be5486177c5b5392bd9aa76563515b29358e6e.json");
+    let mut t: Value = serde_json::from_str(&std::fs::read_to_string(&legacy).unwrap()).unwrap();
+    for gone in ["refreshToken", "clientId", "clientSecret", "registrationExpiresAt"] {
+        t.as_object_mut().unwrap().remove(gone);
+    }
+    let refreshes = grants(&w.fake, "refresh_token").len();
+    for (left, works) in [(3000_i64, true), (300, true), (-5, false)] {
+        let now = std::time::SystemTime::now();
+        let by = Duration::from_secs(left.unsigned_abs());
+        let at = if left > 0 { now + by } else { now - by };
+        t["expiresAt"] = json!(humantime::format_rfc3339_seconds(at).to_string());
+        std::fs::write(&legacy, t.to_string()).unwrap();
+        let out = w.swrole(&["legacy", "--shell", "json", "--no-cache"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.success(), works, "{left} s left: {err}");
+        if !works {
+            assert!(err.contains("has ended") && err.contains("swrole login legacy"), "{err}");
+        }
+    }
+    assert_eq!(grants(&w.fake, "refresh_token").len(), refreshes, "nothing to refresh with");
     // A verification URI that is not https (or http to loopback) is never printed or opened.
     for hostile in ["javascript:alert(1)", "http://evil.example.com/device", "file:///etc/passwd"] {
         w.fake.config(json!({"uri_complete": hostile}));
