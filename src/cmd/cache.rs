@@ -210,5 +210,6 @@ mod tests {
         assert_eq!(left_text(1900, 4000, Some(3600)), "32m");
         assert_eq!(left_text(300, 600, None), "5m (renews)");
         assert!(!left_text(-5, 600, None).contains("renews"));
+        assert_eq!(left_text(0, 600, None), crate::clock::left(0), "ended: nothing to renew");
     }
 }

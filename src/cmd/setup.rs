@@ -276,3 +276,45 @@ fn list_devices(env: &Env, files: &Files, profile: &str, base: &Base) -> Result<
     };
     rt.block_on(sts::list_mfa_devices(&iam, &creds, &user))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The first line of the error, then the fix its kind has.
+    #[test]
+    fn a_failed_check_says_what_to_do() {
+        assert_eq!(
+            problem("AssumeRole: AccessDenied: not authorized\nmore"),
+            "AssumeRole: AccessDenied: not authorized (the role does not let you assume it yet: ask an administrator)"
+        );
+        assert_eq!(problem("AccessDenied on GetCallerIdentity"), "AccessDenied on GetCallerIdentity");
+        assert_eq!(problem("AssumeRole: throttled"), "AssumeRole: throttled");
+        for key in ["InvalidClientTokenId", "SignatureDoesNotMatch"] {
+            assert_eq!(
+                problem(&format!("GetSessionToken: {key}")),
+                format!(
+                    "GetSessionToken: {key} (the access key is wrong or inactive: swrole keys add again)"
+                )
+            );
+        }
+        assert_eq!(problem("no MFA code"), "no MFA code (check the MFA device and code)");
+        assert_eq!(problem("timed out\nMFA below"), "timed out (check the MFA device and code)");
+        assert_eq!(problem("timed out"), "timed out");
+    }
+
+    #[test]
+    fn the_table_lines_up_its_columns() {
+        let rows = [
+            ["sw-production".to_string(), "111111111111".into(), "admin".into(), "OK".into()],
+            ["x".to_string(), "-".into(), "-".into(), "no \u{1b}[31mcode".into()],
+        ];
+        assert_eq!(
+            table(&rows),
+            "profile        account       role   check\n\
+             sw-production  111111111111  admin  OK\n\
+             x              -             -      no \\u{1b}[31mcode\n"
+        );
+        assert_eq!(table(&[]), "profile  account  role  check\n");
+    }
+}

@@ -251,6 +251,7 @@ fn every_command_that_takes_a_profile_refuses_one_no_file_could_hold() {
         vec!["keys", "add", name, "--stdin"],
         vec!["keys", "import", name],
         vec!["keys", "remove", name],
+        vec!["login", name],
     ] {
         let out = fx
             .swrole()

@@ -323,13 +323,13 @@ fn list_and_clear() {
         for secret in ["ASIA", "AKIA", "wJalr"] {
             assert!(!text.contains(secret), "{text}");
         }
-        fx.swrole()
-            .args(["cache", "clear", "sw-staging"])
-            .env("SWROLE_CACHE_STORE", store)
-            .assert()
-            .success();
+        let said = |args: &[&str]| {
+            let out = fx.swrole().args(args).env("SWROLE_CACHE_STORE", store).assert().success();
+            String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+        };
+        assert!(said(&["cache", "clear", "sw-staging"]).starts_with("swrole: removed 1 cache entry from "));
         assert_eq!(count(), 2, "{store}");
-        fx.swrole().args(["cache", "clear"]).env("SWROLE_CACHE_STORE", store).assert().success();
+        assert!(said(&["cache", "clear"]).starts_with("swrole: removed 2 cache entries from "));
         assert_eq!(count(), 0, "{store}");
         assert!(entries(&fx).is_empty());
     }

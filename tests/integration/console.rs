@@ -122,6 +122,10 @@ fn the_console_opens_as_the_role_in_its_region() {
         "{argv}"
     );
     assert_eq!(std::fs::read_to_string(fx.home().join("modes")).unwrap(), "600\n700\n");
+    // The page stays a minute (a browser may be slow to start): still there seconds later.
+    let first_page = std::path::PathBuf::from(argv.trim().trim_start_matches("file://"));
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert!(first_page.exists(), "the sign-in page went too soon: {}", first_page.display());
     assert_eq!(std::fs::read_to_string(fx.home().join("chain")).unwrap(), "", "no loop guard in the browser");
     // swrole's record has the console sign-in (and no secret).
     let log = std::fs::read_to_string(fx.home().join(".local/state/swrole/log")).unwrap();
@@ -300,4 +304,49 @@ fn a_federation_answer_of_64_kib_is_read() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("SigninToken=tok-EN_123.abc"), "{}", text(&out.stdout));
+}
+
+/// SessionDuration only where the federation endpoint accepts it: a role assumed straight
+/// from long-term keys (from the cache too), never one assumed with another role's session.
+#[test]
+fn session_duration_only_for_a_role_straight_from_long_term_keys() {
+    let Some(moto) = Moto::start() else { return };
+    let fed = Federation::start(Reply::Token);
+    let (fx, cmd) = seed(&moto);
+    let config = std::fs::read_to_string(fx.config_path()).unwrap()
+        + "\n[profile plain]\nsource_profile = default\nrole_arn = arn:aws:iam::111111111111:role/plain\n\n\
+           [profile second]\nsource_profile = plain\nrole_arn = arn:aws:iam::222222222222:role/second\n";
+    std::fs::write(fx.config_path(), config).unwrap();
+    for (profile, given) in [("plain", true), ("plain", true), ("second", false)] {
+        let out = cmd()
+            .args(["console", profile, "--print"])
+            .env("SWROLE_FEDERATION_URL", fed.url())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let req = query(fed.requests.lock().unwrap().last().unwrap());
+        assert_eq!(req.contains_key("SessionDuration"), given, "{profile}: {req:?}");
+    }
+}
+
+/// A browser that fails within its first seconds is said, with the way out (`--print`),
+/// and the URL is not.
+#[test]
+fn a_browser_that_fails_is_said() {
+    let Some(moto) = Moto::start() else { return };
+    let fed = Federation::start(Reply::Token);
+    let (fx, cmd) = seed(&moto);
+    let failing = fx.home().join("failing-browser");
+    std::fs::write(&failing, "#!/bin/sh\nsleep 0.3\nexit 3\n").unwrap();
+    std::fs::set_permissions(&failing, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = cmd()
+        .args(["console", "sw-staging", "-t", "123456"])
+        .env("SWROLE_FEDERATION_URL", fed.url())
+        .env("BROWSER", &failing)
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("failed (exit status: 3): pass --print to get the sign-in URL"), "{err}");
+    assert!(!err.contains("SigninToken"), "{err}");
 }

@@ -350,6 +350,17 @@ fn every_screen_fits_80_columns() {
     let t = text(&out.stdout);
     assert!(t.contains("sw-staging\n  account 210987654321\n"), "{t}");
     assert!(t.contains("  region  ap-northeast-1 (default)\n"), "{t}");
+    // The table while it fits to the column, blocks from one column less.
+    let wide = text(&fx.swrole().args(["list", "--long"]).env("COLUMNS", "1000").output().unwrap().stdout);
+    let width = wide.lines().map(|l| l.chars().count()).max().unwrap();
+    for (columns, table) in [(width, true), (width - 1, false)] {
+        let out = fx.swrole().args(["list", "--long"]).env("COLUMNS", columns.to_string()).output().unwrap();
+        let t = text(&out.stdout);
+        assert_eq!(t.starts_with("PROFILE "), table, "{columns} columns:\n{t}");
+        if table {
+            assert_eq!(t, wide);
+        }
+    }
 }
 
 /// Item 10 and friends: `sw off` twice keeps the way back, `cache clear` with a typo

@@ -501,7 +501,12 @@ fn mfa_roles_on_a_login_session_send_the_code_and_every_view_shows_the_session()
         "{list}"
     );
     let cache = stdout(&["cache", "list"]);
-    assert!(cache.lines().any(|l| l.starts_with("me\tlogin\t") && l.contains(&w.arn)), "{cache}");
+    let row: Vec<&str> = cache.lines().find(|l| l.starts_with("me\tlogin\t")).unwrap().split('\t').collect();
+    assert!(row[4].starts_with(&w.arn) && row[4].contains(", sign-in 1"), "{cache}");
+    // The expiration column is when the credentials end: within the hour, not past.
+    let ends = humantime::parse_rfc3339(row[2]).unwrap();
+    let now = std::time::SystemTime::now();
+    assert!(ends > now && ends < now + std::time::Duration::from_secs(3700), "{cache}");
     // A token file others can read, and a missing one.
     std::fs::set_permissions(w.token_file(), std::fs::Permissions::from_mode(0o644)).unwrap();
     let doctor = text(&w.swrole(&["doctor"]).stdout);

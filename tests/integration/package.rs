@@ -213,4 +213,18 @@ fn the_man_page_has_its_sections_and_installs_where_man_finds_it() {
     let out =
         Command::new("man").args(["-w", "swrole"]).env_remove("MANPATH").env("PATH", &path).output().unwrap();
     assert_eq!(text(&out.stdout).trim(), installed.display().to_string(), "{}", text(&out.stderr));
+    // Run from a directory not on PATH: written, and said that man will not look there.
+    let out = Command::new(bin.join("swrole"))
+        .args(["man", "--install"])
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(&format!("{} is not on PATH, so man will not look there", bin.display())),
+        "{}",
+        text(&out.stderr)
+    );
+    // The examples are shown as typed: each command on a line of its own, unfilled.
+    assert!(shown.lines().any(|l| l.trim() == "eval \"$(swrole init bash)\"     # ~/.bashrc"), "{shown}");
 }

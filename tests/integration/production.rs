@@ -204,7 +204,10 @@ fn every_mode_is_recorded_whole_and_rotated() {
     let exec = run(&fx, &moto, &["exec", "sw-staging", "-t", "123456", "--", "true", "--flag", "x y"]);
     assert!(exec.status.success(), "{}", text(&exec.stderr));
     let cp = Command::new("sh")
-        .args(["-c", &format!("exec {} credential-process sw-staging", crate::util::swrole_path().display())])
+        .args([
+            "-c",
+            &format!("{} credential-process sw-staging; exit $?", crate::util::swrole_path().display()),
+        ])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap())
         .env("HOME", fx.home())
@@ -219,7 +222,7 @@ fn every_mode_is_recorded_whole_and_rotated() {
     assert_eq!(lines[0]["mode"], "exec");
     assert_eq!(lines[0]["command"], serde_json::json!(["true", "--flag", "x y"]));
     assert_eq!(lines[1]["mode"], "credential-process");
-    assert!(lines[1]["caller"].is_string(), "{:?}", lines[1]);
+    assert_eq!(lines[1]["caller"], "sh", "the program that ran it: {:?}", lines[1]);
     // Concurrent writers.
     let children: Vec<_> = (0..24)
         .map(|_| {

@@ -455,6 +455,12 @@ fn sso_profiles_write_keeps_every_byte_outside_its_block() {
     // The generated profiles switch.
     let out = w.swrole(&["production-readonly", "--shell", "json"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // cache list: the one token of sso-session work, once, with every profile that uses it.
+    let cache = text(&w.swrole(&["cache", "list"]).stdout);
+    let rows: Vec<&str> = cache.lines().filter(|l| l.contains("\tsso\t")).collect();
+    assert_eq!(rows.len(), 1, "{cache}");
+    let users: Vec<&str> = rows[0].split('\t').next().unwrap().split(' ').collect();
+    assert!(users.len() == 3 && users.contains(&"production-readonly"), "{cache}");
     // A second run changes nothing (the same inode), an offline one writes nothing.
     let inode = std::fs::metadata(&path).unwrap().ino();
     let out = w.swrole(&["sso", "profiles", "work", "--write", "--yes", "--region", "eu-central-1"]);

@@ -90,6 +90,7 @@ fn add_sync_prune_from_git_keep_every_byte_outside_the_block() {
     );
     assert_eq!(outside(&after, "web"), format!("{MESSY}\n\n"));
     let err = text(&out.stderr);
+    assert!(err.contains("swrole: team web: 2 sections in "), "{err}");
     assert!(
         err.contains("+[profile sw-production]")
             && err.contains("+mfa_serial = arn:aws:iam::123456789012:mfa/ann@example.com"),
@@ -133,6 +134,11 @@ fn add_sync_prune_from_git_keep_every_byte_outside_the_block() {
     // --prune removes it, and only it.
     let prune = swrole(&fx, &["team", "sync", "--prune", "--yes"]);
     assert!(prune.status.success(), "{}", text(&prune.stderr));
+    assert!(
+        text(&prune.stderr).contains("team web: removed (no longer in the team file): profile sw-staging"),
+        "{}",
+        text(&prune.stderr)
+    );
     let pruned = config(&fx);
     assert!(!pruned.contains("[profile sw-staging]"));
     assert_eq!(outside(&pruned, "web"), format!("{MESSY}\n\n"));
@@ -185,9 +191,24 @@ fn crlf_files_stay_crlf_and_hand_edits_are_found() {
         report.contains("[profile sw-production] was edited by hand inside team web's block"),
         "{report}"
     );
-    let sync = swrole(&fx, &["team", "sync", "--yes"]);
+    let sync = swrole(&fx, &["team", "sync", "web", "--yes"]);
     assert!(text(&sync.stderr).contains("was edited by hand inside the block: the team's text replaces it"));
     assert_eq!(config(&fx), after);
+    // A section added by hand inside the block: kept, and said.
+    let end = after.find("# swrole team web: end").unwrap();
+    let mine = format!("{}[profile my-own]\r\nregion = eu-west-1\r\n{}", &after[..end], &after[end..]);
+    std::fs::write(fx.config_path(), &mine).unwrap();
+    let sync = swrole(&fx, &["team", "sync", "--yes"]);
+    assert!(sync.status.success(), "{}", text(&sync.stderr));
+    assert!(
+        text(&sync.stderr).contains(
+            "team web: added by hand inside the block, kept (move it out of the block to own it): profile my-own"
+        ),
+        "{}",
+        text(&sync.stderr)
+    );
+    assert!(config(&fx).contains("[profile my-own]\r\nregion = eu-west-1\r\n"));
+    std::fs::write(fx.config_path(), &after).unwrap();
     // The team file changed since the sync: doctor says so (a path source is read offline).
     std::fs::write(&team_file, TEAM.replace("111111111111", "111111111112")).unwrap();
     let doctor = swrole(&fx, &["doctor"]);
@@ -206,6 +227,7 @@ fn clashes_are_reported_never_overwritten_and_a_prefix_adds_them() {
     assert!(add.status.success(), "{}", text(&add.stderr));
     let err = text(&add.stderr);
     assert!(err.contains("[profile sw-staging] is already at") && err.contains("config:4"), "{err}");
+    assert!(err.contains("team web: 1 sections in "), "three rendered, two clash: {err}");
     assert!(err.contains("[profile sw-production] is already at") && err.contains("credentials:1"), "{err}");
     let after = config(&fx);
     assert!(after.starts_with(mine));
@@ -430,4 +452,184 @@ print(json.dumps([k["AccessKeyId"], k["SecretAccessKey"], d["SerialNumber"]]))
     assert!(tty.contains("the keys of profile default are in") && tty.contains("is up to date"), "{tty}");
     assert!(!tty.contains("MFA code for"), "{tty}");
     assert_eq!(std::fs::read_to_string(fx.config_path()).unwrap(), config);
+}
+
+/// `team remove` without --yes asks on the terminal: "n" keeps the block, "y" removes it.
+#[test]
+fn team_remove_asks_on_the_terminal() {
+    if !require("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let team_file = dir.path().join("team.ini");
+    std::fs::write(&team_file, TEAM).unwrap();
+    let fx = Fixture::new("[default]\nregion = eu-west-1\n", "");
+    let add = swrole(&fx, &["team", "add", team_file.to_str().unwrap(), "--user", "ann", "--yes"]);
+    assert!(add.status.success(), "{}", text(&add.stderr));
+    let added = config(&fx);
+    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
+    let ask = |answer: &str| -> serde_json::Value {
+        let out = Command::new("python3")
+            .args([helper, "remove team web", answer])
+            .arg(crate::util::swrole_path())
+            .args(["team", "remove", "web"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", fx.home())
+            .env("USER", "tester")
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr)))
+    };
+    let no = ask("n");
+    assert_ne!(no["status"], 0, "{no}");
+    assert!(no["tty"].as_str().unwrap().contains("nothing removed"), "{no}");
+    assert_eq!(config(&fx), added);
+    let yes = ask("y");
+    assert_eq!(yes["status"], 0, "{yes}");
+    assert!(yes["tty"].as_str().unwrap().contains("removed team web's block"), "{yes}");
+    assert_eq!(config(&fx), "[default]\nregion = eu-west-1\n");
+}
+
+/// Setup where the user's keys are already in the AWS files: kept there, none asked for,
+/// no credential_process line added.
+#[test]
+fn setup_keeps_keys_already_in_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("swrole-team.ini"), TEAM).unwrap();
+    let creds = "[default]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_key = s\n";
+    let fx = Fixture::new("[default]\nregion = eu-west-1\n", creds);
+    let mut c = fx.no_terminal("http://127.0.0.1:1");
+    c.args(["setup", dir.path().to_str().unwrap(), "--user", "ann", "--yes", "--no-check"])
+        .env("SWROLE_KEY_STORE", "file");
+    let out = c.output().unwrap();
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("profile default has credentials in your AWS files: kept as they are"), "{err}");
+    let config = config(&fx);
+    assert!(config.starts_with("[default]\nregion = eu-west-1\n"), "{config}");
+    assert!(config.contains("[profile sw-staging]\nsource_profile = default\n"), "{config}");
+    assert!(!config.contains("credential_process"), "the files' keys need no line: {config}");
+    assert_eq!(std::fs::read_to_string(fx.home().join(".aws/credentials")).unwrap(), creds);
+}
+
+/// Setup's check: the user's own profile of a team name is not checked (it is theirs); the
+/// code comes from --token-code, and SWROLE_MFA_PROMPT=never is kept even on a terminal.
+#[test]
+fn setup_checks_the_team_profiles_with_the_code_it_is_given() {
+    if !require("python3") {
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("swrole-team.ini"),
+        TEAM.to_string()
+            + "\n[profile sw-ro]\nsource_profile = sw-production\nrole_arn = arn:aws:iam::111111111111:role/ro\n",
+    )
+    .unwrap();
+    let mine = "[default]\nregion = eu-west-1\n\n[profile sw-staging]\nsource_profile = default\nrole_arn = arn:aws:iam::999999999999:role/mine\n";
+    let fx = Fixture::new(mine, crate::util::SEED_CREDENTIALS);
+    let setup = ["setup", dir.path().to_str().unwrap(), "--user", "ann", "--yes"];
+    // On a terminal, with SWROLE_MFA_PROMPT=never: no code is asked, each check fails.
+    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
+    let out = Command::new("python3")
+        .args([helper, "MFA code", "123456"])
+        .arg(crate::util::swrole_path())
+        .args(setup)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", fx.home())
+        .env("USER", "tester")
+        .env("SWROLE_KEY_STORE", "file")
+        .env("SWROLE_CACHE_STORE", "file")
+        .env("SWROLE_MFA_PROMPT", "never")
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .output()
+        .unwrap();
+    let r: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr)));
+    let tty = r["tty"].as_str().unwrap();
+    assert_ne!(r["status"], 0, "{tty}");
+    assert!(tty.contains("2 of 2 profiles do not work yet"), "{tty}");
+    assert!(!tty.contains("MFA code for"), "never asked: {tty}");
+    assert!(moto.requests().is_empty(), "no call without a code");
+    // Without a terminal, with --token-code: both team profiles work; the user's is not checked.
+    let mut c = fx.no_terminal(&moto.url());
+    c.args(setup).args(["--token-code", "123456"]).env("SWROLE_KEY_STORE", "file");
+    let out = c.output().unwrap();
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    for (profile, account, role) in
+        [("sw-production", "111111111111", "delegate_root_organization"), ("sw-ro", "111111111111", "ro")]
+    {
+        assert!(
+            err.lines().any(|l| l.starts_with(profile)
+                && l.contains(account)
+                && l.contains(role)
+                && l.trim_end().ends_with("OK")),
+            "{profile}: {err}"
+        );
+    }
+    assert!(!err.lines().any(|l| l.starts_with("sw-staging")), "{err}");
+    let codes: Vec<String> = moto
+        .requests()
+        .iter()
+        .filter(|r| r.form["Action"] == "GetSessionToken")
+        .map(|r| r.form["TokenCode"].clone())
+        .collect();
+    assert_eq!(codes, ["123456"], "one MFA session, from the flag");
+}
+
+/// Setup without --user takes the MFA device IAM lists; with none, or several, it says
+/// which, and (no terminal here to ask the ARN on) stops naming the flags, writing nothing.
+#[test]
+fn setup_says_what_iam_lists_when_it_cannot_choose() {
+    if !require("python3") {
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    let iam = |body: &str| -> Vec<String> {
+        let script = format!(
+            "import boto3, json\niam = boto3.client('iam', endpoint_url='{}', region_name='us-east-1', \
+             aws_access_key_id='x', aws_secret_access_key='x')\n{body}",
+            moto.url()
+        );
+        let out = Command::new("python3").args(["-c", &script]).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let key =
+        iam("iam.create_user(UserName='bob')\nk = iam.create_access_key(UserName='bob')['AccessKey']\n\
+         print(json.dumps([k['AccessKeyId'], k['SecretAccessKey']]))");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("swrole-team.ini"), TEAM).unwrap();
+    let creds = format!("[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n", key[0], key[1]);
+    // The keys' own profile asks for confirmation: asking IAM is not a switch, and asks nothing.
+    let mine = "[default]\nregion = us-east-1\nswrole_confirm = true\n";
+    let fx = Fixture::new(mine, &creds);
+    let run = || {
+        let mut c = fx.no_terminal(&moto.url());
+        c.args(["setup", dir.path().to_str().unwrap(), "--yes", "--no-check"])
+            .env("SWROLE_KEY_STORE", "file")
+            .env("AWS_ENDPOINT_URL_IAM", moto.url());
+        let out = c.output().unwrap();
+        assert!(!out.status.success());
+        assert_eq!(config(&fx), mine, "nothing written");
+        text(&out.stderr)
+    };
+    let err = run();
+    assert!(err.contains("swrole: IAM lists no MFA device for you\n"), "{err}");
+    assert!(err.contains("pass --user NAME or --mfa-serial ARN"), "{err}");
+    iam(
+        "for n in ['bob-key', 'bob-phone']:\n    d = iam.create_virtual_mfa_device(VirtualMFADeviceName=n)['VirtualMFADevice']\n    \
+         iam.enable_mfa_device(UserName='bob', SerialNumber=d['SerialNumber'], AuthenticationCode1='123456', \
+         AuthenticationCode2='654321')\nprint('[]')",
+    );
+    let err = run();
+    assert!(
+        err.contains("swrole: IAM lists several MFA devices for you: arn:aws:iam::123456789012:mfa/bob-"),
+        "{err}"
+    );
+    assert!(err.contains("pass --user NAME or --mfa-serial ARN"), "{err}");
 }
