@@ -407,6 +407,8 @@ fn each_command_asks_in_its_own_words() {
     for (args, asked, refused) in [
         (&["credential-process", "prod"][..], "hand out the credentials of", "no credentials given for"),
         (&["console", "prod", "--print"][..], "open the console as", "no console opened for"),
+        (&["exec", "prod", "--", "true"][..], "run the command as", "nothing run as"),
+        (&["exec", "--server", "prod", "--", "true"][..], "run the command as", "nothing run as"),
     ] {
         let out = std::process::Command::new("python3")
             .args([helper, "[y/N]", "n"])

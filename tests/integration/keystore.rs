@@ -446,6 +446,14 @@ fn import_writes_the_command_on_path_and_says_which() {
     let (line, said) = run("/usr/bin:/bin");
     assert_eq!(line, format!("credential_process = {} credential-process default", swrole_path().display()));
     assert!(said.contains("swrole is not on PATH: its full path is written"), "{said}");
+    // Another swrole first on PATH: that one will run, and the message says so.
+    let other = tempfile::tempdir().unwrap();
+    let impostor = other.path().join("swrole");
+    std::fs::write(&impostor, "#!/bin/sh\nexit 1\n").unwrap();
+    std::fs::set_permissions(&impostor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let (line, said) = run(&format!("{}:/usr/bin:/bin", other.path().display()));
+    assert_eq!(line, "credential_process = swrole credential-process default");
+    assert!(said.contains(&format!("swrole on PATH is {}, not this one (", impostor.display())), "{said}");
 }
 
 /// Hardening round 3, items 3–6 and 10: `keys import/add/remove` lose nothing and leave

@@ -382,8 +382,9 @@ fn completion_offers_profiles_wherever_a_profile_goes() {
 #[test]
 fn auto_refresh_switches_again_near_expiry() {
     let Some(moto) = Moto::start() else { return };
+    // Confirmed when switched by hand; a renewal in the background never asks.
     let config = "[profile ci]\nsource_profile = base\nrole_arn = arn:aws:iam::123456789012:role/ci\n\
-                  [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n";
+                  swrole_confirm = true\n[profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n";
     let fx = Fixture::new(config, "");
     for (shell, file) in [("bash", "swrole.bash"), ("zsh", "swrole.zsh")] {
         if !require(shell) {
@@ -391,7 +392,7 @@ fn auto_refresh_switches_again_near_expiry() {
         }
         let script = format!(
             r#"{source}
-sw ci || exit 11
+sw ci --yes || exit 11
 first=$AWS_ACCESS_KEY_ID
 __swrole_refresh
 [ "$AWS_ACCESS_KEY_ID" = "$first" ] || exit 12
@@ -418,6 +419,24 @@ done
         let out = run(shell, &script, &fx, &[("AWS_ENDPOINT_URL_STS", &moto.url())]);
         assert!(out.status.success(), "{shell}: {:?} {}", out.status.code(), text(&out.stderr));
     }
+    // By hand: --background says nothing on its own (not the margin clamp either) and asks
+    // nothing; what it prints (from the cache a switch filled) is for the shell.
+    let switched = fx
+        .swrole()
+        .args(["ci", "--yes", "--shell", "bash"])
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .output()
+        .unwrap();
+    assert!(switched.status.success(), "{}", text(&switched.stderr));
+    let out = fx
+        .swrole()
+        .args(["ci", "--background", "--refresh-margin", "90m", "--shell", "bash"])
+        .env("AWS_ENDPOINT_URL_STS", moto.url())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("export AWS_ACCESS_KEY_ID="), "{}", text(&out.stdout));
     // The hooks are always there, and read SWROLE_REFRESH_MINUTES when they run.
     if require("zsh") {
         let source = source_line("swrole.zsh");

@@ -442,6 +442,7 @@ fn sso_profiles_write_keeps_every_byte_outside_its_block() {
     assert!(out.status.success(), "{err}");
     // The clash: the user's own profile is kept, the role is not added.
     assert!(err.contains("[profile staging-administratoraccess] is already at"), "{err}");
+    assert!(err.contains("swrole: sso work: 3 profiles in "), "four roles, one clash: {err}");
     let written = read();
     assert!(written.starts_with(BUSY), "every byte before is kept:\n{written}");
     let block = &written[BUSY.len()..];
@@ -481,19 +482,38 @@ fn sso_profiles_write_keeps_every_byte_outside_its_block() {
     ]}));
     let out = w.swrole(&["sso", "profiles", "--write", "--yes", "--region", "eu-central-1"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(
+            "swrole: sso work: no longer usable, kept: profile sandbox-team-a-poweruser (--prune removes them)"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
     let kept = read();
     assert!(kept.starts_with(BUSY));
     assert!(kept.contains("[profile sandbox-team-a-poweruser]\n# swrole: no longer in IAM Identity Center; swrole sso profiles --write --prune removes it\n"), "{kept}");
     assert!(kept.contains("[profile dev-admin]"));
     std::fs::write(
         &path,
-        kept.replace("sso_role_name = Admin\n", "sso_role_name = Admin\nregion = us-west-2\n"),
+        kept.replace(
+            "sso_role_name = Admin\n",
+            "sso_role_name = Admin\nregion = us-west-2\n\n[profile my-own]\nregion = eu-west-1\n",
+        ),
     )
     .unwrap();
     let doctor = text(&w.swrole(&["doctor"]).stdout);
     assert!(doctor.contains("[profile dev-admin] was edited by hand inside sso work's block"), "{doctor}");
     let out = w.swrole(&["sso", "profiles", "--write", "--yes", "--prune", "--region", "eu-central-1"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("swrole: sso work: removed (no longer usable): profile sandbox-team-a-poweruser"),
+        "{said}"
+    );
+    assert!(
+        said.contains("swrole: sso work: added by hand inside the block, kept: profile my-own"),
+        "{said}"
+    );
     let pruned = read();
     assert!(
         pruned.starts_with(BUSY)
@@ -508,6 +528,13 @@ fn sso_profiles_write_keeps_every_byte_outside_its_block() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("a role name that cannot go into a profile"), "{}", text(&out.stderr));
     assert_eq!(read(), pruned);
+    // A region that is empty or not a region's name: refused before anything.
+    for bad in ["", "EU-WEST-1", "eu west"] {
+        let out = w.swrole(&["sso", "profiles", "--write", "--yes", "--region", bad]);
+        assert!(!out.status.success(), "{bad:?}");
+        assert!(text(&out.stderr).contains("is not a region"), "{bad:?}: {}", text(&out.stderr));
+        assert_eq!(read(), pruned);
+    }
     // A bad template is refused before anything.
     let out = w.swrole(&["sso", "profiles", "--write", "--yes", "--template", "{nope}"]);
     assert!(!out.status.success());
