@@ -403,27 +403,22 @@ fn each_command_asks_in_its_own_words() {
         "[profile prod]\nsource_profile = default\nrole_arn = arn:aws:iam::111111111111:role/admin\nswrole_confirm = true\n",
         SEED_CREDENTIALS,
     );
-    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
     for (args, asked, refused) in [
         (&["credential-process", "prod"][..], "hand out the credentials of", "no credentials given for"),
         (&["console", "prod", "--print"][..], "open the console as", "no console opened for"),
         (&["exec", "prod", "--", "true"][..], "run the command as", "nothing run as"),
         (&["exec", "--server", "prod", "--", "true"][..], "run the command as", "nothing run as"),
     ] {
-        let out = std::process::Command::new("python3")
-            .args([helper, "[y/N]", "n"])
-            .arg(swrole_path())
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", fx.home())
-            .env("USER", "tester")
-            .env("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
-            .env("SWROLE_FEDERATION_URL", "http://127.0.0.1:9/federation")
-            .output()
-            .unwrap();
-        let r: serde_json::Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+        let r = crate::util::pty_swrole(
+            fx.home(),
+            "[y/N]",
+            "n",
+            args,
+            &[
+                ("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9"),
+                ("SWROLE_FEDERATION_URL", "http://127.0.0.1:9/federation"),
+            ],
+        );
         let tty = r["tty"].as_str().unwrap();
         assert_ne!(r["status"], 0, "{r}");
         assert!(tty.contains(&format!("{asked} prod (account 111111111111")), "{tty}");

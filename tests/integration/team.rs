@@ -467,19 +467,8 @@ fn team_remove_asks_on_the_terminal() {
     let add = swrole(&fx, &["team", "add", team_file.to_str().unwrap(), "--user", "ann", "--yes"]);
     assert!(add.status.success(), "{}", text(&add.stderr));
     let added = config(&fx);
-    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
-    let ask = |answer: &str| -> serde_json::Value {
-        let out = Command::new("python3")
-            .args([helper, "remove team web", answer])
-            .arg(crate::util::swrole_path())
-            .args(["team", "remove", "web"])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", fx.home())
-            .env("USER", "tester")
-            .output()
-            .unwrap();
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr)))
+    let ask = |answer: &str| {
+        crate::util::pty_swrole(fx.home(), "remove team web", answer, &["team", "remove", "web"], &[])
     };
     let no = ask("n");
     assert_ne!(no["status"], 0, "{no}");
@@ -532,23 +521,18 @@ fn setup_checks_the_team_profiles_with_the_code_it_is_given() {
     let fx = Fixture::new(mine, crate::util::SEED_CREDENTIALS);
     let setup = ["setup", dir.path().to_str().unwrap(), "--user", "ann", "--yes"];
     // On a terminal, with SWROLE_MFA_PROMPT=never: no code is asked, each check fails.
-    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
-    let out = Command::new("python3")
-        .args([helper, "MFA code", "123456"])
-        .arg(crate::util::swrole_path())
-        .args(setup)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", fx.home())
-        .env("USER", "tester")
-        .env("SWROLE_KEY_STORE", "file")
-        .env("SWROLE_CACHE_STORE", "file")
-        .env("SWROLE_MFA_PROMPT", "never")
-        .env("AWS_ENDPOINT_URL_STS", moto.url())
-        .output()
-        .unwrap();
-    let r: serde_json::Value =
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out.stderr)));
+    let r = crate::util::pty_swrole(
+        fx.home(),
+        "MFA code",
+        "123456",
+        &setup,
+        &[
+            ("SWROLE_KEY_STORE", "file"),
+            ("SWROLE_CACHE_STORE", "file"),
+            ("SWROLE_MFA_PROMPT", "never"),
+            ("AWS_ENDPOINT_URL_STS", &moto.url()),
+        ],
+    );
     let tty = r["tty"].as_str().unwrap();
     assert_ne!(r["status"], 0, "{tty}");
     assert!(tty.contains("2 of 2 profiles do not work yet"), "{tty}");

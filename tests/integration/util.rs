@@ -88,6 +88,32 @@ pub fn swrole_path() -> PathBuf {
     assert_cmd::cargo::cargo_bin("swrole")
 }
 
+/// `swrole ARGS` on a new pseudo-terminal (`tests/support/pty_run.py`), each appearance of
+/// `prompt` answered from `answers` (comma-separated), in a clean environment (PATH, HOME,
+/// USER) plus `env`: the helper's report, `{"tty", "stdout", "status"}`.
+pub fn pty_swrole(
+    home: &Path,
+    prompt: &str,
+    answers: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> serde_json::Value {
+    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
+    let out = Command::new("python3")
+        .args([helper, prompt, answers])
+        .arg(swrole_path())
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("USER", "tester")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("pty_run.py: {}", String::from_utf8_lossy(&out.stderr)))
+}
+
 /// PATH with the swrole under test first.
 pub fn path_with_swrole() -> String {
     format!("{}:{}", swrole_path().parent().unwrap().display(), std::env::var("PATH").unwrap_or_default())
