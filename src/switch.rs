@@ -411,7 +411,12 @@ impl Codes<'_> {
                 } else {
                     "pass it with --token-code CODE, or set mfa_process in the profile"
                 };
-                bail!("profile {profile:?} needs an MFA code, but there is no terminal to ask on: {instead}")
+                let why = if matches!(self.opts.mfa_prompt, crate::options::Prompt::Never) {
+                    "swrole is not to ask (SWROLE_MFA_PROMPT=never, or a renewal in the background)"
+                } else {
+                    "there is no terminal to ask on"
+                };
+                bail!("profile {profile:?} needs an MFA code, but {why}: {instead}")
             }
         };
         Ok(MfaCode { serial: serial.to_string(), code })

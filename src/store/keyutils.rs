@@ -5,7 +5,9 @@
 //! description `swrole:NAMESPACE:NAME`, readable by this user only.
 
 use anyhow::{Result, anyhow, bail};
-use linux_keyutils::{KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, Permission};
+use linux_keyutils::{
+    Key, KeyError, KeyPermissionsBuilder, KeyRing, KeyRingIdentifier, KeySerialId, Permission,
+};
 
 use super::{SecretStore, StoreKind};
 
@@ -22,6 +24,36 @@ fn describe_error(e: KeyError) -> anyhow::Error {
         _ => "the kernel refused",
     };
     anyhow!("kernel keyring: {what} ({e:?})")
+}
+
+/// The serial numbers of every key linked in the user keyring, however many there are.
+/// (`KeyRing::get_links(max)` of linux-keyutils 0.2 tells the kernel its buffer is `max`
+/// bytes, not entries: a keyring holding more than `max / 4` keys, other programs' keys
+/// included, read as none.) The kernel says how many bytes the list takes and copies it
+/// only into a buffer that holds it whole: read, and read again in a larger buffer while
+/// the list grows.
+fn linked() -> Result<Vec<i32>> {
+    const KEYCTL_READ: libc::c_long = 11;
+    const KEY_SPEC_USER_KEYRING: libc::c_long = -4;
+    let mut ids: Vec<i32> = Vec::new();
+    loop {
+        let room = ids.capacity() * size_of::<i32>();
+        // SAFETY: the kernel writes at most `room` bytes, into the vector's own allocation.
+        let needed = unsafe {
+            libc::syscall(libc::SYS_keyctl, KEYCTL_READ, KEY_SPEC_USER_KEYRING, ids.as_mut_ptr(), room)
+        };
+        if needed < 0 {
+            return Err(describe_error(KeyError::from_errno()));
+        }
+        let needed = needed as usize;
+        if needed <= room {
+            // SAFETY: the kernel filled `needed` bytes, whole serial numbers.
+            unsafe { ids.set_len(needed / size_of::<i32>()) };
+            return Ok(ids);
+        }
+        // Room for keys added between the two reads.
+        ids.reserve_exact(needed / size_of::<i32>() + 64);
+    }
 }
 
 impl KeyutilsStore {
@@ -84,11 +116,9 @@ impl SecretStore for KeyutilsStore {
 
     fn names(&self) -> Result<Vec<String>> {
         let prefix = self.description("");
-        let links = self.ring.get_links(4096).map_err(describe_error)?;
-        let mut out: Vec<String> = links
-            .iter()
-            .filter_map(|node| node.as_key())
-            .filter_map(|key| key.metadata().ok())
+        let mut out: Vec<String> = linked()?
+            .into_iter()
+            .filter_map(|id| Key::from_id(KeySerialId(id)).metadata().ok())
             .filter_map(|m| m.get_description().strip_prefix(&prefix).map(str::to_string))
             .collect();
         out.sort();

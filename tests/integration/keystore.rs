@@ -658,6 +658,41 @@ mod round3 {
 
     /// Item 10: an item name from the store (another program can write one) is escaped on
     /// its way to the terminal.
+    /// A user keyring crowded with other programs' keys (1,100 here; a test machine's held
+    /// 1,035 after interrupted runs, and the list came back empty): swrole still finds,
+    /// lists and removes its own.
+    #[test]
+    fn a_crowded_user_keyring_still_lists_and_removes_swroles_keys() {
+        if !require("keyctl") {
+            return;
+        }
+        let tag = format!("swrole-test-crowd-{}-", std::process::id());
+        struct Purge(String);
+        impl Drop for Purge {
+            fn drop(&mut self) {
+                let _ = std::process::Command::new("keyctl").args(["purge", "-p", "user", &self.0]).output();
+            }
+        }
+        let _purge = Purge(tag.clone());
+        let fill = std::process::Command::new("sh")
+            .args([
+                "-c",
+                &format!("for i in $(seq 1100); do keyctl add user {tag}$i x @u >/dev/null || exit 1; done"),
+            ])
+            .output()
+            .unwrap();
+        assert!(fill.status.success(), "{}", text(&fill.stderr));
+        let fx =
+            Fixture::new("", &format!("[a]\naws_access_key_id = {A}\naws_secret_access_key = secretA\n"));
+        let out = import(&fx, "a");
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_eq!(stored(&fx), "a\tkeyutils\tAKIA…AAAA\n");
+        let removed =
+            fx.swrole().args(["keys", "remove", "a"]).env("SWROLE_KEY_STORE", "keyutils").output().unwrap();
+        assert!(removed.status.success(), "{}", text(&removed.stderr));
+        assert_eq!(stored(&fx), "");
+    }
+
     #[test]
     fn keys_list_escapes_item_names() {
         let fx = Fixture::new("", "");

@@ -223,6 +223,14 @@ fn every_mode_is_recorded_whole_and_rotated() {
     assert_eq!(lines[0]["command"], serde_json::json!(["true", "--flag", "x y"]));
     assert_eq!(lines[1]["mode"], "credential-process");
     assert_eq!(lines[1]["caller"], "sh", "the program that ran it: {:?}", lines[1]);
+    // The text view ends each line with what ran: exec's command, else "by" the caller.
+    let mut c = fx.no_terminal(&moto.url());
+    let shown = c.env("XDG_STATE_HOME", fx.home().join("state")).arg("log").output().unwrap();
+    let table = text(&shown.stdout);
+    let rows: Vec<&str> = table.lines().collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    assert!(rows[0].contains("  exec  ") && rows[0].ends_with("  true --flag x y"), "{table}");
+    assert!(rows[1].contains("  credential-process  ") && rows[1].ends_with("  by sh"), "{table}");
     // Concurrent writers.
     let children: Vec<_> = (0..24)
         .map(|_| {

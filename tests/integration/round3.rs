@@ -157,9 +157,9 @@ const ASK: &str = "import json, os, urllib.request\n\
     r = urllib.request.Request(os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI'], headers={'Authorization': os.environ['AWS_CONTAINER_AUTHORIZATION_TOKEN']})\n\
     with urllib.request.urlopen(r, timeout=2) as a: print(a.status, json.load(a)['AccessKeyId'])\n";
 
-/// Item 1: a job that leaves a process behind: swrole stays (adopting it) and the endpoint
-/// keeps serving it until it ends, so the port is never free while it may ask; swrole's
-/// status is the job's.
+/// Item 1: a job that leaves processes behind: swrole stays (adopting them, reaping the one
+/// already ended) and the endpoint keeps serving the other until it ends, so the port is
+/// never free while it may ask; swrole's status is the job's.
 #[test]
 fn the_endpoint_outlives_what_the_job_left_behind() {
     if !crate::util::require("python3") {
@@ -168,7 +168,10 @@ fn the_endpoint_outlives_what_the_job_left_behind() {
     let sts = crate::dayone::ShortSts::start(&[3300]);
     let fx = Fixture::new(ROLE, "");
     std::fs::write(fx.home().join("ask.py"), ASK).unwrap();
+    // Two processes left: one that has already ended when the job does (swrole adopts it and
+    // must reap it and go on waiting), one that asks later.
     let job = "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" > uri.txt; \
+               (sh -c 'echo > quick' &); while [ ! -e quick ]; do sleep 0.05; done; sleep 0.3; \
                (while [ ! -e go ]; do sleep 0.05; done; python3 ask.py > late.txt 2>&1) & echo done > exited";
     let swrole = fx
         .no_terminal(&sts.url())

@@ -450,6 +450,85 @@ done
     }
 }
 
+/// A renewal in the background is unattended whatever the command line says: it goes
+/// through the cache even with `--no-cache`, never sends a code given with `-t` (a code is
+/// used once; the shell's switch spent it), never asks on a terminal even when told to; and
+/// `--` keeps a profile named `--background` a profile.
+#[test]
+fn a_renewal_in_the_background_never_asks_and_always_uses_the_cache() {
+    if !require("python3") {
+        return;
+    }
+    let Some(moto) = Moto::start() else { return };
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    let switched =
+        fx.no_terminal(&moto.url()).args(["sw-staging", "-t", "123456", "--shell", "bash"]).output();
+    assert!(switched.unwrap().status.success());
+    let renewed = fx
+        .no_terminal(&moto.url())
+        .args(["sw-staging", "--background", "--no-cache", "--shell", "bash"])
+        .output()
+        .unwrap();
+    assert!(renewed.status.success(), "{}", text(&renewed.stderr));
+    assert!(text(&renewed.stdout).contains("export AWS_ACCESS_KEY_ID="), "from the cache");
+
+    // Nothing cached: the renewal itself (what --background starts) needs a code and has none.
+    let clear = fx.no_terminal(&moto.url()).args(["cache", "clear"]).output().unwrap();
+    assert!(clear.status.success(), "{}", text(&clear.stderr));
+    let sent = moto.requests().len();
+    let child = fx
+        .no_terminal(&moto.url())
+        .args(["sw-staging", "--background-child", "-t", "123456", "--shell", "bash"])
+        .output()
+        .unwrap();
+    assert!(!child.status.success(), "renewed with a spent code");
+    assert_eq!(moto.requests().len(), sent, "nothing sent to STS");
+    let asked = crate::util::pty_swrole(
+        fx.home(),
+        "MFA code for",
+        "123456",
+        &["sw-staging", "--background-child", "--shell", "bash"],
+        &[
+            ("AWS_ENDPOINT_URL_STS", &moto.url()),
+            ("SWROLE_CACHE_STORE", "file"),
+            ("SWROLE_MFA_PROMPT", "terminal"),
+        ],
+    );
+    assert_ne!(asked["status"], 0, "{asked}");
+    let tty = asked["tty"].as_str().unwrap();
+    assert!(!tty.contains("MFA code for"), "asked on the terminal: {asked}");
+    assert!(
+        tty.contains("needs an MFA code, but swrole is not to ask (SWROLE_MFA_PROMPT=never, or a renewal"),
+        "{tty}"
+    );
+    assert_eq!(moto.requests().len(), sent, "nothing sent to STS");
+
+    // A profile named like the flag, after `--`: the renewal started for it renews it.
+    let fx = Fixture::new(
+        "[profile --background]\nsource_profile = base\nrole_arn = arn:aws:iam::123456789012:role/ci\n\
+         [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n",
+        "",
+    );
+    let args = ["--background", "--shell", "bash", "--", "--background"];
+    let first = fx.no_terminal(&moto.url()).args(args).output().unwrap();
+    assert_eq!(first.status.code(), Some(75), "a renewal started: {}", text(&first.stderr));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let again = fx.no_terminal(&moto.url()).args(args).output().unwrap();
+        if again.status.success() {
+            let exports = text(&again.stdout);
+            assert!(
+                exports.contains("export SWROLE_PROFILE=") && exports.contains("--background"),
+                "{exports}"
+            );
+            break;
+        }
+        assert_eq!(again.status.code(), Some(75), "{}", text(&again.stderr));
+        assert!(std::time::Instant::now() < deadline, "the renewal of profile \"--background\" never landed");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// A profile marked `swrole_confirm = true` asks on the terminal first.
 #[test]
 fn production_guardrail_asks_first() {
