@@ -179,9 +179,12 @@ fn open_beside(env: &Env, url: &str) -> bool {
 /// Whether a browser can open here: `$BROWSER`, else not over SSH, not in a container,
 /// not without a display (Linux), and a launcher on PATH.
 pub fn browser_can_open(env: &Env) -> bool {
-    let container =
-        std::path::Path::new("/.dockerenv").exists() || std::path::Path::new("/run/.containerenv").exists();
-    can_open(env, cfg!(target_os = "macos"), container)
+    can_open(env, cfg!(target_os = "macos"), in_container(std::path::Path::new("/")))
+}
+
+/// Whether the system under `root` is a container: Docker's or Podman's mark is there.
+fn in_container(root: &std::path::Path) -> bool {
+    root.join(".dockerenv").exists() || root.join("run/.containerenv").exists()
 }
 
 /// `browser_can_open` on a given system: macOS or not, in a container or not.
@@ -489,5 +492,17 @@ mod tests {
         assert!(can_open(&env(&[("PATH", path)]), true, false));
         assert!(!can_open(&env(&[("PATH", empty), ("DISPLAY", ":0")]), true, false));
         assert!(!can_open(&env(&[("PATH", path), ("SSH_CONNECTION", "x")]), true, false));
+    }
+
+    #[test]
+    fn a_container_is_known_by_either_mark() {
+        let root = tempfile::tempdir().unwrap();
+        assert!(!in_container(root.path()));
+        std::fs::create_dir(root.path().join("run")).unwrap();
+        std::fs::write(root.path().join("run/.containerenv"), "").unwrap();
+        assert!(in_container(root.path()), "Podman");
+        std::fs::remove_file(root.path().join("run/.containerenv")).unwrap();
+        std::fs::write(root.path().join(".dockerenv"), "").unwrap();
+        assert!(in_container(root.path()), "Docker");
     }
 }

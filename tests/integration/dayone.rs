@@ -153,7 +153,7 @@ fn run_bash(fx: &Fixture, script: &str, env: &[(&str, &str)]) -> std::process::O
 /// (the profile has swrole_confirm and there is no terminal: a question would fail), never
 /// waits (the renewal runs in the background and a later hook picks it up), updates the
 /// prompt after renewing, and reads SWROLE_REFRESH_MINUTES when it runs; when it cannot
-/// renew, one line says so, once, and the shell goes on.
+/// renew, one line says so, once, and the shell goes on; five minutes later it tries again.
 #[test]
 fn the_auto_refresh_renews_without_asking() {
     if !require("bash") {
@@ -190,12 +190,25 @@ done
 # hook, and be said again).
 for _ in 1 2 3; do __swrole_precmd 2>>down.err || exit 16; sleep 1; done
 [ "$AWS_ACCESS_KEY_ID" = "$second" ] || exit 17
+# Five minutes on (the note's time moved back 301 s), the next hook tries again: STS is still
+# down, so that renewal fails too, and is said again.
+note=$(find "$HOME" -name '*.renew-failed')
+[ -n "$note" ] || exit 18
+printf '%s\t1\tSTS was down\n' $(( $(date +%s) - 301 )) > "$note"
+for _ in $(seq 200); do
+    __swrole_precmd 2>>again.err || exit 19
+    [ -s again.err ] && break
+    sleep 0.05
+done
+[ -s again.err ] || exit 20
 "#;
     let out = run_bash(&fx, script, &[("AWS_ENDPOINT_URL_STS", &sts.url()), ("SWROLE_CONNECT_TIMEOUT", "1")]);
     let read = |f: &str| std::fs::read_to_string(fx.home().join(f)).unwrap_or_default();
     assert!(out.status.success(), "{:?}\n{}\n{}", out.status.code(), text(&out.stderr), read("refresh.err"));
     let forms = sts.forms.lock().unwrap().clone();
     assert_eq!(forms.len(), 2, "the switch and one refresh");
+    let again = read("again.err");
+    assert!(again.starts_with("swrole: could not renew prod (") && again.lines().count() == 1, "{again}");
     assert!(forms[1].contains("DurationSeconds=900"), "the refresh keeps -d 15m: {}", forms[1]);
     assert_eq!(read("refresh.err"), "", "a renewal that works says nothing, and asks nothing");
     // The prompt shows the renewed credentials' time, not the old ones'.

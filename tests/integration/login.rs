@@ -181,6 +181,44 @@ fn the_fake_sign_in_service_answers_as_botocore_expects() {
     assert!(log.iter().any(|e| e["grant"] == "refresh_token" && e["outcome"] == "ok"), "{log:?}");
 }
 
+/// A profile that already has credentials of another kind is not signed in over: the
+/// error names what it has and where, and for an access key, how to retire it after.
+#[test]
+fn login_refuses_a_profile_that_has_other_credentials() {
+    let fx = Fixture::new(
+        "[profile keyed]\nregion = eu-west-1\n[profile roled]\nrole_arn = arn:aws:iam::111111111111:role/r\nsource_profile = keyed\n",
+        "[keyed]\naws_access_key_id = AKIAKEYEDKEY00000001\naws_secret_access_key = s\n",
+    );
+    let login = |profile: &str| {
+        let mut c = fx.no_terminal("http://127.0.0.1:9");
+        c.args(["login", profile, "--timeout", "30"]).env("AWS_ENDPOINT_URL_SIGNIN", "http://127.0.0.1:9");
+        c.output().unwrap()
+    };
+    let keyed = login("keyed");
+    let err = text(&keyed.stderr);
+    assert_eq!(keyed.status.code(), Some(1), "{err}");
+    assert!(err.contains("profile \"keyed\" already uses an access key (aws_access_key_id at "), "{err}");
+    assert!(err.contains("`swrole keys retire keyed --login me` retires the key"), "{err}");
+    let roled = login("roled");
+    let err = text(&roled.stderr);
+    assert_eq!(roled.status.code(), Some(1), "{err}");
+    assert!(err.contains("profile \"roled\" already uses a role (role_arn) (role_arn at "), "{err}");
+    assert!(err.contains("point source_profile at it") && !err.contains("keys retire"), "{err}");
+    assert!(keyed.stdout.is_empty() && roled.stdout.is_empty());
+    // A profile with nothing: the sign-in starts; with no browser to open (no BROWSER, no
+    // display) it says so, shows the URL, and waits for it until the time limit.
+    let fresh = {
+        let mut c = fx.no_terminal("http://127.0.0.1:9");
+        c.args(["login", "fresh", "--region", "eu-west-1", "--timeout", "5s"])
+            .env("AWS_ENDPOINT_URL_SIGNIN", "http://127.0.0.1:9");
+        c.output().unwrap()
+    };
+    let err = text(&fresh.stderr);
+    assert_ne!(fresh.status.code(), Some(0), "{err}");
+    assert!(err.contains("no browser to open (set BROWSER): open the URL above"), "{err}");
+    assert!(err.contains("  http://127.0.0.1:9/v1/authorize?response_type=code&"), "the URL: {err}");
+}
+
 #[test]
 fn login_then_switch_with_no_key_and_share_the_session_with_boto3() {
     let Some(w) = world(ROLES, "") else { return };
@@ -188,6 +226,13 @@ fn login_then_switch_with_no_key_and_share_the_session_with_boto3() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty(), "login prints nothing to eval");
     assert!(text(&out.stderr).contains(&format!("signed in as {}", w.arn)), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr)
+            .contains("profiles on top of it: sw-production, sw-staging (try `sw sw-production`)"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!text(&out.stderr).contains("no browser to open"), "the browser opened: {}", text(&out.stderr));
     let config = std::fs::read_to_string(w.fx.config_path()).unwrap();
     assert!(config.starts_with(ROLES), "everything before stays:\n{config}");
     assert!(

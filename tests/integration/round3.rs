@@ -168,11 +168,14 @@ fn the_endpoint_outlives_what_the_job_left_behind() {
     let sts = crate::dayone::ShortSts::start(&[3300]);
     let fx = Fixture::new(ROLE, "");
     std::fs::write(fx.home().join("ask.py"), ASK).unwrap();
-    // Two processes left: one that has already ended when the job does (swrole adopts it and
-    // must reap it and go on waiting), one that asks later.
+    // Three processes left: one that has already ended when the job does (swrole adopts it,
+    // must reap it and go on waiting), one that ends when the test says go, and one that
+    // asks a second after that (swrole waits for each, not for the first to end).
     let job = "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" > uri.txt; \
                (sh -c 'echo > quick' &); while [ ! -e quick ]; do sleep 0.05; done; sleep 0.3; \
-               (while [ ! -e go ]; do sleep 0.05; done; python3 ask.py > late.txt 2>&1) & echo done > exited";
+               (while [ ! -e go ]; do sleep 0.05; done) & \
+               (while [ ! -e go ]; do sleep 0.05; done; sleep 1; python3 ask.py > late.txt 2>&1) & \
+               echo done > exited";
     let swrole = fx
         .no_terminal(&sts.url())
         .args(["exec", "--server", "job", "--", "sh", "-c", job])

@@ -208,7 +208,19 @@ fn the_endpoint_refuses_strangers_and_renews_once() {
     // SIGTERM to swrole reaches the job (its trap exits 42); swrole exits with that.
     // SAFETY: kill to our own child.
     unsafe { libc::kill(swrole.id() as i32, libc::SIGTERM) };
-    let status = swrole.wait().unwrap();
+    // Within 20 s, else the signal never reached the job: swrole is killed (the job dies
+    // with it, PR_SET_PDEATHSIG) and the test fails instead of hanging.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = swrole.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = swrole.kill();
+            panic!("SIGTERM did not reach the job: it still runs 20 s later");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
     assert_eq!(status.code(), Some(42));
     let mut stderr = String::new();
     swrole.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
@@ -227,6 +239,11 @@ fn exit_statuses_and_refusals() {
     assert_eq!(out.status.code(), Some(143), "128 + SIGTERM: {}", text(&out.stderr));
     let out = run(&["exec", "--server", "sw-staging", "--", "no-such-program-here"]);
     assert_eq!(out.status.code(), Some(127));
+    // There but not executable: 126, as a shell says.
+    std::fs::write(fx.home().join("not-a-program"), "echo hi\n").unwrap();
+    let out = run(&["exec", "--server", "sw-staging", "--", "./not-a-program"]);
+    assert_eq!(out.status.code(), Some(126), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("could not run ./not-a-program"), "{}", text(&out.stderr));
     for address in ["0.0.0.0", "192.0.2.1", "::"] {
         let out = run(&["exec", "--server", "--server-address", address, "sw-staging", "--", "true"]);
         assert_eq!(out.status.code(), Some(1), "{address}");
@@ -238,7 +255,8 @@ fn exit_statuses_and_refusals() {
 }
 
 /// The job survives past its first credentials' expiry: an STS that hands out credentials
-/// for a few seconds, a job that asks again after they expired, no prompt anywhere.
+/// for a few seconds, a job that asks again after they expired. On a terminal, for a
+/// profile with `swrole_confirm`: asked once, before the job; the renewals never ask.
 #[test]
 fn a_job_outlives_its_first_credentials() {
     if !require("python3") {
@@ -247,6 +265,7 @@ fn a_job_outlives_its_first_credentials() {
     let sts = crate::dayone::ShortSts::start(&[6]);
     let fx = Fixture::new(
         "[profile job]\nsource_profile = base\nrole_arn = arn:aws:iam::111111111111:role/r\nregion = eu-west-1\n\
+         swrole_confirm = true\n\
          [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n",
         "",
     );
@@ -258,17 +277,53 @@ fn a_job_outlives_its_first_credentials() {
                   \x20   time.sleep(4)\n\
                   print(' '.join(keys))\n";
     let start = Instant::now();
-    let out = swrole_no_tty(
-        &fx,
-        &sts.url(),
+    // A second question (there must be none) would be answered no.
+    let r = crate::util::pty_swrole(
+        fx.home(),
+        "[y/N]",
+        "y,n",
         &["exec", "--server", "job", "--refresh-margin", "2", "--", "python3", "-c", script],
-    )
-    .output()
-    .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
+        &[("AWS_ENDPOINT_URL_STS", &sts.url()), ("SWROLE_CACHE_STORE", "file")],
+    );
+    let tty = r["tty"].as_str().unwrap();
+    assert_eq!(r["status"], 0, "{r}");
+    assert_eq!(tty.matches("run the command as job").count(), 1, "asked once: {tty}");
     assert!(start.elapsed() > Duration::from_secs(10), "the job ran past the first credentials' 6 s");
-    let keys: Vec<String> = text(&out.stdout).split_whitespace().map(str::to_string).collect();
+    let keys: Vec<String> = r["stdout"].as_str().unwrap().split_whitespace().map(str::to_string).collect();
     assert_eq!(keys.len(), 3, "{keys:?}");
     assert_ne!(keys[0], keys[2], "renewed after they expired: {keys:?}");
     assert!(sts.requests() >= 2);
+}
+
+/// A signal from the terminal (Ctrl-C) already reaches the whole foreground process group:
+/// swrole does not send it to the job a second time (a second Ctrl-C means "force" to
+/// terraform). The job here leaves the terminal's process group first, so that any SIGINT
+/// it gets can only have come from swrole.
+#[test]
+fn ctrl_c_is_not_forwarded_twice() {
+    if !require("python3") {
+        return;
+    }
+    let sts = crate::dayone::ShortSts::start(&[3300]);
+    let fx = Fixture::new(
+        "[profile job]\nsource_profile = base\nrole_arn = arn:aws:iam::111111111111:role/r\n\
+         [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n",
+        "",
+    );
+    let job = "import os, signal, sys, time\n\
+               os.setpgrp()\n\
+               got = []\n\
+               signal.signal(signal.SIGINT, lambda s, f: got.append(s))\n\
+               sys.stderr.write('READY\\n'); sys.stderr.flush()\n\
+               time.sleep(2)\n\
+               print('got SIGINT' if got else 'no SIGINT')\n";
+    let r = crate::util::pty_swrole(
+        fx.home(),
+        "READY",
+        "^C",
+        &["exec", "--server", "job", "--", "python3", "-c", job],
+        &[("AWS_ENDPOINT_URL_STS", &sts.url()), ("SWROLE_CACHE_STORE", "file")],
+    );
+    assert_eq!(r["status"], 0, "swrole outlived the Ctrl-C: {r}");
+    assert_eq!(r["stdout"], "no SIGINT\n", "{r}");
 }

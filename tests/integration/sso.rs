@@ -320,10 +320,21 @@ fn the_device_code_is_chosen_over_ssh_and_polls_as_the_service_says() {
         format!("{config}\n[profile legacy]\nsso_start_url = {START}\nsso_region = us-east-1\nsso_account_id = 210987654321\nsso_role_name = AdministratorAccess\n"),
     )
     .unwrap();
-    w.fake.config(json!({"slow_down_polls": 0, "pending_polls": 0}));
-    let out = w.swrole(&["login", "legacy"]);
+    // Chosen by itself (a legacy profile), the device code opens no browser (checked at the
+    // end: a browser is started beside the sign-in, which is not waited for); asked for with
+    // --device-code, it opens the page that confirms it. A second of polling each.
+    w.fake.config(json!({"slow_down_polls": 0, "pending_polls": 1}));
+    let browser_log = |name: &str| {
+        let log = w.fx.home().join(name);
+        let env =
+            [("FAKE_BROWSER_LOG", log.to_str().unwrap().to_string()), ("FAKE_BROWSER_MODE", "none".into())];
+        (log, env)
+    };
+    let (opened_legacy, env) = browser_log("legacy-browser.log");
+    let out = w.swrole_with(&["login", "legacy"], &env.each_ref().map(|(k, v)| (*k, v.as_str())));
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("ABCD-EFGH"), "the device code, though BROWSER is set");
+    w.fake.config(json!({"slow_down_polls": 0, "pending_polls": 0}));
     // hashlib.sha1(START.encode()).hexdigest()
     assert!(w.cache().join("e8be5486177c5b5392bd9aa76563515b29358e6e.json").exists());
     let out = w.swrole(&["legacy", "--shell", "json"]);
@@ -357,16 +368,42 @@ fn the_device_code_is_chosen_over_ssh_and_polls_as_the_service_says() {
         assert!(!out.status.success(), "{hostile}");
         assert!(text(&out.stderr).contains("verification URI"), "{hostile}: {}", text(&out.stderr));
     }
-    w.fake.config(json!({"uri_complete": null}));
+    w.fake.config(json!({"uri_complete": null, "pending_polls": 1}));
+    let (opened, env) = browser_log("browser.log");
+    let out =
+        w.swrole_with(&["login", "work", "--device-code"], &env.each_ref().map(|(k, v)| (*k, v.as_str())));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_to_string(&opened).unwrap_or_default().contains("/device?user_code=ABCD-EFGH") {
+        assert!(std::time::Instant::now() < deadline, "the confirmation page never opened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    w.fake.config(json!({"pending_polls": 0}));
     // The code expires, or is denied: one line, nothing saved over the token.
     let before = std::fs::read(w.token_file()).unwrap();
-    for (fail, said) in [("expired_token", "expired before it was confirmed"), ("access_denied", "denied")] {
+    for (fail, said) in [
+        ("expired_token", "the code ABCD-EFGH expired before it was confirmed: run swrole login again"),
+        ("access_denied", "the sign-in was denied on the confirmation page"),
+    ] {
         w.fake.config(json!({"device_fail": fail, "slow_down_polls": 0, "pending_polls": 0}));
         let out = w.swrole(&["login", "work", "--device-code"]);
         assert!(!out.status.success());
         assert!(text(&out.stderr).contains(said), "{fail}: {}", text(&out.stderr));
         assert_eq!(std::fs::read(w.token_file()).unwrap(), before);
     }
+    // Never confirmed: it gives up at the time limit, and polls no later than that.
+    w.fake.config(json!({"device_fail": null, "pending_polls": 1000}));
+    let polled = grants(&w.fake, DEVICE).len();
+    let out = w.swrole(&["login", "work", "--device-code", "--timeout", "5"]);
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("the code ABCD-EFGH was not confirmed within 5 s: run swrole login again"), "{err}");
+    let polls = grants(&w.fake, DEVICE)[polled..].to_vec();
+    let at = |i: usize| polls[i]["at"].as_f64().unwrap();
+    assert!(polls.len() >= 3, "polled each second: {polls:?}");
+    assert!(at(polls.len() - 1) - at(0) < 5.5, "polled past the 5 s: {polls:?}");
+    assert_eq!(std::fs::read(w.token_file()).unwrap(), before);
+    assert!(!opened_legacy.exists(), "a browser opened for a device code chosen by itself");
 }
 
 #[test]
