@@ -239,6 +239,23 @@ fn exit_statuses_and_refusals() {
     assert_eq!(out.status.code(), Some(143), "128 + SIGTERM: {}", text(&out.stderr));
     let out = run(&["exec", "--server", "sw-staging", "--", "no-such-program-here"]);
     assert_eq!(out.status.code(), Some(127));
+    // swrole raises its own limit on open files for the endpoint; the job gets the one swrole
+    // was started with.
+    let mut limited =
+        swrole_no_tty(&fx, &moto.url(), &["exec", "--server", "sw-staging", "--", "sh", "-c", "ulimit -n"]);
+    // SAFETY: getrlimit and setrlimit, async-signal-safe, on a struct of the child's own.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut limited, || {
+            let mut limit: libc::rlimit = std::mem::zeroed();
+            libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
+            limit.rlim_cur = 256;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+            Ok(())
+        });
+    }
+    let out = limited.output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "256\n", "the job's soft limit on open files");
     // There but not executable: 126, as a shell says.
     std::fs::write(fx.home().join("not-a-program"), "echo hi\n").unwrap();
     let out = run(&["exec", "--server", "sw-staging", "--", "./not-a-program"]);

@@ -296,7 +296,8 @@ fn the_device_code_is_chosen_over_ssh_and_polls_as_the_service_says() {
     let Some(w) = world(&config("")) else { return };
     w.fake.config(json!({"slow_down_polls": 1, "pending_polls": 1}));
     let mut c = w.cmd(&swrole_path());
-    c.args(["login", "work"]).env("SSH_CONNECTION", "10.0.0.1 5000 10.0.0.2 22");
+    // A time limit: a browser sign-in started instead would wait 30 s, not the default 10 min.
+    c.args(["login", "work", "--timeout", "30"]).env("SSH_CONNECTION", "10.0.0.1 5000 10.0.0.2 22");
     without_terminal(&mut c);
     let out = c.output().unwrap();
     let err = text(&out.stderr);
