@@ -382,6 +382,29 @@ fn an_ended_session_asks_for_a_new_sign_in_and_changes_nothing() {
     assert!(!err.contains("has ended"), "{err}");
 }
 
+/// A profile signed in as someone else is switched to this sign-in only when the user says
+/// so (`--yes` here, with no terminal to ask on); signing in again as the same user asks
+/// nothing.
+#[test]
+fn another_users_session_is_replaced_only_when_told() {
+    let bob = "[profile me]\nlogin_session = arn:aws:iam::123456789012:user/bob\nregion = ap-northeast-1\n";
+    let Some(w) = world(bob, "") else { return };
+    let out = w.login();
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("pass --yes to replace it"), "{err}");
+    assert_eq!(std::fs::read_to_string(w.fx.config_path()).unwrap(), bob, "nothing changed");
+    let out = w.swrole(&["login", "me", "--yes", "--timeout", "30"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let config = std::fs::read_to_string(w.fx.config_path()).unwrap();
+    assert!(
+        config.contains(&format!("login_session = {}\n", w.arn)) && !config.contains("user/bob"),
+        "{config}"
+    );
+    let again = w.login();
+    assert!(again.status.success(), "the same user again: {}", text(&again.stderr));
+}
+
 #[test]
 fn login_refuses_callbacks_that_did_not_come_from_its_page() {
     let Some(w) = world(ROLES, "") else { return };
