@@ -1,27 +1,10 @@
 //! The MFA prompt on a real pseudo-terminal, with stdout a pipe as inside `$(...)`.
 
-use std::process::Command;
-
 use crate::moto::{Moto, seed};
-use crate::util::{require, swrole_path};
+use crate::util::require;
 
 fn pty_run(moto: &Moto, home: &std::path::Path, answer: &str, args: &[&str]) -> serde_json::Value {
-    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/pty_run.py");
-    let out = Command::new("python3")
-        .arg(helper)
-        .arg("MFA code")
-        .arg(answer)
-        .arg(swrole_path())
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("USER", "tester")
-        .env("AWS_ENDPOINT_URL_STS", moto.url())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
+    crate::util::pty_swrole(home, "MFA code", answer, args, &[("AWS_ENDPOINT_URL_STS", &moto.url())])
 }
 
 #[test]

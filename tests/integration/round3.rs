@@ -148,7 +148,7 @@ fn the_kernel_keyring_cache_keeps_to_its_share_of_the_quota() {
     nobody("keyctl clear @u");
 }
 
-const ROLE: &str = "[profile job]\nsource_profile = base\nrole_arn = arn:aws:iam::111111111111:role/job\n\
+pub const ROLE: &str = "[profile job]\nsource_profile = base\nrole_arn = arn:aws:iam::111111111111:role/job\n\
                     [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = base-secret\n";
 
 /// A GET of the endpoint as an SDK makes it, from the job's own environment: prints the

@@ -322,11 +322,7 @@ fn ctrl_c_is_not_forwarded_twice() {
         return;
     }
     let sts = crate::dayone::ShortSts::start(&[3300]);
-    let fx = Fixture::new(
-        "[profile job]\nsource_profile = base\nrole_arn = arn:aws:iam::111111111111:role/r\n\
-         [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n",
-        "",
-    );
+    let fx = Fixture::new(crate::round3::ROLE, "");
     let job = "import os, signal, sys, time\n\
                os.setpgrp()\n\
                got = []\n\
