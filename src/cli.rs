@@ -519,6 +519,23 @@ pub struct WriteArgs {
     /// Show the diff and write nothing
     #[arg(long, conflicts_with = "yes")]
     pub dry_run: bool,
+    /// Let the team file set KEY, which chooses where your secrets go, what runs as you or
+    /// what is trusted (endpoint_url, services, ca_bundle, credential_process, mfa_process);
+    /// --yes never does. Repeat for each key
+    #[arg(long, value_name = "KEY", value_parser = crate::cli::allow_key)]
+    pub allow: Vec<String>,
+}
+
+/// `--allow KEY`: one of the keys a team file sets only with the member's word.
+pub fn allow_key(text: &str) -> Result<String, String> {
+    if crate::team::OPT_IN_KEYS.contains(&text) {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "{text:?} is not a key --allow lets in (one of: {})",
+            crate::team::OPT_IN_KEYS.join(", ")
+        ))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -640,6 +657,10 @@ pub struct SetupArgs {
     /// Write the config without asking (the diff is still shown)
     #[arg(short, long)]
     pub yes: bool,
+    /// Let the team file set KEY (endpoint_url, services, ca_bundle, credential_process,
+    /// mfa_process); --yes never does. Repeat for each key
+    #[arg(long, value_name = "KEY", value_parser = crate::cli::allow_key)]
+    pub allow: Vec<String>,
     /// Skip the check of each profile at the end
     #[arg(long)]
     pub no_check: bool,

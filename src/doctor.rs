@@ -219,6 +219,19 @@ fn files(paths: &Paths, out: &mut Vec<Finding>) -> Option<ProfileSet> {
             ));
         }
     }
+    // Lines botocore (the AWS CLI, boto3) reads otherwise than swrole: a section, a key or a
+    // whole file one of them sees and the other does not.
+    for (kind, text) in [FileKind::Config, FileKind::Credentials].into_iter().zip(&texts) {
+        for d in crate::config::botocore::differences(text) {
+            out.push(finding(
+                Severity::Error,
+                "read-otherwise",
+                format!("{}:{}: {}", paths.get(kind).display(), d.line, d.what),
+                "write the line with plain spaces, = as the delimiter and a name of letters, digits and _-., \
+                 or remove it",
+            ));
+        }
+    }
     match ProfileSet::from_texts(&texts[0], &texts[1], paths) {
         Ok(set) => {
             for why in &set.ignored {

@@ -50,6 +50,18 @@ pub struct Written<'a> {
     pub name: &'static str,
 }
 
+/// The differences between swrole's reading and botocore's that the edit of `f` would bring
+/// in (ones the file already had are the user's own and stay): an error naming the first.
+fn check_read_alike(f: &Written) -> Result<()> {
+    let new = crate::config::botocore::new_differences(f.old, f.new);
+    let Some(first) = new.first() else { return Ok(()) };
+    let more = match new.len() {
+        1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    };
+    bail!("{}:{}: after this edit {}{more}: nothing was written", f.path.display(), first.line, first.what)
+}
+
 /// A temporary file beside `path` with `text`, synced, with `path`'s mode (0600 for a new
 /// file). A missing directory is made, 0700 (`~/.aws` on a new machine).
 fn stage(path: &Path, text: &str, fault_name: &str) -> Result<tempfile::NamedTempFile> {
@@ -79,8 +91,13 @@ fn stage(path: &Path, text: &str, fault_name: &str) -> Result<tempfile::NamedTem
 /// Replace every file of an edit, all or none: each new text is written and synced beside
 /// its file first; each file is read again just before the renames, and one that another
 /// program changed meanwhile stops the edit (nothing is lost); when a rename fails, the
-/// files already renamed get their old text back.
+/// files already renamed get their old text back. Before anything is staged, each new text
+/// must read alike for swrole and for botocore (the AWS CLI, boto3): an edit that brings in a
+/// line the two read differently is refused, naming it.
 pub fn replace(files: &[Written]) -> Result<()> {
+    for f in files {
+        check_read_alike(f)?;
+    }
     let mut staged = Vec::new();
     for f in files {
         staged.push(stage(f.path, f.new, &format!("write-{}", f.name))?);

@@ -5,7 +5,7 @@
 use anyhow::{Result, bail};
 
 use crate::chain::{Base, Chain, CredentialSource, DelegatedKind};
-use crate::config::{Paths, ProfileSet, Section, parse};
+use crate::config::{Origin, Paths, ProfileSet, Section, parse};
 use crate::env::Env;
 
 /// STS limits for a role session (seconds).
@@ -242,7 +242,7 @@ pub fn plan(
     let (confirm, color, account_alias) = guardrail(set, paths, selected)?;
     let (access, guard) = safety(set, paths, selected, &chain, overrides)?;
     let attempts = attempts(set, paths, env, selected, &mut warnings)?;
-    let ca_bundle = ca_bundle(set, paths, env, selected);
+    let ca_bundle = ca_bundle(set, paths, env, selected)?;
     let signin = match &chain.base {
         Base::LoginSession { .. } => signin_endpoint(set, paths, env, selected, region.as_deref())?,
         _ => None,
@@ -278,10 +278,8 @@ pub fn sso_endpoints(
     selected: &str,
     sso_region: &str,
 ) -> Result<(String, String)> {
-    let oidc = service_endpoint(set, paths, env, selected, "sso_oidc")?
-        .map_or_else(|| crate::sso::default_oidc(sso_region), |(u, _)| u);
-    let portal = service_endpoint(set, paths, env, selected, "sso")?
-        .map_or_else(|| crate::sso::default_portal(sso_region), |(u, _)| u);
+    let oidc = sign_in_endpoint(set, paths, env, selected, "sso_oidc", crate::sso::default_oidc(sso_region))?;
+    let portal = sign_in_endpoint(set, paths, env, selected, "sso", crate::sso::default_portal(sso_region))?;
     Ok((oidc, portal))
 }
 
@@ -296,10 +294,59 @@ pub fn signin_endpoint(
     selected: &str,
     region: Option<&str>,
 ) -> Result<Option<(String, String)>> {
-    Ok(match service_endpoint(set, paths, env, selected, "signin")? {
-        Some(found) => Some(found),
+    Ok(match endpoint_at(set, paths, env, selected, "signin")? {
+        Some((url, from, origin)) => {
+            if let Some(r) = region {
+                check_sign_in_destination(set, &url, &from, origin, &crate::login::default_endpoint(r))?;
+            }
+            Some((url, from))
+        }
         None => region.map(|r| (crate::login::default_endpoint(r), format!("the endpoint of region {r}"))),
     })
+}
+
+/// A sign-in service's endpoint (the OIDC service, the portal): as configured, held to
+/// [`check_sign_in_destination`], else `default`, the region's own.
+fn sign_in_endpoint(
+    set: &ProfileSet,
+    paths: &Paths,
+    env: &Env,
+    selected: &str,
+    service: &str,
+    default: String,
+) -> Result<String> {
+    match endpoint_at(set, paths, env, selected, service)? {
+        Some((url, from, origin)) => {
+            check_sign_in_destination(set, &url, &from, origin, &default)?;
+            Ok(url)
+        }
+        None => Ok(default),
+    }
+}
+
+/// Sign-in secrets (an authorization code and its PKCE verifier, a refresh token, a client
+/// secret, an access token) go to AWS's own endpoint for the region, or to one the member
+/// chose: a variable, or a section they wrote. An endpoint written inside a block swrole
+/// manages for a team (or for IAM Identity Center) is the team file author's choice, not the
+/// member's: another host from there is refused, whatever was allowed when it was written.
+fn check_sign_in_destination(
+    set: &ProfileSet,
+    url: &str,
+    from: &str,
+    origin: Option<Origin>,
+    default: &str,
+) -> Result<()> {
+    let host = |u: &str| url::Url::parse(u).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+    let Some(owner) = origin.and_then(|o| set.managed_by(o)) else { return Ok(()) };
+    if host(url).is_some_and(|h| Some(h) == host(default)) {
+        return Ok(());
+    }
+    bail!(
+        "{from}: the sign-in endpoint {} comes from {owner}'s block, which you did not write: swrole sends \
+         sign-in codes, refresh tokens and client secrets only to AWS's own endpoint for the region ({default}) \
+         or to one you set yourself (an AWS_ENDPOINT_URL_* variable, or a section of your own)",
+        crate::text::sanitize(url)
+    )
 }
 
 /// The selected profile's access mode and guard: read-only when its hop carries a session
@@ -548,24 +595,31 @@ impl Plan {
 }
 
 /// The CA bundle to trust: `AWS_CA_BUNDLE`, else the selected profile's `ca_bundle`, with
-/// where it was named (`~/` expanded; the file is read only when a call is made).
+/// where it was named (`~/` expanded; the file is read only when a call is made). A relative
+/// `ca_bundle` is refused: a switch exports the path for the shell's tools, and a relative
+/// one would name another file in every directory they run in.
 pub fn ca_bundle(
     set: &ProfileSet,
     paths: &Paths,
     env: &Env,
     selected: &str,
-) -> Option<(std::path::PathBuf, String)> {
+) -> Result<Option<(std::path::PathBuf, String)>> {
     // An AWS_CA_BUNDLE that an earlier switch exported was that profile's: this profile's
     // own `ca_bundle` decides.
-    match env.get("AWS_CA_BUNDLE").filter(|_| !ca_bundle_from_swrole(env)) {
-        Some(p) => Some((crate::config::expand_path(p, env), "AWS_CA_BUNDLE".to_string())),
-        None => set.profile(selected).and_then(|s| s.get("ca_bundle")).map(|v| {
-            (
-                crate::config::expand_path(&v.text, env),
-                format!("ca_bundle of profile {selected:?}, {}", at(paths, v)),
-            )
-        }),
+    if let Some(p) = env.get("AWS_CA_BUNDLE").filter(|_| !ca_bundle_from_swrole(env)) {
+        return Ok(Some((crate::config::expand_path(p, env), "AWS_CA_BUNDLE".to_string())));
     }
+    let Some(v) = set.profile(selected).and_then(|s| s.get("ca_bundle")) else { return Ok(None) };
+    let from = format!("ca_bundle of profile {selected:?}, {}", at(paths, v));
+    let path = crate::config::expand_path(&v.text, env);
+    if !path.is_absolute() {
+        bail!(
+            "{from}: {:?} is a relative path, which names another file in every directory: give an \
+             absolute path (or ~/...)",
+            crate::text::sanitize(&v.text)
+        );
+    }
+    Ok(Some((path, from)))
 }
 
 /// `AWS_MAX_ATTEMPTS`, else `max_attempts` of the selected profile, as the SDKs read them:
@@ -719,27 +773,43 @@ pub fn service_endpoint(
     selected: &str,
     service: &str,
 ) -> Result<Option<(String, String)>> {
+    Ok(endpoint_at(set, paths, env, selected, service)?.map(|(url, from, _)| (url, from)))
+}
+
+/// [`service_endpoint`], with the place in the files the URL was written (`None` for a
+/// variable).
+fn endpoint_at(
+    set: &ProfileSet,
+    paths: &Paths,
+    env: &Env,
+    selected: &str,
+    service: &str,
+) -> Result<Option<(String, String, Option<Origin>)>> {
     let profile = set.profile(selected);
     if endpoints_ignored(profile, env) {
         return Ok(None);
     }
-    let from_env = |var: &str| env.get(var).map(|url| (url.to_string(), var.to_string()));
+    let from_env = |var: &str| env.get(var).map(|url| (url.to_string(), var.to_string(), None));
     let from_services = || {
         let name = profile?.text("services")?;
         let block = set.services.get(name)?.props.get(service)?;
         let url = parse::sub_properties(&block.text).into_iter().find(|(k, _)| k == "endpoint_url")?.1;
-        Some((url, format!("[services {name}] {service}, {}", at(paths, block))))
+        Some((url, format!("[services {name}] {service}, {}", at(paths, block)), Some(block.origin)))
     };
     let from_profile = || {
         let v = profile?.get("endpoint_url")?;
-        Some((v.text.clone(), format!("endpoint_url of profile {selected:?}, {}", at(paths, v))))
+        Some((
+            v.text.clone(),
+            format!("endpoint_url of profile {selected:?}, {}", at(paths, v)),
+            Some(v.origin),
+        ))
     };
     let var = format!("AWS_ENDPOINT_URL_{}", service.to_ascii_uppercase());
     let url =
         from_env(&var).or_else(from_services).or_else(|| from_env("AWS_ENDPOINT_URL")).or_else(from_profile);
     match url {
-        Some((url, from)) => {
-            Ok(Some((check_url(&format!("{} endpoint", service.to_ascii_uppercase()), &url)?, from)))
+        Some((url, from, origin)) => {
+            Ok(Some((check_url(&format!("{} endpoint", service.to_ascii_uppercase()), &url)?, from, origin)))
         }
         None => Ok(None),
     }
@@ -1147,15 +1217,27 @@ mod tests {
 
     #[test]
     fn ca_bundle_directly() {
-        let (set, paths) = files("[profile r]\nca_bundle = ~/ca.pem\n[profile n]\n", "");
+        let (set, paths) = files(
+            "[profile r]\nca_bundle = ~/ca.pem\n[profile n]\n[profile rel]\nca_bundle = repo/team-ca.pem\n",
+            "",
+        );
         let env = Env::from_pairs([("HOME", "/h")]);
         assert_eq!(
-            ca_bundle(&set, &paths, &env, "r"),
+            ca_bundle(&set, &paths, &env, "r").unwrap(),
             Some(("/h/ca.pem".into(), "ca_bundle of profile \"r\", /c:2".into()))
         );
-        assert_eq!(ca_bundle(&set, &paths, &env, "n"), None);
+        assert_eq!(ca_bundle(&set, &paths, &env, "n").unwrap(), None);
+        // A relative path would be exported as it is, and name another file in each directory.
+        let e = ca_bundle(&set, &paths, &env, "rel").unwrap_err().to_string();
+        assert!(
+            e.starts_with("ca_bundle of profile \"rel\", /c:5: \"repo/team-ca.pem\" is a relative path"),
+            "{e}"
+        );
         let env = Env::from_pairs([("HOME", "/h"), ("AWS_CA_BUNDLE", "/e.pem")]);
-        assert_eq!(ca_bundle(&set, &paths, &env, "n"), Some(("/e.pem".into(), "AWS_CA_BUNDLE".into())));
+        assert_eq!(
+            ca_bundle(&set, &paths, &env, "n").unwrap(),
+            Some(("/e.pem".into(), "AWS_CA_BUNDLE".into()))
+        );
     }
 
     #[test]

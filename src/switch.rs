@@ -26,7 +26,12 @@ pub struct Files {
 impl Files {
     pub fn load(env: &Env) -> Result<Files> {
         let paths = Paths::from_env(env)?;
-        let set = ProfileSet::load(&paths)?;
+        let mut set = ProfileSet::load(&paths)?;
+        // Which lines swrole manages for a team or for IAM Identity Center: an endpoint
+        // written there is not the member's choice (plan::check_sign_in_destination).
+        if let Ok(text) = crate::config::read_file(&paths.config) {
+            set.managed = crate::team::managed_lines(&text);
+        }
         Ok(Files { paths, set })
     }
 

@@ -22,6 +22,142 @@ pub const PLACEHOLDERS: [&str; 2] = ["user", "source_profile"];
 /// Keys a team file may not hold: they are one person's secrets, and a team file is shared.
 const SECRET_KEYS: [&str; 3] = ["aws_access_key_id", "aws_secret_access_key", "aws_session_token"];
 
+/// What a team file may do with a key (docs/team.md, "What a team file may set"). The
+/// author of a team file is not the member: what the file writes is configuration that
+/// swrole, the AWS CLI and every SDK obey, so a key that chooses where secrets go, what
+/// runs, or what is trusted is the member's decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyRule {
+    /// Any team file may set it.
+    Free,
+    /// Only when the member passes `--allow KEY` (which `--yes` does not give): what it does.
+    OptIn(&'static str),
+    /// Never: why.
+    Never(&'static str),
+}
+
+/// The rule for `key` in a team section of `kind` (a `[services]` section as a whole is
+/// `services`, an opt-in).
+pub fn key_rule(kind: Kind, key: &str) -> KeyRule {
+    if SECRET_KEYS.contains(&key) {
+        return KeyRule::Never("keys are each person's own and never shared (swrole keys add)");
+    }
+    if kind != Kind::Profile {
+        return KeyRule::Free;
+    }
+    match key {
+        "login_session" => KeyRule::Never(
+            "an aws login session is one person's sign-in: a team profile naming one would use yours",
+        ),
+        "credential_source" => KeyRule::Never(
+            "it takes credentials from the environment (your shell's own keys, the active role's \
+             included) or from whatever instance endpoint the environment names",
+        ),
+        "web_identity_token_file" => {
+            KeyRule::Never("it reads a token from a file of the team's choosing and sends it to STS")
+        }
+        "endpoint_url" | "services" => KeyRule::OptIn(
+            "it chooses where every request of the profile goes, with your credentials, MFA codes \
+             and sign-in tokens",
+        ),
+        "ca_bundle" => KeyRule::OptIn("it chooses which certificate authorities the profile trusts"),
+        "credential_process" => KeyRule::OptIn("it runs a command as you, at every switch"),
+        "mfa_process" => KeyRule::OptIn("it runs a command as you, whenever an MFA code is needed"),
+        _ => KeyRule::Free,
+    }
+}
+
+/// The keys that can be allowed with `--allow`.
+pub const OPT_IN_KEYS: [&str; 5] =
+    ["endpoint_url", "services", "ca_bundle", "credential_process", "mfa_process"];
+
+/// A value a team file may not give, whatever the member allows.
+fn check_value(id: &Id, p: &crate::config::parse::RawProperty) -> Result<(), String> {
+    match p.key.as_str() {
+        "ca_bundle" if !(p.value.starts_with('/') || p.value.starts_with("~/")) => Err(format!(
+            "ca_bundle {:?} in [{id}] is a relative path, which names another file in every directory: \
+             a team file gives an absolute path (or ~/...)",
+            crate::text::printable(&p.value)
+        )),
+        "swrole_source_identity"
+            if !(p.value.eq_ignore_ascii_case("true") || p.value.eq_ignore_ascii_case("false")) =>
+        {
+            Err(format!(
+                "swrole_source_identity = {:?} in [{id}] would mark every member's sessions with one \
+                 name: a team file gives true (each member's own IAM user name) or false",
+                crate::text::printable(&p.value)
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A line of a team file that swrole and botocore (the AWS CLI, boto3) would read
+/// differently, or that would pass for one of the lines swrole writes around a block:
+/// refused, with the reason. Checked on every line before the file is parsed.
+fn check_line(line: &str) -> Result<(), String> {
+    use crate::config::botocore::is_python_space;
+    if let Some(c) = line.chars().find(|c| is_python_space(*c) && !matches!(c, ' ' | '\t')) {
+        return Err(format!(
+            "a Unicode space (U+{:04X}): the AWS CLI and boto3 read it as a space, swrole's parser (the \
+             AWS grammar) does not, so the two would read this line differently",
+            u32::from(c)
+        ));
+    }
+    let indented = line.starts_with([' ', '\t']);
+    let trimmed = line.trim_matches([' ', '\t']);
+    if trimmed.is_empty() {
+        return Ok(());
+    }
+    if let Some(comment) = trimmed.strip_prefix(['#', ';']) {
+        if indented {
+            return Err("an indented comment: a comment for the AWS CLI, part of the value above for \
+                        swrole (put comments at the start of the line)"
+                .into());
+        }
+        let body = comment.trim_start_matches(['#', ';', ' ', '\t']).to_ascii_lowercase();
+        if body.starts_with("swrole ") || body.starts_with("swrole:") || body == "swrole" {
+            return Err("a comment that begins with \"swrole\" passes for the lines swrole writes around \
+                        a team's block"
+                .into());
+        }
+        return Ok(());
+    }
+    if let Some(after_bracket) = trimmed.strip_prefix('[') {
+        if indented {
+            return Err("an indented line that begins with [: the AWS CLI and the block's reader take it \
+                        for a section header"
+                .into());
+        }
+        let inner = after_bracket.split(']').next().unwrap_or("");
+        let rest = after_bracket.split_once(']').map_or("", |(_, r)| r).trim_matches([' ', '\t']);
+        if inner.starts_with([' ', '\t']) || inner.ends_with([' ', '\t']) {
+            return Err("spaces inside the brackets: the AWS CLI keeps them in the section's name".into());
+        }
+        if !(rest.is_empty() || rest.starts_with(['#', ';']) && !rest.contains(']')) {
+            return Err("text after the section header's ] (only a comment may follow)".into());
+        }
+        return Ok(());
+    }
+    if indented {
+        return Ok(());
+    }
+    // A property: its name as botocore splits it (at the first `=` or `:`) must be swrole's.
+    let name = line.split('=').next().unwrap_or(line);
+    if name.contains(':') {
+        return Err("a : before the first =: the AWS CLI splits the line at the :, swrole at the =".into());
+    }
+    let name = name.trim_matches([' ', '\t']);
+    if !name.is_empty() && !name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    {
+        return Err(format!(
+            "{:?} is not a property name (letters, digits and _-.)",
+            crate::text::printable(name)
+        ));
+    }
+    Ok(())
+}
+
 /// What kind of section of the config file a team section is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
@@ -146,9 +282,11 @@ impl TeamFile {
             bail!("{}: over {} KiB: not a team file", crate::text::printable(origin), MAX_BYTES / 1024);
         }
         for (i, line) in text.lines().enumerate() {
-            if line.trim_end_matches('\r').chars().any(|c| c.is_control() && c != '\t') {
+            let line = line.trim_end_matches('\r');
+            if line.chars().any(|c| c.is_control() && c != '\t') {
                 bail!("{}: control characters are not allowed in a team file", at(i + 1));
             }
+            check_line(line).map_err(|why| anyhow::anyhow!("{}: {why}", at(i + 1)))?;
         }
         let raw = parse::parse(text).map_err(|e| anyhow::anyhow!("{}: {}", at(e.line), e.message))?;
         let mut header: Option<&RawSection> = None;
@@ -182,13 +320,10 @@ impl TeamFile {
                 bail!("{}: [{}] is already defined at line {}", at(s.line), s.header, first.line);
             }
             for p in &s.properties {
-                if SECRET_KEYS.contains(&p.key.as_str()) {
-                    bail!(
-                        "{}: {} in a team file: keys are each person's own and never shared (swrole keys add)",
-                        at(p.line),
-                        p.key
-                    );
+                if let KeyRule::Never(why) = key_rule(id.kind, &p.key) {
+                    bail!("{}: {} in a team file: {why}", at(p.line), crate::text::printable(&p.key));
                 }
+                check_value(&id, p).map_err(|why| anyhow::anyhow!("{}: {why}", at(p.line)))?;
             }
             sections.push((id, s.clone()));
         }
@@ -224,6 +359,20 @@ impl TeamFile {
         }
         if sections.is_empty() {
             bail!("{}: the team file defines no profile", crate::text::printable(origin));
+        }
+        // A team profile signs in only through the team's own sessions: one that names a
+        // session the file does not define would use the member's own sign-in.
+        for (id, s) in &sections {
+            let Some(p) = s.properties.iter().find(|p| p.key == "sso_session") else { continue };
+            let own = sections.iter().any(|(o, _)| o.kind == Kind::SsoSession && o.name == p.value);
+            if !own {
+                bail!(
+                    "{}: [{id}] names [sso-session {}], which the team file does not define: a team \
+                     profile signs in only through the team's own sessions (yours stay yours)",
+                    at(p.line),
+                    crate::text::printable(&p.value)
+                );
+            }
         }
         let lines: Vec<String> = text.lines().map(|l| l.trim_end_matches('\r').to_string()).collect();
         let file = TeamFile {
@@ -345,6 +494,297 @@ impl TeamFile {
         }
         Ok(out)
     }
+}
+
+/// A key of a rendered team section that only the member's `--allow KEY` lets in: where it
+/// is, its line in the team file, and its value as rendered (for a `[services]` section,
+/// the section's lines).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OptIn {
+    pub id: Id,
+    pub key: String,
+    pub line: usize,
+    pub value: String,
+}
+
+/// Host names of AWS's own endpoints, in every partition.
+const AWS_DOMAINS: [&str; 7] = [
+    "amazonaws.com",
+    "amazonaws.com.cn",
+    "api.aws",
+    "c2s.ic.gov",
+    "sc2s.sgov.gov",
+    "cloud.adc-e.uk",
+    "csp.hci.ic.gov",
+];
+
+/// Whether a URL's host is one of AWS's own endpoints.
+pub fn is_aws_url(text: &str) -> bool {
+    url::Url::parse(text)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .is_some_and(|host| AWS_DOMAINS.iter().any(|d| host == *d || host.ends_with(&format!(".{d}"))))
+}
+
+/// "to https://x.example, which is not an AWS endpoint"
+fn destination(url: &str) -> String {
+    let shown = crate::text::printable(url);
+    if is_aws_url(url) { format!("to {shown}") } else { format!("to {shown}, which is not an AWS endpoint") }
+}
+
+impl OptIn {
+    /// What it does, in words: the line shown before the member is asked.
+    pub fn words(&self) -> String {
+        let value = crate::text::printable(&self.value);
+        let what = match self.key.as_str() {
+            "endpoint_url" => format!(
+                "sends every request, with your credentials, MFA codes and sign-in tokens, {}",
+                destination(&self.value)
+            ),
+            "services" if self.id.kind == Kind::Services => {
+                let mut parts = Vec::new();
+                if let Ok(sections) = parse::parse(&self.value) {
+                    for p in sections.iter().flat_map(|s| &s.properties) {
+                        for (k, url) in parse::sub_properties(&p.value) {
+                            if k == "endpoint_url" {
+                                parts.push(format!(
+                                    "{} requests {}",
+                                    crate::text::printable(&p.key),
+                                    destination(&url)
+                                ));
+                            }
+                        }
+                    }
+                }
+                if parts.is_empty() {
+                    "sets endpoints for the profiles that name it".to_string()
+                } else {
+                    format!("sends, with your credentials and sign-in tokens, {}", parts.join("; "))
+                }
+            }
+            "services" => format!("takes its endpoints from [services {value}]"),
+            "ca_bundle" => format!("trusts the certificate authorities in {value} for every call"),
+            "credential_process" => format!("runs `{value}` as you at every switch"),
+            "mfa_process" => format!("runs `{value}` as you whenever it needs an MFA code"),
+            _ => format!("sets {} = {value}", self.key),
+        };
+        format!("[{}] {what} ({}, line {} of the team file)", self.id, self.key, self.line)
+    }
+}
+
+impl TeamFile {
+    /// The opt-in keys of the rendered sections (docs/team.md): each with its team file line.
+    pub fn opt_ins(&self, rendered: &[Rendered]) -> Vec<OptIn> {
+        let mut out = Vec::new();
+        for r in rendered {
+            let Some((_, raw)) =
+                self.sections.iter().find(|(id, _)| id.kind == r.id.kind && id.name == r.team_name)
+            else {
+                continue;
+            };
+            if r.id.kind == Kind::Services {
+                out.push(OptIn {
+                    id: r.id.clone(),
+                    key: "services".into(),
+                    line: raw.line,
+                    value: r.lines.join("\n"),
+                });
+                continue;
+            }
+            let Ok(sections) = parse::parse(&r.lines.join("\n")) else { continue };
+            for p in sections.iter().flat_map(|s| &s.properties) {
+                if let KeyRule::OptIn(_) = key_rule(r.id.kind, &p.key) {
+                    let line = raw.properties.iter().find(|q| q.key == p.key).map_or(raw.line, |q| q.line);
+                    out.push(OptIn { id: r.id.clone(), key: p.key.clone(), line, value: p.value.clone() });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The opt-ins that the team's block does not already hold as they are: those the member
+/// has not let in before (an unchanged value that is in the block was let in then).
+pub fn new_opt_ins<'a>(opt_ins: &'a [OptIn], old: Option<&Block>) -> Vec<&'a OptIn> {
+    opt_ins
+        .iter()
+        .filter(|o| {
+            let Some((_, _, lines)) = old.and_then(|b| b.sections.iter().find(|(id, _, _)| *id == o.id))
+            else {
+                return true;
+            };
+            if o.id.kind == Kind::Services {
+                return lines.join("\n") != o.value;
+            }
+            let held = parse::parse(&lines.join("\n")).ok().and_then(|s| {
+                s.into_iter().flat_map(|s| s.properties).find(|p| p.key == o.key).map(|p| p.value)
+            });
+            held.as_deref() != Some(o.value.as_str())
+        })
+        .collect()
+}
+
+/// A new opt-in the member did not allow: an error naming the team file's line, the key and
+/// what it does. `--yes` never allows one.
+pub fn check_allowed(new: &[&OptIn], allow: &[String], origin: &str) -> Result<()> {
+    for o in new {
+        if allow.contains(&o.key) {
+            continue;
+        }
+        let KeyRule::OptIn(why) =
+            key_rule(if o.id.kind == Kind::Services { Kind::Profile } else { o.id.kind }, &o.key)
+        else {
+            continue;
+        };
+        bail!(
+            "{}:{}: {} in [{}]: {why}. A team file sets it only when you pass --allow {} \
+             (--yes does not): {}. Nothing was written",
+            crate::text::printable(origin),
+            o.line,
+            o.key,
+            o.id,
+            o.key,
+            o.words()
+        );
+    }
+    Ok(())
+}
+
+/// The safety a sync takes away, in words, one line per change ("sw-production: no longer
+/// read-only"): compared profile by profile between the team's block as it is and the
+/// sections about to be written.
+pub fn weakened(old: &Block, rendered: &[Rendered]) -> Vec<String> {
+    let props = |lines: &[String]| -> BTreeMap<String, String> {
+        parse::parse(&lines.join("\n"))
+            .map(|s| s.into_iter().flat_map(|s| s.properties).map(|p| (p.key, p.value)).collect())
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for r in rendered.iter().filter(|r| r.id.kind == Kind::Profile) {
+        let Some((_, _, lines)) = old.sections.iter().find(|(id, _, _)| *id == r.id) else { continue };
+        let (was, now) = (props(lines), props(&r.lines));
+        let get = |m: &BTreeMap<String, String>, k: &str| m.get(k).cloned();
+        let is_true = |v: Option<String>| v.is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let name = crate::text::printable(&r.id.name);
+        let mut say = |what: String| out.push(format!("{name}: {what}"));
+        if is_true(get(&was, "swrole_confirm")) && !is_true(get(&now, "swrole_confirm")) {
+            say("no longer asks before a switch (swrole_confirm)".into());
+        }
+        match (get(&was, "swrole_session_policy"), get(&now, "swrole_session_policy")) {
+            (Some(_), None) => say("no longer read-only (swrole_session_policy removed)".into()),
+            (Some(a), Some(b)) if a != b => say(format!(
+                "its session policy changes from {} to {}",
+                crate::text::printable(&a),
+                crate::text::printable(&b)
+            )),
+            _ => {}
+        }
+        let guard = |v: Option<String>| -> Option<Vec<String>> {
+            v.map(|v| {
+                if v.trim().eq_ignore_ascii_case("none") {
+                    Vec::new()
+                } else {
+                    v.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
+                }
+            })
+        };
+        let (g_was, g_now) =
+            (guard(get(&was, "swrole_guard_commands")), guard(get(&now, "swrole_guard_commands")));
+        if g_was != g_now {
+            match &g_now {
+                Some(now) if now.is_empty() => {
+                    say("no longer asks before any command (swrole_guard_commands = none)".into())
+                }
+                Some(now) => {
+                    let dropped: Vec<&String> = match &g_was {
+                        Some(was) => was.iter().filter(|p| !now.contains(p)).collect(),
+                        None => Vec::new(),
+                    };
+                    if g_was.is_none() {
+                        say(format!(
+                            "asks only before {} (swrole_guard_commands replaces the default commands)",
+                            crate::text::printable(&now.join(", "))
+                        ));
+                    } else if !dropped.is_empty() {
+                        say(format!(
+                            "no longer asks before {} (swrole_guard_commands)",
+                            crate::text::printable(
+                                &dropped.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                            )
+                        ));
+                    }
+                }
+                None => {}
+            }
+        }
+        match (get(&was, "swrole_idle"), get(&now, "swrole_idle")) {
+            (Some(_), None) => {
+                say("no longer drops the role when the shell is idle (swrole_idle removed)".into())
+            }
+            (Some(a), Some(b)) if a != b => say(format!(
+                "drops the role after {} idle, was {} (swrole_idle)",
+                crate::text::printable(&b),
+                crate::text::printable(&a)
+            )),
+            _ => {}
+        }
+        if let (Some(a), Some(b)) = (get(&was, "swrole_write_duration"), get(&now, "swrole_write_duration")) {
+            if a != b {
+                say(format!(
+                    "write access lasts {}, was {} (swrole_write_duration)",
+                    crate::text::printable(&b),
+                    crate::text::printable(&a)
+                ));
+            }
+        } else if get(&was, "swrole_write_duration").is_some() {
+            say("write access lasts the default time (swrole_write_duration removed)".into());
+        }
+        if is_true(get(&was, "swrole_source_identity")) && !is_true(get(&now, "swrole_source_identity")) {
+            say("no longer marks its sessions with your name (swrole_source_identity)".into());
+        }
+        if get(&was, "mfa_serial").is_some() && get(&now, "mfa_serial").is_none() {
+            say("no longer uses your MFA device (mfa_serial removed)".into());
+        }
+        if let (Some(a), Some(b)) = (get(&was, "role_arn"), get(&now, "role_arn"))
+            && a != b
+        {
+            say(format!("now assumes {}, was {}", crate::text::printable(&b), crate::text::printable(&a)));
+        }
+    }
+    out
+}
+
+/// A team section that would sign in with one of the member's own IAM Identity Center
+/// sessions: a start URL that a section of the member's (outside every swrole block)
+/// already uses. `config` is the member's config text.
+pub fn shares_a_sign_in(rendered: &[Rendered], config: &str) -> Result<Option<String>> {
+    let norm = |u: &str| u.trim().trim_end_matches('/').to_ascii_lowercase();
+    let managed = blocks(config)?;
+    let inside = |line: usize| managed.iter().any(|b| line > b.begin + 1 && line <= b.end);
+    let mut own: Vec<(String, String)> = Vec::new();
+    for s in parse::parse(config).map_err(|e| anyhow::anyhow!("line {}: {}", e.line, e.message))? {
+        if inside(s.line) {
+            continue;
+        }
+        for p in s.properties.iter().filter(|p| p.key == "sso_start_url") {
+            own.push((norm(&p.value), format!("[{}] (line {})", s.header, p.line)));
+        }
+    }
+    for r in rendered {
+        let Ok(sections) = parse::parse(&r.lines.join("\n")) else { continue };
+        for p in sections.iter().flat_map(|s| &s.properties).filter(|p| p.key == "sso_start_url") {
+            if let Some((_, yours)) = own.iter().find(|(u, _)| *u == norm(&p.value)) {
+                return Ok(Some(format!(
+                    "[{}] signs in at {}, which your own {} uses: a team section never signs in with your own \
+                     IAM Identity Center session",
+                    r.id,
+                    crate::text::printable(&p.value),
+                    crate::text::printable(yours)
+                )));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// The `{{ name }}` placeholders of a line, with their byte ranges.
@@ -552,6 +992,16 @@ pub fn blocks(text: &str) -> Result<Vec<Block>> {
         bail!("line {}: {} {team}'s block has no end line ({})", at + 1, owner.word(), owner.end_line(&team));
     }
     Ok(out)
+}
+
+/// The lines of every block swrole manages (1-based, first and last) with whose it is
+/// (`team web`, `sso corp`). Broken markers give none: doctor names them.
+pub fn managed_lines(text: &str) -> Vec<(usize, usize, String)> {
+    blocks(text)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|b| (b.begin + 1, b.end + 1, format!("{} {}", b.owner.word(), b.team)))
+        .collect()
 }
 
 fn read_block(lines: &[&str], owner: Owner, team: &str, begin: usize, end: usize) -> Result<Block> {
@@ -765,7 +1215,61 @@ pub fn merge(
             out
         }
     };
+    let expected: Vec<(Id, Vec<String>)> = body;
+    check_read_back(config, &m.text, owner, team, Some(&expected))?;
     Ok(m)
+}
+
+/// The blocks of a text other than `owner`'s `team`, as comparable values.
+type OtherBlocks = Vec<(Owner, String, Vec<(Id, Vec<String>)>)>;
+
+fn other_blocks(text: &str, owner: Owner, team: &str) -> Result<OtherBlocks> {
+    Ok(blocks(text)?
+        .into_iter()
+        .filter(|b| !(b.owner == owner && b.team == team))
+        .map(|b| (b.owner, b.team, b.sections.into_iter().map(|(id, _, lines)| (id, lines)).collect()))
+        .collect())
+}
+
+/// The text an edit made, read back: the team's block holds exactly the sections that were
+/// rendered for it (`None`: no block at all, after a removal), and every other block is as it
+/// was. A line that passed for a marker or a header would show here: nothing is written.
+fn check_read_back(
+    old: &str,
+    new: &str,
+    owner: Owner,
+    team: &str,
+    expected: Option<&[(Id, Vec<String>)]>,
+) -> Result<()> {
+    let word = owner.word();
+    let fail = |why: String| {
+        anyhow::anyhow!("{word} {team}'s edit would not read back as written ({why}): nothing was written")
+    };
+    let found = blocks(new)
+        .map_err(|e| fail(e.to_string()))?
+        .into_iter()
+        .find(|b| b.owner == owner && b.team == team);
+    match (expected, found) {
+        (None, None) => {}
+        (None, Some(b)) => return Err(fail(format!("a block still begins at line {}", b.begin + 1))),
+        (Some(_), None) => return Err(fail("no block".into())),
+        (Some(want), Some(b)) => {
+            let got: Vec<(Id, Vec<String>)> =
+                b.sections.into_iter().map(|(id, _, lines)| (id, lines)).collect();
+            if got != want {
+                let ids = |v: &[(Id, Vec<String>)]| {
+                    v.iter().map(|(id, _)| id.to_string()).collect::<Vec<_>>().join(", ")
+                };
+                return Err(fail(format!("the block reads as {}, not {}", ids(&got), ids(want))));
+            }
+        }
+    }
+    let (before, after) =
+        (other_blocks(old, owner, team)?, other_blocks(new, owner, team).map_err(|e| fail(e.to_string()))?);
+    if before != after {
+        return Err(fail("another block would change".into()));
+    }
+    Ok(())
 }
 
 /// The config text without team `team`'s block (and the blank line swrole put before it).
@@ -785,7 +1289,9 @@ pub fn remove(config: &str, owner: Owner, team: &str) -> Result<Option<String>> 
             }
         }
     }
-    Ok(Some(before + &after))
+    let new = before + &after;
+    check_read_back(config, &new, owner, team, None)?;
+    Ok(Some(new))
 }
 
 #[cfg(test)]

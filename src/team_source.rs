@@ -36,12 +36,29 @@ fn check_ref(reference: &str) -> Result<()> {
     Ok(())
 }
 
+/// A team source as it may be shown: a password in a URL's user part (`user:TOKEN@host`)
+/// replaced by `***`. Sources with one are refused; blocks written before that still hold it.
+pub fn redacted(text: &str) -> String {
+    let Some(scheme_end) = text.find("://") else { return text.to_string() };
+    let start = scheme_end + 3;
+    let authority_end = text[start..].find(['/', '?', '#']).map_or(text.len(), |i| start + i);
+    let authority = &text[start..authority_end];
+    let Some(at) = authority.rfind('@') else { return text.to_string() };
+    let Some(colon) = authority[..at].find(':') else { return text.to_string() };
+    format!("{}***{}", &text[..start + colon + 1], &text[start + at..])
+}
+
 impl Source {
     /// Read a SOURCE argument: `git+https://...`, `git+ssh://...`, `git+file://...` or
     /// `git@host:org/repo` (each optionally `#ref`) is git; anything else is a path, made
     /// absolute against `cwd`.
     pub fn parse(text: &str, cwd: &Path) -> Result<Source> {
-        crate::team::check_comment_text("team source", text)?;
+        crate::team::check_comment_text("team source", text).map_err(|_| {
+            anyhow::anyhow!(
+                "the team source {:?} holds control characters or is over 1 KiB",
+                crate::text::printable(&redacted(text))
+            )
+        })?;
         let scp_like = |t: &str| {
             !t.contains("://")
                 && t.split_once(':').is_some_and(|(host, _)| host.contains('@') && !host.contains('/'))
@@ -64,6 +81,16 @@ impl Source {
         };
         if let Some(r) = &reference {
             check_ref(r)?;
+        }
+        if let Ok(parsed) = url::Url::parse(url)
+            && parsed.password().is_some()
+        {
+            bail!(
+                "the team source {} holds a password or token in its URL, which would be stored in \
+                 ~/.aws/config and shown in every message: give the URL without it, and let git's \
+                 credential helper keep the secret (git config --global credential.helper ...)",
+                crate::text::printable(&redacted(text))
+            );
         }
         let allowed = ["https://", "ssh://", "file://"];
         if url.starts_with('-') || !(allowed.iter().any(|p| url.starts_with(p)) || scp_like(url)) {
@@ -94,19 +121,7 @@ impl Source {
         match self {
             Source::Path(p) => {
                 let file = if p.is_dir() { p.join(FILE_NAME) } else { p.clone() };
-                let meta = std::fs::metadata(&file)
-                    .with_context(|| format!("the team file {} cannot be read", file.display()))?;
-                if !meta.is_file() || meta.len() > MAX_BYTES as u64 {
-                    bail!(
-                        "{} is not a team file (a regular file of at most {} KiB)",
-                        file.display(),
-                        MAX_BYTES / 1024
-                    );
-                }
-                let text = std::fs::read_to_string(&file).with_context(|| {
-                    format!("the team file {} cannot be read as UTF-8 text", file.display())
-                })?;
-                Ok((text, file.display().to_string()))
+                Ok((read_bounded(&file)?, file.display().to_string()))
             }
             Source::Git { url, reference } => {
                 let git = env.which("git").ok_or_else(|| {
@@ -141,6 +156,43 @@ impl Source {
             }
         }
     }
+}
+
+/// A team file's text, read to at most [`MAX_BYTES`] whatever its size says: opened without
+/// blocking (a FIFO put in its place waits for nobody), held to a regular file by the
+/// descriptor itself, and read through a bound, so that a file under `/proc` or one that
+/// grows after the check (a link in the cloned repository can point anywhere) is never read
+/// whole.
+fn read_bounded(file: &Path) -> Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let not_a_team_file = || {
+        anyhow::anyhow!(
+            "{} is not a team file (a regular file of at most {} KiB)",
+            file.display(),
+            MAX_BYTES / 1024
+        )
+    };
+    let handle = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(file)
+        .with_context(|| format!("the team file {} cannot be read", file.display()))?;
+    let meta =
+        handle.metadata().with_context(|| format!("the team file {} cannot be read", file.display()))?;
+    if !meta.is_file() {
+        return Err(not_a_team_file());
+    }
+    let mut bytes = Vec::new();
+    handle
+        .take(MAX_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("the team file {} cannot be read", file.display()))?;
+    if bytes.len() > MAX_BYTES {
+        return Err(not_a_team_file());
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("the team file {} cannot be read as UTF-8 text", file.display()))
 }
 
 #[cfg(test)]

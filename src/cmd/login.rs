@@ -78,7 +78,7 @@ pub fn run(env: &Env, args: LoginArgs) -> Result<()> {
     let (base_url, from) =
         crate::plan::signin_endpoint(&files.set, &files.paths, env, &profile, Some(&region))?
             .expect("a region gives an endpoint");
-    let extra_roots = match crate::plan::ca_bundle(&files.set, &files.paths, env, &profile) {
+    let extra_roots = match crate::plan::ca_bundle(&files.set, &files.paths, env, &profile)? {
         Some((path, from)) => crate::sts::CaBundle::load(&path, &from)?.certs,
         None => Vec::new(),
     };
@@ -237,7 +237,7 @@ fn sso_login(
 ) -> Result<()> {
     let (oidc, portal) =
         crate::plan::sso_endpoints(&files.set, &files.paths, env, selected, &session.region)?;
-    let extra_roots = match crate::plan::ca_bundle(&files.set, &files.paths, env, selected) {
+    let extra_roots = match crate::plan::ca_bundle(&files.set, &files.paths, env, selected)? {
         Some((path, from)) => crate::sts::CaBundle::load(&path, &from)?.certs,
         None => Vec::new(),
     };

@@ -66,17 +66,9 @@ pub fn run(env: &Env, args: SetupArgs) -> Result<()> {
             say(&format!("profile {base_profile} has credentials in your AWS files: kept as they are"));
             Base::Files
         }
-        None => {
-            let k = super::keys::read_keys(&base_profile, args.keys_stdin, "--keys-stdin")?;
-            let _lock = keys::lock(env)?;
-            keys::write(store.as_ref(), &base_profile, &k)?;
-            say(&format!(
-                "stored the keys of profile {base_profile} ({}) in {}: no file holds them",
-                crate::text::short_key(&k.aws_access_key_id),
-                store.describe()
-            ));
-            Base::New(k)
-        }
+        // Typed keys are kept in memory until the last question has been answered: a
+        // refused diff leaves nothing stored.
+        None => Base::New(super::keys::read_keys(&base_profile, args.keys_stdin, "--keys-stdin")?),
     };
 
     // 3. {{user}}: given, else the MFA device's name.
@@ -102,8 +94,23 @@ pub fn run(env: &Env, args: SetupArgs) -> Result<()> {
         }
     };
     let job = Job { file: file.clone(), source, params };
-    let writing = Writing { prune: false, yes: args.yes, dry_run: false };
+    let writing = Writing { prune: false, yes: args.yes, dry_run: false, allow: args.allow.clone() };
     let applied = super::team::apply(env, vec![job], &writing, Some(&add_line))?;
+    if let Base::New(k) = &base {
+        let _lock = keys::lock(env)?;
+        keys::write(store.as_ref(), &base_profile, k).with_context(|| {
+            format!(
+                "{} now points profile {base_profile} at the key store, but its keys could not be stored \
+                 there: run swrole keys add {base_profile}",
+                files.paths.config.display()
+            )
+        })?;
+        say(&format!(
+            "stored the keys of profile {base_profile} ({}) in {}: no file holds them",
+            crate::text::short_key(&k.aws_access_key_id),
+            store.describe()
+        ));
+    }
     if args.no_check {
         return Ok(());
     }
@@ -251,7 +258,7 @@ fn list_devices(env: &Env, files: &Files, profile: &str, base: &Base) -> Result<
             .map(|(u, _)| u),
         connect_timeout: std::time::Duration::from_secs(5),
         read_timeout: std::time::Duration::from_secs(10),
-        ca_bundle: crate::plan::ca_bundle(&files.set, &files.paths, env, profile)
+        ca_bundle: crate::plan::ca_bundle(&files.set, &files.paths, env, profile)?
             .map(|(p, from)| sts::CaBundle::load(&p, &from))
             .transpose()?,
         attempts: 3,

@@ -17,7 +17,7 @@ use crate::text::printable;
 pub fn run(env: &Env, action: SsoAction) -> Result<()> {
     match action {
         SsoAction::Profiles { session, write, template, region, prune, yes, dry_run } => {
-            let writing = Writing { prune, yes, dry_run };
+            let writing = Writing { prune, yes, dry_run, allow: Vec::new() };
             profiles(env, session.as_deref(), write.then_some(&writing), &template, region.as_deref())
         }
     }
@@ -56,7 +56,7 @@ fn profiles(
         bail!("--region {:?} is not a region", crate::text::sanitize(r));
     }
     let (oidc, portal) = crate::plan::sso_endpoints(&files.set, &files.paths, env, "", &s.region)?;
-    let extra_roots = match crate::plan::ca_bundle(&files.set, &files.paths, env, "") {
+    let extra_roots = match crate::plan::ca_bundle(&files.set, &files.paths, env, "")? {
         Some((path, from)) => crate::sts::CaBundle::load(&path, &from)?.certs,
         None => Vec::new(),
     };

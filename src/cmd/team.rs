@@ -14,7 +14,7 @@ use crate::text::printable;
 
 impl From<&crate::cli::WriteArgs> for Writing {
     fn from(w: &crate::cli::WriteArgs) -> Writing {
-        Writing { prune: w.prune, yes: w.yes, dry_run: w.dry_run }
+        Writing { prune: w.prune, yes: w.yes, dry_run: w.dry_run, allow: w.allow.clone() }
     }
 }
 
@@ -33,12 +33,14 @@ pub fn run(env: &Env, action: TeamAction) -> Result<()> {
     }
 }
 
-/// How an edit is written: `--prune`, `--yes`, `--dry-run`.
+/// How an edit is written: `--prune`, `--yes`, `--dry-run`, and the keys the member lets a
+/// team file set (`--allow KEY`, never implied by `--yes`).
 #[derive(Clone, Debug, Default)]
 pub struct Writing {
     pub prune: bool,
     pub yes: bool,
     pub dry_run: bool,
+    pub allow: Vec<String>,
 }
 
 /// One team to render: its file (read before anything is locked or written) and the
@@ -121,12 +123,46 @@ pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>)
     for job in &jobs {
         let name = &job.file.name;
         let rendered = job.file.render(&job.params)?;
+        let old_block = team::blocks(&text)
+            .map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?
+            .into_iter()
+            .find(|b| b.owner == team::Owner::Team && b.team == *name);
+        let source = job.source.describe();
+        if let Some(b) = old_block.as_ref().filter(|b| b.meta.source != source) {
+            bail!(
+                "{config_name}: team {name}'s block (line {}) comes from {}, and {} is another team file with \
+                 the same name: nothing was written. To take team {name} from the new source, remove it first \
+                 (swrole team remove {name})",
+                b.begin + 1,
+                crate::team_source::redacted(&b.meta.source),
+                crate::team_source::redacted(&source)
+            );
+        }
+        if let Some(why) =
+            team::shares_a_sign_in(&rendered, &text).map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?
+        {
+            bail!("{}: {why}: nothing was written", job.file.origin);
+        }
+        // Keys that choose where secrets go, what runs or what is trusted: only those the
+        // member allows, each said in words; those already in the block as they are were
+        // allowed when they came.
+        let opt_ins = job.file.opt_ins(&rendered);
+        let new_opt_ins = team::new_opt_ins(&opt_ins, old_block.as_ref());
+        team::check_allowed(&new_opt_ins, &writing.allow, &job.file.origin)?;
+        for o in &new_opt_ins {
+            notes.push(format!("team {name}: allowed with --allow {}: {}", o.key, o.words()));
+        }
+        if let Some(b) = &old_block {
+            for line in team::weakened(b, &rendered) {
+                notes.push(format!("team {name}: {line}"));
+            }
+        }
         let mut taken = team::taken_outside(&text, team::Owner::Team, name, &config_name)?;
         for (id, at) in &creds {
             taken.entry(id.clone()).or_insert_with(|| at.clone());
         }
         let meta = Meta {
-            source: job.source.describe(),
+            source,
             user: job.params.user.clone(),
             source_profile: job.params.source_profile.clone(),
             prefix: job.params.prefix.clone(),
@@ -286,7 +322,7 @@ fn list(env: &Env) -> Result<()> {
         };
         let fields = [
             b.team.clone(),
-            b.meta.source.clone(),
+            crate::team_source::redacted(&b.meta.source),
             format!("{} sections", b.sections.len()),
             format!("user {}", b.meta.user.as_deref().unwrap_or("-")),
             state,

@@ -1,6 +1,7 @@
 //! The AWS config and credentials files: where they are, reading them safely, and merging
 //! them into one [`ProfileSet`] the way the SDKs do (docs/spec.md §1–2).
 
+pub mod botocore;
 pub mod parse;
 
 use std::collections::BTreeMap;
@@ -179,11 +180,26 @@ pub struct ProfileSet {
     pub services: BTreeMap<String, Section>,
     /// Sections and properties the spec ignores, said once each (for `--verbose` and doctor).
     pub ignored: Vec<String>,
+    /// The config file's lines that swrole manages for someone else (a team file's block, or
+    /// IAM Identity Center's): first and last line, 1-based, and whose (`team web`). Filled by
+    /// whoever loads the files with the block reader; empty means none are known.
+    pub managed: Vec<(usize, usize, String)>,
 }
 
 impl ProfileSet {
     pub fn profile(&self, name: &str) -> Option<&Section> {
         self.profiles.get(name)
+    }
+
+    /// Whose block a value of the config file was written in, if it is in one.
+    pub fn managed_by(&self, origin: Origin) -> Option<&str> {
+        if origin.kind != FileKind::Config {
+            return None;
+        }
+        self.managed
+            .iter()
+            .find(|(first, last, _)| (*first..=*last).contains(&origin.line))
+            .map(|(_, _, owner)| owner.as_str())
     }
 
     /// Parse and merge the two files' texts (either may be empty). `paths` only names the
