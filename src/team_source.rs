@@ -116,6 +116,15 @@ impl Source {
         }
     }
 
+    /// Where the team file lives, whatever ref is pinned: a path, or a repository's URL. A
+    /// block re-added from another place is another team's file of the same name.
+    pub fn place(&self) -> String {
+        match self {
+            Source::Path(p) => p.display().to_string(),
+            Source::Git { url, .. } => Source::Git { url: url.clone(), reference: None }.describe(),
+        }
+    }
+
     /// The team file's text, and where it was read (for messages: `path`, `url#ref:file`).
     pub fn read(&self, env: &Env) -> Result<(String, String)> {
         match self {

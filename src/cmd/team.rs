@@ -128,7 +128,11 @@ pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>)
             .into_iter()
             .find(|b| b.owner == team::Owner::Team && b.team == *name);
         let source = job.source.describe();
-        if let Some(b) = old_block.as_ref().filter(|b| b.meta.source != source) {
+        let same_place = |b: &team::Block| {
+            Source::parse(&b.meta.source, std::path::Path::new("/"))
+                .is_ok_and(|s| s.place() == job.source.place())
+        };
+        if let Some(b) = old_block.as_ref().filter(|b| !same_place(b)) {
             bail!(
                 "{config_name}: team {name}'s block (line {}) comes from {}, and {} is another team file with \
                  the same name: nothing was written. To take team {name} from the new source, remove it first \
