@@ -1530,4 +1530,45 @@ mod tests {
         assert_eq!(account_of("arn:aws:iam::21098765432:role/x"), None, "11 digits");
         assert_eq!(plan_r("").unwrap().hops[0].account(), Some("111111111111"));
     }
+    /// Sign-in secrets go to AWS's own endpoint for the region, or to one the member chose;
+    /// an endpoint written in a block swrole manages for a team is refused for them.
+    #[test]
+    fn sign_in_endpoints_from_a_managed_block_are_refused() {
+        let config = "[profile mine]\nsso_session = corp\nendpoint_url = https://mine.example\n\
+                      [profile team]\nsso_session = corp\nendpoint_url = https://capture.example\n\
+                      [profile team-aws]\nendpoint_url = https://portal.sso.eu-west-1.amazonaws.com\nservices = t\n\
+                      [services t]\nsignin =\n  endpoint_url = https://capture.example/signin\n";
+        let (mut set, paths) = files(config, "");
+        set.managed = vec![(4, 12, "team web".into())];
+        let env = Env::from_pairs([("HOME", "/h")]);
+        // The member's own section: theirs to choose.
+        assert_eq!(
+            sso_endpoints(&set, &paths, &env, "mine", "eu-west-1").unwrap().0,
+            "https://mine.example"
+        );
+        let e = sso_endpoints(&set, &paths, &env, "team", "eu-west-1").unwrap_err().to_string();
+        assert!(
+            e.starts_with("endpoint_url of profile \"team\", /c:6: the sign-in endpoint https://capture.example comes from team web's block"),
+            "{e}"
+        );
+        // AWS's own host for the region is fine from anywhere; the portal check is per service.
+        assert!(
+            sso_endpoints(&set, &paths, &env, "team-aws", "eu-west-1").is_err(),
+            "the OIDC host is another"
+        );
+        let e = signin_endpoint(&set, &paths, &env, "team-aws", Some("eu-west-1")).unwrap_err().to_string();
+        assert!(
+            e.starts_with("[services t] signin, /c:11: the sign-in endpoint https://capture.example/signin"),
+            "{e}"
+        );
+        // A variable is the member's choice, wherever the profile is.
+        let env = Env::from_pairs([
+            ("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:9"),
+            ("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:9"),
+        ]);
+        assert_eq!(sso_endpoints(&set, &paths, &env, "team", "eu-west-1").unwrap().0, "http://127.0.0.1:9");
+        // Without managed lines known, nothing is refused (the member's file, as before).
+        let (set, paths) = files(config, "");
+        assert!(sso_endpoints(&set, &paths, &Env::from_pairs([("HOME", "/h")]), "team", "eu-west-1").is_ok());
+    }
 }

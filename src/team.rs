@@ -508,7 +508,7 @@ pub struct OptIn {
 }
 
 /// Host names of AWS's own endpoints, in every partition.
-const AWS_DOMAINS: [&str; 7] = [
+const OWN_DOMAINS: [&str; 7] = [
     "amazonaws.com",
     "amazonaws.com.cn",
     "api.aws",
@@ -523,7 +523,7 @@ pub fn is_aws_url(text: &str) -> bool {
     url::Url::parse(text)
         .ok()
         .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
-        .is_some_and(|host| AWS_DOMAINS.iter().any(|d| host == *d || host.ends_with(&format!(".{d}"))))
+        .is_some_and(|host| OWN_DOMAINS.iter().any(|d| host == *d || host.ends_with(&format!(".{d}"))))
 }
 
 /// "to https://x.example, which is not an AWS endpoint"
@@ -1464,5 +1464,331 @@ mod tests {
             let err = blocks(&text).unwrap_err().to_string();
             assert!(err.starts_with(want), "{text:?}: {err}");
         }
+    }
+    const HEAD: &str =
+        "[swrole-team]\nname = web\nversion = 1\n[profile a]\nrole_arn = arn:aws:iam::111111111111:role/r\n";
+
+    fn parse_err(body: &str) -> String {
+        TeamFile::parse(&format!("{HEAD}{body}"), "t").unwrap_err().to_string()
+    }
+
+    /// Every line the AWS CLI (configparser) would read otherwise than swrole is refused with
+    /// its line: each Unicode space Python strips, a `:` delimiter, a name that is not one,
+    /// spaces inside brackets, text after a header, lines that pass for swrole's markers.
+    #[test]
+    fn lines_botocore_reads_otherwise_are_refused_with_their_line() {
+        for space in [
+            '\u{a0}', '\u{1680}', '\u{2000}', '\u{2007}', '\u{200a}', '\u{2028}', '\u{2029}', '\u{202f}',
+            '\u{205f}', '\u{3000}',
+        ] {
+            for line in [
+                format!("{space}[default]=x"),
+                format!("k{space}= v"),
+                format!("k = v{space}"),
+                format!("{space}[plugins]=x"),
+            ] {
+                let e = parse_err(&format!("{line}\n"));
+                assert!(e.starts_with("t:6: a Unicode space (U+"), "{line:?}: {e}");
+            }
+        }
+        let cases = [
+            ("aws_secret_access_key: s=x\n", "t:6: a : before the first ="),
+            ("region : eu-west-1 = x\n", "t:6: a : before the first ="),
+            ("r\u{e9}gion = x\n", "t:6: \"r\u{e9}gion\" is not a property name"),
+            ("a b = x\n", "t:6: \"a b\" is not a property name"),
+            ("[ profile b ]\n", "t:6: spaces inside the brackets"),
+            ("[profile b]x\n", "t:6: text after the section header's ]"),
+            ("[profile b] ; c]\n", "t:6: text after the section header's ]"),
+            ("  [profile b]\n", "t:6: an indented line that begins with ["),
+            ("\t[default]\n", "t:6: an indented line that begins with ["),
+            ("  # a note\n", "t:6: an indented comment"),
+            ("# swrole team web: end\n", "t:6: a comment that begins with \"swrole\""),
+            (
+                "#swrole team api: begin (managed by swrole team sync)\n",
+                "t:6: a comment that begins with \"swrole\"",
+            ),
+            ("; SWROLE: no longer in the team file\n", "t:6: a comment that begins with \"swrole\""),
+        ];
+        for (body, want) in cases {
+            let e = parse_err(body);
+            assert!(e.starts_with(want), "{body:?}: {e}");
+        }
+        // What stays allowed: plain comments (one naming the format), a header's comment, tabs.
+        let ok = format!(
+            "{HEAD}# the swrole-team file of web\n; notes\n[profile b] # production\nregion\t=\teu-west-1\n"
+        );
+        TeamFile::parse(&ok, "t").unwrap();
+    }
+
+    /// The profile default in either spelling, and every secret key in any case, are refused.
+    #[test]
+    fn a_team_file_never_sets_the_default_profile_or_a_secret_in_any_spelling() {
+        let e = TeamFile::parse("[swrole-team]\nname = w\nversion = 1\n[profile default]\nregion = x\n", "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("t:4: a team file cannot define the profile default"), "{e}");
+        for key in SECRET_KEYS {
+            for spelled in [
+                key.to_string(),
+                key.to_ascii_uppercase(),
+                format!("{}{}", key[..1].to_ascii_uppercase(), &key[1..]),
+            ] {
+                let e = parse_err(&format!("{spelled} = x\n"));
+                assert!(
+                    e.starts_with(&format!("t:6: {key} in a team file: keys are each person's own")),
+                    "{spelled}: {e}"
+                );
+            }
+        }
+    }
+
+    /// The keys no opt-in lets in, the values no team file gives, and profiles that would
+    /// sign in through a session the team file does not define.
+    #[test]
+    fn keys_a_team_file_never_sets() {
+        for (body, want) in [
+            (
+                "login_session = arn:aws:iam::1:user/me\n",
+                "t:6: login_session in a team file: an aws login session",
+            ),
+            ("credential_source = Environment\n", "t:6: credential_source in a team file"),
+            ("web_identity_token_file = /tmp/t\n", "t:6: web_identity_token_file in a team file"),
+            (
+                "ca_bundle = repo/team-ca.pem\n",
+                "t:6: ca_bundle \"repo/team-ca.pem\" in [profile a] is a relative path",
+            ),
+            (
+                "swrole_source_identity = alice\n",
+                "t:6: swrole_source_identity = \"alice\" in [profile a] would mark",
+            ),
+            (
+                "sso_session = mine\n",
+                "t:6: [profile a] names [sso-session mine], which the team file does not define",
+            ),
+        ] {
+            let e = parse_err(body);
+            assert!(e.starts_with(want), "{body:?}: {e}");
+        }
+        for fine in ["swrole_source_identity = TRUE\n", "ca_bundle = ~/ca.pem\n", "ca_bundle = /etc/ca.pem\n"]
+        {
+            TeamFile::parse(&format!("{HEAD}{fine}"), "t").unwrap();
+        }
+        let own = format!(
+            "{HEAD}sso_session = corp\n[sso-session corp]\nsso_start_url = https://c.awsapps.com/start\nsso_region = eu-west-1\n"
+        );
+        TeamFile::parse(&own, "t").unwrap();
+        assert!(matches!(key_rule(Kind::Profile, "endpoint_url"), KeyRule::OptIn(_)));
+        assert!(matches!(key_rule(Kind::SsoSession, "aws_session_token"), KeyRule::Never(_)));
+        assert_eq!(key_rule(Kind::Profile, "region"), KeyRule::Free);
+        for key in OPT_IN_KEYS {
+            assert!(matches!(key_rule(Kind::Profile, key), KeyRule::OptIn(_)), "{key}");
+        }
+    }
+
+    fn opt_team() -> TeamFile {
+        let text = format!(
+            "{HEAD}endpoint_url = https://x.example\nservices = s\nca_bundle = /etc/team-ca.pem\n\
+             credential_process = /usr/bin/team-creds\nmfa_process = /usr/bin/team-mfa\n\
+             [profile aws]\nendpoint_url = https://sts.eu-west-1.amazonaws.com\n\
+             [services s]\nsts =\n  endpoint_url = https://evil.example\n"
+        );
+        TeamFile::parse(&text, "t").unwrap()
+    }
+
+    #[test]
+    fn opt_in_keys_need_their_allow_and_are_said_in_words() {
+        let team = opt_team();
+        let r = team.render(&params("")).unwrap();
+        let o = team.opt_ins(&r);
+        let keys: Vec<(&str, &str, usize)> =
+            o.iter().map(|o| (o.id.name.as_str(), o.key.as_str(), o.line)).collect();
+        assert_eq!(
+            keys,
+            [
+                ("a", "endpoint_url", 6),
+                ("a", "services", 7),
+                ("a", "ca_bundle", 8),
+                ("a", "credential_process", 9),
+                ("a", "mfa_process", 10),
+                ("aws", "endpoint_url", 12),
+                ("s", "services", 13)
+            ]
+        );
+        let words: Vec<String> = o.iter().map(OptIn::words).collect();
+        assert!(words[0].contains("to https://x.example, which is not an AWS endpoint"), "{}", words[0]);
+        assert!(
+            words[5]
+                .ends_with("to https://sts.eu-west-1.amazonaws.com (endpoint_url, line 12 of the team file)"),
+            "{}",
+            words[5]
+        );
+        assert!(words[3].contains("runs `/usr/bin/team-creds` as you at every switch"), "{}", words[3]);
+        assert!(
+            words[6].contains("sts requests to https://evil.example, which is not an AWS endpoint"),
+            "{}",
+            words[6]
+        );
+        // None allowed: the first is named with its line; --yes has no part in it.
+        let new = new_opt_ins(&o, None);
+        let e = check_allowed(&new, &[], "t").unwrap_err().to_string();
+        assert!(e.starts_with("t:6: endpoint_url in [profile a]: it chooses where every request"), "{e}");
+        assert!(e.contains("only when you pass --allow endpoint_url (--yes does not)"), "{e}");
+        let all: Vec<String> = OPT_IN_KEYS.iter().map(|k| k.to_string()).collect();
+        check_allowed(&new, &all, "t").unwrap();
+        let some: Vec<String> = all.iter().filter(|k| *k != "mfa_process").cloned().collect();
+        assert!(check_allowed(&new, &some, "t").unwrap_err().to_string().starts_with("t:10: mfa_process"));
+        // Once written, the same values need no new word; a changed one does.
+        let written = add_with(&team, "");
+        let b = &blocks(&written).unwrap()[0];
+        assert!(new_opt_ins(&o, Some(b)).is_empty());
+        let changed = TeamFile::parse(
+            &team_text_of(&team).replace("https://evil.example", "https://evil2.example"),
+            "t",
+        )
+        .unwrap();
+        let r2 = changed.render(&params("")).unwrap();
+        let o2 = changed.opt_ins(&r2);
+        let again = new_opt_ins(&o2, Some(b));
+        assert_eq!(again.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(), ["services"]);
+    }
+
+    fn team_text_of(team: &TeamFile) -> String {
+        team.lines.join("\n") + "\n"
+    }
+
+    fn add_with(team: &TeamFile, config: &str) -> String {
+        let p = params("");
+        let r = team.render(&p).unwrap();
+        let taken = taken_outside(config, Owner::Team, &team.name, "config").unwrap();
+        merge(config, Owner::Team, &team.name, &r, &meta(team, &r, &p), &taken, false).unwrap().text
+    }
+
+    #[test]
+    fn what_a_sync_takes_away_is_said_in_words() {
+        let strict = format!(
+            "[swrole-team]\nname = web\nversion = 1\n[profile sw-production]\nrole_arn = arn:aws:iam::111111111111:role/r\n\
+             mfa_serial = arn:aws:iam::123456789012:mfa/{{{{user}}}}\nswrole_confirm = true\nswrole_session_policy = readonly\n\
+             swrole_guard_commands = terraform apply, kubectl delete\nswrole_idle = 15m\nswrole_write_duration = 1h\n\
+             swrole_source_identity = true\n"
+        );
+        let team = TeamFile::parse(&strict, "t").unwrap();
+        let written = add_with(&team, "");
+        let b = blocks(&written).unwrap().remove(0);
+        assert!(weakened(&b, &team.render(&params("")).unwrap()).is_empty(), "nothing changes");
+        let loose = "[swrole-team]\nname = web\nversion = 1\n[profile sw-production]\nrole_arn = arn:aws:iam::111111111111:role/other\n\
+             swrole_confirm = false\nswrole_guard_commands = none\nswrole_idle = 24h\nswrole_write_duration = 12h\n";
+        let r = TeamFile::parse(loose, "t").unwrap().render(&params("")).unwrap();
+        assert_eq!(
+            weakened(&b, &r),
+            [
+                "sw-production: no longer asks before a switch (swrole_confirm)",
+                "sw-production: no longer read-only (swrole_session_policy removed)",
+                "sw-production: no longer asks before any command (swrole_guard_commands = none)",
+                "sw-production: drops the role after 24h idle, was 15m (swrole_idle)",
+                "sw-production: write access lasts 12h, was 1h (swrole_write_duration)",
+                "sw-production: no longer marks its sessions with your name (swrole_source_identity)",
+                "sw-production: no longer uses your MFA device (mfa_serial removed)",
+                "sw-production: now assumes arn:aws:iam::111111111111:role/other, was arn:aws:iam::111111111111:role/r",
+            ]
+        );
+        let fewer = strict.replace("terraform apply, kubectl delete", "terraform apply");
+        let r = TeamFile::parse(&fewer, "t").unwrap().render(&params("")).unwrap();
+        assert_eq!(
+            weakened(&b, &r),
+            ["sw-production: no longer asks before kubectl delete (swrole_guard_commands)"]
+        );
+    }
+
+    /// A block that would not read back as rendered (a line that passes for a marker or a
+    /// header got in) is refused by the merge itself, whoever rendered it.
+    #[test]
+    fn a_merge_reads_its_block_back_or_writes_nothing() {
+        let id = Id { kind: Kind::Profile, name: "a".into() };
+        for hostile in ["# swrole team web: end", "  [profile b]", "[profile b]"] {
+            let r = vec![Rendered {
+                id: id.clone(),
+                team_name: "a".into(),
+                lines: vec!["[profile a]".into(), hostile.into()],
+            }];
+            let m =
+                Meta { source: "/t".into(), source_profile: "default".into(), version: 1, ..Meta::default() };
+            let e = merge("", Owner::Team, "web", &r, &m, &Taken::new(), false).unwrap_err().to_string();
+            assert!(e.starts_with("team web's edit would not read back as written"), "{hostile:?}: {e}");
+        }
+    }
+
+    /// Two teams' blocks side by side, in either order, stay two blocks through a merge and a
+    /// removal of either; another team's end line inside a block never closes it.
+    #[test]
+    fn two_blocks_side_by_side_stay_two() {
+        let api =
+            TeamFile::parse(&TEAM.replace("name = web", "name = api").replace("sw-", "api-"), "api.ini")
+                .unwrap();
+        let web = TeamFile::parse(TEAM, "web.ini").unwrap();
+        for (first, second) in [(&web, &api), (&api, &web)] {
+            let one = add_with(first, "[default]\nregion = x\n");
+            let both = add_with(second, &one);
+            let found: Vec<String> = blocks(&both).unwrap().iter().map(|b| b.team.clone()).collect();
+            assert_eq!(found, [first.name.clone(), second.name.clone()]);
+            // Syncing either again changes nothing; removing one leaves the other as it was.
+            assert_eq!(add_with(first, &both), both);
+            assert_eq!(add_with(second, &both), both);
+            let without_first = remove(&both, Owner::Team, &first.name).unwrap().unwrap();
+            let left = blocks(&without_first).unwrap();
+            assert_eq!(left.len(), 1);
+            assert_eq!(left[0].team, second.name);
+            let none = remove(&without_first, Owner::Team, &second.name).unwrap().unwrap();
+            assert_eq!(none.trim_end(), "[default]\nregion = x", "only separators of swrole's are left");
+        }
+        // The other team's end line inside web's block is an error, never web's end.
+        let web_only = add_with(&web, "");
+        let planted = web_only.replacen(
+            "[profile sw-production]",
+            &format!("{}\n[profile sw-production]", end_line("api")),
+            1,
+        );
+        let e = blocks(&planted).unwrap_err().to_string();
+        assert!(e.contains("team api's end line closes team web's block"), "{e}");
+        // And an sso block's end with the same name does not close the team's.
+        let sso_end = web_only.replacen(
+            "[profile sw-production]",
+            &format!("{}\n[profile sw-production]", Owner::Sso.end_line("web")),
+            1,
+        );
+        assert!(
+            blocks(&sso_end).unwrap_err().to_string().contains("sso web's end line closes team web's block")
+        );
+    }
+
+    #[test]
+    fn a_team_section_never_signs_in_with_the_member_s_own_session() {
+        let team = format!(
+            "[swrole-team]\nname = web\nversion = 1\n[profile a]\nsso_session = corp\nsso_account_id = 111111111111\n\
+             sso_role_name = r\n[sso-session corp]\nsso_start_url = https://Corp.awsapps.com/start/\nsso_region = eu-west-1\n"
+        );
+        let r = TeamFile::parse(&team, "t").unwrap().render(&params("")).unwrap();
+        let mine =
+            "[sso-session mine]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n";
+        let why = shares_a_sign_in(&r, mine).unwrap().unwrap();
+        assert!(why.contains("[sso-session corp] signs in at https://Corp.awsapps.com/start/, which your own [sso-session mine] (line 2) uses"), "{why}");
+        assert_eq!(
+            shares_a_sign_in(&r, "[sso-session mine]\nsso_start_url = https://other.awsapps.com/start\n")
+                .unwrap(),
+            None
+        );
+        // The team's own block (an earlier sync) is not the member's.
+        let written = add_with(&TeamFile::parse(&team, "t").unwrap(), "");
+        assert_eq!(shares_a_sign_in(&r, &written).unwrap(), None);
+    }
+
+    #[test]
+    fn managed_lines_name_each_block() {
+        let written = add_with(&TeamFile::parse(TEAM, "t").unwrap(), "[default]\nregion = x\n");
+        let lines = managed_lines(&written);
+        assert_eq!(lines.len(), 1);
+        let (first, last, owner) = &lines[0];
+        assert_eq!((*first, owner.as_str()), (4, "team web"));
+        assert_eq!(*last, written.lines().count());
+        assert!(managed_lines(&format!("{}\n", begin_line("x"))).is_empty(), "broken markers: none");
     }
 }

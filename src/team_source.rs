@@ -261,4 +261,55 @@ mod tests {
             assert!(Source::parse(bad, cwd).is_err(), "{bad:?}");
         }
     }
+    #[test]
+    fn a_password_in_a_source_is_refused_and_never_shown() {
+        let cwd = Path::new("/home/a");
+        for bad in [
+            "git+https://ann:SECRETTOKEN@git.example.com/web/aws.git",
+            "git+ssh://deploy:SECRETTOKEN@git.example.com/web/aws.git#main",
+            "git+https://:SECRETTOKEN@git.example.com/r",
+        ] {
+            let e = Source::parse(bad, cwd).unwrap_err().to_string();
+            assert!(!e.contains("SECRETTOKEN"), "{e}");
+            assert!(e.contains(":***@git.example.com") && e.contains("credential helper"), "{e}");
+        }
+        // A user name alone is how ssh and many hosts name the account: kept.
+        Source::parse("git+ssh://git@git.example.com/web/aws.git", cwd).unwrap();
+        Source::parse("git+https://ann@git.example.com/web/aws.git", cwd).unwrap();
+        assert_eq!(redacted("git+https://u:p@h/x#main"), "git+https://u:***@h/x#main");
+        assert_eq!(redacted("git+https://u@h/x"), "git+https://u@h/x");
+        assert_eq!(redacted("/path/with:colon@at"), "/path/with:colon@at");
+        assert_eq!(redacted("git+https://h/p:q@r"), "git+https://h/p:q@r", "the path is not userinfo");
+        // Control characters: said without the password either.
+        let e = Source::parse("git+https://u:SECRETTOKEN@h/x\u{7}", cwd).unwrap_err().to_string();
+        assert!(!e.contains("SECRETTOKEN"), "{e}");
+    }
+
+    #[test]
+    fn a_team_file_is_read_through_a_bound_whatever_it_is() {
+        let env = Env::from_pairs(Vec::<(String, String)>::new());
+        let dir = tempfile::tempdir().unwrap();
+        // A file that says it is empty and holds megabytes: read to the bound, then refused.
+        let proc_file = Path::new("/proc/kallsyms");
+        assert!(std::fs::metadata(proc_file).unwrap().len() == 0, "the kernel's symbol list has no size");
+        std::os::unix::fs::symlink(proc_file, dir.path().join(FILE_NAME)).unwrap();
+        let e = Source::Path(dir.path().to_path_buf()).read(&env).unwrap_err().to_string();
+        assert!(e.contains("is not a team file (a regular file of at most 256 KiB)"), "{e}");
+        // A FIFO in its place: refused at once, nobody waited for.
+        let fifo = dir.path().join("fifo.ini");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let e = Source::Path(fifo).read(&env).unwrap_err().to_string();
+        assert!(e.contains("is not a team file"), "{e}");
+    }
+
+    #[test]
+    fn the_place_of_a_source_leaves_its_ref_out() {
+        let cwd = Path::new("/home/a");
+        let a = Source::parse("git+https://h/web.git#v1", cwd).unwrap();
+        let b = Source::parse("git+https://h/web.git", cwd).unwrap();
+        assert_eq!(a.place(), b.place());
+        assert_ne!(a.place(), Source::parse("git+https://h/api.git#v1", cwd).unwrap().place());
+        assert_eq!(Source::parse("t", cwd).unwrap().place(), "/home/a/t");
+    }
 }

@@ -53,6 +53,8 @@ pub fn python_reading(text: &str) -> Reading {
     // The open section (None: none yet; Some(None): DEFAULT) and option.
     let mut section: Option<Option<String>> = None;
     let mut option_open = false;
+    // Whether the open option's value started empty (sub-properties follow).
+    let mut nested = false;
     let mut indent_level = 0usize;
     let mut parse_error: Option<(usize, String)> = None;
     // Universal newlines: `\r\n`, a lone `\r` and `\n` all end a line in Python's text mode.
@@ -68,6 +70,12 @@ pub fn python_reading(text: &str) -> Reading {
         }
         let indent = line.chars().take_while(|c| is_python_space(*c)).count();
         if section.is_some() && option_open && indent > indent_level {
+            // botocore reads a value that starts empty as `key = value` lines, each split at
+            // its `=` (configloader._parse_nested): a line without one fails the file.
+            if nested && !value.contains('=') {
+                out.refused = Some((line_no, "a sub-property line without =".into()));
+                return out;
+            }
             continue;
         }
         indent_level = indent;
@@ -114,6 +122,7 @@ pub fn python_reading(text: &str) -> Reading {
         }
         keys.insert(key, line_no);
         option_open = true;
+        nested = value[at + 1..].trim_matches(is_python_space).is_empty();
     }
     if let Some(e) = parse_error {
         out.refused = Some(e);
