@@ -1542,10 +1542,7 @@ mod tests {
         set.managed = vec![(4, 12, "team web".into())];
         let env = Env::from_pairs([("HOME", "/h")]);
         // The member's own section: theirs to choose.
-        assert_eq!(
-            sso_endpoints(&set, &paths, &env, "mine", "eu-west-1").unwrap().0,
-            "https://mine.example"
-        );
+        assert_eq!(sso_endpoints(&set, &paths, &env, "mine", "eu-west-1").unwrap().0, "https://mine.example");
         let e = sso_endpoints(&set, &paths, &env, "team", "eu-west-1").unwrap_err().to_string();
         assert!(
             e.starts_with("endpoint_url of profile \"team\", /c:6: the sign-in endpoint https://capture.example comes from team web's block"),

@@ -1665,12 +1665,10 @@ mod tests {
 
     #[test]
     fn what_a_sync_takes_away_is_said_in_words() {
-        let strict = format!(
-            "[swrole-team]\nname = web\nversion = 1\n[profile sw-production]\nrole_arn = arn:aws:iam::111111111111:role/r\n\
-             mfa_serial = arn:aws:iam::123456789012:mfa/{{{{user}}}}\nswrole_confirm = true\nswrole_session_policy = readonly\n\
+        let strict = "[swrole-team]\nname = web\nversion = 1\n[profile sw-production]\nrole_arn = arn:aws:iam::111111111111:role/r\n\
+             mfa_serial = arn:aws:iam::123456789012:mfa/{{user}}\nswrole_confirm = true\nswrole_session_policy = readonly\n\
              swrole_guard_commands = terraform apply, kubectl delete\nswrole_idle = 15m\nswrole_write_duration = 1h\n\
-             swrole_source_identity = true\n"
-        );
+             swrole_source_identity = true\n".to_string();
         let team = TeamFile::parse(&strict, "t").unwrap();
         let written = add_with(&team, "");
         let b = blocks(&written).unwrap().remove(0);
@@ -1762,10 +1760,8 @@ mod tests {
 
     #[test]
     fn a_team_section_never_signs_in_with_the_member_s_own_session() {
-        let team = format!(
-            "[swrole-team]\nname = web\nversion = 1\n[profile a]\nsso_session = corp\nsso_account_id = 111111111111\n\
-             sso_role_name = r\n[sso-session corp]\nsso_start_url = https://Corp.awsapps.com/start/\nsso_region = eu-west-1\n"
-        );
+        let team = "[swrole-team]\nname = web\nversion = 1\n[profile a]\nsso_session = corp\nsso_account_id = 111111111111\n\
+             sso_role_name = r\n[sso-session corp]\nsso_start_url = https://Corp.awsapps.com/start/\nsso_region = eu-west-1\n";
         let r = TeamFile::parse(&team, "t").unwrap().render(&params("")).unwrap();
         let mine =
             "[sso-session mine]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n";
