@@ -1762,7 +1762,7 @@ mod tests {
     fn a_team_section_never_signs_in_with_the_member_s_own_session() {
         let team = "[swrole-team]\nname = web\nversion = 1\n[profile a]\nsso_session = corp\nsso_account_id = 111111111111\n\
              sso_role_name = r\n[sso-session corp]\nsso_start_url = https://Corp.awsapps.com/start/\nsso_region = eu-west-1\n";
-        let r = TeamFile::parse(&team, "t").unwrap().render(&params("")).unwrap();
+        let r = TeamFile::parse(team, "t").unwrap().render(&params("")).unwrap();
         let mine =
             "[sso-session mine]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n";
         let why = shares_a_sign_in(&r, mine).unwrap().unwrap();
@@ -1773,7 +1773,7 @@ mod tests {
             None
         );
         // The team's own block (an earlier sync) is not the member's.
-        let written = add_with(&TeamFile::parse(&team, "t").unwrap(), "");
+        let written = add_with(&TeamFile::parse(team, "t").unwrap(), "");
         assert_eq!(shares_a_sign_in(&r, &written).unwrap(), None);
     }
 
