@@ -617,3 +617,401 @@ fn setup_says_what_iam_lists_when_it_cannot_choose() {
     );
     assert!(err.contains("pass --user NAME or --mfa-serial ARN"), "{err}");
 }
+
+// ---- A team file is code: what a shared file may set, and what a member sees first. ----
+
+/// botocore's own reading of each text (`configloader.raw_config_parse`, what the AWS CLI,
+/// boto3 and both CLIs use): each section with its keys, or `None` when it refuses the file.
+fn botocore_readings(texts: &[String]) -> Vec<Option<std::collections::BTreeMap<String, Vec<String>>>> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for (i, t) in texts.iter().enumerate() {
+        let p = dir.path().join(format!("c{i}"));
+        std::fs::write(&p, t).unwrap();
+        paths.push(p);
+    }
+    let script = "import json, sys\nimport botocore.configloader as c, botocore.exceptions as e\nout = []\n\
+        for path in sys.argv[1:]:\n    try:\n        r = c.raw_config_parse(path)\n        \
+        out.append({k: sorted(v) for k, v in r.items()})\n    except e.ConfigParseError:\n        out.append(None)\n\
+        print(json.dumps(out))\n";
+    let out = Command::new("python3").arg("-c").arg(script).args(&paths).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn readings_of(
+    r: &swrole::config::botocore::Reading,
+) -> Option<std::collections::BTreeMap<String, Vec<String>>> {
+    if r.refused.is_some() {
+        return None;
+    }
+    Some(r.sections.iter().map(|(name, (_, keys))| (name.clone(), keys.keys().cloned().collect())).collect())
+}
+
+/// The texts where the readings part, and some where they do not: every Unicode space
+/// Python strips, `:` delimiters, bracket forms, `[DEFAULT]`, duplicates, a lone CR.
+fn differential_table() -> Vec<String> {
+    let mut t: Vec<String> = Vec::new();
+    for space in [
+        '\u{a0}', '\u{1680}', '\u{2000}', '\u{2003}', '\u{200a}', '\u{2028}', '\u{2029}', '\u{202f}',
+        '\u{205f}', '\u{3000}', '\u{85}', '\u{1c}', '\u{0b}', '\u{0c}',
+    ] {
+        t.push(format!("[profile a]\n{space}[default]=x\n"));
+        t.push(format!("[profile a]\n{space}[plugins]=x\ncli_legacy_plugin_path = /tmp\n"));
+        t.push(format!("[profile a]\nk = v\n{space}[b]=1\n"));
+        t.push(format!("[profile a]\nk{space}= v\nj = 1\n"));
+    }
+    t.extend(
+        [
+            "[default]\nregion = x\n\n[profile a]\nrole_arn = r # c\ns3 =\n  max = 1\n; c\n# c\n",
+            "[profile a]\naws_secret_access_key: s=x\n",
+            "[profile a]\nregion : eu-west-1\n",
+            "[profile a]\nk: v\n",
+            "[DEFAULT]\ncredential_process = evil\n[profile a]\nk = v\n",
+            "[ profile a ]\nk = v\n",
+            "[profile a] ; c]\nk = v\n",
+            "[profile a]x\nk = v\n",
+            "[a]\nk = 1\n[a]\nj = 2\n",
+            "[a]\nk = 1\nK = 2\n",
+            "[a]\nk = 1\r[b]\nj = 2\n",
+            "[a]\nk = 1\n  # indented\n",
+            "[a]\nk = 1\n  more\n",
+            "[a]\ns3 =\n  x = 1\n",
+            "[a]\ns3 =\n  no equals\n",
+            "\u{feff}[a]\nk = v\n",
+            "k = v\n[a]\n",
+            "[a]\nnoequals\n",
+            "[a]\n= x\n",
+            "[profile a]\n\tregion = x\n",
+            "[profile a]\n[profile b]\n  [default]\n",
+        ]
+        .map(String::from),
+    );
+    t
+}
+
+/// The model of botocore's reader that every edit is checked with is botocore's reader:
+/// the same sections and keys, or both refuse, over the whole table.
+#[test]
+fn the_botocore_model_reads_as_botocore_does() {
+    if !require("python3") {
+        return;
+    }
+    let table = differential_table();
+    let real = botocore_readings(&table);
+    for (t, real) in table.iter().zip(real) {
+        let model = readings_of(&swrole::config::botocore::python_reading(t));
+        assert_eq!(model, real, "{t:?}");
+    }
+}
+
+/// A team file with any line the two readers part on is refused with its file and line, and
+/// nothing is written; what a team file may hold is written so that botocore reads the
+/// config exactly as swrole does (sections and keys), checked with botocore itself.
+#[test]
+fn hostile_team_files_change_nothing_and_written_configs_read_alike_in_botocore() {
+    if !require("python3") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("swrole-team.ini");
+    // The member's own config has a line botocore reads otherwise (theirs: it stays, and does
+    // not stop the edit); the team's lines may bring in none.
+    let mine = "[default]\nregion = eu-west-1\n[profile old]\nk: v=1\n";
+    let fx = Fixture::new(mine, "");
+    let path = file.to_str().unwrap();
+    let hostile = [
+        ("[profile sw-x]\n\u{a0}[default]=x\n", 17),
+        ("[profile sw-x]\n\u{3000}[plugins]=x\n", 17),
+        ("[profile sw-x]\nregion = x\n\u{2028}[services s]\n", 18),
+        ("[profile sw-x]\naws_secret_access_key: s=x\n", 17),
+        ("[profile sw-x]\nregion\u{a0}= x\n", 17),
+        ("[ profile sw-x ]\nregion = x\n", 16),
+        ("[profile sw-x] ; c]\nregion = x\n", 16),
+        ("[profile sw-x]\nregion = x\n  [default]\n", 18),
+        ("[profile sw-x]\nregion = x\n# swrole team web: end\n", 18),
+        ("[profile default]\nregion = x\n", 16),
+        ("[profile sw-x]\nAWS_SESSION_TOKEN = x\n", 17),
+    ];
+    for (body, line) in hostile {
+        std::fs::write(&file, format!("{TEAM}{body}")).unwrap();
+        let out = swrole(&fx, &["team", "add", path, "--user", "ann", "--yes"]);
+        let err = text(&out.stderr);
+        assert!(!out.status.success(), "{body:?}: {err}");
+        assert!(err.contains(&format!("{path}:{line}: ")), "{body:?}: the file and line: {err}");
+        assert_eq!(config(&fx), mine, "{body:?}: nothing written");
+        assert!(out.stdout.is_empty());
+    }
+    // What a team may write: comments, a header's comment, tabs, sub-properties.
+    let fine = format!(
+        "{TEAM}# the team's sandbox\n[profile sw-x] # sandbox\nregion\t=\teu-west-1\ns3 =\n  max_concurrent_requests = 20\n"
+    );
+    std::fs::write(&file, &fine).unwrap();
+    let out = swrole(&fx, &["team", "add", path, "--user", "ann", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let written = config(&fx);
+    assert!(written.starts_with(mine));
+    let ours = readings_of(&swrole::config::botocore::swrole_reading(&written)).unwrap();
+    let theirs = botocore_readings(std::slice::from_ref(&written)).remove(0).unwrap();
+    // The member's own differing line is the one difference, as before the edit.
+    let mut expected = ours.clone();
+    expected.insert("profile old".into(), vec!["k".into()]);
+    assert_eq!(theirs, expected, "{written}");
+    assert_eq!(ours["profile old"], ["k: v"]);
+    assert!(ours.contains_key("profile sw-x") && ours.contains_key("profile sw-production"));
+    // doctor names the member's line, with its file and line.
+    let doctor = swrole(&fx, &["doctor"]);
+    let report = text(&doctor.stdout) + &text(&doctor.stderr);
+    assert!(
+        report.contains(&format!(
+            "{}:4: the AWS CLI reads a key k in [profile old] that swrole does not",
+            fx.config_path().display()
+        )),
+        "{report}"
+    );
+}
+
+/// Keys that choose where secrets go, what runs or what is trusted come in only with the
+/// member's `--allow KEY` (never `--yes`), said in words; a value the block already holds as
+/// it is needs no new word, a changed one does.
+#[test]
+fn opt_in_keys_need_allow_and_yes_never_gives_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("swrole-team.ini");
+    let with = |url: &str| {
+        format!(
+            "{TEAM}\n[profile sw-local]\nsource_profile = {{{{source_profile}}}}\nregion = eu-west-1\nendpoint_url = {url}\n"
+        )
+    };
+    std::fs::write(&file, with("https://capture.example")).unwrap();
+    let fx = Fixture::new("[default]\nregion = eu-west-1\n", "");
+    let path = file.to_str().unwrap();
+    let refused = swrole(&fx, &["team", "add", path, "--user", "ann", "--yes"]);
+    let err = text(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(err.contains(&format!("{path}:20: endpoint_url in [profile sw-local]")), "{err}");
+    assert!(
+        err.contains("--allow endpoint_url (--yes does not)") && err.contains("which is not an AWS endpoint"),
+        "{err}"
+    );
+    assert_eq!(config(&fx), "[default]\nregion = eu-west-1\n");
+    // Another key's --allow is not this one's.
+    let other = swrole(&fx, &["team", "add", path, "--user", "ann", "--yes", "--allow", "ca_bundle"]);
+    assert!(!other.status.success());
+    let bad = swrole(&fx, &["team", "add", path, "--allow", "region"]);
+    assert!(!bad.status.success() && text(&bad.stderr).contains("is not a key --allow lets in"));
+    let allowed = swrole(&fx, &["team", "add", path, "--user", "ann", "--yes", "--allow", "endpoint_url"]);
+    let err = text(&allowed.stderr);
+    assert!(allowed.status.success(), "{err}");
+    assert!(
+        err.contains("team web: allowed with --allow endpoint_url: [profile sw-local] sends every request, with your credentials, MFA codes and sign-in tokens, to https://capture.example, which is not an AWS endpoint"),
+        "{err}"
+    );
+    // The same value again: no word needed. A changed value: the word again.
+    let again = swrole(&fx, &["team", "sync", "--yes"]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    std::fs::write(&file, with("https://capture2.example")).unwrap();
+    let before = config(&fx);
+    let changed = swrole(&fx, &["team", "sync", "--yes"]);
+    assert!(
+        !changed.status.success() && text(&changed.stderr).contains("capture2.example"),
+        "{}",
+        text(&changed.stderr)
+    );
+    assert_eq!(config(&fx), before);
+    let changed = swrole(&fx, &["team", "sync", "--yes", "--allow", "endpoint_url"]);
+    assert!(changed.status.success(), "{}", text(&changed.stderr));
+    assert!(config(&fx).contains("endpoint_url = https://capture2.example"));
+}
+
+/// `setup SOURCE --yes` checks every team profile by switching to it: a team command
+/// (credential_process) never runs unless the member allowed it, and nothing is written.
+#[test]
+fn setup_runs_no_team_command_without_allow() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let team = format!(
+        "{TEAM}\n[profile sw-tool]\nregion = eu-west-1\ncredential_process = /bin/sh -c \"touch {}\"\n",
+        marker.display()
+    );
+    std::fs::write(dir.path().join("swrole-team.ini"), team).unwrap();
+    let creds = "[default]\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_key = s\n";
+    let fx = Fixture::new("[default]\nregion = eu-west-1\n", creds);
+    let mut c = fx.no_terminal("http://127.0.0.1:1");
+    c.args(["setup", dir.path().to_str().unwrap(), "--user", "ann", "--yes"]).env("SWROLE_KEY_STORE", "file");
+    let out = c.output().unwrap();
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("credential_process in [profile sw-tool]: it runs a command as you"), "{err}");
+    assert!(err.contains("--allow credential_process"), "{err}");
+    assert!(!marker.exists(), "the team's command did not run");
+    assert_eq!(config(&fx), "[default]\nregion = eu-west-1\n");
+}
+
+/// A sync that takes production safety away says so, in words, before the diff and the
+/// question; `--yes` does not silence it.
+#[test]
+fn a_sync_that_weakens_production_says_so_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("swrole-team.ini");
+    let strict = TEAM.replace(
+        "swrole_confirm = true\n",
+        "swrole_confirm = true\nswrole_session_policy = readonly\nswrole_guard_commands = terraform apply\n",
+    );
+    std::fs::write(&file, &strict).unwrap();
+    let fx = Fixture::new("[default]\nregion = eu-west-1\n", "");
+    let path = file.to_str().unwrap();
+    assert!(swrole(&fx, &["team", "add", path, "--user", "ann", "--yes"]).status.success());
+    let loose = TEAM.replace("swrole_confirm = true\n", "swrole_guard_commands = none\n");
+    std::fs::write(&file, loose).unwrap();
+    let out = swrole(&fx, &["team", "sync", "--yes"]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let words = [
+        "swrole: team web: sw-production: no longer asks before a switch (swrole_confirm)",
+        "swrole: team web: sw-production: no longer read-only (swrole_session_policy removed)",
+        "swrole: team web: sw-production: no longer asks before any command (swrole_guard_commands = none)",
+    ];
+    for w in words {
+        let at = err.find(w).unwrap_or_else(|| panic!("{w}: {err}"));
+        assert!(at < err.find("@@").unwrap(), "said before the diff: {err}");
+    }
+}
+
+/// The low items: a password in a source is refused and never printed (an older block's is
+/// shown as ***); a second team file of the same name does not take over a block; typed keys
+/// are stored only after the last question.
+#[test]
+fn passwords_other_files_of_the_same_name_and_keys_after_the_last_question() {
+    let fx = Fixture::new("[default]\nregion = eu-west-1\n", "");
+    let out = swrole(
+        &fx,
+        &["team", "add", "git+https://ann:SECRETTOKEN@127.0.0.1:1/web.git", "--user", "ann", "--yes"],
+    );
+    let err = text(&out.stderr);
+    assert!(!out.status.success() && !err.contains("SECRETTOKEN"), "{err}");
+    assert!(
+        err.contains("https://ann:***@127.0.0.1:1/web.git") && err.contains("credential helper"),
+        "{err}"
+    );
+    // A block written before holds one: list shows it masked.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("swrole-team.ini"), TEAM).unwrap();
+    assert!(
+        swrole(&fx, &["team", "add", dir.path().to_str().unwrap(), "--user", "ann", "--yes"])
+            .status
+            .success()
+    );
+    let with_password = config(&fx).replace(
+        &format!("# source = {}", dir.path().display()),
+        "# source = git+https://ann:SECRETTOKEN@127.0.0.1:1/web.git",
+    );
+    std::fs::write(fx.config_path(), &with_password).unwrap();
+    let list = swrole(&fx, &["team", "list"]);
+    assert!(text(&list.stdout).contains("git+https://ann:***@127.0.0.1:1/web.git"), "{}", text(&list.stdout));
+    let sync = swrole(&fx, &["team", "sync", "--yes"]);
+    assert!(!sync.status.success());
+    for out in [&list, &sync] {
+        assert!(!text(&out.stdout).contains("SECRETTOKEN") && !text(&out.stderr).contains("SECRETTOKEN"));
+    }
+    std::fs::write(
+        fx.config_path(),
+        config(&fx)
+            .replace("git+https://ann:SECRETTOKEN@127.0.0.1:1/web.git", &dir.path().display().to_string()),
+    )
+    .unwrap();
+
+    // Another file that also says name = web: refused, the block keeps its source.
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(other.path().join("swrole-team.ini"), TEAM.replace("sw-staging", "sw-evil")).unwrap();
+    let before = config(&fx);
+    let out = swrole(&fx, &["team", "add", other.path().to_str().unwrap(), "--user", "ann", "--yes"]);
+    let err = text(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("is another team file with the same name") && err.contains("swrole team remove web"),
+        "{err}"
+    );
+    assert_eq!(config(&fx), before);
+
+    // setup with typed keys, refused at the diff (no terminal, no --yes): nothing stored.
+    let fresh = Fixture::new("[default]\nregion = eu-west-1\n", "");
+    let mut c = fresh.no_terminal("http://127.0.0.1:1");
+    c.args(["setup", dir.path().to_str().unwrap(), "--user", "ann", "--keys-stdin", "--no-check"])
+        .env("SWROLE_KEY_STORE", "file")
+        .stdin(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"AKIAEXAMPLEEXAMPLE01\nsecret-of-ann\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success(), "{}", text(&out.stderr));
+    let mut list = fresh.no_terminal("http://127.0.0.1:1");
+    let keys = list.args(["keys", "list"]).env("SWROLE_KEY_STORE", "file").output().unwrap();
+    assert_eq!(text(&keys.stdout), "", "no key stored: {}", text(&keys.stderr));
+    assert!(!text(&out.stderr).contains("stored the keys"), "{}", text(&out.stderr));
+}
+
+/// A relative ca_bundle (a team's or the member's own) is refused, naming file and line: it
+/// would be exported as it is and name another file in every directory.
+#[test]
+fn a_relative_ca_bundle_is_refused() {
+    let fx = Fixture::new(
+        "[profile rel]\nregion = eu-west-1\nca_bundle = repo/team-ca.pem\naws_access_key_id = AKIAEXAMPLEEXAMPLE01\naws_secret_access_key = s\n",
+        "",
+    );
+    let out = swrole(&fx, &["rel"]);
+    let err = text(&out.stderr);
+    assert!(!out.status.success() && out.stdout.is_empty(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "ca_bundle of profile \"rel\", {}:3: \"repo/team-ca.pem\" is a relative path",
+            fx.config_path().display()
+        )),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("swrole-team.ini");
+    std::fs::write(&file, format!("{TEAM}ca_bundle = repo/team-ca.pem\n")).unwrap();
+    let out = swrole(
+        &fx,
+        &["team", "add", file.to_str().unwrap(), "--user", "ann", "--yes", "--allow", "ca_bundle"],
+    );
+    assert!(
+        !out.status.success()
+            && text(&out.stderr).contains(
+                ":16: ca_bundle \"repo/team-ca.pem\" in [profile sw-production] is a relative path"
+            ),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// An IAM Identity Center profile whose endpoint a team wrote (even allowed for its STS
+/// calls) sends no sign-in token there: the switch stops before any connection.
+#[test]
+fn sign_in_tokens_never_go_to_a_team_chosen_host() {
+    let capture = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    capture.set_nonblocking(true).unwrap();
+    let url = format!("http://127.0.0.1:{}", capture.local_addr().unwrap().port());
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("swrole-team.ini");
+    std::fs::write(
+        &file,
+        format!(
+            "[swrole-team]\nname = web\nversion = 1\n[profile sw-sso]\nsso_session = corp\nsso_account_id = 111111111111\n\
+             sso_role_name = dev\nregion = eu-west-1\nendpoint_url = {url}\n[sso-session corp]\n\
+             sso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n"
+        ),
+    )
+    .unwrap();
+    let fx = Fixture::new("[default]\nregion = eu-west-1\n", "");
+    let add = swrole(&fx, &["team", "add", file.to_str().unwrap(), "--yes", "--allow", "endpoint_url"]);
+    assert!(add.status.success(), "{}", text(&add.stderr));
+    let mut c = fx.no_terminal("http://127.0.0.1:1");
+    c.env_remove("AWS_ENDPOINT_URL_STS").arg("sw-sso");
+    let out = c.output().unwrap();
+    let err = text(&out.stderr);
+    assert!(!out.status.success() && out.stdout.is_empty(), "{err}");
+    assert!(err.contains("comes from team web's block, which you did not write"), "{err}");
+    assert!(capture.accept().is_err(), "nothing connected to the team's host");
+}
