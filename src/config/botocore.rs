@@ -175,48 +175,30 @@ pub fn differences(text: &str) -> Vec<Difference> {
         return out;
     }
     let shown = |name: &str| crate::text::printable(name);
-    for (name, (line, keys)) in &python.sections {
-        match ours.sections.get(name) {
-            None => out.push(Difference {
-                what: format!("the AWS CLI reads a section [{}] that swrole does not", shown(name)),
-                line: *line,
-            }),
-            Some((_, our_keys)) => {
-                for (key, at) in keys {
-                    if !our_keys.contains_key(key) {
-                        out.push(Difference {
-                            what: format!(
-                                "the AWS CLI reads a key {} in [{}] that swrole does not",
-                                shown(key),
-                                shown(name)
-                            ),
-                            line: *at,
-                        });
-                    }
-                }
-                for (key, at) in our_keys {
-                    if !keys.contains_key(key) {
-                        out.push(Difference {
-                            what: format!(
-                                "swrole reads a key {} in [{}] that the AWS CLI does not",
-                                shown(key),
-                                shown(name)
-                            ),
-                            line: *at,
-                        });
-                    }
-                }
+    // What one reading has and the other does not: `reader` reads it, `other` does not.
+    let mut only_in = |a: &Reading, b: &Reading, reader: &str, other: &str| {
+        for (name, (line, keys)) in &a.sections {
+            let Some((_, b_keys)) = b.sections.get(name) else {
+                out.push(Difference {
+                    what: format!("{reader} reads a section [{}] that {other} does not", shown(name)),
+                    line: *line,
+                });
+                continue;
+            };
+            for (key, at) in keys.iter().filter(|(key, _)| !b_keys.contains_key(*key)) {
+                out.push(Difference {
+                    what: format!(
+                        "{reader} reads a key {} in [{}] that {other} does not",
+                        shown(key),
+                        shown(name)
+                    ),
+                    line: *at,
+                });
             }
         }
-    }
-    for (name, (line, _)) in &ours.sections {
-        if !python.sections.contains_key(name) {
-            out.push(Difference {
-                what: format!("swrole reads a section [{}] that the AWS CLI does not", shown(name)),
-                line: *line,
-            });
-        }
-    }
+    };
+    only_in(&python, &ours, "the AWS CLI", "swrole");
+    only_in(&ours, &python, "swrole", "the AWS CLI");
     out.sort_by_key(|d| d.line);
     out
 }
