@@ -128,3 +128,86 @@ pub fn replace(files: &[Written]) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    /// A file that changed after it was read stops the edit, also when the new text has the
+    /// same length; nothing is written to it or beside it.
+    #[test]
+    fn a_file_changed_since_it_was_read_is_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        std::fs::write(&path, "[default]\nregion = b\n").unwrap();
+        let e = replace(&[Written {
+            path: &path,
+            old: "[default]\nregion = a\n",
+            new: "[default]\nregion = c\n",
+            name: "config",
+        }])
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("changed while swrole was editing it"), "{e}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "[default]\nregion = b\n");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, ["config"], "no staged file is left");
+        // What was read is what is there: the edit goes through.
+        replace(&[Written {
+            path: &path,
+            old: "[default]\nregion = b\n",
+            new: "[default]\nregion = c\n",
+            name: "config",
+        }])
+        .unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "[default]\nregion = c\n");
+    }
+
+    /// A file an edit creates is 0600 (in a 0700 directory it makes); an existing file keeps
+    /// its mode.
+    #[test]
+    fn new_files_are_private_and_old_ones_keep_their_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = dir.path().join("new/.aws/credentials");
+        replace(&[Written { path: &made, old: "", new: "[default]\nregion = x\n", name: "credentials" }])
+            .unwrap();
+        assert_eq!(mode(&made), 0o600);
+        assert_eq!(mode(made.parent().unwrap()), 0o700);
+        let kept = dir.path().join("config");
+        std::fs::write(&kept, "[default]\n").unwrap();
+        std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o640)).unwrap();
+        replace(&[Written {
+            path: &kept,
+            old: "[default]\n",
+            new: "[default]\nregion = x\n",
+            name: "config",
+        }])
+        .unwrap();
+        assert_eq!(mode(&kept), 0o640);
+    }
+
+    /// An edit that would bring in a line botocore reads otherwise is refused with its line;
+    /// one the file already had does not stop another edit.
+    #[test]
+    fn an_edit_botocore_would_read_otherwise_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config");
+        let old = "[default]\nk: v=1\n";
+        std::fs::write(&path, old).unwrap();
+        let new = "[default]\nk: v=1\n[profile a]\n\u{a0}[plugins]=x\n";
+        let e = replace(&[Written { path: &path, old, new, name: "config" }]).unwrap_err().to_string();
+        assert!(
+            e.contains(
+                ":4: after this edit the AWS CLI reads a section [plugins] that swrole does not (and 1 more)"
+            ),
+            "{e}"
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), old);
+        replace(&[Written { path: &path, old, new: "[default]\nk: v=1\nregion = x\n", name: "config" }])
+            .unwrap();
+    }
+}

@@ -1568,4 +1568,22 @@ mod tests {
         let (set, paths) = files(config, "");
         assert!(sso_endpoints(&set, &paths, &Env::from_pairs([("HOME", "/h")]), "team", "eu-west-1").is_ok());
     }
+    /// `--write` lifts the session policy of the hop it asks for (the selected profile's) and
+    /// of no other: a read-only hop below it stays read-only.
+    #[test]
+    fn write_drops_only_the_selected_hop_s_policy() {
+        let config = "[profile mid]\nsource_profile = u\nrole_arn = arn:aws:iam::111111111111:role/mid\n\
+                      swrole_session_policy = readonly\n\
+                      [profile top]\nsource_profile = mid\nrole_arn = arn:aws:iam::222222222222:role/top\n\
+                      swrole_session_policy = readonly\n";
+        let read = try_plan(config, USER, "top", &[], &Overrides::default()).unwrap();
+        assert!(read.hops[0].policy.is_some() && read.hops[1].policy.is_some());
+        let o = Overrides { write: true, reason: Some("fix".into()), ..Overrides::default() };
+        let write = try_plan(config, USER, "top", &[], &o).unwrap();
+        assert!(write.hops[1].policy.is_none(), "the asked-for hop gets write access");
+        assert!(write.hops[0].policy.is_some(), "the hop below keeps its session policy");
+        // The hop below, selected itself, is the one lifted.
+        let mid = try_plan(config, USER, "mid", &[], &o).unwrap();
+        assert!(mid.hops[0].policy.is_none());
+    }
 }

@@ -160,3 +160,47 @@ pub fn read(env: &Env) -> Result<Vec<Line>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line() -> Line {
+        Line { mode: "switch".into(), profile: "p".into(), ..Line::default() }
+    }
+
+    /// The record is never written through a symbolic link: a planted one is refused and
+    /// the file it names is unchanged; the record itself is 0600 in a 0700 directory.
+    #[test]
+    fn the_record_is_never_opened_through_a_link() {
+        let home = tempfile::tempdir().unwrap();
+        let env = Env::from_pairs([("HOME", home.path().to_str().unwrap())]);
+        let path = path(&env).unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let other = home.path().join("other");
+        std::fs::write(&other, "mine\n").unwrap();
+        std::os::unix::fs::symlink(&other, &path).unwrap();
+        let e = try_append(&env, &line()).unwrap_err();
+        assert!(format!("{e:#}").contains("could not open"), "{e:#}");
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), "mine\n");
+        std::fs::remove_file(&path).unwrap();
+        try_append(&env, &line()).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(read(&env).unwrap().len(), 1);
+    }
+
+    /// A record that reaches its bound is rotated to `log.1`, and a new one begins.
+    #[test]
+    fn a_full_record_rotates_to_log_1() {
+        let home = tempfile::tempdir().unwrap();
+        let env = Env::from_pairs([("HOME", home.path().to_str().unwrap())]);
+        let path = path(&env).unwrap();
+        try_append(&env, &line()).unwrap();
+        let full = "x".repeat(MAX_BYTES as usize);
+        std::fs::write(&path, &full).unwrap();
+        try_append(&env, &line()).unwrap();
+        assert_eq!(std::fs::read_to_string(path.with_file_name("log.1")).unwrap(), full);
+        assert_eq!(read(&env).unwrap().len(), 1, "the new record holds the one line");
+    }
+}

@@ -457,6 +457,11 @@ mod tests {
         ] {
             assert_eq!(matching_pattern(&d, line), None, "{line}");
         }
+        // A pasted block: a newline ends a command as `;` does.
+        for line in ["echo ok\nterraform apply", "cd infra\n  aws s3 rb s3://b", "true\r\nterraform apply"] {
+            assert!(matching_pattern(&d, line).is_some(), "{line:?}");
+        }
+        assert_eq!(matching_pattern(&d, "echo 'a\nterraform apply'"), None, "inside quotes it is text");
         assert!(word_matches("a*b*c", "aXbYc") && word_matches("a*bb*c", "abbc"));
         assert!(!word_matches("a*bb*c", "abXbc") && !word_matches("a*c", "ab"));
         // The last part must end the word; a middle part is used up where it is found.

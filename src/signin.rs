@@ -415,10 +415,15 @@ fn callback(
     if req.method() != hyper::Method::GET || req.uri().path() != "/oauth/callback" {
         return (404, REFUSED, None);
     }
+    judge(req.uri().query().unwrap_or(""), state)
+}
+
+/// What a callback's query brings for the sign-in of `state`: its status, page and outcome.
+fn judge(query: &str, state: &str) -> (u16, &'static str, Option<Outcome>) {
     let mut code = None;
     let mut got_state = None;
     let mut error = None;
-    for (k, v) in url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes()) {
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
         match k.as_ref() {
             "code" => code = Some(v.into_owned()),
             "state" => got_state = Some(v.into_owned()),
@@ -464,6 +469,38 @@ mod tests {
         assert_eq!(read_text(&path).unwrap().unwrap().len(), 64 * 1024);
         std::fs::write(&path, "x".repeat(64 * 1024 + 1)).unwrap();
         assert!(read_text(&path).unwrap_err().to_string().contains("larger than 64 KiB"));
+    }
+
+    /// Only the right `state` gives a code: a callback without one, with an empty one or
+    /// another is refused like a wrong one, and an empty code with the right state is none.
+    #[test]
+    fn a_callback_gives_its_code_only_with_this_sign_in_s_state() {
+        let code = |(status, _, outcome): (u16, &str, Option<Outcome>)| match outcome {
+            Some(Outcome::Code(c)) => format!("{status} code {c}"),
+            Some(Outcome::Failed(why)) => format!("{status} failed: {why}"),
+            None => format!("{status} none"),
+        };
+        let wrong = "400 failed: the callback's state does not match this sign-in";
+        for query in
+            ["code=abc", "code=abc&state=", "code=abc&state=other", "code=abc&State=s1", "code=abc&state=s1x"]
+        {
+            assert!(code(judge(query, "s1")).starts_with(wrong), "{query}");
+        }
+        assert_eq!(code(judge("code=abc&state=s1", "s1")), "200 code abc");
+        assert_eq!(code(judge("state=s1&code=a%2Bb", "s1")), "200 code a+b");
+        assert!(
+            code(judge("code=&state=s1", "s1")).starts_with("400 failed: the callback carried no usable")
+        );
+        assert!(code(judge(&format!("code={}&state=s1", "c".repeat(513)), "s1")).contains("no usable"));
+        assert_eq!(
+            code(judge(&format!("code={}&state=s1", "c".repeat(512)), "s1")),
+            format!("200 code {}", "c".repeat(512))
+        );
+        assert!(code(judge("state=s1", "s1")).contains("no usable"));
+        assert!(
+            code(judge("error=access_denied&state=s1", "s1"))
+                .contains("the sign-in page answered access_denied")
+        );
     }
 
     #[test]

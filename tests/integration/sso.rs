@@ -605,3 +605,77 @@ fn exec_server_renews_from_the_identity_center_role() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("could not reach the federation endpoint"), "{}", text(&out.stderr));
 }
+
+/// A token file the AWS CLI rewrote while swrole's refresh was in flight keeps the CLI's
+/// token: swrole writes its refresh only over what it read.
+#[test]
+fn a_refresh_never_overwrites_a_token_written_while_it_was_in_flight() {
+    let Some(w) = world(&config("")) else { return };
+    w.login();
+    w.nearly_expired();
+    w.fake.config(json!({"refresh_delay": 2}));
+    let mut c = w.cmd(&swrole_path());
+    c.arg("prod");
+    without_terminal(&mut c);
+    let child = c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !w.fake.log().iter().any(|e| e["op"] == "refresh_started") {
+        assert!(std::time::Instant::now() < deadline, "the refresh never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The writer in the middle: a token as the AWS CLI writes it after its own refresh.
+    let mut newer = w.token();
+    newer["accessToken"] = json!("written-by-the-aws-cli");
+    let later = std::time::SystemTime::now() + Duration::from_secs(3600);
+    newer["expiresAt"] = json!(humantime::format_rfc3339_seconds(later).to_string());
+    let newer = newer.to_string();
+    std::fs::write(w.token_file(), &newer).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(grants(&w.fake, "refresh_token").len(), 1);
+    assert_eq!(std::fs::read_to_string(w.token_file()).unwrap(), newer, "the newer token stays");
+}
+
+/// Role names from the portal are held to IAM's characters before they become
+/// `sso_role_name`: a space, `;`, `#`, a quote or a bracket (not only a newline) is refused,
+/// and nothing is written.
+#[test]
+fn portal_role_names_outside_iam_s_characters_are_refused() {
+    let Some(w) = world(&config("")) else { return };
+    w.login();
+    let before = std::fs::read_to_string(w.fx.config_path()).unwrap();
+    for bad in [
+        "Admin Role",
+        "Admin;x",
+        "Admin#x",
+        "Admin\"x",
+        "Admin'x",
+        "Admin[x]",
+        "Admin]x",
+        "Admin\nx",
+        "Admín",
+    ] {
+        w.fake.config(json!({"accounts": [{"accountId": "111111111111", "accountName": "Production",
+            "emailAddress": "prod@example.com", "roles": ["ReadOnly", bad]}]}));
+        for args in [&["sso", "profiles"][..], &["sso", "profiles", "--write", "--yes"][..]] {
+            let out = w.swrole(args);
+            let err = text(&out.stderr);
+            assert!(!out.status.success(), "{bad:?} {args:?}: {err}");
+            assert!(
+                err.contains("the portal sent a role name that cannot go into a profile"),
+                "{bad:?}: {err}"
+            );
+            assert!(out.stdout.is_empty(), "{bad:?}: nothing printed");
+        }
+        assert_eq!(std::fs::read_to_string(w.fx.config_path()).unwrap(), before, "{bad:?}");
+    }
+    // IAM's own characters pass.
+    w.fake.config(json!({"accounts": [{"accountId": "111111111111", "accountName": "Production",
+        "emailAddress": "prod@example.com", "roles": ["Admin+=,.@_-1"]}]}));
+    let out = w.swrole(&["sso", "profiles"]);
+    assert!(
+        out.status.success() && text(&out.stdout).contains("sso_role_name = Admin+=,.@_-1"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -17,7 +17,7 @@ Portal: GetRoleCredentials (GET /federation/credentials?role_name&account_id), L
 /assignment/roles?account_id), each with the bearer token in `x-amz-sso_bearer_token`;
 UnauthorizedException (401) for an unknown or expired token.
 
-Control (JSON): POST /admin/config {"token_seconds": N, "refresh_fails": bool,
+Control (JSON): POST /admin/config {"token_seconds": N, "refresh_fails": bool, "refresh_delay": S,
 "pending_polls": N, "slow_down_polls": N, "accounts": [...], "role_keys": {...}},
 POST /admin/expire_tokens (every access token refused), GET /admin/log.
 
@@ -38,6 +38,8 @@ lock = threading.RLock()
 config = {
     "token_seconds": 3600,
     "refresh_fails": False,
+    # seconds a refresh_token grant waits before it answers (a writer in the middle)
+    "refresh_delay": 0,
     "pending_polls": 1,
     "slow_down_polls": 0,
     "page_size": 2,
@@ -204,6 +206,11 @@ class Handler(JsonHandler):
         if path != "/token":
             return self.send(404, "{}")
         grant = body.get("grantType")
+        # A slow refresh, for a writer in the middle: said in the log, then waited out of the lock.
+        if grant == "refresh_token" and config.get("refresh_delay"):
+            with lock:
+                log.append({"op": "refresh_started"})
+            time.sleep(config["refresh_delay"])
         entry = {"op": "token", "grant": grant, "at": time.time()}
         with lock:
             log.append(entry)
