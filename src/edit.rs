@@ -210,4 +210,27 @@ mod tests {
         replace(&[Written { path: &path, old, new: "[default]\nk: v=1\nregion = x\n", name: "config" }])
             .unwrap();
     }
+    /// An edit lands in the file a link names, the link stays; a missing file is its own
+    /// path; a link that names nothing is an error, not a new file beside it.
+    #[test]
+    fn links_are_followed_to_the_real_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("dotfiles/config");
+        std::fs::create_dir_all(real.parent().unwrap()).unwrap();
+        std::fs::write(&real, "").unwrap();
+        let link = dir.path().join("config");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let found = real_file(&link).unwrap();
+        assert_eq!(found, std::fs::canonicalize(&real).unwrap());
+        assert_eq!(shown(&link, &found), format!("{} (-> {})", link.display(), found.display()));
+        assert_eq!(shown(&found, &found), found.display().to_string());
+        let missing = dir.path().join("missing");
+        assert_eq!(real_file(&missing).unwrap(), missing);
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &dangling).unwrap();
+        let e = real_file(&dangling).unwrap_err().to_string();
+        assert!(e.contains("cannot be followed to a file"), "{e}");
+        let through_file = dir.path().join("dotfiles/config/x");
+        assert!(real_file(&through_file).unwrap_err().to_string().contains("cannot be followed"));
+    }
 }

@@ -130,12 +130,11 @@ fn try_append(env: &Env, line: &Line) -> Result<()> {
         other => other,
     }
     .with_context(|| format!("could not open {}", path.display()))?;
-    let full = |f: &std::fs::File| f.metadata().is_ok_and(|m| m.len() + text.len() as u64 > MAX_BYTES);
-    if full(&file) {
+    if file.metadata().is_ok_and(|m| past_bound(m.len(), &text)) {
         let lock = crate::store::file::open_lock_file(&dir.join("log.lock"))?;
         lock.lock().with_context(|| format!("could not lock {}", dir.display()))?;
         // Another swrole may have rotated it meanwhile: look at what the path names now.
-        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.len() + text.len() as u64 > MAX_BYTES) {
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| past_bound(m.len(), &text)) {
             std::fs::rename(&path, dir.join("log.1"))
                 .with_context(|| format!("could not rotate {}", path.display()))?;
         }
@@ -143,6 +142,11 @@ fn try_append(env: &Env, line: &Line) -> Result<()> {
     }
     file.write_all(text.as_bytes()).with_context(|| format!("could not write {}", path.display()))?;
     Ok(())
+}
+
+/// Whether a record of `len` bytes would pass its bound with `text` added (then it rotates).
+fn past_bound(len: u64, text: &str) -> bool {
+    len + text.len() as u64 > MAX_BYTES
 }
 
 /// Every line of the record, oldest first (`log.1`, then `log`); lines that are not
@@ -202,5 +206,69 @@ mod tests {
         try_append(&env, &line()).unwrap();
         assert_eq!(std::fs::read_to_string(path.with_file_name("log.1")).unwrap(), full);
         assert_eq!(read(&env).unwrap().len(), 1, "the new record holds the one line");
+    }
+    #[test]
+    fn the_record_lives_in_the_state_directory() {
+        let env = Env::from_pairs([("HOME", "/h")]);
+        assert_eq!(path(&env).unwrap(), PathBuf::from("/h/.local/state/swrole/log"));
+        let env = Env::from_pairs([("HOME", "/h"), ("XDG_STATE_HOME", "/s")]);
+        assert_eq!(path(&env).unwrap(), PathBuf::from("/s/swrole/log"));
+        // A relative XDG_STATE_HOME is not a place (the XDG rule).
+        let env = Env::from_pairs([("HOME", "/h"), ("XDG_STATE_HOME", "s")]);
+        assert_eq!(path(&env).unwrap(), PathBuf::from("/h/.local/state/swrole/log"));
+        assert_eq!(path(&Env::from_pairs(Vec::<(String, String)>::new())), None);
+    }
+
+    /// The terminal is the first of stdin, stderr and stdout that is one, else `none`.
+    #[test]
+    fn the_terminal_is_named_or_none() {
+        let any_tty = [0, 1, 2].iter().any(|fd| unsafe { libc::isatty(*fd) } == 1);
+        let t = terminal();
+        if any_tty {
+            assert!(t.starts_with("/dev/"), "{t}");
+        } else {
+            assert_eq!(t, "none");
+        }
+    }
+
+    /// The record rotates only past its bound: a record of a few KiB takes the line, one that
+    /// would reach exactly the bound too.
+    #[test]
+    fn the_record_rotates_only_past_its_bound() {
+        let home = tempfile::tempdir().unwrap();
+        let env = Env::from_pairs([("HOME", home.path().to_str().unwrap())]);
+        let path = path(&env).unwrap();
+        try_append(&env, &line()).unwrap();
+        let one = std::fs::metadata(&path).unwrap().len();
+        std::fs::write(&path, "x".repeat(10 * 1024)).unwrap();
+        try_append(&env, &line()).unwrap();
+        assert!(!path.with_file_name("log.1").exists(), "10 KiB and a line is not full");
+        // Exactly the bound after the line: still not rotated.
+        std::fs::write(&path, "x".repeat((MAX_BYTES - one) as usize)).unwrap();
+        try_append(&env, &line()).unwrap();
+        assert!(!path.with_file_name("log.1").exists());
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), MAX_BYTES);
+        // One byte more: rotated.
+        try_append(&env, &line()).unwrap();
+        assert_eq!(std::fs::metadata(path.with_file_name("log.1")).unwrap().len(), MAX_BYTES);
+    }
+
+    /// Only a missing record makes its directory; any other failure to open or read it is an
+    /// error that names it.
+    #[test]
+    fn other_failures_are_errors_not_a_new_directory() {
+        let home = tempfile::tempdir().unwrap();
+        let env = Env::from_pairs([("HOME", home.path().to_str().unwrap())]);
+        let path = path(&env).unwrap();
+        // Its directory is a file: not made again, the open's own error.
+        std::fs::create_dir_all(path.parent().unwrap().parent().unwrap()).unwrap();
+        std::fs::write(path.parent().unwrap(), "").unwrap();
+        let e = format!("{:#}", try_append(&env, &line()).unwrap_err());
+        assert!(e.starts_with("could not open"), "{e}");
+        // The record is a directory: reading it is an error, not an empty record.
+        std::fs::remove_file(path.parent().unwrap()).unwrap();
+        std::fs::create_dir_all(&path).unwrap();
+        let e = read(&env).unwrap_err().to_string();
+        assert!(e.starts_with("could not read"), "{e}");
     }
 }

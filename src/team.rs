@@ -1497,6 +1497,9 @@ mod tests {
             ("r\u{e9}gion = x\n", "t:6: \"r\u{e9}gion\" is not a property name"),
             ("a b = x\n", "t:6: \"a b\" is not a property name"),
             ("[ profile b ]\n", "t:6: spaces inside the brackets"),
+            ("[ profile b]\n", "t:6: spaces inside the brackets"),
+            ("[profile b\t]\n", "t:6: spaces inside the brackets"),
+            ("# swrole\n", "t:6: a comment that begins with \"swrole\""),
             ("[profile b]x\n", "t:6: text after the section header's ]"),
             ("[profile b] ; c]\n", "t:6: text after the section header's ]"),
             ("  [profile b]\n", "t:6: an indented line that begins with ["),
@@ -1786,5 +1789,198 @@ mod tests {
         assert_eq!((*first, owner.as_str()), (4, "team web"));
         assert_eq!(*last, written.lines().count());
         assert!(managed_lines(&format!("{}\n", begin_line("x"))).is_empty(), "broken markers: none");
+    }
+    /// The bounds of names and texts, at their edge.
+    #[test]
+    fn names_and_texts_at_their_bounds() {
+        check_team_name(&"w".repeat(64)).unwrap();
+        assert!(check_team_name(&"w".repeat(65)).is_err() && check_team_name("").is_err());
+        check_team_name("a-b_c.9").unwrap();
+        assert!(check_team_name("a/b").is_err());
+        check_user(&"u".repeat(128)).unwrap();
+        assert!(check_user(&"u".repeat(129)).is_err());
+        check_comment_text("source", &"s".repeat(1024)).unwrap();
+        assert!(check_comment_text("source", &"s".repeat(1025)).is_err());
+        assert!(check_comment_text("source", "a\tb").is_err());
+        // The file's own bound: 256 KiB is read, one byte more is not a team file.
+        let body = format!("{HEAD}# ");
+        let at_bound = format!("{body}{}", "x".repeat(MAX_BYTES - body.len()));
+        assert_eq!(at_bound.len(), MAX_BYTES);
+        TeamFile::parse(&at_bound, "t").unwrap();
+        let e = TeamFile::parse(&format!("{at_bound}x"), "t").unwrap_err().to_string();
+        assert!(e.starts_with("t: over 256 KiB"), "{e}");
+        // Versions: 0 is none, 1 is this one.
+        for (v, want) in [("0", "is not a number from 1"), ("2", "newer than this swrole reads")] {
+            let e = TeamFile::parse(&HEAD.replace("version = 1", &format!("version = {v}")), "t")
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(want), "{v}: {e}");
+        }
+        // A TAB is the one control character a line may hold; CRLF ends are fine.
+        TeamFile::parse(&HEAD.replace("role_arn = ", "role_arn =\t").replace('\n', "\r\n"), "t").unwrap();
+    }
+
+    /// A prefix follows every reference between the team's own sections: profiles, sessions
+    /// and services sections alike; a reference to something not the team's stays.
+    #[test]
+    fn a_prefix_follows_references_of_every_kind() {
+        let text = "[swrole-team]\nname = web\nversion = 1\n\
+            [profile a]\nsso_session = corp\nservices = s\nsource_profile = b\n\
+            [profile b]\nsource_profile = {{source_profile}}\nrole_arn = arn:aws:iam::1:role/b\n\
+            [sso-session corp]\nsso_start_url = https://c.awsapps.com/start\n\
+            [services s]\nsts =\n  endpoint_url = https://sts.eu-west-1.amazonaws.com\n";
+        let team = TeamFile::parse(text, "t").unwrap();
+        assert_eq!(team.profiles(), ["a", "b"]);
+        assert_eq!(team.uses().into_iter().collect::<Vec<_>>(), [("source_profile".to_string(), 9)]);
+        let r = team.render(&params("web-")).unwrap();
+        assert_eq!(
+            r[0].lines,
+            ["[profile web-a]", "sso_session = web-corp", "services = web-s", "source_profile = web-b"]
+        );
+        assert_eq!(r[1].lines[1], "source_profile = default", "the member's own profile keeps its name");
+        assert_eq!(r[2].lines[0], "[sso-session web-corp]");
+        assert_eq!(r[3].lines[0], "[services web-s]");
+        assert_eq!((r[2].id.kind, r[3].id.kind), (Kind::SsoSession, Kind::Services));
+        assert_eq!(r[3].id.to_string(), "services web-s");
+        // Without a prefix every line is as written.
+        let plain = team.render(&params("")).unwrap();
+        assert_eq!(plain[0].lines[1], "sso_session = corp");
+        for (header, id) in [
+            ("default", Some("profile default")),
+            ("profile  x ", Some("profile x")),
+            ("sso-session\tx", Some("sso-session x")),
+            ("services x", Some("services x")),
+            ("plugins x", None),
+            ("profile", None),
+        ] {
+            assert_eq!(section_id(header).map(|i| i.to_string()).as_deref(), id, "{header:?}");
+        }
+    }
+
+    /// More of what a sync takes away: each change of its own, and what is not a change.
+    #[test]
+    fn each_weakening_alone() {
+        let base = "[swrole-team]\nname = web\nversion = 1\n[profile p]\nrole_arn = arn:aws:iam::1:role/r\n";
+        let written = |extra: &str| {
+            let team = TeamFile::parse(&format!("{base}{extra}"), "t").unwrap();
+            blocks(&add_with(&team, "")).unwrap().remove(0)
+        };
+        let now = |extra: &str| {
+            TeamFile::parse(&format!("{base}{extra}"), "t").unwrap().render(&params("")).unwrap()
+        };
+        let cases = [
+            (
+                "swrole_idle = 15m\n",
+                "",
+                "p: no longer drops the role when the shell is idle (swrole_idle removed)",
+            ),
+            (
+                "swrole_session_policy = readonly\n",
+                "swrole_session_policy = /p.json\n",
+                "p: its session policy changes from readonly to /p.json",
+            ),
+            (
+                "swrole_write_duration = 1h\n",
+                "",
+                "p: write access lasts the default time (swrole_write_duration removed)",
+            ),
+            (
+                "",
+                "swrole_guard_commands = terraform apply\n",
+                "p: asks only before terraform apply (swrole_guard_commands replaces the default commands)",
+            ),
+            (
+                "swrole_source_identity = true\n",
+                "swrole_source_identity = false\n",
+                "p: no longer marks its sessions with your name (swrole_source_identity)",
+            ),
+            (
+                "swrole_confirm = TRUE\n",
+                "swrole_confirm = no\n",
+                "p: no longer asks before a switch (swrole_confirm)",
+            ),
+        ];
+        for (was, is, said) in cases {
+            assert_eq!(weakened(&written(was), &now(is)), [said], "{was:?} -> {is:?}");
+        }
+        // Stronger, or the same: nothing said.
+        for (was, is) in [
+            ("", "swrole_confirm = true\n"),
+            ("swrole_idle = 15m\n", "swrole_idle = 15m\n"),
+            ("swrole_guard_commands = a\n", "swrole_guard_commands = a, b\n"),
+            ("swrole_write_duration = 1h\n", "swrole_write_duration = 1h\n"),
+            ("", "mfa_serial = arn:aws:iam::1:mfa/u\n"),
+        ] {
+            assert!(weakened(&written(was), &now(is)).is_empty(), "{was:?} -> {is:?}");
+        }
+        // A profile that is new, or a session section, is not compared.
+        let other = TeamFile::parse(&format!("{base}[profile q]\nregion = x\n"), "t")
+            .unwrap()
+            .render(&params(""))
+            .unwrap();
+        assert!(weakened(&written("swrole_confirm = true\n"), &other[1..]).is_empty());
+    }
+
+    #[test]
+    fn words_for_every_opt_in_and_aws_hosts() {
+        let team = opt_team();
+        let o = team.opt_ins(&team.render(&params("")).unwrap());
+        let words: Vec<String> = o.iter().map(OptIn::words).collect();
+        assert_eq!(
+            words[1],
+            "[profile a] takes its endpoints from [services s] (services, line 7 of the team file)"
+        );
+        assert_eq!(
+            words[2],
+            "[profile a] trusts the certificate authorities in /etc/team-ca.pem for every call (ca_bundle, line 8 of the team file)"
+        );
+        assert_eq!(
+            words[4],
+            "[profile a] runs `/usr/bin/team-mfa` as you whenever it needs an MFA code (mfa_process, line 10 of the team file)"
+        );
+        for (url, aws) in [
+            ("https://sts.amazonaws.com", true),
+            ("https://STS.EU-WEST-1.AMAZONAWS.COM/", true),
+            ("https://portal.sso.cn-north-1.amazonaws.com.cn", true),
+            ("https://sts.eu-west-1.api.aws", true),
+            ("https://amazonaws.com", true),
+            ("https://amazonaws.com.evil.example", false),
+            ("https://notamazonaws.com", false),
+            ("https://x.example/amazonaws.com", false),
+            ("not a url", false),
+        ] {
+            assert_eq!(is_aws_url(url), aws, "{url}");
+        }
+        // A services section without an endpoint says so plainly.
+        let id = Id { kind: Kind::Services, name: "s".into() };
+        let o =
+            OptIn { id, key: "services".into(), line: 3, value: "[services s]\nsts =\n  region = x".into() };
+        assert_eq!(
+            o.words(),
+            "[services s] sets endpoints for the profiles that name it (services, line 3 of the team file)"
+        );
+    }
+
+    /// The read-back check itself: each way a text can fail it.
+    #[test]
+    fn the_read_back_check_names_what_differs() {
+        let team = TeamFile::parse(TEAM, "t").unwrap();
+        let one = add_with(&team, "");
+        let api =
+            TeamFile::parse(&TEAM.replace("name = web", "name = api").replace("sw-", "api-"), "t").unwrap();
+        let both = add_with(&api, &one);
+        let fail = |old: &str, new: &str, want: Option<&[(Id, Vec<String>)]>| {
+            check_read_back(old, new, Owner::Team, "web", want).unwrap_err().to_string()
+        };
+        assert!(fail(&one, &one, None).contains("a block still begins at line 1"));
+        let sections: Vec<(Id, Vec<String>)> =
+            blocks(&one).unwrap()[0].sections.iter().map(|(i, _, l)| (i.clone(), l.clone())).collect();
+        assert!(fail("", "", Some(&sections)).contains("(no block)"));
+        assert!(fail(&one, &one, Some(&sections[..1])).contains(
+            "the block reads as profile sw-staging, profile sw-production, profile sw-prod-ro, not profile sw-staging)"
+        ));
+        assert!(fail(&both, &one, Some(&sections)).contains("another block would change"));
+        check_read_back(&both, &both, Owner::Team, "web", Some(&sections)).unwrap();
+        check_read_back(&one, "", Owner::Team, "web", None).unwrap();
     }
 }
