@@ -1381,6 +1381,13 @@ mod tests {
             ("[swrole-team]\nname = w\nversion = 1\n[profile a\n", "t:4: profile definition must end"),
             ("[swrole-team]\nname = w\nversion = 1\ncolor = 1\n[profile a]\n", "t:4: unknown key \"color\""),
             ("[swrole-team]\nname = w\nversion = 1\n[sso a]\n", "t:4: [sso a] is not a section"),
+            ("[swrole-team]\nname = w\nversion = 1\n[profile a b]\n", "t:4: [profile a b] is not a section"),
+            (
+                "[swrole-team]\nname = w\nversion = 1\n[profile a]\n[swrole-team]\n",
+                "t:5: a second [swrole-team]",
+            ),
+            ("[swrole-team]\nname = w\nversion = 1\n", "t: the team file defines no profile"),
+            ("[swrole-team]\nversion = 1\n[profile a]\n", "t:1: [swrole-team] has no name"),
         ];
         for (text, want) in cases {
             let e = TeamFile::parse(text, "t").unwrap_err().to_string();
@@ -1568,6 +1575,11 @@ mod tests {
                 "sso_session = mine\n",
                 "t:6: [profile a] names [sso-session mine], which the team file does not define",
             ),
+            (
+                "sso_session = mine\n[sso-session corp]\nsso_start_url = https://c.awsapps.com/start\n",
+                "t:6: [profile a] names [sso-session mine], which the team file does not define",
+            ),
+            ("sso_session = b\n[profile b]\nregion = x\n", "t:6: [profile a] names [sso-session b]"),
         ] {
             let e = parse_err(body);
             assert!(e.starts_with(want), "{body:?}: {e}");
@@ -1982,5 +1994,151 @@ mod tests {
         assert!(fail(&both, &one, Some(&sections)).contains("another block would change"));
         check_read_back(&both, &both, Owner::Team, "web", Some(&sections)).unwrap();
         check_read_back(&one, "", Owner::Team, "web", None).unwrap();
+    }
+    /// The header section may stand anywhere: a section before it ends where it begins.
+    #[test]
+    fn a_section_ends_where_the_header_section_begins() {
+        let text = "[profile a]\nregion = x\nrole_arn = arn:aws:iam::1:role/a\n[swrole-team]\nname = web\nversion = 1\n";
+        let r = TeamFile::parse(text, "t").unwrap().render(&params("")).unwrap();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].lines, ["[profile a]", "region = x", "role_arn = arn:aws:iam::1:role/a"]);
+    }
+    /// A `[services]` section is an opt-in of its own, even when no team profile names it.
+    #[test]
+    fn a_services_section_alone_needs_its_allow() {
+        let text = format!("{HEAD}[services s]\nsts =\n  endpoint_url = https://capture.example\n");
+        let team = TeamFile::parse(&text, "t").unwrap();
+        let o = team.opt_ins(&team.render(&params("")).unwrap());
+        let new = new_opt_ins(&o, None);
+        let e = check_allowed(&new, &[], "t").unwrap_err().to_string();
+        assert!(e.starts_with("t:6: services in [services s]: it chooses where every request"), "{e}");
+        check_allowed(&new, &["services".to_string()], "t").unwrap();
+    }
+    #[test]
+    fn every_placeholder_of_a_line_is_found() {
+        let line = "a {{user}} b {{ source_profile }}";
+        assert_eq!(placeholders(line), [("user".to_string(), 2..10), ("source_profile".to_string(), 13..33)]);
+        assert_eq!(replace_placeholder(line, "source_profile", "p"), "a {{user}} b p");
+        assert_eq!(placeholders("{{x"), []);
+        assert_eq!(placeholders("{{}}{{a}}"), [(String::new(), 0..4), ("a".to_string(), 4..9)]);
+    }
+
+    /// The member's own session after a team's block is still theirs.
+    #[test]
+    fn a_member_session_after_a_block_is_the_member_s() {
+        let team = "[swrole-team]\nname = web\nversion = 1\n[sso-session corp]\n\
+                    sso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n";
+        let file = TeamFile::parse(team, "t").unwrap();
+        let r = file.render(&params("")).unwrap();
+        let config =
+            add_with(&file, "") + "[sso-session mine]\nsso_start_url = https://corp.awsapps.com/start\n";
+        let why = shares_a_sign_in(&r, &config).unwrap().unwrap();
+        assert!(why.contains("your own [sso-session mine]"), "{why}");
+    }
+    /// The lines swrole writes around a block, for both owners, and what it reads back.
+    #[test]
+    fn the_block_s_own_lines() {
+        let t = add_with(&TeamFile::parse(TEAM, "t").unwrap(), "");
+        assert!(
+            t.starts_with(
+                "# swrole team web: begin (managed by swrole team sync)\n\
+                 # Edit the team file, not this block: swrole team sync rewrites it.\n# source = /teams/web\n"
+            ),
+            "{t}"
+        );
+        assert_eq!(blocks(&t).unwrap()[0].meta.params(), params(""));
+        assert_eq!(
+            Owner::Sso.begin_line("corp"),
+            "# swrole sso corp: begin (managed by swrole sso profiles --write)"
+        );
+        assert_eq!(Owner::Sso.end_line("corp"), "# swrole sso corp: end");
+        assert!(Owner::Sso.note().starts_with("# What IAM Identity Center lets you access"));
+        assert!(Owner::Sso.stale().starts_with("# swrole: no longer in IAM Identity Center"));
+    }
+    /// A new prefix renames the team's sections (said, nothing kept under the old names); a
+    /// section added by hand is never renamed; the values the block records are read back;
+    /// section lines are the file's own.
+    #[test]
+    fn a_new_prefix_renames_and_the_block_records_its_values() {
+        let team = TeamFile::parse(TEAM, "t").unwrap();
+        let p = Params { user: Some("ann".into()), source_profile: "me".into(), prefix: "web-".into() };
+        let r = team.render(&p).unwrap();
+        let m0 = merge("", Owner::Team, "web", &r, &meta(&team, &r, &p), &Taken::new(), false).unwrap();
+        let b = blocks(&m0.text).unwrap().remove(0);
+        assert_eq!(b.meta.params(), p);
+        assert_eq!(b.meta.version, 1);
+        let header_lines: Vec<usize> = b.sections.iter().map(|(_, line, _)| *line).collect();
+        let expected: Vec<usize> = m0
+            .text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.starts_with("[profile"))
+            .map(|(i, _)| i + 1)
+            .collect();
+        assert_eq!(header_lines, expected);
+        // Written with the recorded meta (as a sync does), plus a section of the member's.
+        let with_mine =
+            m0.text.replace("# swrole team web: end", "[profile mine]\nregion = x\n# swrole team web: end");
+        let p2 = Params { prefix: "team-".into(), ..p.clone() };
+        let r2 = team.render(&p2).unwrap();
+        let old_meta = blocks(&with_mine).unwrap()[0].meta.clone();
+        let m = merge(
+            &with_mine,
+            Owner::Team,
+            "web",
+            &r2,
+            &Meta { prefix: "team-".into(), ..old_meta },
+            &Taken::new(),
+            false,
+        )
+        .unwrap();
+        let renamed: Vec<(String, String)> =
+            m.renamed.iter().map(|(a, b)| (a.name.clone(), b.name.clone())).collect();
+        assert_eq!(
+            renamed,
+            [
+                ("web-sw-staging".to_string(), "team-sw-staging".to_string()),
+                ("web-sw-production".to_string(), "team-sw-production".to_string()),
+                ("web-sw-prod-ro".to_string(), "team-sw-prod-ro".to_string())
+            ]
+        );
+        assert!(
+            !m.text.contains("[profile web-")
+                && m.text.contains("[profile team-sw-prod-ro]\nsource_profile = team-sw-production\n")
+        );
+        assert_eq!(m.foreign.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), ["mine"]);
+        assert!(m.text.contains("[profile mine]\nregion = x\n"), "kept as it was, not marked stale");
+        assert!(m.kept.is_empty() && m.pruned.is_empty());
+        // An sso block records no source_profile: the default is read back.
+        let sso = merge(
+            "",
+            Owner::Sso,
+            "corp",
+            &r[..1],
+            &Meta { source: "corp".into(), version: 1, ..Meta::default() },
+            &Taken::new(),
+            false,
+        )
+        .unwrap();
+        let sb = blocks(&sso.text).unwrap().remove(0);
+        assert_eq!((sb.meta.source_profile.as_str(), sb.meta.version), ("default", 1));
+        assert!(!sso.text.contains("# source_profile"));
+    }
+
+    /// A block at the very end of a file without a last line end keeps having none; a kept
+    /// section is marked stale once, not again at the next merge.
+    #[test]
+    fn the_end_of_the_file_and_stale_marks() {
+        let team = TeamFile::parse(TEAM, "t").unwrap();
+        let text = add_with(&team, "[default]\nregion = x\n");
+        let no_eol = text.trim_end_matches('\n').to_string();
+        let again = add_with(&team, &no_eol);
+        assert_eq!(again, no_eol, "nothing changes, not even the missing line end");
+        let fewer = TeamFile::parse(&TEAM.replace("[profile sw-prod-ro]", "[profile sw-prod-readonly]"), "t")
+            .unwrap();
+        let once = add_with(&fewer, &text);
+        let twice = add_with(&fewer, &once);
+        assert_eq!(once, twice);
+        assert_eq!(twice.matches(STALE).count(), 1);
     }
 }
