@@ -278,6 +278,7 @@ pub fn sso_endpoints(
     selected: &str,
     sso_region: &str,
 ) -> Result<(String, String)> {
+    check_sign_in_trust(set, paths, env, selected)?;
     let oidc = sign_in_endpoint(set, paths, env, selected, "sso_oidc", crate::sso::default_oidc(sso_region))?;
     let portal = sign_in_endpoint(set, paths, env, selected, "sso", crate::sso::default_portal(sso_region))?;
     Ok((oidc, portal))
@@ -294,6 +295,7 @@ pub fn signin_endpoint(
     selected: &str,
     region: Option<&str>,
 ) -> Result<Option<(String, String)>> {
+    check_sign_in_trust(set, paths, env, selected)?;
     Ok(match endpoint_at(set, paths, env, selected, "signin")? {
         Some((url, from, origin)) => {
             if let Some(r) = region {
@@ -322,6 +324,23 @@ fn sign_in_endpoint(
         }
         None => Ok(default),
     }
+}
+
+/// The other half of [`check_sign_in_destination`]: a `ca_bundle` written in a block swrole
+/// manages for someone else would let its author answer for AWS's own host, so a sign-in
+/// refuses it (a CA from `AWS_CA_BUNDLE` or a section of the member's own is theirs).
+fn check_sign_in_trust(set: &ProfileSet, paths: &Paths, env: &Env, selected: &str) -> Result<()> {
+    if env.get("AWS_CA_BUNDLE").is_some_and(|_| !ca_bundle_from_swrole(env)) {
+        return Ok(());
+    }
+    let Some(v) = set.profile(selected).and_then(|s| s.get("ca_bundle")) else { return Ok(()) };
+    let Some(owner) = set.managed_by(v.origin) else { return Ok(()) };
+    bail!(
+        "ca_bundle of profile {selected:?}, {}: the certificate authorities of a sign-in come from {owner}'s \
+         block, which you did not write: swrole trusts only your own for sign-in codes, refresh tokens and \
+         client secrets (AWS_CA_BUNDLE, or a ca_bundle in a section of your own)",
+        at(paths, v)
+    )
 }
 
 /// Sign-in secrets (an authorization code and its PKCE verifier, a refresh token, a client
@@ -1564,6 +1583,16 @@ mod tests {
             ("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:9"),
         ]);
         assert_eq!(sso_endpoints(&set, &paths, &env, "team", "eu-west-1").unwrap().0, "http://127.0.0.1:9");
+        // A CA written in the block is refused for a sign-in too; the member's variable is theirs.
+        let ca = format!("{config}[profile team-ca]\nsso_session = corp\nca_bundle = /etc/team-ca.pem\n");
+        let (mut set, paths) = files(&ca, "");
+        set.managed = vec![(4, 15, "team web".into())];
+        let home = Env::from_pairs([("HOME", "/h")]);
+        let e = sso_endpoints(&set, &paths, &home, "team-ca", "eu-west-1").unwrap_err().to_string();
+        assert!(e.starts_with("ca_bundle of profile \"team-ca\", /c:15: the certificate authorities of a sign-in come from team web's block"), "{e}");
+        assert!(signin_endpoint(&set, &paths, &home, "team-ca", Some("eu-west-1")).is_err());
+        let own_ca = Env::from_pairs([("HOME", "/h"), ("AWS_CA_BUNDLE", "/mine.pem")]);
+        assert!(sso_endpoints(&set, &paths, &own_ca, "team-ca", "eu-west-1").is_ok());
         // Without managed lines known, nothing is refused (the member's file, as before).
         let (set, paths) = files(config, "");
         assert!(sso_endpoints(&set, &paths, &Env::from_pairs([("HOME", "/h")]), "team", "eu-west-1").is_ok());

@@ -26,12 +26,13 @@ pub struct Files {
 impl Files {
     pub fn load(env: &Env) -> Result<Files> {
         let paths = Paths::from_env(env)?;
-        let mut set = ProfileSet::load(&paths)?;
-        // Which lines swrole manages for a team or for IAM Identity Center: an endpoint
-        // written there is not the member's choice (plan::check_sign_in_destination).
-        if let Ok(text) = crate::config::read_file(&paths.config) {
-            set.managed = crate::team::managed_lines(&text);
-        }
+        let config = crate::config::read_file(&paths.config)?;
+        let credentials = crate::config::read_file(&paths.credentials)?;
+        let mut set = ProfileSet::from_texts(&config, &credentials, &paths)?;
+        // Which lines swrole manages for a team or for IAM Identity Center, from the text just
+        // read: an endpoint or CA written there is not the member's choice for a sign-in
+        // (plan::check_sign_in_destination).
+        set.managed = crate::team::managed_lines(&config);
         Ok(Files { paths, set })
     }
 
