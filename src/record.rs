@@ -169,6 +169,15 @@ pub fn read(env: &Env) -> Result<Vec<Line>> {
 mod tests {
     use super::*;
 
+    /// A home of its own: the directory (kept while the test runs), its environment, and
+    /// where the record is in it.
+    fn home() -> (tempfile::TempDir, Env, PathBuf) {
+        let home = tempfile::tempdir().unwrap();
+        let env = Env::from_pairs([("HOME", home.path().to_str().unwrap())]);
+        let path = path(&env).unwrap();
+        (home, env, path)
+    }
+
     fn line() -> Line {
         Line { mode: "switch".into(), profile: "p".into(), ..Line::default() }
     }
@@ -177,11 +186,9 @@ mod tests {
     /// the file it names is unchanged; the record itself is 0600 in a 0700 directory.
     #[test]
     fn the_record_is_never_opened_through_a_link() {
-        let home = tempfile::tempdir().unwrap();
-        let env = Env::from_pairs([("HOME", home.path().to_str().unwrap())]);
-        let path = path(&env).unwrap();
+        let (dir, env, path) = home();
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        let other = home.path().join("other");
+        let other = dir.path().join("other");
         std::fs::write(&other, "mine\n").unwrap();
         std::os::unix::fs::symlink(&other, &path).unwrap();
         let e = try_append(&env, &line()).unwrap_err();
@@ -197,9 +204,7 @@ mod tests {
     /// A record that reaches its bound is rotated to `log.1`, and a new one begins.
     #[test]
     fn a_full_record_rotates_to_log_1() {
-        let home = tempfile::tempdir().unwrap();
-        let env = Env::from_pairs([("HOME", home.path().to_str().unwrap())]);
-        let path = path(&env).unwrap();
+        let (_home, env, path) = home();
         try_append(&env, &line()).unwrap();
         let full = "x".repeat(MAX_BYTES as usize);
         std::fs::write(&path, &full).unwrap();
@@ -207,6 +212,7 @@ mod tests {
         assert_eq!(std::fs::read_to_string(path.with_file_name("log.1")).unwrap(), full);
         assert_eq!(read(&env).unwrap().len(), 1, "the new record holds the one line");
     }
+
     #[test]
     fn the_record_lives_in_the_state_directory() {
         let env = Env::from_pairs([("HOME", "/h")]);
@@ -235,9 +241,7 @@ mod tests {
     /// would reach exactly the bound too.
     #[test]
     fn the_record_rotates_only_past_its_bound() {
-        let home = tempfile::tempdir().unwrap();
-        let env = Env::from_pairs([("HOME", home.path().to_str().unwrap())]);
-        let path = path(&env).unwrap();
+        let (_home, env, path) = home();
         try_append(&env, &line()).unwrap();
         let one = std::fs::metadata(&path).unwrap().len();
         std::fs::write(&path, "x".repeat(10 * 1024)).unwrap();
@@ -257,9 +261,7 @@ mod tests {
     /// error that names it.
     #[test]
     fn other_failures_are_errors_not_a_new_directory() {
-        let home = tempfile::tempdir().unwrap();
-        let env = Env::from_pairs([("HOME", home.path().to_str().unwrap())]);
-        let path = path(&env).unwrap();
+        let (_home, env, path) = home();
         // Its directory is a file: not made again, the open's own error.
         std::fs::create_dir_all(path.parent().unwrap().parent().unwrap()).unwrap();
         std::fs::write(path.parent().unwrap(), "").unwrap();
