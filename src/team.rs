@@ -272,12 +272,93 @@ pub fn check_comment_text(what: &str, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// `origin:line`, for messages.
+fn place(origin: &str, line: usize) -> String {
+    format!("{}:{line}", crate::text::printable(origin))
+}
+
+/// A section of a team file other than `[swrole-team]`: what it is in the config (never the
+/// profile default, only profiles, sessions and services with valid names), and none of its
+/// keys one a team file may never set, nor a value it may never give.
+fn team_section(s: &RawSection, origin: &str) -> Result<Id> {
+    let at = |line: usize| place(origin, line);
+    let id = match section_id(&s.header) {
+        Some(id) if id.name == "default" => {
+            bail!("{}: a team file cannot define the profile default (it is each person's own)", at(s.line))
+        }
+        Some(id) if crate::config::is_identifier(&id.name) => id,
+        _ => bail!(
+            "{}: [{}] is not a section a team file can hold ([profile NAME], [sso-session NAME], \
+             [services NAME])",
+            at(s.line),
+            crate::text::printable(&s.header)
+        ),
+    };
+    for p in &s.properties {
+        if let KeyRule::Never(why) = key_rule(id.kind, &p.key) {
+            bail!("{}: {} in a team file: {why}", at(p.line), crate::text::printable(&p.key));
+        }
+        check_value(&id, p).map_err(|why| anyhow::anyhow!("{}: {why}", at(p.line)))?;
+    }
+    Ok(id)
+}
+
+/// The `[swrole-team]` section: its name and version (this swrole's or older), no other key.
+fn read_header(header: &RawSection, origin: &str) -> Result<(String, u32)> {
+    let at = |line: usize| place(origin, line);
+    let (mut name, mut version) = (None, None);
+    for p in &header.properties {
+        match p.key.as_str() {
+            "name" => name = Some(p),
+            "version" => version = Some(p),
+            "description" => {}
+            other => bail!(
+                "{}: unknown key {:?} in [swrole-team] (name, version, description)",
+                at(p.line),
+                crate::text::printable(other)
+            ),
+        }
+    }
+    let Some(name) = name else { bail!("{}: [swrole-team] has no name =", at(header.line)) };
+    check_team_name(&name.value).map_err(|e| anyhow::anyhow!("{}: {e}", at(name.line)))?;
+    let Some(version) = version else { bail!("{}: [swrole-team] has no version =", at(header.line)) };
+    let number: u32 = match version.value.parse() {
+        Ok(v) if v >= 1 => v,
+        _ => bail!("{}: version {:?} is not a number from 1", at(version.line), version.value),
+    };
+    if number > VERSION {
+        bail!(
+            "{}: the team file is version {number}, newer than this swrole reads ({VERSION}): upgrade swrole",
+            at(version.line)
+        );
+    }
+    Ok((name.value.clone(), number))
+}
+
+/// A team profile signs in only through the team's own sessions: one that names a session
+/// the file does not define would use the member's own sign-in.
+fn check_sessions(sections: &[(Id, RawSection)], origin: &str) -> Result<()> {
+    for (id, s) in sections {
+        let Some(p) = s.properties.iter().find(|p| p.key == "sso_session") else { continue };
+        let own = sections.iter().any(|(o, _)| o.kind == Kind::SsoSession && o.name == p.value);
+        if !own {
+            bail!(
+                "{}: [{id}] names [sso-session {}], which the team file does not define: a team \
+                 profile signs in only through the team's own sessions (yours stay yours)",
+                place(origin, p.line),
+                crate::text::printable(&p.value)
+            );
+        }
+    }
+    Ok(())
+}
+
 impl TeamFile {
     /// Parse and check a team file: the grammar of the AWS files, a `[swrole-team]` section
     /// with `name` and `version`, only profile, sso-session and services sections besides,
     /// no secret keys, no placeholder but the known ones. Errors name `origin:line`.
     pub fn parse(text: &str, origin: &str) -> Result<TeamFile> {
-        let at = |line: usize| format!("{}:{line}", crate::text::printable(origin));
+        let at = |line: usize| place(origin, line);
         if text.len() > MAX_BYTES {
             bail!("{}: over {} KiB: not a team file", crate::text::printable(origin), MAX_BYTES / 1024);
         }
@@ -303,86 +384,22 @@ impl TeamFile {
                 header = Some(s);
                 continue;
             }
-            let id = match section_id(&s.header) {
-                Some(id) if id.name == "default" => bail!(
-                    "{}: a team file cannot define the profile default (it is each person's own)",
-                    at(s.line)
-                ),
-                Some(id) if crate::config::is_identifier(&id.name) => id,
-                _ => bail!(
-                    "{}: [{}] is not a section a team file can hold ([profile NAME], [sso-session NAME], \
-                     [services NAME])",
-                    at(s.line),
-                    crate::text::printable(&s.header)
-                ),
-            };
+            let id = team_section(s, origin)?;
             if let Some((_, first)) = sections.iter().find(|(other, _)| *other == id) {
                 bail!("{}: [{}] is already defined at line {}", at(s.line), s.header, first.line);
-            }
-            for p in &s.properties {
-                if let KeyRule::Never(why) = key_rule(id.kind, &p.key) {
-                    bail!("{}: {} in a team file: {why}", at(p.line), crate::text::printable(&p.key));
-                }
-                check_value(&id, p).map_err(|why| anyhow::anyhow!("{}: {why}", at(p.line)))?;
             }
             sections.push((id, s.clone()));
         }
         let Some(header) = header else {
             bail!("{}: no [swrole-team] section (with name = and version =): not a team file", at(1));
         };
-        let (mut name, mut version) = (None, None);
-        for p in &header.properties {
-            match p.key.as_str() {
-                "name" => name = Some(p),
-                "version" => version = Some(p),
-                "description" => {}
-                other => bail!(
-                    "{}: unknown key {:?} in [swrole-team] (name, version, description)",
-                    at(p.line),
-                    crate::text::printable(other)
-                ),
-            }
-        }
-        let Some(name) = name else { bail!("{}: [swrole-team] has no name =", at(header.line)) };
-        check_team_name(&name.value).map_err(|e| anyhow::anyhow!("{}: {e}", at(name.line)))?;
-        let Some(version) = version else { bail!("{}: [swrole-team] has no version =", at(header.line)) };
-        let version_number: u32 = match version.value.parse() {
-            Ok(v) if v >= 1 => v,
-            _ => bail!("{}: version {:?} is not a number from 1", at(version.line), version.value),
-        };
-        if version_number > VERSION {
-            bail!(
-                "{}: the team file is version {version_number}, newer than this swrole reads ({VERSION}): \
-                 upgrade swrole",
-                at(version.line)
-            );
-        }
+        let (name, version) = read_header(header, origin)?;
         if sections.is_empty() {
             bail!("{}: the team file defines no profile", crate::text::printable(origin));
         }
-        // A team profile signs in only through the team's own sessions: one that names a
-        // session the file does not define would use the member's own sign-in.
-        for (id, s) in &sections {
-            let Some(p) = s.properties.iter().find(|p| p.key == "sso_session") else { continue };
-            let own = sections.iter().any(|(o, _)| o.kind == Kind::SsoSession && o.name == p.value);
-            if !own {
-                bail!(
-                    "{}: [{id}] names [sso-session {}], which the team file does not define: a team \
-                     profile signs in only through the team's own sessions (yours stay yours)",
-                    at(p.line),
-                    crate::text::printable(&p.value)
-                );
-            }
-        }
+        check_sessions(&sections, origin)?;
         let lines: Vec<String> = text.lines().map(|l| l.trim_end_matches('\r').to_string()).collect();
-        let file = TeamFile {
-            name: name.value.clone(),
-            version: version_number,
-            origin: origin.to_string(),
-            lines,
-            sections,
-        };
-        for (i, line) in file.lines.iter().enumerate() {
+        for (i, line) in lines.iter().enumerate() {
             for (placeholder, _) in placeholders(line) {
                 if !PLACEHOLDERS.contains(&placeholder.as_str()) {
                     bail!(
@@ -393,7 +410,7 @@ impl TeamFile {
                 }
             }
         }
-        Ok(file)
+        Ok(TeamFile { name, version, origin: origin.to_string(), lines, sections })
     }
 
     /// The placeholders the sections use, each with the first line that uses it.

@@ -97,28 +97,22 @@ pub fn run(env: &Env, args: SetupArgs) -> Result<()> {
     let writing = Writing { prune: false, yes: args.yes, dry_run: false, allow: args.allow.clone() };
     let applied = super::team::apply(env, vec![job], &writing, Some(&add_line))?;
     if let Base::New(k) = &base {
-        let _lock = keys::lock(env)?;
-        keys::write(store.as_ref(), &base_profile, k).with_context(|| {
-            format!(
-                "{} now points profile {base_profile} at the key store, but its keys could not be stored \
-                 there: run swrole keys add {base_profile}",
-                files.paths.config.display()
-            )
-        })?;
-        say(&format!(
-            "stored the keys of profile {base_profile} ({}) in {}: no file holds them",
-            crate::text::short_key(&k.aws_access_key_id),
-            store.describe()
-        ));
+        store_typed_keys(env, store.as_ref(), &files, &base_profile, k)?;
     }
     if args.no_check {
         return Ok(());
     }
 
     // 5. Every profile checked, through its role: one MFA code serves them all (the MFA session).
+    check_profiles(env, &applied, args.token_code.as_deref())
+}
+
+/// Step 5: every team profile written (not one of the member's own of the same name) switched
+/// to and asked GetCallerIdentity; a table of what each reaches, an error when any fails.
+fn check_profiles(env: &Env, applied: &super::team::Applied, token_code: Option<&str>) -> Result<()> {
     let files = Files::load(env)?;
     let opts = Options {
-        token_code: args.token_code.as_deref().map(crate::mfa::normalize).transpose()?,
+        token_code: token_code.map(crate::mfa::normalize).transpose()?,
         yes: true,
         purpose: crate::options::Purpose::Switch,
         mfa_prompt: crate::options::Prompt::from_env(env)?,
@@ -147,6 +141,31 @@ pub fn run(env: &Env, args: SetupArgs) -> Result<()> {
         bail!("{failed} of {} profiles do not work yet: see the table", rows.len());
     }
     say("done: switch with sw PROFILE (swrole init adds sw to your shell)");
+    Ok(())
+}
+
+/// Keys typed during setup, stored once the config that points at them is written (never
+/// before the last question: a refused diff stores nothing).
+fn store_typed_keys(
+    env: &Env,
+    store: &dyn crate::store::SecretStore,
+    files: &Files,
+    base_profile: &str,
+    k: &StoredKeys,
+) -> Result<()> {
+    let _lock = keys::lock(env)?;
+    keys::write(store, base_profile, k).with_context(|| {
+        format!(
+            "{} now points profile {base_profile} at the key store, but its keys could not be stored \
+             there: run swrole keys add {base_profile}",
+            files.paths.config.display()
+        )
+    })?;
+    say(&format!(
+        "stored the keys of profile {base_profile} ({}) in {}: no file holds them",
+        crate::text::short_key(&k.aws_access_key_id),
+        store.describe()
+    ));
     Ok(())
 }
 

@@ -123,50 +123,13 @@ pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>)
     for job in &jobs {
         let name = &job.file.name;
         let rendered = job.file.render(&job.params)?;
-        let old_block = team::blocks(&text)
-            .map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?
-            .into_iter()
-            .find(|b| b.owner == team::Owner::Team && b.team == *name);
-        let source = job.source.describe();
-        let same_place = |b: &team::Block| {
-            Source::parse(&b.meta.source, std::path::Path::new("/"))
-                .is_ok_and(|s| s.place() == job.source.place())
-        };
-        if let Some(b) = old_block.as_ref().filter(|b| !same_place(b)) {
-            bail!(
-                "{config_name}: team {name}'s block (line {}) comes from {}, and {} is another team file with \
-                 the same name: nothing was written. To take team {name} from the new source, remove it first \
-                 (swrole team remove {name})",
-                b.begin + 1,
-                crate::team_source::redacted(&b.meta.source),
-                crate::team_source::redacted(&source)
-            );
-        }
-        if let Some(why) =
-            team::shares_a_sign_in(&rendered, &text).map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?
-        {
-            bail!("{}: {why}: nothing was written", job.file.origin);
-        }
-        // Keys that choose where secrets go, what runs or what is trusted: only those the
-        // member allows, each said in words; those already in the block as they are were
-        // allowed when they came.
-        let opt_ins = job.file.opt_ins(&rendered);
-        let new_opt_ins = team::new_opt_ins(&opt_ins, old_block.as_ref());
-        team::check_allowed(&new_opt_ins, &writing.allow, &job.file.origin)?;
-        for o in &new_opt_ins {
-            notes.push(format!("team {name}: allowed with --allow {}: {}", o.key, o.words()));
-        }
-        if let Some(b) = &old_block {
-            for line in team::weakened(b, &rendered) {
-                notes.push(format!("team {name}: {line}"));
-            }
-        }
+        notes.extend(check_job(job, &rendered, &text, &config_name, &writing.allow)?);
         let mut taken = team::taken_outside(&text, team::Owner::Team, name, &config_name)?;
         for (id, at) in &creds {
             taken.entry(id.clone()).or_insert_with(|| at.clone());
         }
         let meta = Meta {
-            source,
+            source: job.source.describe(),
             user: job.params.user.clone(),
             source_profile: job.params.source_profile.clone(),
             prefix: job.params.prefix.clone(),
@@ -175,34 +138,7 @@ pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>)
         };
         let m = team::merge(&text, team::Owner::Team, name, &rendered, &meta, &taken, writing.prune)
             .map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?;
-        let list = |ids: &[Id]| ids.iter().map(|i| printable(&i.to_string())).collect::<Vec<_>>().join(", ");
-        for (id, at) in &m.clashes {
-            notes.push(format!(
-                "team {name}: [{id}] is already at {at}, outside the team's block: left as it is, the team's \
-                 not added (rename yours, or add the team with --prefix {name}-)"
-            ));
-        }
-        for (id, line) in &m.overwritten {
-            notes.push(format!("team {name}: [{id}] (line {line}) was edited by hand inside the block: the team's text replaces it"));
-        }
-        if !m.kept.is_empty() {
-            notes.push(format!(
-                "team {name}: no longer in the team file, kept: {} (--prune removes them)",
-                list(&m.kept)
-            ));
-        }
-        for (from, to) in &m.renamed {
-            notes.push(format!("team {name}: [{from}] is now [{to}] (the prefix changed)"));
-        }
-        if !m.pruned.is_empty() {
-            notes.push(format!("team {name}: removed (no longer in the team file): {}", list(&m.pruned)));
-        }
-        if !m.foreign.is_empty() {
-            notes.push(format!(
-                "team {name}: added by hand inside the block, kept (move it out of the block to own it): {}",
-                list(&m.foreign)
-            ));
-        }
+        notes.extend(merge_notes(name, &m));
         applied.rendered.push(TeamResult { team: name.clone(), rendered, clashes: m.clashes.clone() });
         text = m.text;
     }
@@ -237,6 +173,93 @@ pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>)
         eprintln!("swrole: {}", printable(&done));
     }
     Ok(applied)
+}
+
+/// What is checked of one team before its block is merged, and what is said of it: its
+/// block comes from the same place; no section signs in with one of the member's sessions;
+/// every new opt-in key was allowed (each said in words); what the sync makes less safe.
+fn check_job(
+    job: &Job,
+    rendered: &[team::Rendered],
+    text: &str,
+    config_name: &str,
+    allow: &[String],
+) -> Result<Vec<String>> {
+    let name = &job.file.name;
+    let mut notes = Vec::new();
+    let old_block = team::blocks(text)
+        .map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?
+        .into_iter()
+        .find(|b| b.owner == team::Owner::Team && b.team == *name);
+    let source = job.source.describe();
+    let same_place = |b: &team::Block| {
+        Source::parse(&b.meta.source, std::path::Path::new("/"))
+            .is_ok_and(|s| s.place() == job.source.place())
+    };
+    if let Some(b) = old_block.as_ref().filter(|b| !same_place(b)) {
+        bail!(
+            "{config_name}: team {name}'s block (line {}) comes from {}, and {} is another team file with \
+             the same name: nothing was written. To take team {name} from the new source, remove it first \
+             (swrole team remove {name})",
+            b.begin + 1,
+            crate::team_source::redacted(&b.meta.source),
+            crate::team_source::redacted(&source)
+        );
+    }
+    if let Some(why) =
+        team::shares_a_sign_in(rendered, text).map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?
+    {
+        bail!("{}: {why}: nothing was written", job.file.origin);
+    }
+    // Keys that choose where secrets go, what runs or what is trusted: only those the
+    // member allows, each said in words; those already in the block as they are were
+    // allowed when they came.
+    let opt_ins = job.file.opt_ins(rendered);
+    let new_opt_ins = team::new_opt_ins(&opt_ins, old_block.as_ref());
+    team::check_allowed(&new_opt_ins, allow, &job.file.origin)?;
+    for o in &new_opt_ins {
+        notes.push(format!("team {name}: allowed with --allow {}: {}", o.key, o.words()));
+    }
+    if let Some(b) = &old_block {
+        for line in team::weakened(b, rendered) {
+            notes.push(format!("team {name}: {line}"));
+        }
+    }
+    Ok(notes)
+}
+
+/// What a merge did, in the lines said before the diff.
+fn merge_notes(name: &str, m: &team::Merge) -> Vec<String> {
+    let mut notes = Vec::new();
+    let list = |ids: &[Id]| ids.iter().map(|i| printable(&i.to_string())).collect::<Vec<_>>().join(", ");
+    for (id, at) in &m.clashes {
+        notes.push(format!(
+            "team {name}: [{id}] is already at {at}, outside the team's block: left as it is, the team's \
+             not added (rename yours, or add the team with --prefix {name}-)"
+        ));
+    }
+    for (id, line) in &m.overwritten {
+        notes.push(format!("team {name}: [{id}] (line {line}) was edited by hand inside the block: the team's text replaces it"));
+    }
+    if !m.kept.is_empty() {
+        notes.push(format!(
+            "team {name}: no longer in the team file, kept: {} (--prune removes them)",
+            list(&m.kept)
+        ));
+    }
+    for (from, to) in &m.renamed {
+        notes.push(format!("team {name}: [{from}] is now [{to}] (the prefix changed)"));
+    }
+    if !m.pruned.is_empty() {
+        notes.push(format!("team {name}: removed (no longer in the team file): {}", list(&m.pruned)));
+    }
+    if !m.foreign.is_empty() {
+        notes.push(format!(
+            "team {name}: added by hand inside the block, kept (move it out of the block to own it): {}",
+            list(&m.foreign)
+        ));
+    }
+    notes
 }
 
 /// Show the diff of the config, ask (unless `--yes`), write it: `false` when `--dry-run`
