@@ -172,6 +172,22 @@ fn teams(paths: &Paths, env: &Env, out: &mut Vec<Finding>) {
     }
 }
 
+/// Lines botocore (the AWS CLI, boto3) reads otherwise than swrole: a section, a key or a
+/// whole file one of them sees and the other does not.
+fn read_otherwise(paths: &Paths, texts: &[String], out: &mut Vec<Finding>) {
+    for (kind, text) in [FileKind::Config, FileKind::Credentials].into_iter().zip(texts) {
+        for d in crate::config::botocore::differences(text) {
+            out.push(finding(
+                Severity::Error,
+                "read-otherwise",
+                format!("{}:{}: {}", paths.get(kind).display(), d.line, d.what),
+                "write the line with plain spaces, = as the delimiter and a name of letters, digits and _-., \
+             or remove it",
+            ));
+        }
+    }
+}
+
 fn files(paths: &Paths, out: &mut Vec<Finding>) -> Option<ProfileSet> {
     let mut texts = Vec::new();
     for kind in [FileKind::Config, FileKind::Credentials] {
@@ -219,19 +235,7 @@ fn files(paths: &Paths, out: &mut Vec<Finding>) -> Option<ProfileSet> {
             ));
         }
     }
-    // Lines botocore (the AWS CLI, boto3) reads otherwise than swrole: a section, a key or a
-    // whole file one of them sees and the other does not.
-    for (kind, text) in [FileKind::Config, FileKind::Credentials].into_iter().zip(&texts) {
-        for d in crate::config::botocore::differences(text) {
-            out.push(finding(
-                Severity::Error,
-                "read-otherwise",
-                format!("{}:{}: {}", paths.get(kind).display(), d.line, d.what),
-                "write the line with plain spaces, = as the delimiter and a name of letters, digits and _-., \
-                 or remove it",
-            ));
-        }
-    }
+    read_otherwise(paths, &texts, out);
     match ProfileSet::from_texts(&texts[0], &texts[1], paths) {
         Ok(set) => {
             for why in &set.ignored {

@@ -259,10 +259,8 @@ pub fn write_duration(
 pub fn guard(section: &Section, paths: &Paths, profile: &str, guarded: bool) -> Result<Option<Guard>> {
     let commands = match section.get("swrole_guard_commands") {
         None => DEFAULT_GUARD.iter().map(|s| s.to_string()).collect(),
-        Some(v) if v.text.trim().eq_ignore_ascii_case("none") => Vec::new(),
         Some(v) => {
-            let list: Vec<String> =
-                v.text.split([',', '\n']).map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect();
+            let list = guard_patterns(&v.text);
             if let Some(bad) = list.iter().find(|p| p.chars().any(char::is_control) || p.len() > 256) {
                 bail!(
                     "{}: swrole_guard_commands of profile {profile:?}: {:?} is not a pattern",
@@ -278,6 +276,15 @@ pub fn guard(section: &Section, paths: &Paths, profile: &str, guarded: bool) -> 
         return Ok(None);
     }
     Ok(Some(Guard { commands, idle }))
+}
+
+/// The patterns a `swrole_guard_commands` value names: comma- or line-separated, `none` for
+/// none (unchecked: [`guard`] holds them to their bounds).
+pub fn guard_patterns(text: &str) -> Vec<String> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Vec::new();
+    }
+    text.split([',', '\n']).map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
 }
 
 /// A reason for write access: one line of 2 to 256 printable characters.

@@ -696,43 +696,10 @@ pub fn weakened(old: &Block, rendered: &[Rendered]) -> Vec<String> {
             )),
             _ => {}
         }
-        let guard = |v: Option<String>| -> Option<Vec<String>> {
-            v.map(|v| {
-                if v.trim().eq_ignore_ascii_case("none") {
-                    Vec::new()
-                } else {
-                    v.split(',').map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect()
-                }
-            })
-        };
-        let (g_was, g_now) =
-            (guard(get(&was, "swrole_guard_commands")), guard(get(&now, "swrole_guard_commands")));
-        if g_was != g_now {
-            match &g_now {
-                Some(now) if now.is_empty() => {
-                    say("no longer asks before any command (swrole_guard_commands = none)".into())
-                }
-                Some(now) => {
-                    let dropped: Vec<&String> = match &g_was {
-                        Some(was) => was.iter().filter(|p| !now.contains(p)).collect(),
-                        None => Vec::new(),
-                    };
-                    if g_was.is_none() {
-                        say(format!(
-                            "asks only before {} (swrole_guard_commands replaces the default commands)",
-                            crate::text::printable(&now.join(", "))
-                        ));
-                    } else if !dropped.is_empty() {
-                        say(format!(
-                            "no longer asks before {} (swrole_guard_commands)",
-                            crate::text::printable(
-                                &dropped.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                            )
-                        ));
-                    }
-                }
-                None => {}
-            }
+        if let Some(what) =
+            guard_change(get(&was, "swrole_guard_commands"), get(&now, "swrole_guard_commands"))
+        {
+            say(what);
         }
         match (get(&was, "swrole_idle"), get(&now, "swrole_idle")) {
             (Some(_), None) => {
@@ -769,6 +736,32 @@ pub fn weakened(old: &Block, rendered: &[Rendered]) -> Vec<String> {
         }
     }
     out
+}
+
+/// What a change of `swrole_guard_commands` takes away, if anything (absent: the default
+/// commands).
+fn guard_change(was: Option<String>, now: Option<String>) -> Option<String> {
+    let was = was.as_deref().map(crate::safety::guard_patterns);
+    let now = now.as_deref().map(crate::safety::guard_patterns)?;
+    if was.as_ref() == Some(&now) {
+        return None;
+    }
+    if now.is_empty() {
+        return Some("no longer asks before any command (swrole_guard_commands = none)".into());
+    }
+    let shown =
+        |v: &[&String]| crate::text::printable(&v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "));
+    match was {
+        None => Some(format!(
+            "asks only before {} (swrole_guard_commands replaces the default commands)",
+            shown(&now.iter().collect::<Vec<_>>())
+        )),
+        Some(was) => {
+            let dropped: Vec<&String> = was.iter().filter(|p| !now.contains(p)).collect();
+            (!dropped.is_empty())
+                .then(|| format!("no longer asks before {} (swrole_guard_commands)", shown(&dropped)))
+        }
+    }
 }
 
 /// A team section that would sign in with one of the member's own IAM Identity Center

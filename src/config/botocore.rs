@@ -79,11 +79,7 @@ pub fn python_reading(text: &str) -> Reading {
             continue;
         }
         indent_level = indent;
-        // SECTCRE: `\[(?P<header>.+)\]`, matched at the start, greedy.
-        if let Some(header) = value.strip_prefix('[').and_then(|rest| {
-            let end = rest.rfind(']')?;
-            (end > 0).then(|| &rest[..end])
-        }) {
+        if let Some(header) = python_header(value) {
             option_open = false;
             if header == "DEFAULT" {
                 section = Some(None);
@@ -124,16 +120,28 @@ pub fn python_reading(text: &str) -> Reading {
         option_open = true;
         nested = value[at + 1..].trim_matches(is_python_space).is_empty();
     }
-    if let Some(e) = parse_error {
-        out.refused = Some(e);
-        return out;
+    match parse_error {
+        Some(e) => out.refused = Some(e),
+        None => give_defaults(&mut out, &defaults),
     }
+    out
+}
+
+/// `[DEFAULT]`'s keys, which `cp.options()` lists in every section.
+fn give_defaults(out: &mut Reading, defaults: &BTreeMap<String, usize>) {
     for (_, keys) in out.sections.values_mut() {
-        for (key, line) in &defaults {
+        for (key, line) in defaults {
             keys.entry(key.clone()).or_insert(*line);
         }
     }
-    out
+}
+
+/// A section header as configparser's SECTCRE (`\[(?P<header>.+)\]`) takes it: matched at
+/// the start of the stripped line, greedy to its last `]`.
+fn python_header(value: &str) -> Option<&str> {
+    let rest = value.strip_prefix('[')?;
+    let end = rest.rfind(']')?;
+    (end > 0).then(|| &rest[..end])
 }
 
 /// The file as swrole's reader sees it (the spec grammar): sections by their name between
