@@ -1180,29 +1180,7 @@ pub fn merge(
             body.push((id.clone(), lines));
         }
     }
-    let mut block: Vec<String> =
-        vec![owner.begin_line(team), owner.note().to_string(), format!("# source = {}", meta.source)];
-    if let Some(user) = &meta.user {
-        block.push(format!("# user = {user}"));
-    }
-    if owner == Owner::Team {
-        block.push(format!("# source_profile = {}", meta.source_profile));
-    }
-    if !meta.prefix.is_empty() {
-        block.push(format!("# prefix = {}", meta.prefix));
-    }
-    block.push(format!("# version = {}", meta.version));
-    for (id, lines) in &body {
-        // Only the team's own sections are recorded: one added by hand stays foreign.
-        if !m.foreign.contains(id) {
-            block.push(format!("# section = {id} {}", digest(lines)));
-        }
-    }
-    for (_, lines) in &body {
-        block.push(String::new());
-        block.extend(lines.iter().cloned());
-    }
-    block.push(owner.end_line(team));
+    let block = block_lines(owner, team, meta, &body, &m.foreign);
     let block_text: String = block.iter().map(|l| format!("{l}{eol}")).collect();
     let lines: Vec<&str> = config.split_inclusive('\n').collect();
     m.text = match &old {
@@ -1232,6 +1210,41 @@ pub fn merge(
     let expected: Vec<(Id, Vec<String>)> = body;
     check_read_back(config, &m.text, owner, team, Some(&expected))?;
     Ok(m)
+}
+
+/// The lines of a block: its begin line and note, what it records (source, user, source
+/// profile, prefix, version, a digest of each section swrole wrote), the sections, its end.
+fn block_lines(
+    owner: Owner,
+    team: &str,
+    meta: &Meta,
+    body: &[(Id, Vec<String>)],
+    foreign: &[Id],
+) -> Vec<String> {
+    let mut block: Vec<String> =
+        vec![owner.begin_line(team), owner.note().to_string(), format!("# source = {}", meta.source)];
+    if let Some(user) = &meta.user {
+        block.push(format!("# user = {user}"));
+    }
+    if owner == Owner::Team {
+        block.push(format!("# source_profile = {}", meta.source_profile));
+    }
+    if !meta.prefix.is_empty() {
+        block.push(format!("# prefix = {}", meta.prefix));
+    }
+    block.push(format!("# version = {}", meta.version));
+    for (id, lines) in body {
+        // Only the team's own sections are recorded: one added by hand stays foreign.
+        if !foreign.contains(id) {
+            block.push(format!("# section = {id} {}", digest(lines)));
+        }
+    }
+    for (_, lines) in body {
+        block.push(String::new());
+        block.extend(lines.iter().cloned());
+    }
+    block.push(owner.end_line(team));
+    block
 }
 
 /// The blocks of a text other than `owner`'s `team`, as comparable values.
