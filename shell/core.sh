@@ -112,8 +112,8 @@ __swrole_switch() {
     \builtin set -- "${__swrole_args[@]}"
     while [[ $# -gt 0 ]]; do
         case "$1" in
-            -t | --token-code | -s | --shell) \builtin shift ;;
-            -t?* | --token-code=* | -s?* | --shell=* | --refresh | --print | --no-cache | --background) ;;
+            -t | --token-code | -s | --shell | --reason) \builtin shift ;;
+            -t?* | --token-code=* | -s?* | --shell=* | --reason=* | --write | --refresh | --print | --no-cache | --background) ;;
             *) __swrole_flags+=("$1") ;;
         esac
         \builtin shift
@@ -204,8 +204,21 @@ __swrole_refresh() {
         *) ;;
     esac
     [[ -n "${SWROLE_PROFILE-}" ]] || return 0
-    \builtin local __swrole_epoch
+    \builtin local __swrole_epoch __swrole_out profile="${SWROLE_PROFILE}"
     __swrole_now
+    if [[ "${SWROLE_ACCESS-}" == rw ]]; then
+        # Write access is never renewed (the flags kept hold neither --write nor --reason): when
+        # its session ends, the shell goes back to read-only, or drops the role.
+        [[ $((SWROLE_EXPIRATION - __swrole_epoch)) -le 0 ]] || return 0
+        if SWROLE_QUIET=1 SWROLE_MFA_PROMPT=never SWROLE_REFRESHING=1 __swrole_switch "${__swrole_flags[@]}" \
+            --yes --background --refresh-margin "${SWROLE_REFRESH_MINUTES}m" -- "${profile}"; then
+            \builtin printf 'swrole: write access to %s ended: read-only again\n' "${profile}" >&2
+        else
+            __swrole_out="$(\command swrole unset --shell @SHELL@)" && \builtin eval "${__swrole_out}"
+            \builtin printf 'swrole: write access to %s ended: role dropped (%s %s switches back, read-only)\n' "${profile}" "${SWROLE_CMD:-sw}" "${profile}" >&2
+        fi
+        return 0
+    fi
     if [[ $((SWROLE_EXPIRATION - __swrole_epoch)) -le $((SWROLE_REFRESH_MINUTES * 60)) ]]; then
         # Never a wait: fresh credentials from the cache if a renewal put them there, else a
         # renewal started in the background (picked up before a later command).
@@ -246,45 +259,73 @@ __swrole_tint() {
 }
 
 # Idle revert: a guarded profile with an idle limit (SWROLE_IDLE seconds, from swrole_idle)
-# left that long since the last command ended is dropped before the next command line runs
-# (and at a prompt); one line says so, and `sw -` brings it back (asking as a switch does).
-# __swrole_command_ended marks the end of each command (called by the prompt hook).
+# left that long since the last command (the switch itself included) ended is dropped before
+# the next command line runs, and that line stays in the editor, not run: nothing typed for
+# production runs without it unseen. One line says so; `sw -` brings the role back (asking as
+# a switch does). __swrole_command_ended marks the end of each command (the prompt hook).
 __swrole_command_ended() {
     \builtin local __swrole_epoch
     __swrole_now
     __swrole_last_command="${__swrole_epoch}"
 }
 
-__swrole_idle() {
-    [[ -n "${SWROLE_GUARDED-}" && -n "${SWROLE_PROFILE-}" ]] || return 0
+# Status 0 when the active profile is due to be dropped.
+__swrole_idle_due() {
+    [[ -n "${SWROLE_GUARDED-}" && -n "${SWROLE_PROFILE-}" ]] || return 1
     case "${SWROLE_IDLE-}" in
-        "" | *[!0-9]*) return 0 ;;
+        "" | *[!0-9]*) return 1 ;;
         *) ;;
     esac
-    \builtin local __swrole_epoch __swrole_out
+    \builtin local __swrole_epoch
     __swrole_now
-    if [[ "${__swrole_active_profile-}" != "${SWROLE_PROFILE}" ]]; then
-        __swrole_active_profile="${SWROLE_PROFILE}"
+    if [[ -z "${__swrole_last_command-}" ]]; then
+        # No command has ended in this shell yet (a switch in the rc file): from now.
         __swrole_last_command="${__swrole_epoch}"
-        return 0
+        return 1
     fi
-    [[ $((__swrole_epoch - ${__swrole_last_command:-${__swrole_epoch}})) -ge "${SWROLE_IDLE}" ]] || return 0
-    \builtin local profile="${SWROLE_PROFILE}" minutes=$(((SWROLE_IDLE + 59) / 60))
+    [[ $((__swrole_epoch - __swrole_last_command)) -ge "${SWROLE_IDLE}" ]]
+}
+
+# Drop the active profile; one line says so (and, with `kept`, that the line did not run).
+__swrole_drop() {
+    \builtin local __swrole_out profile="${SWROLE_PROFILE}" minutes=$(((SWROLE_IDLE + 59) / 60)) kept=""
+    [[ "${1-}" != kept ]] || kept="; the line did not run"
     __swrole_out="$(\command swrole unset --shell @SHELL@)" || return 0
     \builtin eval "${__swrole_out}"
-    __swrole_active_profile=""
-    \builtin printf 'swrole: dropped %s after %sm without a command (%s - brings it back)\n' "${profile}" "${minutes}" "${SWROLE_CMD:-sw}" >&2
+    \builtin printf 'swrole: dropped %s after %sm without a command%s (%s - brings it back)\n' "${profile}" "${minutes}" "${kept}" "${SWROLE_CMD:-sw}" >&2
+}
+
+# At a prompt (no line typed): drop what is due.
+__swrole_idle() {
+    ! __swrole_idle_due || __swrole_drop
 }
 
 # The question before a command the active guarded profile lists (swrole_guard_commands):
 # swrole asks it on the terminal (one key) and says by its exit status whether to run. A no
 # (status 1) leaves the line where it is, untouched; swrole's own failure (2) runs the line.
-# Sets __swrole_run to 1 (run) or "" (do not).
+# The line goes to swrole on a pipe, with the shell's aliases (so that `tf apply` is seen as
+# `terraform apply`), never as an argument that any local user could read. Sets
+# __swrole_run to 1 (run) or "" (do not).
 __swrole_guard() {
     __swrole_run=1
-    __swrole_idle
+    if __swrole_idle_due; then
+        # Its own line, below the command line.
+        \builtin zle -I # swrole: zsh only
+        \builtin printf '\n' >/dev/tty
+        if [[ -n "${1//[[:space:]]/}" ]]; then
+            __swrole_run=""
+            __swrole_drop kept
+        else
+            __swrole_drop
+        fi
+        return 0
+    fi
     [[ -n "${SWROLE_GUARDED-}" && -n "${SWROLE_PROFILE-}" && -n "${1//[[:space:]]/}" ]] || return 0
+    \builtin zle -I # swrole: zsh only
     \builtin printf '\n' >/dev/tty
-    \command swrole guard -- "$1" </dev/tty >/dev/tty
+    {
+        \builtin printf '%s\0' "$1"
+        \builtin alias || true
+    } | \command swrole guard >/dev/tty
     [[ $? -ne 1 ]] || __swrole_run=""
 }

@@ -111,9 +111,9 @@ function __swrole_switch
             continue
         end
         switch $flag
-            case -t --token-code -s --shell
+            case -t --token-code -s --shell --reason
                 set skip 1
-            case '-t?*' '--token-code=*' '-s?*' '--shell=*' --refresh --print --no-cache --background
+            case '-t?*' '--token-code=*' '-s?*' '--shell=*' '--reason=*' --write --refresh --print --no-cache --background
             case '*'
                 set -a __swrole_flags $flag
         end
@@ -211,7 +211,23 @@ function __swrole_refresh --on-event fish_preexec
     string match -qr '^[0-9]+$' -- "$SWROLE_REFRESH_MINUTES"; or return 0
     string match -qr '^[0-9]+$' -- "$SWROLE_EXPIRATION"; or return 0
     test -n "$SWROLE_PROFILE"; or return 0
-    if test (math $SWROLE_EXPIRATION - (date +%s)) -le (math $SWROLE_REFRESH_MINUTES \* 60)
+    set -l left (math $SWROLE_EXPIRATION - (date +%s))
+    if test "$SWROLE_ACCESS" = rw
+        # Write access is never renewed (the flags kept hold neither --write nor --reason): when
+        # its session ends, the shell goes back to read-only, or drops the role.
+        test $left -le 0; or return 0
+        set -l profile $SWROLE_PROFILE
+        set -l cmd sw
+        set -q SWROLE_CMD; and set cmd $SWROLE_CMD
+        if SWROLE_QUIET=1 SWROLE_MFA_PROMPT=never SWROLE_REFRESHING=1 __swrole_switch $__swrole_flags --yes --background --refresh-margin {$SWROLE_REFRESH_MINUTES}m -- $profile
+            printf 'swrole: write access to %s ended: read-only again\n' $profile >&2
+        else
+            command swrole unset --shell fish | source
+            printf 'swrole: write access to %s ended: role dropped (%s %s switches back, read-only)\n' $profile $cmd $profile >&2
+        end
+        return 0
+    end
+    if test $left -le (math $SWROLE_REFRESH_MINUTES \* 60)
         # It renews what this shell chose, never asks (no confirmation, no MFA code) and never
         # waits: fresh credentials from the cache if a background renewal put them there, else
         # a renewal started in the background. When it cannot, swrole says so once.
@@ -252,29 +268,40 @@ function __swrole_tint
 end
 
 # Idle revert: a guarded profile with an idle limit (SWROLE_IDLE seconds, from swrole_idle)
-# is dropped at the first prompt after that long without a command.
+# left that long since the last command (the switch itself included) ended is dropped before
+# the next command line runs, and that line stays in the editor, not run. One line says so.
 function __swrole_touch --on-event fish_postexec
     set -g __swrole_last_command (date +%s)
 end
 
-function __swrole_idle
-    test -n "$SWROLE_GUARDED" -a -n "$SWROLE_PROFILE"; or return 0
-    string match -qr '^[0-9]+$' -- "$SWROLE_IDLE"; or return 0
+# Status 0 when the active profile is due to be dropped.
+function __swrole_idle_due
+    test -n "$SWROLE_GUARDED" -a -n "$SWROLE_PROFILE"; or return 1
+    string match -qr '^[0-9]+$' -- "$SWROLE_IDLE"; or return 1
     set -l now (date +%s)
-    if test "$__swrole_active_profile" != "$SWROLE_PROFILE"
-        set -g __swrole_active_profile $SWROLE_PROFILE
+    if not string match -qr '^[0-9]+$' -- "$__swrole_last_command"
+        # No command has ended in this shell yet (a switch in config.fish): from now.
         set -g __swrole_last_command $now
-        return 0
+        return 1
     end
-    test (math $now - $__swrole_last_command) -ge $SWROLE_IDLE; or return 0
+    test (math $now - $__swrole_last_command) -ge $SWROLE_IDLE
+end
+
+# Drop the active profile; one line says so (and, with `kept`, that the line did not run).
+function __swrole_drop
     set -l profile $SWROLE_PROFILE
     set -l minutes (math --scale=0 "($SWROLE_IDLE + 59) / 60")
+    set -l kept
+    test "$argv[1]" = kept; and set kept '; the line did not run'
     set -l out (command swrole unset --shell fish); or return 0
     string join \n -- $out | source
-    set -g __swrole_active_profile
     set -l cmd sw
     set -q SWROLE_CMD; and set cmd $SWROLE_CMD
-    printf 'swrole: dropped %s after %sm without a command (%s - brings it back)\n' $profile $minutes $cmd >&2
+    printf 'swrole: dropped %s after %sm without a command%s (%s - brings it back)\n' $profile $minutes "$kept" $cmd >&2
+end
+
+function __swrole_idle
+    __swrole_idle_due; and __swrole_drop
 end
 
 function __swrole_prompt --on-event fish_prompt
@@ -283,13 +310,27 @@ function __swrole_prompt --on-event fish_prompt
 end
 
 # The command guard on Enter: in a guarded profile, a command the profile lists
-# (swrole_guard_commands) asks first; anything but y leaves the line in the editor.
+# (swrole_guard_commands) asks first; anything but y leaves the line in the editor. The line
+# goes to swrole on a pipe with the shell's aliases and abbreviations, never as an argument.
 function __swrole_execute
-    __swrole_idle
-    if test -n "$SWROLE_GUARDED" -a -n "$SWROLE_PROFILE"
+    if __swrole_idle_due
+        # Its own line, below the command line; the line stays in the editor when it has text.
         printf '\n' >/dev/tty
-        command swrole guard -- (commandline) </dev/tty >/dev/tty
-        if test $status -eq 1
+        if string length -q -- (string trim -- (commandline))
+            __swrole_drop kept
+            commandline -f repaint
+            return
+        end
+        __swrole_drop
+    end
+    if test -n "$SWROLE_GUARDED" -a -n "$SWROLE_PROFILE"; and string length -q -- (string trim -- (commandline))
+        printf '\n' >/dev/tty
+        begin
+            printf '%s\0' (commandline | string collect)
+            alias
+            abbr --show
+        end | command swrole guard >/dev/tty
+        if test $pipestatus[2] -eq 1
             commandline -f repaint
             return
         end

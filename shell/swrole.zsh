@@ -58,7 +58,6 @@ __swrole_precmd() {
 
 __swrole_accept_line() {
     \builtin local __swrole_run
-    \builtin zle -I
     # shellcheck disable=SC2154 # BUFFER is zle's
     __swrole_guard "${BUFFER}"
     if [[ -n "${__swrole_run}" ]]; then

@@ -353,13 +353,12 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// For the shell integration's command guard: exit 0 when LINE may run in the active
-    /// profile (after a y on the terminal when it matches swrole_guard_commands), 1 when not
+    /// For the shell integration's command guard: exit 0 when the line on stdin may run in
+    /// the active profile (after a y on the terminal when it matches swrole_guard_commands), 1
+    /// when not. Stdin: the line, then a NUL and the shell's aliases (never on argv, where any
+    /// local user could read it)
     #[command(hide = true)]
-    Guard {
-        /// The command line about to run
-        line: String,
-    },
+    Guard,
     /// List the profiles, one name a line
     List {
         /// Also show role, account, MFA and region

@@ -73,7 +73,7 @@ pub struct Guard {
 /// AWS CLI verbs that delete, terminate, or change who may do what; infrastructure tools
 /// that apply changes. A pattern's first word is the program; each following word must
 /// appear later in the line, in order (`*` inside a word matches anything).
-pub const DEFAULT_GUARD: [&str; 20] = [
+pub const DEFAULT_GUARD: [&str; 30] = [
     "aws delete-*",
     "aws terminate-*",
     "aws remove-*",
@@ -84,11 +84,21 @@ pub const DEFAULT_GUARD: [&str; 20] = [
     "aws update-assume-role-policy",
     "aws s3 rb",
     "aws s3 rm",
+    "aws s3 mv",
+    "aws s3 sync --delete",
     "aws s3api delete-*",
+    "aws iam create-access-key",
+    "aws iam update-access-key",
+    "aws iam create-login-profile",
+    "aws iam update-login-profile",
     "terraform apply",
     "terraform destroy",
+    "terraform workspace delete",
+    "terraform state rm",
     "tofu apply",
     "tofu destroy",
+    "tofu workspace delete",
+    "tofu state rm",
     "cdk deploy",
     "cdk destroy",
     "sam deploy",
@@ -306,16 +316,18 @@ pub fn reason_tag(reason: &str) -> String {
         .collect()
 }
 
-/// The words of a command line, roughly as a shell splits them (quotes removed, leading
-/// `VAR=value` assignments and `command`/`sudo`/`env` skipped).
+/// The words of a command line, roughly as a shell splits them: quotes removed, a backslash
+/// outside single quotes takes the next character as it is (`\terraform` is `terraform`).
 fn words(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut word = String::new();
     let mut quote: Option<char> = None;
     let mut any = false;
-    for c in line.chars() {
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
+            (Some('"') | None, '\\') => word.extend(chars.next()),
             (Some(_), c) => word.push(c),
             (None, '\'' | '"') => {
                 quote = Some(c);
@@ -333,17 +345,197 @@ fn words(line: &str) -> Vec<String> {
     if any || !word.is_empty() {
         out.push(word);
     }
-    let skip = out
-        .iter()
-        .take_while(|w| {
-            let assignment = w.split_once('=').is_some_and(|(k, _)| {
-                !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            });
-            assignment || matches!(w.as_str(), "command" | "sudo" | "env" | "time" | "exec")
-        })
-        .count();
-    out.drain(..skip);
     out
+}
+
+/// Words that come before a command and run it: the shell's keywords, and the programs that
+/// run the rest of their line (with the options of each that take a value).
+const KEYWORDS: [&str; 12] =
+    ["if", "then", "elif", "else", "do", "while", "until", "!", "{", "builtin", "noglob", "nocorrect"];
+const WRAPPERS: [(&str, &[&str]); 14] = [
+    ("command", &[]),
+    ("exec", &["-a"]),
+    ("sudo", &["-u", "-g", "-C", "-h", "-p", "-r", "-t", "-U", "-D", "-R", "-T"]),
+    ("doas", &["-u", "-C"]),
+    ("env", &["-u", "-C", "-S", "--unset", "--chdir"]),
+    ("time", &["-f", "-o", "--format", "--output"]),
+    ("nohup", &[]),
+    ("nice", &["-n", "--adjustment"]),
+    ("ionice", &["-c", "-n", "-p", "-P", "-u"]),
+    ("timeout", &["-s", "-k", "--signal", "--kill-after"]),
+    ("stdbuf", &["-i", "-o", "-e"]),
+    ("xargs", &["-a", "-d", "-E", "-I", "-L", "-n", "-P", "-s", "--arg-file", "--delimiter", "--max-args"]),
+    ("watch", &["-n", "-d", "--interval"]),
+    ("caffeinate", &["-t", "-w"]),
+];
+/// Shells whose `-c TEXT` is a command line of its own.
+const SHELLS: [&str; 6] = ["sh", "bash", "zsh", "dash", "ksh", "fish"];
+
+/// The command a command's words run: after `VAR=value` assignments, the shell's keywords
+/// and the wrappers (`sudo -u x`, `timeout 5m`, `nice -n 5`, `xargs -0`, ...).
+fn program_words(mut w: Vec<String>) -> Vec<String> {
+    let mut i = 0;
+    while let Some(word) = w.get(i) {
+        let assignment = word
+            .split_once('=')
+            .is_some_and(|(k, _)| !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        if assignment || KEYWORDS.contains(&word.as_str()) {
+            i += 1;
+            continue;
+        }
+        let name = word.rsplit('/').next().unwrap_or(word);
+        let Some((wrapper, takes_value)) = WRAPPERS.iter().find(|(n, _)| *n == name) else { break };
+        i += 1;
+        while let Some(option) = w.get(i).filter(|o| o.starts_with('-') && o.len() > 1) {
+            i += 1;
+            if option == "--" {
+                break;
+            }
+            if takes_value.contains(&option.as_str()) {
+                i += 1;
+            }
+        }
+        if *wrapper == "timeout" {
+            i += 1; // the duration
+        }
+    }
+    w.drain(..i.min(w.len()));
+    w
+}
+
+/// The commands of a line: split at `;`, `&`, `|`, newlines, parentheses and backquotes
+/// outside quotes (a backslash keeps the next character in its command).
+fn commands(line: &str) -> Vec<String> {
+    let mut commands = vec![String::new()];
+    let mut chars = line.chars().peekable();
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => {
+                quote = None;
+                commands.last_mut().expect("one").push(c);
+            }
+            (Some('"') | None, '\\') => {
+                let last = commands.last_mut().expect("one");
+                last.push(c);
+                last.extend(chars.next());
+            }
+            (Some(_), c) => commands.last_mut().expect("one").push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                commands.last_mut().expect("one").push(c);
+            }
+            (None, ';' | '|' | '&' | '\n' | '(' | ')' | '`') => {
+                if matches!(chars.peek(), Some('|' | '&')) {
+                    chars.next();
+                }
+                commands.push(String::new());
+            }
+            (None, c) => commands.last_mut().expect("one").push(c),
+        }
+    }
+    commands
+}
+
+/// The shell's aliases (and fish's abbreviations), from what the integration sends with the
+/// line: `alias -p` of bash (`alias tf='terraform'`), `alias` of zsh (`tf=terraform`), `alias`
+/// and `abbr --show` of fish (`alias tf 'terraform'`, `abbr -a -- tf terraform`).
+pub fn aliases(listing: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for line in listing.lines() {
+        let mut w = words(line);
+        let abbr = w.first().is_some_and(|f| f == "abbr");
+        if w.first().is_some_and(|f| f == "alias" || f == "abbr") {
+            w.remove(0);
+        }
+        if let Some(dashes) = w.iter().position(|x| x == "--") {
+            w.drain(..=dashes);
+        } else if abbr {
+            w.retain(|x| !x.starts_with('-'));
+        }
+        match w.as_slice() {
+            [one] => {
+                if let Some((name, value)) = one.split_once('=') {
+                    out.push((name.to_string(), value.to_string()));
+                }
+            }
+            [name, value, ..] => out.push((name.clone(), value.clone())),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The pattern that `line` matches, if any: each command of the line (`;`, `&&`, `||`, `|`,
+/// newlines, `$(...)`) is checked, after the keywords and wrappers before it; an alias is
+/// checked as it is and as it expands; the text given to `eval` and to `bash -c` is a line
+/// of its own.
+pub fn matching_pattern<'a>(patterns: &'a [String], line: &str) -> Option<&'a str> {
+    matching_pattern_with(patterns, line, &[])
+}
+
+/// [`matching_pattern`] with the shell's aliases ([`aliases`]).
+pub fn matching_pattern_with<'a>(
+    patterns: &'a [String],
+    line: &str,
+    aliases: &[(String, String)],
+) -> Option<&'a str> {
+    matches(patterns, line, aliases, &mut Vec::new(), 0)
+}
+
+fn matches<'a>(
+    patterns: &'a [String],
+    line: &str,
+    aliases: &[(String, String)],
+    expanding: &mut Vec<String>,
+    depth: usize,
+) -> Option<&'a str> {
+    if depth > 16 {
+        return None;
+    }
+    for command in commands(line) {
+        let w = program_words(words(&command));
+        let Some(program) = w.first().map(|p| p.rsplit('/').next().unwrap_or(p).to_string()) else {
+            continue;
+        };
+        for pattern in patterns {
+            let mut p = pattern.split_whitespace();
+            let Some(first) = p.next() else { continue };
+            if !word_matches(first, &program) {
+                continue;
+            }
+            let mut rest = w[1..].iter();
+            if p.filter(|pw| *pw != "*").all(|pw| rest.any(|cw| word_matches(pw, cw))) {
+                return Some(pattern);
+            }
+        }
+        // What runs the rest of the line as a line: eval's words, a shell's -c text, an alias.
+        let inner = if program == "eval" {
+            Some(w[1..].join(" "))
+        } else if SHELLS.contains(&program.as_str()) {
+            let c =
+                w.iter().skip(1).position(|o| o.starts_with('-') && !o.starts_with("--") && o.contains('c'));
+            c.and_then(|c| w.get(c + 2)).cloned()
+        } else if let Some((name, value)) = aliases.iter().find(|(n, _)| *n == w[0] && !expanding.contains(n))
+        {
+            expanding.push(name.clone());
+            let rest: Vec<String> =
+                w[1..].iter().map(|x| format!("'{}'", x.replace('\'', "'\\''"))).collect();
+            let found =
+                matches(patterns, &format!("{value} {}", rest.join(" ")), aliases, expanding, depth + 1);
+            expanding.pop();
+            if found.is_some() {
+                return found;
+            }
+            None
+        } else {
+            None
+        };
+        if let Some(found) = inner.and_then(|text| matches(patterns, &text, aliases, expanding, depth + 1)) {
+            return Some(found);
+        }
+    }
+    None
 }
 
 /// `*` anywhere in a word pattern matches any text.
@@ -365,51 +557,6 @@ fn word_matches(pattern: &str, word: &str) -> bool {
         }
     }
     true
-}
-
-/// The first pattern that a command line matches, for each command of the line (split at
-/// `;`, `&&`, `||`, `|`): the pattern's first word is the program (its path's last part);
-/// every following word must appear after it, in order.
-pub fn matching_pattern<'a>(patterns: &'a [String], line: &str) -> Option<&'a str> {
-    let mut commands = vec![String::new()];
-    let mut chars = line.chars().peekable();
-    let mut quote: Option<char> = None;
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some(q), c) if c == q => {
-                quote = None;
-                commands.last_mut().expect("one").push(c);
-            }
-            (Some(_), c) => commands.last_mut().expect("one").push(c),
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                commands.last_mut().expect("one").push(c);
-            }
-            (None, ';' | '|' | '&' | '\n' | '(' | ')' | '`') => {
-                if matches!(chars.peek(), Some('|' | '&')) {
-                    chars.next();
-                }
-                commands.push(String::new());
-            }
-            (None, c) => commands.last_mut().expect("one").push(c),
-        }
-    }
-    for command in &commands {
-        let w = words(command);
-        let Some(program) = w.first().map(|p| p.rsplit('/').next().unwrap_or(p)) else { continue };
-        for pattern in patterns {
-            let mut p = pattern.split_whitespace();
-            let Some(first) = p.next() else { continue };
-            if !word_matches(first, program) {
-                continue;
-            }
-            let mut rest = w[1..].iter();
-            if p.filter(|pw| *pw != "*").all(|pw| rest.any(|cw| word_matches(pw, cw))) {
-                return Some(pattern);
-            }
-        }
-    }
-    None
 }
 
 #[cfg(test)]
@@ -477,6 +624,74 @@ mod tests {
         assert!(word_matches("put-*-policy", "put-bucket-policy"));
         assert!(!word_matches("put-*-policy", "put-object"));
         assert!(word_matches("delete-*", "delete-"));
+    }
+
+    /// Keywords, wrappers, escapes, `eval`, `bash -c` and aliases do not hide a command; the
+    /// verbs that move, sync away or hand out keys are asked too.
+    #[test]
+    fn guard_sees_through_what_runs_a_command() {
+        let d = defaults();
+        for line in [
+            "if true; then terraform apply; fi",
+            "! terraform apply",
+            "{ terraform apply; }",
+            "while true; do aws s3 rm s3://b/k; done",
+            "\\terraform apply",
+            "te\\rraform apply",
+            "timeout 5m terraform apply",
+            "timeout -s KILL 5m terraform apply",
+            "nice -n 10 terraform apply",
+            "nohup terraform destroy &",
+            "sudo -u deploy -E terraform apply",
+            "env -u X A=1 terraform apply",
+            "ls | xargs -n 1 aws s3 rm",
+            "eval terraform apply",
+            "eval \"terraform apply\"",
+            "bash -c 'cd x && terraform apply'",
+            "/bin/sh -ec \"terraform destroy\"",
+            "echo $(terraform apply)",
+            "aws s3 mv s3://a/k s3://b/k",
+            "aws s3 sync . s3://b --delete",
+            "aws iam create-access-key --user-name u",
+            "terraform workspace delete prod",
+            "tofu state rm aws_s3_bucket.b",
+        ] {
+            assert!(matching_pattern(&d, line).is_some(), "{line}");
+        }
+        for line in [
+            "aws s3 sync . s3://b",
+            "echo \\; terraform apply",
+            "bash -c 'terraform plan'",
+            "eval echo terraform apply",
+            "timeout 5m terraform plan",
+        ] {
+            assert_eq!(matching_pattern(&d, line), None, "{line}");
+        }
+        // Aliases as bash, zsh and fish list them, also an alias of an alias, and one that
+        // names itself; a line that uses none is unchanged.
+        let a = aliases(
+            "alias tf='terraform'\nalias deploy='cd infra && tf apply'\nk=kubectl\nalias x 'sudo '\n\
+             abbr -a -- tfd terraform\\ destroy\nalias terraform='terraform -chdir=prod'\nalias q='it'\\''s'\n",
+        );
+        assert_eq!(a[0], ("tf".to_string(), "terraform".to_string()));
+        assert_eq!(a[2], ("k".to_string(), "kubectl".to_string()));
+        assert_eq!(a[4], ("tfd".to_string(), "terraform destroy".to_string()));
+        assert_eq!(a[6], ("q".to_string(), "it's".to_string()));
+        for line in
+            ["tf apply", "deploy", "x tf apply", "tfd", "terraform apply", "cd x; tf destroy -auto-approve"]
+        {
+            assert!(matching_pattern_with(&d, line, &a).is_some(), "{line}");
+            assert!(
+                line.starts_with("terraform") || matching_pattern(&d, line).is_none(),
+                "{line}: the alias does it"
+            );
+        }
+        for line in ["tf plan", "k delete pod x", "echo tf apply", "q"] {
+            assert_eq!(matching_pattern_with(&d, line, &a), None, "{line}");
+        }
+        // A loop of aliases ends.
+        let a = aliases("alias a='b apply'\nalias b='a'\n");
+        assert_eq!(matching_pattern_with(&d, "a", &a), None);
     }
 
     /// The profile `p` of a config text, and the paths that name it `/c`.

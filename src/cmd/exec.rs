@@ -102,11 +102,14 @@ pub fn serve(
         );
     }
     // Renewals: no confirmation again, no new code unless --allow-prompt (never on the
-    // terminal CMD is using otherwise).
+    // terminal CMD is using otherwise), and never write access: `--write` is the first
+    // session's alone (at most swrole_write_duration); every renewal is read-only.
     let renew_opts = crate::options::Options {
         yes: true,
         token_code: None,
         renewal: true,
+        write: false,
+        reason: None,
         mfa_prompt: if allow_prompt { opts.mfa_prompt } else { crate::options::Prompt::Never },
         ..opts.clone()
     };

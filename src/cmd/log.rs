@@ -1,4 +1,4 @@
-//! `swrole log`: swrole's record, filtered. `swrole guard LINE`: the shell integration's
+//! `swrole log`: swrole's record, filtered. `swrole guard` (the line on stdin): the shell integration's
 //! question before a command that matches the active profile's guard.
 
 use anyhow::Result;
@@ -64,13 +64,17 @@ pub fn run(
     write_stdout(&out)
 }
 
-/// Whether `line` may run in the active profile: at once when it matches none of the
-/// profile's guard patterns (or the profile has no guard), else after a `y` to
+/// Whether the line on stdin may run in the active profile: at once when it matches none of
+/// the profile's guard patterns (or the profile has no guard), else after a `y` to
 /// `run in SW-PRODUCTION (111111111111)?`, asked here, on the terminal, one key. Exit 0: run;
 /// 1: the answer was no (the integration leaves the line in the editor); 2: the guard could
 /// not check (it says why, and the line runs: a broken config must not lock the shell).
-pub fn guard(env: &Env, line: &str) -> Result<()> {
-    match may_run(env, line) {
+/// Stdin holds the line, then (after a NUL) the shell's aliases: a typed line is never on
+/// argv, where any local user can read it for as long as the question waits.
+pub fn guard(env: &Env) -> Result<()> {
+    let checked = read_line_and_aliases(std::io::stdin().lock())
+        .and_then(|(line, aliases)| may_run(env, &line, &crate::safety::aliases(&aliases)));
+    match checked {
         Ok(true) => Ok(()),
         Ok(false) => Err(Failure::silent(1)),
         Err(e) => Err(anyhow::Error::new(Failure {
@@ -80,12 +84,29 @@ pub fn guard(env: &Env, line: &str) -> Result<()> {
     }
 }
 
-fn may_run(env: &Env, line: &str) -> Result<bool> {
+/// At most this much of stdin is read: a line and the alias list of a shell.
+const MOST: u64 = 4 << 20;
+
+fn read_line_and_aliases(input: impl std::io::Read) -> Result<(String, String)> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    input.take(MOST + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MOST {
+        anyhow::bail!("more than {} MiB on stdin", MOST >> 20);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let (line, aliases) = text.split_once('\0').unwrap_or((&text, ""));
+    Ok((line.to_string(), aliases.to_string()))
+}
+
+fn may_run(env: &Env, line: &str, aliases: &[(String, String)]) -> Result<bool> {
     let Some(profile) = env.get("SWROLE_PROFILE") else { return Ok(true) };
     let files = crate::switch::Files::load(env)?;
     let plan = files.plan(env, profile, &crate::options::Options::default())?;
     let Some(guard) = &plan.guard else { return Ok(true) };
-    let Some(pattern) = crate::safety::matching_pattern(&guard.commands, line) else { return Ok(true) };
+    let Some(pattern) = crate::safety::matching_pattern_with(&guard.commands, line, aliases) else {
+        return Ok(true);
+    };
     let account = env.get("AWS_ACCOUNT_ID").or(plan.hops.last().and_then(|h| h.account())).unwrap_or("?");
     let t = crate::tty::terminal("the command guard asks on the terminal", "")?;
     crate::tty::confirm_key(&t, &format!("run in {} ({account})? ({pattern})", profile.to_uppercase()))
@@ -99,5 +120,16 @@ mod tests {
         assert_eq!(super::since("24h", now).unwrap(), now - 86_400);
         assert_eq!(super::since("2026-12-01", now).unwrap(), 1_796_083_200);
         assert!(super::since("yesterday", now).is_err());
+    }
+
+    #[test]
+    fn the_line_and_the_aliases_from_stdin() {
+        let (line, aliases) = super::read_line_and_aliases(&b"tf apply\0alias tf='terraform'\n"[..]).unwrap();
+        assert_eq!((line.as_str(), aliases.as_str()), ("tf apply", "alias tf='terraform'\n"));
+        let (line, aliases) = super::read_line_and_aliases(&b"a\nb"[..]).unwrap();
+        assert_eq!((line.as_str(), aliases.as_str()), ("a\nb", ""));
+        let big = vec![b'x'; (super::MOST + 1) as usize];
+        assert!(super::read_line_and_aliases(&big[..]).unwrap_err().to_string().contains("4 MiB"));
+        assert!(super::read_line_and_aliases(&big[..super::MOST as usize]).is_ok());
     }
 }

@@ -24,6 +24,13 @@ const BACKOFF: i64 = 300;
 
 pub fn run(env: &Env, profile: &str, args: &SwitchArgs, output: &OutputArgs) -> Result<()> {
     let shell = super::shell_or_detect(env, output.shell);
+    if args.write && (output.background || output.background_child) {
+        // A renewal never escalates: write access is asked for by a person, each time.
+        anyhow::bail!(
+            "--write is never renewed in the background: write access to {profile:?} is asked for with `--write` \
+             by hand, each time"
+        );
+    }
     if output.background_child {
         return background_child(env, profile, args);
     }

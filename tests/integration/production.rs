@@ -298,6 +298,10 @@ fn guard_tint_and_idle_in_real_shells() {
             "fish" => "set -gx SWROLE_IDLE 2; ",
             _ => "export SWROLE_IDLE=2; ",
         };
+        let alias = match shell {
+            "fish" => "alias tf terraform; ",
+            _ => "alias tf=terraform; ",
+        };
         let step = |send: String, expect: &str, sleep: f64| serde_json::json!({"send": send, "expect": expect, "timeout": 20, "sleep": sleep});
         let (m1, e1) = marker(1);
         let (m2, e2) = marker(2);
@@ -312,11 +316,13 @@ fn guard_tint_and_idle_in_real_shells() {
                 0.0,
             ),
             step(m2.clone(), &e2, 0.0),
-            step(
-                "terraform apply -auto-approve\r".into(),
-                "run in SW-PRODUCTION \\(111111111111\\)\\? \\(terraform apply\\) \\[y/N\\]",
-                0.5,
-            ),
+            // While the question waits, no process's argv holds the line (any local user
+            // can read argv in ps).
+            serde_json::json!({
+                "send": "terraform apply -auto-approve\r",
+                "expect": "run in SW-PRODUCTION \\(111111111111\\)\\? \\(terraform apply\\) \\[y/N\\]",
+                "timeout": 20, "sleep": 0.5, "scan": "-auto-approve",
+            }),
             step("n".into(), "n\r\n[\\s\\S]*terraform apply -auto-approve", 0.0),
             // The line is still in the editor: Enter asks again; y runs it.
             step("\r".into(), "run in SW-PRODUCTION", 0.3),
@@ -334,10 +340,26 @@ fn guard_tint_and_idle_in_real_shells() {
                 0.0,
             ),
             step("terraform apply\r".into(), "TERRAFORM-RAN", 0.5),
-            // Back to production, an idle limit of 2 s: the next line runs without the role.
+            // An alias is seen through: `tf apply` asks as `terraform apply` does.
+            step(format!("{alias}{m3}"), &e3, 0.0),
             step("sw -\n".to_string(), "sw-production  (account )?111111111111", 0.0),
-            step(format!("{idle}{m3}"), &e3, 0.0),
-            step(m4.clone(), "dropped sw-production after 1m without a command[\\s\\S]*@@4@@\\[\\]", 3.0),
+            step(
+                "tf apply\r".into(),
+                "run in SW-PRODUCTION \\(111111111111\\)\\? \\(terraform apply\\)",
+                0.5,
+            ),
+            step("n".into(), "n\r\n[\\s\\S]*tf apply", 0.0),
+            step("\x15".into(), "", 0.2),
+            // An idle limit of 2 s, set on the line of the switch: the first idle period after
+            // the switch counts. The line typed then stays in the editor, not run, and one
+            // line of its own says why; Enter then runs it without the role.
+            step(format!("sw sw-staging; sw -; {idle}\n"), "sw-production  (account )?111111111111", 0.0),
+            step(
+                m4.clone(),
+                "\n(\x1b\\[[0-9;]*[A-Za-z])*swrole: dropped sw-production after 1m without a command; the line did not run",
+                3.0,
+            ),
+            step("\r".into(), "@@4@@\\[\\]", 0.5),
             step("sw -\n".into(), "sw-production  (account )?111111111111", 0.0),
         ];
         let out = Command::new("python3")
@@ -359,6 +381,11 @@ fn guard_tint_and_idle_in_real_shells() {
             .unwrap_or_else(|_| panic!("{shell}: {}\n{}", text(&out.stdout), text(&out.stderr)));
         let tty = r["tty"].as_str().unwrap();
         assert!(r["failed"].is_null(), "{shell}: step {} failed:\n{tty}", r["failed"]);
+        assert_eq!(r["scans"], serde_json::json!([[]]), "{shell}: the typed line is on no process's argv");
+        assert!(
+            !tty.contains("@@4@@[sw-production]"),
+            "{shell}: the line typed after the idle limit never ran in production"
+        );
         let ran = std::fs::read_to_string(fx.home().join("terraform-ran")).unwrap();
         assert_eq!(
             ran, "apply -auto-approve\napply\n",
@@ -366,8 +393,8 @@ fn guard_tint_and_idle_in_real_shells() {
         );
         assert_eq!(
             tty.matches("run in SW-").count(),
-            2,
-            "{shell}: asked twice in production, never in staging"
+            3,
+            "{shell}: asked twice in production, once for the alias, never in staging"
         );
         // The record names the shell's terminal.
         let lines = log_lines(&fx);
@@ -408,4 +435,144 @@ fn no_escape_where_stdout_is_not_a_terminal() {
         let t = text(&out.stdout);
         assert_eq!(t, "[111111111111]\n", "{shell}: {t:?} {}", text(&out.stderr));
     }
+}
+
+/// A renewal never escalates. In bash and zsh after `sw sw-production --write --reason R`
+/// with the auto-refresh on: the flags kept for renewals hold neither `--write` nor the
+/// reason; when the write session ends the shell goes back to read-only (a renewal that
+/// carries the session policy, started in the background) and one line says so; `--write`
+/// with `--background` is refused. `exec --server --write`: only the first session writes,
+/// every renewal is read-only, and the record says so line by line.
+#[test]
+fn write_access_is_never_renewed() {
+    let Some(moto) = Moto::start() else { return };
+    let fx = Fixture::new(CONFIG, SEED_CREDENTIALS);
+    let refused = run(&fx, &moto, &["sw-production", "--write", "--reason", "INC-1 fix", "--background"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("--write is never renewed in the background"));
+    assert!(refused.stdout.is_empty());
+    for shell in ["bash", "zsh"] {
+        if !crate::util::require(shell) {
+            continue;
+        }
+        let fx = Fixture::new(CONFIG, SEED_CREDENTIALS);
+        let before = moto.requests().len();
+        // The write window ends (its expiry moved to the past); the next command's renewal
+        // goes back to read-only.
+        let script = format!(
+            "eval \"$(swrole init {shell})\"\n\
+             sw sw-production -t 123456 --write --reason 'INC-1 fix' -d 15m 2>/dev/null\n\
+             echo \"flags=[${{__swrole_flags[*]}}] access=$SWROLE_ACCESS\"\n\
+             export SWROLE_REFRESH_MINUTES=10\n\
+             __swrole_refresh; echo \"in the window: $SWROLE_ACCESS\"\n\
+             SWROLE_EXPIRATION=$((SWROLE_EXPIRATION - 901))\n\
+             __swrole_refresh\n\
+             echo \"after: [${{SWROLE_PROFILE-}}] [${{SWROLE_ACCESS-}}]\"\n"
+        );
+        let out = Command::new(shell)
+            .args(["-c", &script])
+            .current_dir(fx.home())
+            .env_clear()
+            .env("PATH", crate::util::path_with_swrole())
+            .env("HOME", fx.home())
+            .env("USER", "tester")
+            .env("SWROLE_CACHE_STORE", "file")
+            .env("XDG_STATE_HOME", fx.home().join("state"))
+            .env("AWS_ENDPOINT_URL_STS", moto.url())
+            .output()
+            .unwrap();
+        let (o, e) = (text(&out.stdout), text(&out.stderr));
+        assert!(
+            o.contains("flags=[-d 15m] access=rw\n"),
+            "{shell}: neither --write nor the reason is kept: {o}{e}"
+        );
+        assert!(
+            o.contains("in the window: rw\n"),
+            "{shell}: nothing renewed inside the write window: {o}{e}"
+        );
+        assert!(o.contains("after: [] []\n"), "{shell}: {o}{e}");
+        assert_eq!(
+            e.matches("swrole: write access to sw-production ended: role dropped (sw sw-production switches back, read-only)").count(),
+            1,
+            "{shell}: {e}"
+        );
+        // The background renewal: read-only, and nothing else.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let assumes = || {
+            moto.requests()[before..]
+                .iter()
+                .filter(|r| r.form["Action"] == "AssumeRole")
+                .map(|r| r.form.clone())
+                .collect::<Vec<_>>()
+        };
+        while assumes().len() < 2 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let a = assumes();
+        assert_eq!(a.len(), 2, "{shell}: the switch and one renewal: {a:?}");
+        assert!(!a[0].contains_key("PolicyArns.member.1.arn"), "{shell}: the write session");
+        assert_eq!(
+            a[1]["PolicyArns.member.1.arn"], "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "{shell}: {:?}",
+            a[1]
+        );
+        assert!(!a[1].values().any(|v| v.contains("INC-1")), "{shell}: no reason on a renewal: {:?}", a[1]);
+        // Back by hand: read-only from the cache the renewal filled, no call.
+        let back = run(&fx, &moto, &["sw-production", "-d", "15m", "--shell", shell]);
+        assert!(back.status.success(), "{}", text(&back.stderr));
+        assert!(text(&back.stdout).contains("SWROLE_ACCESS=ro"), "{shell}: {}", text(&back.stdout));
+        assert_eq!(assumes().len(), 2, "{shell}: from the cache");
+        let lines = log_lines(&fx);
+        assert_eq!(lines[0]["access"], "rw");
+        assert_eq!(lines.last().unwrap()["access"], "ro", "{shell}: {lines:?}");
+    }
+    // exec --server --write: 15-minute credentials renewed on every request a second apart.
+    let fx = Fixture::new(CONFIG, SEED_CREDENTIALS);
+    let before = moto.requests().len();
+    let job = "import json, os, time, urllib.request\n\
+               for _ in range(2):\n\
+               \x20   r = urllib.request.Request(os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI'], headers={'Authorization': os.environ['AWS_CONTAINER_AUTHORIZATION_TOKEN']})\n\
+               \x20   json.load(urllib.request.urlopen(r))\n\
+               \x20   time.sleep(1.5)\n";
+    let out = run(
+        &fx,
+        &moto,
+        &[
+            "exec",
+            "--server",
+            "sw-production",
+            "-t",
+            "123456",
+            "--write",
+            "--reason",
+            "INC-2 job",
+            "-d",
+            "15m",
+            "--refresh-margin",
+            "899",
+            "--",
+            "python3",
+            "-c",
+            job,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let a: Vec<_> = moto.requests()[before..]
+        .iter()
+        .filter(|r| r.form["Action"] == "AssumeRole")
+        .map(|r| r.form.clone())
+        .collect();
+    assert!(a.len() >= 2, "{a:?}");
+    assert!(!a[0].contains_key("PolicyArns.member.1.arn"), "the first session writes");
+    assert!(
+        a[1..].iter().all(|f| f["PolicyArns.member.1.arn"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        "{a:?}"
+    );
+    let lines = log_lines(&fx);
+    assert_eq!(
+        (lines[0]["mode"].as_str(), lines[0]["access"].as_str()),
+        (Some("server"), Some("rw")),
+        "{lines:?}"
+    );
+    assert!(lines[1..].iter().all(|l| l["mode"] == "renewal" && l["access"] == "ro"), "{lines:?}");
 }

@@ -4,8 +4,11 @@ Usage: interactive.py SHELL STEPS_JSON
 STEPS_JSON is a list of {"send": TEXT, "expect": REGEX, "timeout": SECONDS, "sleep": SECONDS}:
 after SLEEP seconds (default 0) TEXT is typed
 (a "\t" in it is the Tab key), then the terminal's output since the step began must match
-REGEX within TIMEOUT (default 10 s). The environment (PATH, HOME, ...) is the caller's.
-Prints one JSON object: {"tty": ALL_OUTPUT, "failed": INDEX_OR_NULL, "seconds": [PER_STEP]}.
+REGEX within TIMEOUT (default 10 s). A step with "scan": TEXT then lists the command lines
+of every process on the machine that hold TEXT (what any local user can read in `ps`).
+The environment (PATH, HOME, ...) is the caller's.
+Prints one JSON object: {"tty": ALL_OUTPUT, "failed": INDEX_OR_NULL, "seconds": [PER_STEP],
+"scans": [[COMMAND_LINE, ...] per scanning step]}.
 """
 import json
 import os
@@ -30,6 +33,24 @@ if pid == 0:
 seen = b""
 failed = None
 seconds = []
+scans = []
+
+
+def scan(text):
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue  # this helper's own argv holds the steps
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in argv:
+            found.append(argv)
+    return found
+
+
 time.sleep(0.5)
 for index, step in enumerate(steps):
     time.sleep(step.get("sleep", 0))
@@ -49,5 +70,7 @@ for index, step in enumerate(steps):
     if not re.search(pattern, seen[start:]):
         failed = index
         break
+    if "scan" in step:
+        scans.append(scan(step["scan"]))
 os.kill(pid, 9)
-print(json.dumps({"tty": seen.decode(errors="replace"), "failed": failed, "seconds": seconds}))
+print(json.dumps({"tty": seen.decode(errors="replace"), "failed": failed, "seconds": seconds, "scans": scans}))
