@@ -303,7 +303,8 @@ impl Callback {
 
     /// Wait for the callback with `state`, at most `limit`: the authorization code. A
     /// request from another address, to another host name or path is answered 403/404 and
-    /// waited past; a wrong `state` or an error from the page ends the sign-in. The
+    /// waited past, and so is one without this sign-in's `state` (with a code or an error);
+    /// with the right state, an error from the page ends the sign-in. The
     /// listener closes with the first answer, so a second callback finds no one.
     pub fn wait(self, state: &str, limit: Duration) -> Result<String> {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -431,6 +432,23 @@ fn judge(query: &str, state: &str) -> (u16, &'static str, Option<Outcome>) {
             _ => {}
         }
     }
+    // The state first: only the page swrole opened knows it. Anything else (another local
+    // user, a web page in the browser, with a code or an `error=`) is answered and waited
+    // past; it ends nothing.
+    let state_ok =
+        got_state.as_deref().is_some_and(|s| crate::server::constant_time_eq(s.as_bytes(), state.as_bytes()));
+    if !state_ok {
+        // Said once: a page may call again and again.
+        static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if SAID.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return (400, NOT_SIGNED_IN, None);
+        }
+        eprintln!(
+            "swrole: refused a callback whose state does not match this sign-in (it did not come from the page \
+             swrole opened); still waiting"
+        );
+        return (400, NOT_SIGNED_IN, None);
+    }
     if let Some(e) = error {
         let e: String = e.chars().take(200).collect();
         return (
@@ -439,20 +457,13 @@ fn judge(query: &str, state: &str) -> (u16, &'static str, Option<Outcome>) {
             Some(Outcome::Failed(format!("the sign-in page answered {}", sanitize(&e)))),
         );
     }
-    let state_ok =
-        got_state.as_deref().is_some_and(|s| crate::server::constant_time_eq(s.as_bytes(), state.as_bytes()));
     match code {
-        Some(c) if state_ok && !c.is_empty() && c.len() <= 512 => (200, SIGNED_IN, Some(Outcome::Code(c))),
-        Some(_) if !state_ok => (
+        Some(c) if !c.is_empty() && c.len() <= 512 => (200, SIGNED_IN, Some(Outcome::Code(c))),
+        _ => (
             400,
             NOT_SIGNED_IN,
-            Some(Outcome::Failed(
-                "the callback's state does not match this sign-in: it did not come from the page swrole opened; \
-                 nothing was saved"
-                    .to_string(),
-            )),
+            Some(Outcome::Failed("the callback carried no usable authorization code".into())),
         ),
-        _ => (400, NOT_SIGNED_IN, Some(Outcome::Failed("the callback carried no usable authorization code".into()))),
     }
 }
 
@@ -480,11 +491,18 @@ mod tests {
             Some(Outcome::Failed(why)) => format!("{status} failed: {why}"),
             None => format!("{status} none"),
         };
-        let wrong = "400 failed: the callback's state does not match this sign-in";
-        for query in
-            ["code=abc", "code=abc&state=", "code=abc&state=other", "code=abc&State=s1", "code=abc&state=s1x"]
-        {
-            assert!(code(judge(query, "s1")).starts_with(wrong), "{query}");
+        // Without this sign-in's state, nothing ends: answered, and waited past (an error too).
+        for query in [
+            "code=abc",
+            "code=abc&state=",
+            "code=abc&state=other",
+            "code=abc&State=s1",
+            "code=abc&state=s1x",
+            "error=access_denied",
+            "error=access_denied&state=other",
+            "",
+        ] {
+            assert_eq!(code(judge(query, "s1")), "400 none", "{query}");
         }
         assert_eq!(code(judge("code=abc&state=s1", "s1")), "200 code abc");
         assert_eq!(code(judge("state=s1&code=a%2Bb", "s1")), "200 code a+b");

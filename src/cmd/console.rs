@@ -85,7 +85,7 @@ pub fn run(env: &Env, profile: &str, args: &SwitchArgs, how: &Opening) -> Result
     if how.print {
         return write_stdout(&format!("{url}\n"));
     }
-    let page = handoff(&url)?;
+    let page = handoff(&url, "AWS console")?;
     open(argv, &format!("file://{}", page.display()))?;
     eprintln!("swrole: opened the console as {profile} (the sign-in link is good for 15 minutes)");
     Ok(())
@@ -97,12 +97,13 @@ fn page_life() -> u32 {
     test.and_then(|s| s.parse().ok()).unwrap_or(60)
 }
 
-/// The sign-in URL handed to the browser without a command line (where every local user
-/// can read it in /proc): a page that redirects to it, 0600 in a 0700 directory of its
+/// A URL handed to the browser without a command line (where every local user can read it
+/// in /proc): a page titled `title` that redirects to it, 0600 in a 0700 directory of its
 /// own, whose `file://` address is all the browser's argv holds. A detached process of
-/// swrole's removes it a minute later (the browser has read it by then). `--print` remains
-/// the way to get the URL itself.
-fn handoff(url: &str) -> Result<std::path::PathBuf> {
+/// swrole's removes it a minute later (the browser has read it by then). The console's
+/// sign-in link and the sign-ins' authorize pages (their `state` and PKCE challenge) go
+/// this way; `--print` remains the way to get the console's URL itself.
+pub fn handoff(url: &str, title: &str) -> Result<std::path::PathBuf> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     use std::os::unix::fs::PermissionsExt;
@@ -117,7 +118,8 @@ fn handoff(url: &str) -> Result<std::path::PathBuf> {
     let target = serde_json::to_string(url)?.replace('<', "\\u003c");
     let html = format!(
         "<!doctype html><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">\
-         <title>AWS console</title><script>location.replace({target})</script>\n"
+         <title>{title}</title><script>location.replace({target})</script>\n",
+        title = crate::text::printable(title).replace(['<', '>', '&'], "")
     );
     let mut file = std::fs::OpenOptions::new()
         .write(true)

@@ -103,6 +103,10 @@ pub fn run(env: &Env, args: LoginArgs) -> Result<()> {
         .block_on(signin::create_token(&service, &key, &input))
         .context("the sign-in could not be completed")?;
     let (session, token) = Token::from_login(&out, client, &key, clock::now())?;
+    // Whose session this is, before anything is written: a sign-in finished by someone else
+    // shows their name here.
+    let account = token.credentials.account_id.as_deref().unwrap_or("?");
+    eprintln!("swrole: {}", printable(&format!("signed in as {session} (account {account})")));
     save(env, &files, &profile, &session, &token, write_region.then_some(region.as_str()), args.yes)?;
     let users: Vec<&str> = files
         .set
@@ -118,9 +122,8 @@ pub fn run(env: &Env, args: LoginArgs) -> Result<()> {
     eprintln!(
         "swrole: {}",
         printable(&format!(
-            "signed in as {session} (account {}) for profile {profile:?}: no access key needed; the session \
-             refreshes itself for up to {} h; {next}",
-            token.credentials.account_id.as_deref().unwrap_or("?"),
+            "saved for profile {profile:?}: no access key needed; the session refreshes itself for up to {} h; \
+             {next}",
             signin::SESSION_LIFE / 3600
         ))
     );
@@ -162,14 +165,22 @@ fn open_page(env: &Env, what: &str, url: &str, instead: &str) {
 
 /// Open `url` in the browser on a thread of its own, never waited for (a browser started
 /// directly keeps running; one that calls back before it returns finds swrole answering).
-/// `false` when there is no browser to open.
+/// The browser's argv holds only a private page's `file://` address: the URL's `state`,
+/// PKCE challenge or device code would let another local user who reads `ps` finish the
+/// sign-in first, with their own account. `false` when there is no browser to open.
 fn open_beside(env: &Env, url: &str) -> bool {
     let how =
         super::console::Opening { print: false, destination: None, container: false, browser_profile: None };
     let Some(argv) = super::console::browser(env, &how).filter(|a| !a.is_empty()) else { return false };
-    let url = url.to_string();
+    let page = match super::console::handoff(url, "swrole sign-in") {
+        Ok(page) => format!("file://{}", page.display()),
+        Err(e) => {
+            eprintln!("swrole: {}", printable(&format!("{e:#}")));
+            return false;
+        }
+    };
     std::thread::spawn(move || {
-        if let Err(e) = super::console::open(argv, &url) {
+        if let Err(e) = super::console::open(argv, &page) {
             eprintln!("swrole: {}", printable(&format!("{e:#}")));
         }
     });

@@ -410,7 +410,6 @@ fn login_refuses_callbacks_that_did_not_come_from_its_page() {
     let Some(w) = world(ROLES, "") else { return };
     let config = std::fs::read_to_string(w.fx.config_path()).unwrap();
     for (mode, said) in [
-        ("wrong-state", "state does not match"),
         ("error", "the sign-in page answered access_denied"),
         ("empty-code", "carried no usable authorization code"),
         ("none", "no sign-in came back within 5 s"),
@@ -429,7 +428,7 @@ fn login_refuses_callbacks_that_did_not_come_from_its_page() {
     }
     // From another address: refused, and the real callback still signs in. A second
     // callback finds the listener closed.
-    for mode in ["other-address", "strangers", "twice"] {
+    for mode in ["other-address", "strangers", "twice", "wrong-state", "error-no-state"] {
         let _ = std::fs::remove_file(w.fx.home().join("browser.log"));
         let mut c = w.cmd(&swrole_path());
         c.args(["login", "me", "--region", "ap-northeast-1", "--yes", "--timeout", "30"])
@@ -438,6 +437,13 @@ fn login_refuses_callbacks_that_did_not_come_from_its_page() {
         let out = c.output().unwrap();
         assert!(out.status.success(), "{mode}: {}", text(&out.stderr));
         let log = w.browser_log();
+        // The browser's argv holds a private page's address, never the state or the PKCE
+        // challenge another local user could read in ps.
+        let argv = log.iter().find(|e| e["step"] == "argv").expect("argv recorded")["argv"].to_string();
+        assert!(
+            argv.contains("file://") && !argv.contains("state") && !argv.contains("code_challenge"),
+            "{argv}"
+        );
         let status = |step: &str| log.iter().find(|e| e["step"] == step).map(|e| e["status"].clone());
         assert_eq!(status("callback"), Some(json!(200)), "{log:?}");
         if mode == "other-address" {
@@ -451,6 +457,10 @@ fn login_refuses_callbacks_that_did_not_come_from_its_page() {
             {
                 assert_eq!(status(step), Some(json!(want)), "{step}: {log:?}");
             }
+        } else if mode == "wrong-state" || mode == "error-no-state" {
+            // Another state, or an error without one: answered, waited past, said once.
+            assert_eq!(status("stranger-callback"), Some(json!(400)), "{log:?}");
+            assert!(text(&out.stderr).contains("state does not match this sign-in"), "{}", text(&out.stderr));
         } else {
             let second = status("second-callback").expect("a second callback was made");
             assert!(second.is_null() || second == json!(410), "nobody takes a second callback: {log:?}");

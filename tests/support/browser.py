@@ -5,7 +5,8 @@ callback) and records what happened in $FAKE_BROWSER_LOG (one JSON line a reques
 
 FAKE_BROWSER_MODE:
   follow        follow the URL, as a browser does (the default)
-  wrong-state   call the callback with the code but another state
+  wrong-state   call the callback with the code but another state, then follow
+  error-no-state call the callback with ?error=access_denied and no state, then follow
   twice         follow, then call the same callback again
   other-address first call the callback from 127.0.0.2 (another address), then follow
   strangers     first POST the real code and state to the callback path, GET them on
@@ -48,6 +49,13 @@ def get(url, source=None, method="GET", path=None, host=None):
 
 
 url = sys.argv[-1]
+record(step="argv", argv=sys.argv[1:])
+if url.startswith("file://"):
+    # swrole hands over a private page that redirects (never the URL on argv): read it as a
+    # browser would.
+    with open(url[len("file://"):]) as f:
+        page = f.read()
+    url = json.loads(page.split("location.replace(", 1)[1].split(")</script>", 1)[0])
 if mode == "none":
     record(step="ignored", url=url)
     sys.exit(0)
@@ -58,8 +66,11 @@ if status != 302 or not location:
 callback = urllib.parse.urlsplit(location)
 query = dict(urllib.parse.parse_qsl(callback.query))
 base = f"{callback.scheme}://{callback.netloc}{callback.path}"
-if mode == "wrong-state":
-    location = base + "?" + urllib.parse.urlencode({"code": query["code"], "state": "not-" + query["state"]})
+if mode in ("wrong-state", "error-no-state"):
+    # What another local user or a web page can send: answered, and it ends nothing.
+    fake = {"code": query["code"], "state": "not-" + query["state"]} if mode == "wrong-state" else {"error": "access_denied"}
+    status, _, body = get(base + "?" + urllib.parse.urlencode(fake))
+    record(step="stranger-callback", status=status)
 elif mode == "empty-code":
     location = base + "?" + urllib.parse.urlencode({"code": "", "state": query["state"]})
 elif mode == "error":
