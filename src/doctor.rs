@@ -341,6 +341,9 @@ fn login_sessions(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Find
                 continue;
             }
         };
+        if !shared_file(&path, "login-session-mode", &again, out) {
+            continue;
+        }
         match crate::signin::status(env, &session.text) {
             Ok(None) => out.push(finding(
                 Severity::Error,
@@ -368,7 +371,6 @@ fn login_sessions(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Find
                         again,
                     ));
                 }
-                private_file(&path, "login-session-mode", "the login session's refresh token and key", out);
             }
         }
     }
@@ -385,6 +387,9 @@ fn login_sessions(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Find
         let path = crate::sso::token_file(&dir, &session);
         let again = format!("swrole login {}", sh(name));
         let now = crate::clock::now();
+        if !shared_file(&path, "sso-token-mode", &again, out) {
+            continue;
+        }
         match crate::oidc::read_token(&path) {
             Ok(None) => out.push(finding(
                 Severity::Warning,
@@ -410,7 +415,6 @@ fn login_sessions(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Find
                         again,
                     ));
                 }
-                private_file(&path, "sso-token-mode", "an IAM Identity Center token", out);
             }
         }
     }
@@ -440,22 +444,30 @@ fn login_sessions(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Find
     }
 }
 
-/// A file of secrets (a token file) that others can read: said, with the chmod that fixes it.
-fn private_file(path: &std::path::Path, check: &'static str, what: &str, out: &mut Vec<Finding>) {
-    if let Ok(meta) = std::fs::metadata(path)
-        && meta.permissions().mode() & 0o077 != 0
-    {
-        out.push(finding(
-            Severity::Warning,
-            check,
-            format!(
-                "{} ({what}) can be read by others (mode {:o})",
-                path.display(),
-                meta.permissions().mode() & 0o777
-            ),
-            format!("chmod 600 -- {}", sh(&path.display().to_string())),
-        ));
-    }
+/// A token file shared with the AWS CLI that swrole will not use (`signin::check_shared`:
+/// another user's, a link, readable by others, in a directory others can write): an error,
+/// with the command that fixes it. `false` when it is refused.
+fn shared_file(path: &std::path::Path, check: &'static str, again: &str, out: &mut Vec<Finding>) -> bool {
+    let Err(e) = crate::signin::check_shared(path) else { return true };
+    use std::os::unix::fs::MetadataExt;
+    let dir = path.parent().unwrap_or(path);
+    let me = crate::store::file::euid();
+    let file = std::fs::symlink_metadata(path).ok();
+    let folder = std::fs::metadata(dir).ok();
+    let shown = |p: &std::path::Path| sh(&p.display().to_string());
+    let fix = if folder.as_ref().is_some_and(|m| m.uid() != me && m.uid() != 0) {
+        format!("keep the token in a directory of your own, then {again}")
+    } else if folder.as_ref().is_some_and(|m| m.mode() & 0o022 != 0 && m.mode() & 0o1000 == 0) {
+        format!("chmod go-w -- {}", shown(dir))
+    } else if file.as_ref().is_some_and(|m| m.file_type().is_symlink()) {
+        format!("replace the link {} with the file itself, or {again}", shown(path))
+    } else if file.as_ref().is_some_and(|m| m.uid() != me) {
+        format!("remove {} (another user's), then {again}", shown(path))
+    } else {
+        format!("chmod 600 -- {}", shown(path))
+    };
+    out.push(finding(Severity::Error, check, format!("{e:#}"), fix));
+    false
 }
 
 /// `eval "$(swrole init zsh)"` before `compinit` in ~/.zshrc: compdef does not exist yet,

@@ -87,8 +87,47 @@ pub async fn create_token(svc: &Service, key: &DpopKey, input: &serde_json::Valu
     TokenOutput::parse(&body).map_err(|e| anyhow!("the sign-in service at {where_} answered badly: {e}"))
 }
 
-/// The text of a token file, when there is one, bounded.
+/// The rules of swrole's own cache for the token files it shares with the AWS CLI (the
+/// `aws login` and IAM Identity Center caches): a file is your session only when you own it,
+/// it is a regular file (no link), and nobody else can read or write it; its directory is
+/// yours (or root's) and nobody else can write there, unless it is sticky. A token another
+/// local user could plant (a shared `AWS_LOGIN_CACHE_DIRECTORY`, a file of theirs) would
+/// make their session yours. A missing file or directory passes.
+pub fn check_shared(path: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let file = crate::store::file::euid();
+    if let Some(dir) = path.parent()
+        && let Ok(meta) = std::fs::metadata(dir)
+    {
+        let foreign = meta.uid() != file && meta.uid() != 0;
+        let open = meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0;
+        if foreign || open {
+            bail!(
+                "{} {}: another user could put a session there, so {} is not used (chmod go-w it if it is yours, \
+                 or choose a directory only you can write)",
+                dir.display(),
+                if foreign { "is owned by another user" } else { "can be written by group or others" },
+                path.display()
+            );
+        }
+    }
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => bail!("could not read {}: {e}", path.display()),
+        Ok(meta) => match crate::store::file::distrust(&meta, false) {
+            Some(why) => bail!(
+                "{} {why}: it is not used as your session (if it is yours: chmod 600 it; else remove it and sign \
+                 in again)",
+                path.display()
+            ),
+            None => Ok(()),
+        },
+    }
+}
+
+/// The text of a token file, when there is one, bounded; held to [`check_shared`] first.
 pub fn read_text(path: &Path) -> Result<Option<String>> {
+    check_shared(path)?;
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -128,6 +167,7 @@ pub fn write_private(path: &Path, text: &str) -> Result<()> {
         .mode(0o700)
         .create(dir)
         .with_context(|| format!("could not create {}", dir.display()))?;
+    check_shared(path)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".swrole-")
         .tempfile_in(dir)
@@ -476,9 +516,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.json");
         assert!(read_text(&path).unwrap().is_none(), "missing: none");
-        std::fs::write(&path, "x".repeat(64 * 1024)).unwrap();
+        write_private(&path, &"x".repeat(64 * 1024)).unwrap();
         assert_eq!(read_text(&path).unwrap().unwrap().len(), 64 * 1024);
-        std::fs::write(&path, "x".repeat(64 * 1024 + 1)).unwrap();
+        write_private(&path, &"x".repeat(64 * 1024 + 1)).unwrap();
         assert!(read_text(&path).unwrap_err().to_string().contains("larger than 64 KiB"));
     }
 
@@ -544,9 +584,57 @@ mod tests {
         assert!(started.elapsed() >= Duration::from_millis(300), "it waited");
         drop(held);
         lock_within(&path, Duration::from_millis(300)).unwrap();
-        std::fs::write(&path, "a file").unwrap();
+        write_private(&path, "a file").unwrap();
         let e = read_text(&path.join("under-a-file.json")).unwrap_err().to_string();
         assert!(e.starts_with("could not read"), "{e}");
+    }
+
+    /// A token file is a session only when it is this user's own, private, regular file in
+    /// a directory nobody else can write (or a sticky one). As root, another user's file is
+    /// made with chown; the same checks run as any user.
+    #[test]
+    fn shared_token_files_are_held_to_the_cache_s_rules() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode =
+            |p: &Path, m: u32| std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        let path = cache.join("t.json");
+        write_private(&path, "token").unwrap();
+        assert_eq!(read_text(&path).unwrap().as_deref(), Some("token"));
+        // An AWS CLI directory is 0755: fine. Group- or world-writable: not, unless sticky.
+        mode(&cache, 0o755);
+        assert!(read_text(&path).is_ok());
+        mode(&cache, 0o777);
+        let e = read_text(&path).unwrap_err().to_string();
+        assert!(
+            e.contains("can be written by group or others: another user could put a session there"),
+            "{e}"
+        );
+        assert!(e.contains(&path.display().to_string()), "{e}");
+        assert!(write_private(&path, "x").is_err(), "nothing written there either");
+        mode(&cache, 0o1777);
+        assert!(read_text(&path).is_ok());
+        mode(&cache, 0o700);
+        for (m, why) in [(0o644, "can be read or written by group or others"), (0o620, "by group or others")]
+        {
+            mode(&path, m);
+            let e = read_text(&path).unwrap_err().to_string();
+            assert!(e.contains(why) && e.contains("chmod 600"), "{m:o}: {e}");
+        }
+        mode(&path, 0o600);
+        let link = cache.join("link.json");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        assert!(read_text(&link).unwrap_err().to_string().contains("is a symbolic link"));
+        if crate::store::file::euid() == 0 {
+            std::os::unix::fs::chown(&path, Some(65534), None).unwrap();
+            assert!(read_text(&path).unwrap_err().to_string().contains("is owned by another user"));
+            std::os::unix::fs::chown(&path, Some(0), None).unwrap();
+            std::os::unix::fs::chown(&cache, Some(65534), None).unwrap();
+            assert!(
+                read_text(&path).unwrap_err().to_string().contains("is owned by another user: another user")
+            );
+        }
     }
 
     /// A refreshed token is written only over the text it was refreshed from.
@@ -554,10 +642,10 @@ mod tests {
     fn a_refresh_is_saved_only_over_what_it_read() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.json");
-        std::fs::write(&path, "before").unwrap();
+        write_private(&path, "before").unwrap();
         save_unless_changed(&path, "before", "fresh", "t").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "fresh");
-        std::fs::write(&path, "another tool's").unwrap();
+        write_private(&path, "another tool's").unwrap();
         save_unless_changed(&path, "before", "fresh", "t").unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "another tool's");
         std::fs::remove_file(&path).unwrap();

@@ -585,10 +585,43 @@ fn mfa_roles_on_a_login_session_send_the_code_and_every_view_shows_the_session()
     let ends = humantime::parse_rfc3339(row[2]).unwrap();
     let now = std::time::SystemTime::now();
     assert!(ends > now && ends < now + std::time::Duration::from_secs(3700), "{cache}");
-    // A token file others can read, and a missing one.
-    std::fs::set_permissions(w.token_file(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    // A token file others can read is not used (doctor says how to fix it); nor one in a
+    // directory others can write, or one owned by another user; and a missing one.
+    let file = w.token_file();
+    let dir = file.parent().unwrap().to_path_buf();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
     let doctor = text(&w.swrole(&["doctor"]).stdout);
-    assert!(doctor.contains("can be read by others (mode 644)"), "{doctor}");
+    assert!(
+        doctor.contains("can be read or written by group or others: it is not used as your session"),
+        "{doctor}"
+    );
+    assert!(doctor.contains(&format!("fix: chmod 600 -- {}", file.display())), "{doctor}");
+    let out = w.swrole(&["sw-staging"]);
+    assert!(!out.status.success() && out.stdout.is_empty());
+    assert!(
+        text(&out.stderr).contains(&format!("{} can be read or written by group or others", file.display()))
+    );
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = w.swrole(&["sw-staging"]);
+    assert!(!out.status.success() && out.stdout.is_empty());
+    assert!(
+        text(&out.stderr)
+            .contains("can be written by group or others: another user could put a session there")
+    );
+    assert!(text(&w.swrole(&["doctor"]).stdout).contains(&format!("fix: chmod go-w -- {}", dir.display())));
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    if unsafe { libc::geteuid() } == 0 {
+        std::os::unix::fs::chown(&file, Some(65534), None).unwrap();
+        let out = w.swrole(&["sw-staging"]);
+        assert!(
+            text(&out.stderr).contains("is owned by another user: it is not used"),
+            "{}",
+            text(&out.stderr)
+        );
+        std::os::unix::fs::chown(&file, Some(0), None).unwrap();
+    }
+    assert!(w.swrole(&["sw-staging", "--no-cache"]).status.success(), "fixed, it works again");
     std::fs::remove_file(w.token_file()).unwrap();
     let out = w.swrole(&["doctor"]);
     assert!(text(&out.stdout).contains("does not exist\n  fix: swrole login me"), "{}", text(&out.stdout));

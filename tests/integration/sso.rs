@@ -220,10 +220,16 @@ fn browser_sign_in_then_switch_and_the_aws_cli_uses_the_same_token() {
     assert!(list.lines().any(|l| l.starts_with("prod ") && l.contains("sso ReadOnly (token ")), "{list}");
     let cache = text(&w.swrole(&["cache", "list"]).stdout);
     assert!(cache.lines().any(|l| l.starts_with("prod\tsso\t") && l.contains("refreshable")), "{cache}");
+    // A token others can read is not used as the session: doctor says how to fix it.
     std::fs::set_permissions(w.token_file(), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let doctor = text(&w.swrole(&["doctor"]).stdout);
     assert!(
-        text(&w.swrole(&["doctor"]).stdout).contains("(an IAM Identity Center token) can be read by others")
+        doctor.contains("can be read or written by group or others: it is not used as your session"),
+        "{doctor}"
     );
+    assert!(doctor.contains(&format!("fix: chmod 600 -- {}", w.token_file().display())), "{doctor}");
+    let out = w.swrole(&["prod", "--no-cache"]);
+    assert!(!out.status.success() && out.stdout.is_empty(), "{}", text(&out.stderr));
 }
 
 #[test]
