@@ -49,6 +49,82 @@ pub struct Line {
     pub caller: Option<String>,
 }
 
+/// What the names of secrets contain: an option `--NAME=value` or `--NAME value`, or a
+/// variable `NAME=value`, whose name holds one of these has its value kept out of the record.
+const SECRET_NAMES: [&str; 8] =
+    ["password", "passwd", "secret", "token", "apikey", "api-key", "api_key", "credential"];
+
+/// A job's command as the record keeps it: the program and its arguments, with what looks
+/// like a secret replaced by `***`: a URL's password (`postgres://u:***@host`), the value of
+/// an option or a variable whose name says password, secret, token, API key or credential
+/// (`--password=***`, `--token ***`, `PGPASSWORD=***`), and MySQL's `-pPASSWORD`. What is
+/// not named so is kept: the record is for people, and a guess at every secret is not
+/// possible (docs/production.md says so).
+pub fn redacted_command(words: &[String]) -> Vec<String> {
+    let secret_name = |name: &str| {
+        let name = name.to_ascii_lowercase();
+        SECRET_NAMES.iter().any(|s| name.contains(s))
+    };
+    let mysql = words.first().is_some_and(|p| {
+        let p = p.rsplit('/').next().unwrap_or(p);
+        p.starts_with("mysql") || p.starts_with("mariadb")
+    });
+    let mut out = Vec::with_capacity(words.len());
+    let mut hide_next = false;
+    for word in words {
+        if std::mem::take(&mut hide_next) && !word.starts_with('-') {
+            out.push("***".to_string());
+            continue;
+        }
+        let w = word.as_str();
+        if let Some(option) = w.strip_prefix("--") {
+            match option.split_once('=') {
+                Some((name, _)) if secret_name(name) => {
+                    out.push(format!("--{name}=***"));
+                    continue;
+                }
+                None if secret_name(option) => hide_next = true,
+                _ => {}
+            }
+        } else if let Some((name, _)) = w.split_once('=')
+            && !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && secret_name(name)
+        {
+            out.push(format!("{name}=***"));
+            continue;
+        } else if mysql && w.len() > 2 && w.starts_with("-p") {
+            out.push("-p***".to_string());
+            continue;
+        }
+        out.push(without_url_password(w));
+    }
+    out
+}
+
+/// Every `scheme://user:password@` in `word` made `scheme://user:***@`.
+fn without_url_password(word: &str) -> String {
+    let mut out = String::new();
+    let mut rest = word;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let authority_end = tail.find(['/', '?', '#']).unwrap_or(tail.len());
+        let authority = &tail[..authority_end];
+        match authority.rfind('@').and_then(|a| authority[..a].find(':').map(|c| (c, a))) {
+            Some((colon, at)) => {
+                out.push_str(&authority[..=colon]);
+                out.push_str("***");
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[authority_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Where the record is: `$XDG_STATE_HOME/swrole/log` (default `~/.local/state/swrole/log`);
 /// on macOS `~/Library/Logs/swrole/log`.
 pub fn path(env: &Env) -> Option<PathBuf> {
@@ -168,6 +244,38 @@ pub fn read(env: &Env) -> Result<Vec<Line>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn commands_are_recorded_without_their_secrets() {
+        let r = |words: &[&str]| {
+            redacted_command(&words.iter().map(|w| w.to_string()).collect::<Vec<_>>()).join(" ")
+        };
+        assert_eq!(
+            r(&["psql", "postgres://u:PASSWORD@db:5432/app?x=1"]),
+            "psql postgres://u:***@db:5432/app?x=1"
+        );
+        assert_eq!(
+            r(&["git", "clone", "https://u:p@x.example/r", "ssh://git@h/r"]),
+            "git clone https://u:***@x.example/r ssh://git@h/r"
+        );
+        assert_eq!(
+            r(&["env", "DATABASE_URL=postgres://u:p@h/db", "x"]),
+            "env DATABASE_URL=postgres://u:***@h/db x"
+        );
+        assert_eq!(
+            r(&["x", "--password=hunter2", "--db-token", "t0k", "--Api-Key=k", "--verbose"]),
+            "x --password=*** --db-token *** --Api-Key=*** --verbose"
+        );
+        assert_eq!(r(&["x", "--token", "--other"]), "x --token --other", "a flag after it is no value");
+        assert_eq!(
+            r(&["env", "PGPASSWORD=pw", "MY_SECRET=s", "AWS_REGION=eu-west-1", "psql"]),
+            "env PGPASSWORD=*** MY_SECRET=*** AWS_REGION=eu-west-1 psql"
+        );
+        assert_eq!(r(&["/usr/bin/mysql", "-uroot", "-phunter2", "-p"]), "/usr/bin/mysql -uroot -p*** -p");
+        assert_eq!(r(&["psql", "-p", "5432"]), "psql -p 5432", "-p is psql's port");
+        assert_eq!(r(&["terraform", "apply", "-var=a=b", "x=y"]), "terraform apply -var=a=b x=y");
+        assert_eq!(r(&["x", "://", "a://@", "a://b@c:d"]), "x :// a://@ a://b@c:d");
+    }
 
     /// A home of its own: the directory (kept while the test runs), its environment, and
     /// where the record is in it.

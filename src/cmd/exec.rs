@@ -233,7 +233,8 @@ pub fn serve(
     Err(crate::error::Failure::silent(code.clamp(1, 255) as u8))
 }
 
-/// The job's command line as text, for the record.
+/// The job's command line as text, for the record: without what looks like a secret.
 fn command_words(command: &[OsString]) -> Vec<String> {
-    command.iter().map(|w| crate::text::sanitize(&w.to_string_lossy())).collect()
+    let words: Vec<String> = command.iter().map(|w| crate::text::sanitize(&w.to_string_lossy())).collect();
+    crate::record::redacted_command(&words)
 }

@@ -203,6 +203,30 @@ fn every_mode_is_recorded_whole_and_rotated() {
     std::fs::create_dir_all(&state).unwrap();
     let exec = run(&fx, &moto, &["exec", "sw-staging", "-t", "123456", "--", "true", "--flag", "x y"]);
     assert!(exec.status.success(), "{}", text(&exec.stderr));
+    // A job's secrets on its command line stay out of the record (and its rotation).
+    let secret = run(
+        &fx,
+        &moto,
+        &[
+            "exec",
+            "sw-staging",
+            "--",
+            "env",
+            "PGPASSWORD=pw-1",
+            "true",
+            "postgres://u:pw-2@db/app",
+            "--password=pw-3",
+        ],
+    );
+    assert!(secret.status.success(), "{}", text(&secret.stderr));
+    let recorded = std::fs::read_to_string(state.join("log")).unwrap();
+    assert!(!recorded.contains("pw-"), "{recorded}");
+    let last = log_lines(&fx).pop().unwrap();
+    assert_eq!(
+        last["command"],
+        serde_json::json!(["env", "PGPASSWORD=***", "true", "postgres://u:***@db/app", "--password=***"])
+    );
+    std::fs::write(state.join("log"), recorded.lines().next().unwrap().to_string() + "\n").unwrap();
     let cp = Command::new("sh")
         .args([
             "-c",
