@@ -390,9 +390,9 @@ fn retire(env: &Env, profile: &str, login: Option<&str>, delete: bool, yes: bool
     else {
         bail!("access key {short} is not an IAM user's ({key_arn}): nothing changed");
     };
-    if key_arn != session
-        || crate::login::account_of_arn(&login_arn) != crate::login::account_of_arn(&session)
-    {
+    // The same IAM user three times: the key's caller, the login session's caller (asked
+    // of STS, not only its account), and the session the config names.
+    if key_arn != session || login_arn != key_arn {
         bail!(
             "access key {short} belongs to {key_arn}, the login session of profile {login:?} is {} (acting as \
              {login_arn}): not the same IAM user, nothing changed",
@@ -428,19 +428,32 @@ fn retire(env: &Env, profile: &str, login: Option<&str>, delete: bool, yes: bool
         let creds = Written { path: &creds_path, old: &old_creds, new: &new_creds, name: "credentials" };
         edit::replace(&[written, creds]).map_err(undo)?;
     }
-    if matches!(held, Held::Store) || keys::read(store.as_ref(), profile)?.is_some() {
-        if keys::test_fault("store-delete") {
-            return Err(undo(anyhow::anyhow!("the key store refused the delete (SWROLE_TEST_FAULT)")));
+    // The key store's copy goes only when it is the key deactivated in IAM: another key
+    // kept there for the profile is not this one, and stays.
+    let mut kept = String::new();
+    let mut from_store = false;
+    if let Some(stored) = keys::read(store.as_ref(), profile)? {
+        if stored.aws_access_key_id == key.aws_access_key_id {
+            if keys::test_fault("store-delete") {
+                return Err(undo(anyhow::anyhow!("the key store refused the delete (SWROLE_TEST_FAULT)")));
+            }
+            store.delete(profile).map_err(undo)?;
+            from_store = true;
+        } else {
+            kept = format!(
+                "; kept the other key {} that {} holds for {profile:?} (not the one deactivated)",
+                crate::text::short_key(&stored.aws_access_key_id),
+                store.describe()
+            );
         }
-        store.delete(profile).map_err(undo)?;
     }
     step(
         3,
         &format!(
-            "removed it from {} and {}{}",
+            "removed it from {} and {}{}{kept}",
             files.paths.config.display(),
             files.paths.credentials.display(),
-            if matches!(held, Held::Store) { format!(" and {}", store.describe()) } else { String::new() }
+            if from_store { format!(" and {}", store.describe()) } else { String::new() }
         ),
     );
     // 4. Deleted in IAM last, when asked: the key is off everywhere already.

@@ -675,9 +675,26 @@ fn keys_retire_deactivates_the_key_in_iam_and_removes_it_from_the_machine() {
     assert!(!w.swrole(&["keys", "retire", "default"]).status.success());
     assert_eq!(key_status(&w.moto, "ann"), both_active);
 
+    // The key store holds another key for the profile (not the one in the files): it is
+    // not the key deactivated in IAM, so it stays, and the last step says so.
+    let mut add = w.cmd(&swrole_path());
+    add.args(["keys", "add", "default", "--stdin"]);
+    without_terminal(&mut add);
+    add.stdin(Stdio::piped());
+    let mut child = add.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        b"AKIAOTHERKEY00000000\nother-secret-0000000000000000000000000000\n",
+    )
+    .unwrap();
+    drop(child.stdin.take());
+    let added = child.wait_with_output().unwrap();
+    assert!(added.status.success(), "{}", text(&added.stderr));
     let out = w.swrole(&["keys", "retire", "default", "--yes"]);
     let err = text(&out.stderr);
     assert!(out.status.success(), "{err}");
+    assert!(err.contains("kept the other key AKIA") && err.contains("(not the one deactivated)"), "{err}");
+    assert!(w.swrole(&["keys", "list"]).stdout.starts_with(b"default\t"), "the other key is still there");
     for step in ["[1/4]", "[2/4]", "[3/4]", "[4/4]"] {
         assert!(err.contains(step), "{err}");
     }
@@ -718,6 +735,22 @@ fn keys_retire_from_the_key_store_with_delete_and_refuses_another_user() {
     assert!(text(&out.stderr).contains("not the same IAM user"), "{}", text(&out.stderr));
     assert!(w.swrole(&["keys", "list"]).stdout.starts_with(b"default\t"));
     std::fs::write(w.fx.config_path(), &config).unwrap();
+    // A session the config names as ann's whose credentials are bob's (same account): the
+    // callers asked of STS differ, so nothing is retired.
+    w.fake.config(json!({"user_arn": w.arn, "access_key_id": bob_key.0, "secret_access_key": bob_key.1}));
+    assert!(
+        w.swrole(&["login", "me", "--yes", "--region", "ap-northeast-1", "--timeout", "30"]).status.success()
+    );
+    let out = w.swrole(&["keys", "retire", "default", "--yes"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("not the same IAM user, nothing changed"), "{}", text(&out.stderr));
+    assert_eq!(key_status(&w.moto, "ann").len(), 2, "nothing deactivated");
+    w.fake.config(
+        json!({"user_arn": w.arn, "access_key_id": w.login_key.0, "secret_access_key": w.login_key.1}),
+    );
+    assert!(
+        w.swrole(&["login", "me", "--yes", "--region", "ap-northeast-1", "--timeout", "30"]).status.success()
+    );
 
     let out = w.swrole(&["keys", "retire", "default", "--yes", "--delete"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
