@@ -20,8 +20,11 @@ use crate::credentials::Credentials;
 /// Requests larger than this (headers included) are refused.
 pub const MAX_REQUEST: usize = 8 * 1024;
 
-/// Connections served at once; more wait for a place.
-pub const MAX_CONNECTIONS: usize = 256;
+/// Connections that have not shown the token yet, at most (fewer when the limit on open
+/// files is low: half of what is left of it): past this, the oldest of them is closed to
+/// make room. A connection that has shown the token is the job's and is never closed for
+/// another; the accept loop never waits.
+pub const MAX_UNPROVEN: usize = 4096;
 /// A client has this long to send a request's headers (the SDKs send them at once).
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(2);
 /// No connection is kept longer than this, busy or idle.
@@ -125,12 +128,59 @@ fn refuse(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
     response
 }
 
+/// The connections that have not shown the token yet, oldest first, each with the way to
+/// close it. A flood of connections from another local user can only push out its own
+/// (and, at worst, a job's connection that has not sent its request while `cap` newer ones
+/// arrived): the job's proven connections are not in here.
+struct Unproven {
+    cap: usize,
+    next: u64,
+    waiting: std::collections::VecDeque<(u64, tokio::sync::oneshot::Sender<()>)>,
+}
+
+impl Unproven {
+    fn new(cap: usize) -> Unproven {
+        Unproven { cap, next: 0, waiting: std::collections::VecDeque::new() }
+    }
+
+    /// A new connection: its id, and what resolves when it is pushed out.
+    fn add(&mut self) -> (u64, tokio::sync::oneshot::Receiver<()>) {
+        while self.waiting.len() >= self.cap {
+            if let Some((_, close)) = self.waiting.pop_front() {
+                let _ = close.send(());
+            }
+        }
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.next += 1;
+        self.waiting.push_back((self.next, tx));
+        (self.next, rx)
+    }
+
+    /// The connection showed the token, or ended: out of the line, never pushed out.
+    fn remove(&mut self, id: u64) {
+        self.waiting.retain(|(i, _)| *i != id);
+    }
+}
+
+/// How many unproven connections to hold: [`MAX_UNPROVEN`], or half of the open files
+/// left under the soft limit (64 kept for the job's own and swrole's), at least 16.
+fn unproven_cap() -> usize {
+    // SAFETY: getrlimit only writes the struct passed.
+    let soft = unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 { 1024 } else { limit.rlim_cur }
+    };
+    let soft = usize::try_from(soft).unwrap_or(MAX_UNPROVEN * 2);
+    (soft.saturating_sub(64) / 2).clamp(16, MAX_UNPROVEN)
+}
+
 /// One request: `GET /` with the token, no body, small; anything else a 4xx with nothing
-/// in it.
+/// in it. `proven` runs once the token matches (the connection is the job's from then on).
 async fn handle(
     req: Request<hyper::body::Incoming>,
     token: Arc<String>,
     source: Arc<Source>,
+    proven: Arc<dyn Fn() + Send + Sync>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     if req.method() != Method::GET {
         return Ok(refuse(StatusCode::METHOD_NOT_ALLOWED, "GET only"));
@@ -152,6 +202,7 @@ async fn handle(
     if !constant_time_eq(given, token.as_bytes()) {
         return Ok(refuse(StatusCode::UNAUTHORIZED, "missing or wrong authorization token"));
     }
+    proven();
     Ok(match source.credentials().await {
         Ok(c) => reply(StatusCode::OK, document(&c)),
         Err(e) => {
@@ -181,14 +232,13 @@ pub fn start(addr: SocketAddr, token: String, source: Source) -> Result<SocketAd
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
-            // Connections are bounded: a local user opening hundreds cannot take the
-            // descriptors the job's own request needs (idle ones are closed after
-            // HEADER_TIMEOUT, the rest wait for a place), and a failing accept (no
-            // descriptor left) backs off instead of spinning.
-            let places = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+            // A local user opening connections by the thousand cannot take the job's place:
+            // the accept loop never waits, connections that have not shown the token are
+            // bounded (the oldest pushed out), idle ones closed after HEADER_TIMEOUT, and a
+            // failing accept (no descriptor left) backs off instead of spinning.
+            let unproven = Arc::new(std::sync::Mutex::new(Unproven::new(unproven_cap())));
             let mut pause = Duration::from_millis(5);
             loop {
-                let place = places.clone().acquire_owned().await.expect("the semaphore stays open");
                 let (stream, peer) = match listener.accept().await {
                     Ok(accepted) => {
                         pause = Duration::from_millis(5);
@@ -203,17 +253,40 @@ pub fn start(addr: SocketAddr, token: String, source: Source) -> Result<SocketAd
                 if !peer.ip().is_loopback() {
                     continue;
                 }
-                let (token, source) = (token.clone(), source.clone());
+                let (id, pushed_out) = unproven.lock().expect("not poisoned").add();
+                let (token, source, line) = (token.clone(), source.clone(), unproven.clone());
                 tokio::spawn(async move {
-                    let _place = place;
-                    let service =
-                        hyper::service::service_fn(move |req| handle(req, token.clone(), source.clone()));
+                    let proven: Arc<dyn Fn() + Send + Sync> = {
+                        let line = line.clone();
+                        Arc::new(move || line.lock().expect("not poisoned").remove(id))
+                    };
+                    let service = hyper::service::service_fn(move |req| {
+                        handle(req, token.clone(), source.clone(), proven.clone())
+                    });
                     let conn = hyper::server::conn::http1::Builder::new()
                         .max_buf_size(MAX_REQUEST)
                         .header_read_timeout(HEADER_TIMEOUT)
                         .timer(hyper_util::rt::TokioTimer::new())
                         .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-                    let _ = tokio::time::timeout(CONNECTION_LIFE, conn).await;
+                    // Pushed out only by a send: a sender dropped because the connection
+                    // was proven closes nothing.
+                    let pushed_out = async {
+                        if pushed_out.await.is_err() {
+                            std::future::pending::<()>().await;
+                        }
+                    };
+                    let mut served = std::pin::pin!(tokio::time::timeout(CONNECTION_LIFE, conn));
+                    let mut pushed_out = std::pin::pin!(pushed_out);
+                    std::future::poll_fn(|cx| {
+                        use std::future::Future;
+                        if served.as_mut().poll(cx).is_ready() || pushed_out.as_mut().poll(cx).is_ready() {
+                            std::task::Poll::Ready(())
+                        } else {
+                            std::task::Poll::Pending
+                        }
+                    })
+                    .await;
+                    line.lock().expect("not poisoned").remove(id);
                 });
             }
         });
@@ -224,6 +297,33 @@ pub fn start(addr: SocketAddr, token: String, source: Source) -> Result<SocketAd
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Past its cap, the oldest unproven connection is pushed out; a proven one never is,
+    /// and its sender going away closes nothing.
+    #[test]
+    fn the_oldest_unproven_connection_makes_room() {
+        let mut u = Unproven::new(2);
+        let (a, mut ra) = u.add();
+        let (b, mut rb) = u.add();
+        u.remove(b);
+        assert_eq!(
+            rb.try_recv(),
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed),
+            "proven: dropped, not sent"
+        );
+        let (_c, mut rc) = u.add();
+        assert_eq!(
+            ra.try_recv(),
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty),
+            "room for two: a stays"
+        );
+        let (_d, _rd) = u.add();
+        assert_eq!(ra.try_recv(), Ok(()), "a, the oldest, is pushed out");
+        assert_eq!(rc.try_recv(), Err(tokio::sync::oneshot::error::TryRecvError::Empty));
+        assert_eq!(u.waiting.len(), 2);
+        let _ = a;
+        assert!((16..=MAX_UNPROVEN).contains(&unproven_cap()));
+    }
 
     #[test]
     fn tokens_and_comparison() {

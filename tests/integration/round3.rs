@@ -282,3 +282,64 @@ fn a_flood_of_connections_does_not_starve_the_job() {
     assert!(status.success() && asked.starts_with("200 ASIASHORTLIVED"), "the job's own request: {asked}");
     drop(flood);
 }
+
+/// Issue 40, item 11: another local user keeping 1,200 idle connections open, and opening
+/// new ones all the time, does not starve the job: 8 of its requests, each with the 1 s a
+/// JS SDK waits, all get credentials (the token decides; strangers never hold the job's
+/// place, and the accept loop never waits for one).
+#[test]
+fn a_sustained_flood_of_idle_connections_does_not_starve_the_job() {
+    if !crate::util::require("python3") {
+        return;
+    }
+    let sts = crate::dayone::ShortSts::start(&[3300]);
+    let fx = Fixture::new(ROLE, "");
+    let ask = "import json, os, time, urllib.request\n\
+               ok = 0\n\
+               for _ in range(8):\n\
+               \x20   r = urllib.request.Request(os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI'], headers={'Authorization': os.environ['AWS_CONTAINER_AUTHORIZATION_TOKEN']})\n\
+               \x20   try:\n\
+               \x20       with urllib.request.urlopen(r, timeout=1) as a: ok += json.load(a)['AccessKeyId'].startswith('ASIA')\n\
+               \x20   except Exception as e: print('failed:', type(e).__name__)\n\
+               \x20   time.sleep(0.25)\n\
+               print(ok, 'of 8')\n";
+    std::fs::write(fx.home().join("ask.py"), ask).unwrap();
+    let flood = "import resource, socket, sys, time\n\
+                 hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]\n\
+                 resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))\n\
+                 host, port = sys.argv[1].rsplit(':', 1)\n\
+                 socks, opened, end = [], 0, time.time() + 30\n\
+                 while time.time() < end and not __import__('os').path.exists('stop'):\n\
+                 \x20   try:\n\
+                 \x20       socks.append(socket.create_connection((host, int(port)), timeout=1)); opened += 1\n\
+                 \x20   except OSError:\n\
+                 \x20       time.sleep(0.01); continue\n\
+                 \x20   if len(socks) == 1200: open('full', 'w').close()\n\
+                 \x20   if len(socks) > 1200: socks.pop(0).close()\n\
+                 print(opened)\n";
+    std::fs::write(fx.home().join("flood.py"), flood).unwrap();
+    let job = "echo \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" > uri.txt; while [ ! -e full ]; do sleep 0.05; done; \
+               python3 ask.py > asked.txt 2>&1";
+    let mut swrole =
+        fx.no_terminal(&sts.url()).args(["exec", "--server", "job", "--", "sh", "-c", job]).spawn().unwrap();
+    let uri_file = fx.home().join("uri.txt");
+    crate::util::wait_for_line(&uri_file);
+    let uri = std::fs::read_to_string(&uri_file).unwrap();
+    let addr = uri.trim().trim_start_matches("http://").trim_end_matches('/').to_string();
+    let flooder = std::process::Command::new("python3")
+        .arg("flood.py")
+        .arg(&addr)
+        .current_dir(fx.home())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = swrole.wait().unwrap();
+    std::fs::write(fx.home().join("stop"), "").unwrap();
+    let opened = String::from_utf8_lossy(&flooder.wait_with_output().unwrap().stdout)
+        .trim()
+        .parse::<u32>()
+        .unwrap_or(0);
+    let asked = std::fs::read_to_string(fx.home().join("asked.txt")).unwrap_or_default();
+    assert!(opened >= 1200, "the flood opened {opened} connections");
+    assert!(status.success() && asked.ends_with("8 of 8\n"), "the job's own requests: {asked}");
+}
