@@ -475,7 +475,7 @@ fn write_access_is_never_renewed() {
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
     assert!(text(&refused.stderr).contains("--write is never renewed in the background"));
     assert!(refused.stdout.is_empty());
-    for shell in ["bash", "zsh"] {
+    for shell in ["bash", "zsh", "fish"] {
         if !crate::util::require(shell) {
             continue;
         }
@@ -483,16 +483,28 @@ fn write_access_is_never_renewed() {
         let before = moto.requests().len();
         // The write window ends (its expiry moved to the past); the next command's renewal
         // goes back to read-only.
-        let script = format!(
-            "eval \"$(swrole init {shell})\"\n\
+        let script = if shell == "fish" {
+            "swrole init fish | source\n\
              sw sw-production -t 123456 --write --reason 'INC-1 fix' -d 15m 2>/dev/null\n\
-             echo \"flags=[${{__swrole_flags[*]}}] access=$SWROLE_ACCESS\"\n\
-             export SWROLE_REFRESH_MINUTES=10\n\
+             echo \"flags=[$__swrole_flags] access=$SWROLE_ACCESS\"\n\
+             set -gx SWROLE_REFRESH_MINUTES 10\n\
              __swrole_refresh; echo \"in the window: $SWROLE_ACCESS\"\n\
-             SWROLE_EXPIRATION=$((SWROLE_EXPIRATION - 901))\n\
+             set -gx SWROLE_EXPIRATION (math $SWROLE_EXPIRATION - 901)\n\
              __swrole_refresh\n\
-             echo \"after: [${{SWROLE_PROFILE-}}] [${{SWROLE_ACCESS-}}]\"\n"
-        );
+             echo \"after: [$SWROLE_PROFILE] [$SWROLE_ACCESS]\"\n"
+                .to_string()
+        } else {
+            format!(
+                "eval \"$(swrole init {shell})\"\n\
+                 sw sw-production -t 123456 --write --reason 'INC-1 fix' -d 15m 2>/dev/null\n\
+                 echo \"flags=[${{__swrole_flags[*]}}] access=$SWROLE_ACCESS\"\n\
+                 export SWROLE_REFRESH_MINUTES=10\n\
+                 __swrole_refresh; echo \"in the window: $SWROLE_ACCESS\"\n\
+                 SWROLE_EXPIRATION=$((SWROLE_EXPIRATION - 901))\n\
+                 __swrole_refresh\n\
+                 echo \"after: [${{SWROLE_PROFILE-}}] [${{SWROLE_ACCESS-}}]\"\n"
+            )
+        };
         let out = Command::new(shell)
             .args(["-c", &script])
             .current_dir(fx.home())
@@ -541,11 +553,33 @@ fn write_access_is_never_renewed() {
             a[1]
         );
         assert!(!a[1].values().any(|v| v.contains("INC-1")), "{shell}: no reason on a renewal: {:?}", a[1]);
-        // Back by hand: read-only from the cache the renewal filled, no call.
-        let back = run(&fx, &moto, &["sw-production", "-d", "15m", "--shell", shell]);
+        // Back by hand: read-only from the cache the renewal filled (once it has written
+        // it: the write and the read-only session are two entries), no call.
+        let entries = || {
+            let listed = run(&fx, &moto, &["cache", "list"]);
+            text(&listed.stdout).lines().filter(|l| l.starts_with("sw-production\t")).count()
+        };
+        while entries() < 2 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        // (fish sets USER from the password database: the session is named after that user.)
+        let user = if shell == "fish" {
+            text(&Command::new("id").arg("-un").output().unwrap().stdout).trim().to_string()
+        } else {
+            "tester".to_string()
+        };
+        let mut c = fx.no_terminal(&moto.url());
+        c.env("XDG_STATE_HOME", fx.home().join("state")).env("USER", &user);
+        let back = c.args(["sw-production", "-d", "15m", "--shell", "bash"]).output().unwrap();
         assert!(back.status.success(), "{}", text(&back.stderr));
         assert!(text(&back.stdout).contains("SWROLE_ACCESS=ro"), "{shell}: {}", text(&back.stdout));
-        assert_eq!(assumes().len(), 2, "{shell}: from the cache");
+        assert_eq!(
+            assumes().len(),
+            2,
+            "{shell}: from the cache: {:?}\n{}",
+            assumes(),
+            text(&run(&fx, &moto, &["cache", "list"]).stdout)
+        );
         let lines = log_lines(&fx);
         assert_eq!(lines[0]["access"], "rw");
         assert_eq!(lines.last().unwrap()["access"], "ro", "{shell}: {lines:?}");
