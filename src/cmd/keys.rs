@@ -428,25 +428,8 @@ fn retire(env: &Env, profile: &str, login: Option<&str>, delete: bool, yes: bool
         let creds = Written { path: &creds_path, old: &old_creds, new: &new_creds, name: "credentials" };
         edit::replace(&[written, creds]).map_err(undo)?;
     }
-    // The key store's copy goes only when it is the key deactivated in IAM: another key
-    // kept there for the profile is not this one, and stays.
-    let mut kept = String::new();
-    let mut from_store = false;
-    if let Some(stored) = keys::read(store.as_ref(), profile)? {
-        if stored.aws_access_key_id == key.aws_access_key_id {
-            if keys::test_fault("store-delete") {
-                return Err(undo(anyhow::anyhow!("the key store refused the delete (SWROLE_TEST_FAULT)")));
-            }
-            store.delete(profile).map_err(undo)?;
-            from_store = true;
-        } else {
-            kept = format!(
-                "; kept the other key {} that {} holds for {profile:?} (not the one deactivated)",
-                crate::text::short_key(&stored.aws_access_key_id),
-                store.describe()
-            );
-        }
-    }
+    let (from_store, kept) =
+        remove_from_store(store.as_ref(), profile, &key.aws_access_key_id).map_err(undo)?;
     step(
         3,
         &format!(
@@ -465,6 +448,32 @@ fn retire(env: &Env, profile: &str, login: Option<&str>, delete: bool, yes: bool
         step(4, "kept it in IAM, inactive (delete it in IAM when you no longer need it)");
     }
     Ok(())
+}
+
+/// The key store's copy of `profile`'s key goes only when it is the key deactivated in IAM
+/// (`deactivated`): another key kept there for the profile is not this one, and stays.
+/// Whether it was removed, and the words that say what was kept.
+fn remove_from_store(
+    store: &dyn crate::store::SecretStore,
+    profile: &str,
+    deactivated: &str,
+) -> Result<(bool, String)> {
+    let Some(stored) = keys::read(store, profile)? else { return Ok((false, String::new())) };
+    if stored.aws_access_key_id != deactivated {
+        return Ok((
+            false,
+            format!(
+                "; kept the other key {} that {} holds for {profile:?} (not the one deactivated)",
+                crate::text::short_key(&stored.aws_access_key_id),
+                store.describe()
+            ),
+        ));
+    }
+    if keys::test_fault("store-delete") {
+        bail!("the key store refused the delete (SWROLE_TEST_FAULT)");
+    }
+    store.delete(profile)?;
+    Ok((true, String::new()))
 }
 
 /// The lines of swrole's own `credential_process` line of `profile` in the config.
