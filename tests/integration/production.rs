@@ -24,6 +24,22 @@ fn run(fx: &Fixture, moto: &Moto, args: &[&str]) -> Output {
     c.env("XDG_STATE_HOME", fx.home().join("state")).args(args).output().unwrap()
 }
 
+/// `SHELL -c script` in the fixture's home, with swrole on PATH, the file cache, the record
+/// in the home and moto as STS: nothing of the machine's own environment.
+fn in_shell(fx: &Fixture, moto: &Moto, shell: &str, script: &str) -> Command {
+    let mut c = Command::new(shell);
+    c.args(["-c", script])
+        .current_dir(fx.home())
+        .env_clear()
+        .env("PATH", crate::util::path_with_swrole())
+        .env("HOME", fx.home())
+        .env("USER", "tester")
+        .env("SWROLE_CACHE_STORE", "file")
+        .env("XDG_STATE_HOME", fx.home().join("state"))
+        .env("AWS_ENDPOINT_URL_STS", moto.url());
+    c
+}
+
 fn log_lines(fx: &Fixture) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(fx.home().join("state/swrole/log")).unwrap_or_default();
     text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
@@ -442,18 +458,9 @@ fn no_escape_where_stdout_is_not_a_terminal() {
         let script = format!(
             "eval \"$(swrole init {shell})\"; sw sw-production -t 123456 2>/dev/null; __swrole_tint; __swrole_precmd; echo \"[$SWROLE_GUARDED]\""
         );
-        let out = Command::new(shell)
-            .args(["-c", &script])
-            .current_dir(fx.home())
-            .env_clear()
-            .env("PATH", crate::util::path_with_swrole())
-            .env("HOME", fx.home())
-            .env("USER", "tester")
+        let out = in_shell(&fx, &moto, shell, &script)
             .env("TERM", "xterm")
             .env("VTE_VERSION", "7000")
-            .env("SWROLE_CACHE_STORE", "file")
-            .env("XDG_STATE_HOME", fx.home().join("state"))
-            .env("AWS_ENDPOINT_URL_STS", moto.url())
             .output()
             .unwrap();
         let t = text(&out.stdout);
@@ -505,18 +512,7 @@ fn write_access_is_never_renewed() {
                  echo \"after: [${{SWROLE_PROFILE-}}] [${{SWROLE_ACCESS-}}]\"\n"
             )
         };
-        let out = Command::new(shell)
-            .args(["-c", &script])
-            .current_dir(fx.home())
-            .env_clear()
-            .env("PATH", crate::util::path_with_swrole())
-            .env("HOME", fx.home())
-            .env("USER", "tester")
-            .env("SWROLE_CACHE_STORE", "file")
-            .env("XDG_STATE_HOME", fx.home().join("state"))
-            .env("AWS_ENDPOINT_URL_STS", moto.url())
-            .output()
-            .unwrap();
+        let out = in_shell(&fx, &moto, shell, &script).output().unwrap();
         let (o, e) = (text(&out.stdout), text(&out.stderr));
         assert!(
             o.contains("flags=[-d 15m] access=rw\n"),
