@@ -1779,6 +1779,9 @@ mod tests {
             assert_eq!(left[0].team, second.name);
             let none = remove(&without_first, Owner::Team, &second.name).unwrap().unwrap();
             assert_eq!(none.trim_end(), "[default]\nregion = x", "only separators of swrole's are left");
+            // The second block removed first: the first is left, byte for byte.
+            let without_second = remove(&both, Owner::Team, &second.name).unwrap().unwrap();
+            assert_eq!(without_second, one);
         }
         // The other team's end line inside web's block is an error, never web's end.
         let web_only = add_with(&web, "");
@@ -2104,10 +2107,19 @@ mod tests {
             .collect();
         assert_eq!(header_lines, expected);
         // Written with the recorded meta (as a sync does), plus a section of the member's.
-        let with_mine =
-            m0.text.replace("# swrole team web: end", "[profile mine]\nregion = x\n# swrole team web: end");
+        // `web-sw-qa` is the member's too, although its name is the old prefix plus a name the
+        // team file now has: it is kept, never taken for a renamed team section.
+        let with_mine = m0.text.replace(
+            "# swrole team web: end",
+            "[profile mine]\nregion = x\n\n[profile web-sw-qa]\nregion = y\n# swrole team web: end",
+        );
         let p2 = Params { prefix: "team-".into(), ..p.clone() };
-        let r2 = team.render(&p2).unwrap();
+        let grown = TeamFile::parse(
+            &format!("{TEAM}\n[profile sw-qa]\nsource_profile = sw-production\nrole_arn = arn:aws:iam::111111111111:role/qa\n"),
+            "t",
+        )
+        .unwrap();
+        let r2 = grown.render(&p2).unwrap();
         let old_meta = blocks(&with_mine).unwrap()[0].meta.clone();
         let m = merge(
             &with_mine,
@@ -2130,11 +2142,14 @@ mod tests {
             ]
         );
         assert!(
-            !m.text.contains("[profile web-")
+            !m.text.replace("[profile web-sw-qa]", "").contains("[profile web-")
                 && m.text.contains("[profile team-sw-prod-ro]\nsource_profile = team-sw-production\n")
         );
-        assert_eq!(m.foreign.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), ["mine"]);
+        assert_eq!(m.foreign.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), ["mine", "web-sw-qa"]);
         assert!(m.text.contains("[profile mine]\nregion = x\n"), "kept as it was, not marked stale");
+        assert!(
+            m.text.contains("[profile web-sw-qa]\nregion = y\n") && m.text.contains("[profile team-sw-qa]")
+        );
         assert!(m.kept.is_empty() && m.pruned.is_empty());
         // An sso block records no source_profile: the default is read back.
         let sso = merge(
