@@ -600,16 +600,6 @@ fn key_store(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Finding>)
     }
 }
 
-/// Other switchers' markers: a switch clears them (they describe credentials it has just
-/// replaced); while they are set, their tools (and prompts) believe in the old profile.
-const MARKERS: [(&str, &str); 5] = [
-    ("AWS_VAULT", "aws-vault (it refuses to run while it is set)"),
-    ("AWSUME_EXPIRATION", "awsume"),
-    ("AWSU_PROFILE", "awsu"),
-    ("GRANTED_SSO", "granted"),
-    ("GRANTED_SSO_START_URL", "granted"),
-];
-
 /// Credentials sources the SDKs use when no keys are exported, which a switch does not
 /// clear (they may be this machine's own): after `sw off` they decide who you are.
 const OTHER_SOURCES: [&str; 5] = [
@@ -621,7 +611,9 @@ const OTHER_SOURCES: [&str; 5] = [
 ];
 
 fn environment(env: &Env, out: &mut Vec<Finding>) {
-    for (var, tool) in MARKERS {
+    // Other switchers' markers: a switch clears them (they describe credentials it has
+    // just replaced); while they are set, their tools (and prompts) believe in the old one.
+    for (var, tool) in crate::exports::OTHER_SWITCHERS {
         if env.get(var).is_some() {
             out.push(finding(
                 Severity::Warning,

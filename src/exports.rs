@@ -18,27 +18,35 @@ pub struct Exports(pub Vec<Op>);
 /// Variables that a stale value of breaks other tools, so every switch clears them:
 /// `AWS_PROFILE`/`AWS_DEFAULT_PROFILE` next to keys make the JS SDK v3 (and any
 /// `--profile`-style SDK) resolve the profile again; botocore reads `AWS_SECURITY_TOKEN`
-/// before `AWS_SESSION_TOKEN`; `AWS_SESSION_EXPIRATION` is granted's old expiry name. The
-/// rest are other switchers' markers of the credentials a switch has just replaced:
-/// aws-vault's `AWS_VAULT` (aws-vault refuses to run while it is set, and starship shows
-/// it first), awsume's `AWSUME_EXPIRATION` and `AWSUME_COMMAND`, awsu's `AWSU_PROFILE`,
-/// granted's `GRANTED_SSO*` and `GRANTED_COMMAND`.
-pub const ALWAYS_UNSET: [&str; 14] = [
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_SECURITY_TOKEN",
-    "AWS_SESSION_EXPIRATION",
-    "AWS_VAULT",
-    "AWSUME_EXPIRATION",
-    "AWSUME_COMMAND",
-    "AWSU_PROFILE",
-    "GRANTED_SSO",
-    "GRANTED_SSO_START_URL",
-    "GRANTED_SSO_ROLE_NAME",
-    "GRANTED_SSO_REGION",
-    "GRANTED_SSO_ACCOUNT_ID",
-    "GRANTED_COMMAND",
+/// before `AWS_SESSION_TOKEN`; `AWS_SESSION_EXPIRATION` is granted's old expiry name.
+pub const STALE_AWS: [&str; 4] =
+    ["AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN", "AWS_SESSION_EXPIRATION"];
+
+/// Other switchers' markers of the credentials a switch has just replaced, with the tool
+/// that sets each: the one list that a switch clears, `doctor` warns about and
+/// docs/reference.md names. Not here: the tools' own settings (granted's
+/// `GRANTED_ALIAS_CONFIGURED`, `GRANTED_QUIET`, awsume's `AWSUME_SKIP_ALIAS_SETUP`), which
+/// describe no credentials.
+pub const OTHER_SWITCHERS: [(&str, &str); 12] = [
+    ("AWS_VAULT", "aws-vault (it refuses to run while it is set, and starship shows it first)"),
+    ("AWSUME_EXPIRATION", "awsume"),
+    ("AWSUME_COMMAND", "awsume"),
+    ("AWSU_PROFILE", "awsu"),
+    ("GRANTED_SSO", "granted"),
+    ("GRANTED_SSO_START_URL", "granted"),
+    ("GRANTED_SSO_ROLE_NAME", "granted"),
+    ("GRANTED_SSO_REGION", "granted"),
+    ("GRANTED_SSO_ACCOUNT_ID", "granted"),
+    ("GRANTED_COMMAND", "granted"),
+    ("GRANTED_AWS_ROLE_PROFILE", "granted"),
+    ("GRANTED_FLAG", "granted (its fish function leaves it exported)"),
 ];
+
+/// What every switch clears before it sets anything: [`STALE_AWS`], then
+/// [`OTHER_SWITCHERS`].
+pub fn always_unset() -> impl Iterator<Item = &'static str> {
+    STALE_AWS.iter().copied().chain(OTHER_SWITCHERS.iter().map(|(var, _)| *var))
+}
 
 /// Every variable a switch may set, in output order.
 pub const MANAGED: [&str; 16] = [
@@ -112,7 +120,7 @@ impl Exports {
             s.idle.map(|i| i.to_string()),
             previous,
         ];
-        let mut ops: Vec<Op> = ALWAYS_UNSET.iter().map(|n| Op::Unset(n)).collect();
+        let mut ops: Vec<Op> = always_unset().map(Op::Unset).collect();
         let mut sets = Vec::new();
         for (name, value) in MANAGED.iter().zip(values) {
             match value {
@@ -137,7 +145,7 @@ impl Exports {
     /// active so that `sw -` can return to it.
     /// With no active profile (`sw off` twice), the way back is kept as it is.
     pub fn for_unset(previous: Option<&str>, ca_bundle_from_swrole: bool) -> Exports {
-        let mut ops: Vec<Op> = ALWAYS_UNSET.iter().chain(MANAGED.iter()).map(|n| Op::Unset(n)).collect();
+        let mut ops: Vec<Op> = always_unset().chain(MANAGED.iter().copied()).map(Op::Unset).collect();
         if ca_bundle_from_swrole {
             ops.extend(CA_BUNDLE.map(Op::Unset));
         }
@@ -180,9 +188,37 @@ mod tests {
         Credentials { account_id: Some("111111111111".into()), ..Credentials::sample(60) }
     }
 
+    /// docs/reference.md names the markers a switch clears: exactly these.
+    #[test]
+    fn the_markers_cleared_are_the_ones_documented() {
+        let reference = include_str!("../docs/reference.md");
+        let row = reference.lines().find(|l| l.starts_with("| `AWS_VAULT`")).expect("the markers' row");
+        let (names, _) = row[1..].split_once(" | ").unwrap();
+        let documented: Vec<&str> = names.split(", ").map(|n| n.trim().trim_matches('`')).collect();
+        let cleared: Vec<&str> = OTHER_SWITCHERS.iter().map(|(v, _)| *v).collect();
+        assert_eq!(documented, cleared);
+        let c = creds();
+        let e = Exports::for_switch(&Switch {
+            profile: "p",
+            credentials: &c,
+            role_arn: None,
+            region: None,
+            color: None,
+            previous: None,
+            ca_bundle: None,
+            ca_bundle_from_swrole: false,
+            access: None,
+            guarded: None,
+            idle: None,
+        });
+        for var in cleared {
+            assert!(e.0.contains(&Op::Unset(var)), "{var} is not cleared");
+        }
+    }
+
     #[test]
     fn names_are_identifiers() {
-        for n in ALWAYS_UNSET.iter().chain(MANAGED.iter()) {
+        for n in always_unset().chain(MANAGED.iter().copied()) {
             assert!(n.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'), "{n}");
         }
     }
@@ -211,7 +247,7 @@ mod tests {
         );
         assert!(e.0.contains(&Op::Set("SWROLE_PREVIOUS_PROFILE", "old".into())));
         let unsets = e.0.iter().take_while(|o| matches!(o, Op::Unset(_))).count();
-        assert_eq!(unsets, 18, "unsets first (no colour, access, guard, idle: cleared): {text:?}");
+        assert_eq!(unsets, 20, "unsets first (no colour, access, guard, idle: cleared): {text:?}");
     }
 
     #[test]

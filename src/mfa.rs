@@ -108,6 +108,20 @@ pub fn have_terminal() -> bool {
 
 /// Where the code for one MFA device comes from, decided the same way for a switch and for
 /// `explain`.
+/// A code was needed and nothing may be asked for one (no terminal, or a renewal in the
+/// background): a type of its own, so that a renewal can tell "needs you" from "STS is
+/// away".
+#[derive(Debug)]
+pub struct NoCode(pub String);
+
+impl std::fmt::Display for NoCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NoCode {}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
     /// `--token-code`.

@@ -1,8 +1,9 @@
 //! `swrole exec --server`: a credentials endpoint on loopback that speaks the container
 //! credentials protocol every AWS SDK and the CLI read (`AWS_CONTAINER_CREDENTIALS_FULL_URI`
 //! with `AWS_CONTAINER_AUTHORIZATION_TOKEN`), so that a long job gets fresh role credentials
-//! for as long as the MFA session lives. hyper serves HTTP (no hand-written parser); one
-//! refresh at a time serves any number of concurrent requests.
+//! for as long as the MFA session lives. hyper serves HTTP (no hand-written parser). A
+//! renewal thread of its own renews ahead of the expiry; a request is answered at once with
+//! what is valid, so a slow or absent STS never makes a client wait past its own timeout.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -83,30 +84,228 @@ pub fn document(c: &Credentials) -> String {
     doc.to_string()
 }
 
-/// What the endpoint serves: credentials in memory, renewed (once, whoever asks) by
-/// `renew` when they have less than `margin` left.
+/// Credentials with fewer seconds than this left are not handed out: a client could not
+/// sign and send a request with them before they expire.
+pub const LAST_SECONDS: i64 = 2;
+/// The first pause after a failed renewal; it doubles after each failure, up to
+/// [`BACKOFF_MAX`].
+pub const BACKOFF_FIRST: i64 = 5;
+pub const BACKOFF_MAX: i64 = 60;
+/// How long a request waits for a renewal under way when nothing valid is left: within
+/// the 1 s the JS SDK gives the endpoint (botocore gives 2 s).
+pub const WAIT_FOR_RENEWAL: Duration = Duration::from_millis(700);
+
+/// What the endpoint serves: `current`, renewed by `renew` (blocking, on the endpoint's
+/// renewal thread) once it has less than `margin` left, never inside a request.
 pub struct Source {
-    pub current: tokio::sync::Mutex<Credentials>,
+    /// The profile, for the messages on the job's terminal.
+    pub profile: String,
+    pub current: Credentials,
     pub margin: i64,
-    /// Blocking: runs on a thread of its own.
     pub renew: Arc<dyn Fn() -> Result<Credentials> + Send + Sync>,
 }
 
-impl Source {
-    async fn credentials(&self) -> Result<Credentials> {
-        let mut current = self.current.lock().await;
-        if current.expiration.is_some_and(|e| crate::cache::fresh(e, clock::now(), self.margin)) {
-            return Ok(current.clone());
+/// The renewal's state, decided here without a clock or a thread (both are the caller's):
+/// what a request gets, when the next renewal is due, and the few lines the job's terminal
+/// sees (a failure once, then its end: renewed again, or expired).
+#[derive(Debug)]
+pub struct Renewal {
+    pub profile: String,
+    pub current: Credentials,
+    pub margin: i64,
+    /// When the renewal thread tries next (seconds since the epoch).
+    pub next_try: i64,
+    /// Failed renewals in a row.
+    pub failures: u32,
+    /// Why the last renewal failed, until one succeeds.
+    pub trouble: Option<String>,
+    /// The expiry was said (once per failure streak).
+    said_expired: bool,
+    /// A renewal is running.
+    pub renewing: bool,
+}
+
+impl Renewal {
+    pub fn new(profile: &str, current: Credentials, margin: i64) -> Renewal {
+        let next_try = Renewal::due_at(&current, margin, None);
+        Renewal {
+            profile: profile.to_string(),
+            current,
+            margin,
+            next_try,
+            failures: 0,
+            trouble: None,
+            said_expired: false,
+            renewing: false,
         }
-        let renew = self.renew.clone();
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        // A thread of its own: the switch code starts its own runtime for STS calls.
-        std::thread::spawn(move || {
-            let _ = tx.send(renew());
+    }
+
+    /// When credentials got at `now` are renewed: `margin` before they expire, at most once
+    /// a second (a margin longer than their life renews every second, not in a busy loop),
+    /// never at all for credentials without an expiry.
+    fn due_at(c: &Credentials, margin: i64, last: Option<i64>) -> i64 {
+        match c.expiration {
+            None => i64::MAX,
+            Some(e) => (e - margin).max(last.map_or(i64::MIN, |l| l + 1)),
+        }
+    }
+
+    /// Seconds left of what is served (`None`: no expiry).
+    fn left(&self, now: i64) -> Option<i64> {
+        self.current.expiration.map(|e| e - now)
+    }
+
+    /// The credentials a request gets at `now`, or why there are none, and a line for the
+    /// job's terminal (the expiry, said once).
+    pub fn answer(&mut self, now: i64) -> (std::result::Result<Credentials, String>, Option<String>) {
+        if self.left(now).is_none_or(|l| l >= LAST_SECONDS) {
+            return (Ok(self.current.clone()), None);
+        }
+        let why = match &self.trouble {
+            Some(why) => format!("swrole could not renew the credentials of {}: {why}", self.profile),
+            None => {
+                format!("swrole is renewing the credentials of {}: STS has not answered yet", self.profile)
+            }
+        };
+        let line = match &self.trouble {
+            Some(why) if !self.said_expired => {
+                self.said_expired = true;
+                Some(format!(
+                    "the credentials of {} have expired and could not be renewed ({why}): the job gets an error \
+                     until a renewal succeeds (swrole tries again in the background)",
+                    self.profile
+                ))
+            }
+            _ => None,
+        };
+        (Err(why), line)
+    }
+
+    /// Whether a renewal is due at `now` (and none is running).
+    pub fn due(&self, now: i64) -> bool {
+        !self.renewing && now >= self.next_try
+    }
+
+    /// A renewal got `fresh` at `now`: served from now on; a line if it ends a failure.
+    pub fn renewed(&mut self, fresh: Credentials, now: i64) -> Option<String> {
+        self.renewing = false;
+        self.next_try = Renewal::due_at(&fresh, self.margin, Some(now));
+        self.current = fresh;
+        let line = self.trouble.take().map(|_| {
+            let tries = self.failures;
+            format!(
+                "renewed the credentials of {} again, after {tries} failed {}",
+                self.profile,
+                if tries == 1 { "try" } else { "tries" }
+            )
         });
-        let fresh = rx.await.context("the renewal stopped")??;
-        *current = fresh.clone();
-        Ok(fresh)
+        self.failures = 0;
+        self.said_expired = false;
+        line
+    }
+
+    /// A renewal failed at `now` for `why`: the next one after a pause that doubles each
+    /// time; a line the first time only (what failed, and what the job has meanwhile).
+    pub fn failed(&mut self, why: String, now: i64) -> Option<String> {
+        self.renewing = false;
+        let pause = BACKOFF_FIRST.saturating_mul(1 << self.failures.min(8)).min(BACKOFF_MAX);
+        self.failures += 1;
+        self.next_try = now + pause;
+        let first = self.trouble.is_none();
+        let line = first.then(|| match self.left(now) {
+            Some(l) if l >= LAST_SECONDS => format!(
+                "could not renew the credentials of {}: {why}; the job keeps the ones it has ({} left) and swrole \
+                 tries again in the background",
+                self.profile,
+                clock::left(l)
+            ),
+            Some(_) => {
+                self.said_expired = true;
+                format!(
+                    "could not renew the credentials of {}: {why}; they have expired: the job gets an error until a \
+                     renewal succeeds (swrole tries again in the background)",
+                    self.profile
+                )
+            }
+            None => format!("could not renew the credentials of {}: {why}", self.profile),
+        });
+        self.trouble = Some(why);
+        line
+    }
+}
+
+/// The renewal thread: wakes every second (a wall clock, so a machine that slept is
+/// caught up at once) or when a request finds nothing valid, and renews when due.
+fn renewal_thread(
+    state: Arc<std::sync::Mutex<Renewal>>,
+    renew: Arc<dyn Fn() -> Result<Credentials> + Send + Sync>,
+    wake: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    changed: tokio::sync::watch::Sender<u64>,
+) {
+    let mut round = 0u64;
+    loop {
+        {
+            let (woken, signal) = &*wake;
+            let guard = woken.lock().expect("not poisoned");
+            let (mut guard, _) =
+                signal.wait_timeout_while(guard, Duration::from_secs(1), |w| !*w).expect("not poisoned");
+            *guard = false;
+        }
+        {
+            let mut s = state.lock().expect("not poisoned");
+            if !s.due(clock::now()) {
+                continue;
+            }
+            s.renewing = true;
+        }
+        let result = renew();
+        let line = {
+            let mut s = state.lock().expect("not poisoned");
+            match result {
+                Ok(fresh) => s.renewed(fresh, clock::now()),
+                Err(e) => s.failed(crate::text::sanitize(&format!("{e:#}")), clock::now()),
+            }
+        };
+        if let Some(line) = line {
+            eprintln!("swrole: {line}");
+        }
+        round += 1;
+        let _ = changed.send(round);
+    }
+}
+
+/// What requests share: the renewal's state, the way to wake its thread, and a signal
+/// that a renewal ended.
+struct Shared {
+    state: Arc<std::sync::Mutex<Renewal>>,
+    wake: Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    changed: tokio::sync::watch::Receiver<u64>,
+}
+
+impl Shared {
+    /// A request's answer, at once: what is valid now; with nothing valid, the renewal
+    /// thread is woken and a renewal under way (or due) waited for, within
+    /// [`WAIT_FOR_RENEWAL`].
+    async fn credentials(&self) -> std::result::Result<Credentials, String> {
+        let mut changed = self.changed.clone();
+        changed.mark_unchanged();
+        let (answer, busy) = {
+            let mut s = self.state.lock().expect("not poisoned");
+            let now = clock::now();
+            let (answer, line) = s.answer(now);
+            if let Some(line) = line {
+                eprintln!("swrole: {line}");
+            }
+            (answer, s.renewing || s.due(now))
+        };
+        if answer.is_ok() || !busy {
+            return answer;
+        }
+        let (woken, signal) = &*self.wake;
+        *woken.lock().expect("not poisoned") = true;
+        signal.notify_one();
+        let _ = tokio::time::timeout(WAIT_FOR_RENEWAL, changed.changed()).await;
+        self.state.lock().expect("not poisoned").answer(clock::now()).0
     }
 }
 
@@ -118,10 +317,13 @@ fn reply(status: StatusCode, body: String) -> Response<Full<Bytes>> {
         .expect("a valid response")
 }
 
-/// A refusal, after which the connection is closed: a stranger holds no place.
-fn refuse(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
-    let mut response =
-        reply(status, serde_json::json!({"code": status.as_u16(), "message": message}).to_string());
+/// A refusal, after which the connection is closed: a stranger holds no place. The body is
+/// the container-credentials error every SDK reads: `code` and `message` as strings (the
+/// Go SDK's field names; the JS SDK v3 reads `Code` and `Message`, so both spellings carry
+/// the same text; botocore and the AWS CLI print the body as it is).
+fn refuse(status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({"code": code, "message": message, "Code": code, "Message": message});
+    let mut response = reply(status, body.to_string());
     response
         .headers_mut()
         .insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
@@ -179,14 +381,14 @@ fn unproven_cap() -> usize {
 async fn handle(
     req: Request<hyper::body::Incoming>,
     token: Arc<String>,
-    source: Arc<Source>,
+    shared: Arc<Shared>,
     proven: Arc<dyn Fn() + Send + Sync>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     if req.method() != Method::GET {
-        return Ok(refuse(StatusCode::METHOD_NOT_ALLOWED, "GET only"));
+        return Ok(refuse(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "GET only"));
     }
     if req.uri().path() != "/" || req.uri().query().is_some() {
-        return Ok(refuse(StatusCode::NOT_FOUND, "not found"));
+        return Ok(refuse(StatusCode::NOT_FOUND, "NotFound", "not found"));
     }
     // The size of the head is bounded before this runs: hyper's buffer (MAX_REQUEST)
     // answers 431 to anything longer. A GET carries no body at all.
@@ -196,23 +398,17 @@ async fn handle(
         .is_some_and(|v| v.to_str().ok().and_then(|s| s.parse::<u64>().ok()) != Some(0))
         || req.headers().contains_key("transfer-encoding");
     if has_body {
-        return Ok(refuse(StatusCode::PAYLOAD_TOO_LARGE, "request too large"));
+        return Ok(refuse(StatusCode::PAYLOAD_TOO_LARGE, "RequestTooLarge", "request too large"));
     }
     let given = req.headers().get("authorization").map(|v| v.as_bytes()).unwrap_or(b"");
     if !constant_time_eq(given, token.as_bytes()) {
-        return Ok(refuse(StatusCode::UNAUTHORIZED, "missing or wrong authorization token"));
+        return Ok(refuse(StatusCode::UNAUTHORIZED, "Unauthorized", "missing or wrong authorization token"));
     }
     proven();
-    Ok(match source.credentials().await {
+    Ok(match shared.credentials().await {
         Ok(c) => reply(StatusCode::OK, document(&c)),
-        Err(e) => {
-            let message = format!(
-                "swrole could not renew the credentials: {}",
-                crate::text::sanitize(&format!("{e:#}"))
-            );
-            eprintln!("swrole: {message}");
-            refuse(StatusCode::SERVICE_UNAVAILABLE, &message)
-        }
+        // Said on the job's terminal by the renewal (once), not once per request.
+        Err(why) => refuse(StatusCode::SERVICE_UNAVAILABLE, "CredentialsUnavailable", &why),
     })
 }
 
@@ -227,7 +423,14 @@ pub fn start(addr: SocketAddr, token: String, source: Source) -> Result<SocketAd
     listener.set_nonblocking(true)?;
     let bound = listener.local_addr()?;
     let token = Arc::new(token);
-    let source = Arc::new(source);
+    let state = Arc::new(std::sync::Mutex::new(Renewal::new(&source.profile, source.current, source.margin)));
+    let wake = Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+    let (changed_tx, changed) = tokio::sync::watch::channel(0u64);
+    {
+        let (state, wake, renew) = (state.clone(), wake.clone(), source.renew.clone());
+        std::thread::spawn(move || renewal_thread(state, renew, wake, changed_tx));
+    }
+    let source = Arc::new(Shared { state, wake, changed });
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
         runtime.block_on(async move {
@@ -337,37 +540,78 @@ mod tests {
         assert!(!constant_time_eq(b"ab", b"ba"));
     }
 
+    /// Renewals are due `margin` before the expiry and at most once a second; a request is
+    /// served what is valid whatever the renewal does.
     #[test]
-    fn credentials_are_renewed_inside_the_margin_only() {
-        let now = clock::now();
-        let renewals = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let source = |expiration: i64| {
-            let count = renewals.clone();
-            Source {
-                current: tokio::sync::Mutex::new(Credentials::sample(expiration)),
-                margin: 600,
-                renew: Arc::new(move || {
-                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                    Ok(Credentials::sample(now + 3600))
-                }),
-            }
-        };
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        runtime.block_on(async {
-            let kept = source(now + 1200);
-            assert_eq!(kept.credentials().await.unwrap().expiration, Some(now + 1200));
-            assert_eq!(renewals.load(std::sync::atomic::Ordering::SeqCst), 0);
-            let renewed = source(now + 300);
-            assert_eq!(renewed.credentials().await.unwrap().expiration, Some(now + 3600));
-            assert_eq!(renewed.credentials().await.unwrap().expiration, Some(now + 3600), "kept after");
-            assert_eq!(renewals.load(std::sync::atomic::Ordering::SeqCst), 1, "renewed once");
-        });
+    fn renewals_are_due_inside_the_margin_and_never_in_a_request() {
+        let now = 1_000_000;
+        let mut r = Renewal::new("prod", Credentials::sample(now + 1200), 600);
+        assert_eq!(r.next_try, now + 600);
+        assert!(!r.due(now + 599) && r.due(now + 600));
+        assert_eq!(r.answer(now + 900).0.unwrap().expiration, Some(now + 1200), "inside the margin: served");
+        r.renewing = true;
+        assert!(!r.due(now + 700), "one renewal at a time");
+        assert_eq!(r.renewed(Credentials::sample(now + 4300), now + 700), None, "nothing to say");
+        assert_eq!(r.next_try, now + 3700);
+        assert_eq!(r.answer(now + 701).0.unwrap().expiration, Some(now + 4300));
+        // A margin longer than the credentials' life: once a second, not in a busy loop.
+        let mut short = Renewal::new("p", Credentials::sample(now + 10), 3599);
+        assert_eq!(short.next_try, now - 3589);
+        short.renewed(Credentials::sample(now + 20), now);
+        assert_eq!(short.next_try, now + 1);
+        let long_term = Renewal::new("p", Credentials { expiration: None, ..Credentials::sample(0) }, 600);
+        assert!(!long_term.due(i64::MAX - 1));
+    }
+
+    /// An outage: the job keeps what is valid (said once, with the time left), the retries
+    /// back off 5, 10, 20, 40, 60, 60 s; the expiry is said once; then the recovery, once.
+    #[test]
+    fn an_outage_is_said_once_and_its_end_once() {
+        let now = 1_000_000;
+        let mut r = Renewal::new("prod", Credentials::sample(now + 600), 600);
+        let first = r.failed("STS at sts.x did not answer in time".into(), now).unwrap();
+        assert_eq!(
+            first,
+            "could not renew the credentials of prod: STS at sts.x did not answer in time; the job keeps the ones \
+             it has (10m left) and swrole tries again in the background"
+        );
+        let mut pauses = vec![r.next_try - now];
+        for i in 1..6 {
+            assert_eq!(r.failed("again".into(), now + i), None, "said once");
+            pauses.push(r.next_try - (now + i));
+        }
+        assert_eq!(pauses, [5, 10, 20, 40, 60, 60]);
+        assert!(r.answer(now + 598).0.is_ok(), "valid: served, whatever the renewal does");
+        let (gone, line) = r.answer(now + 599);
+        assert_eq!(gone.unwrap_err(), "swrole could not renew the credentials of prod: again");
+        assert!(
+            line.unwrap()
+                .starts_with("the credentials of prod have expired and could not be renewed (again)")
+        );
+        assert_eq!(r.answer(now + 600).1, None, "the expiry is said once");
+        let back = r.renewed(Credentials::sample(now + 4200), now + 600).unwrap();
+        assert_eq!(back, "renewed the credentials of prod again, after 6 failed tries");
+        assert_eq!((r.failures, r.trouble.as_deref()), (0, None));
+        // A failure when nothing is left says so in its one line; no second expiry line.
+        let mut late = Renewal::new("p", Credentials::sample(now + 1), 600);
+        assert!(
+            late.failed("refused".into(), now).unwrap().contains("they have expired: the job gets an error")
+        );
+        assert_eq!(late.answer(now).1, None);
+        assert_eq!(
+            Renewal::new("p", Credentials::sample(now), 0).answer(now).0.unwrap_err(),
+            "swrole is renewing the credentials of p: STS has not answered yet"
+        );
+        let mut one = Renewal::new("p", Credentials::sample(now + 900), 600);
+        one.failed("x".into(), now);
+        assert!(one.renewed(Credentials::sample(now + 3600), now).unwrap().ends_with("after 1 failed try"));
     }
 
     #[test]
     fn loopback_only() {
         let never = Source {
-            current: tokio::sync::Mutex::new(Credentials::sample(0)),
+            profile: "p".into(),
+            current: Credentials::sample(0),
             margin: 0,
             renew: Arc::new(|| anyhow::bail!("not called")),
         };

@@ -93,9 +93,17 @@ pub struct Settings {
     pub connect_timeout: Duration,
     pub read_timeout: Duration,
     pub ca_bundle: Option<CaBundle>,
-    /// Attempts at each call (the plan's `max_attempts`).
+    /// Attempts at each call (the plan's `max_attempts`); a call that carries an MFA code
+    /// is sent once whatever this says (STS takes a code once: a retry after a slow first
+    /// answer would be refused as an invalid code).
     pub attempts: u32,
+    /// Say on stderr when a call has waited [`WAIT_NOTICE`] (not in a renewal in the
+    /// background: the endpoint says what failed, once).
+    pub say_waiting: bool,
 }
+
+/// A call that has not been answered after this gets a line on stderr.
+pub const WAIT_NOTICE: Duration = Duration::from_secs(3);
 
 impl Settings {
     /// The settings of one switch: where its plan says, with the command line's timeouts
@@ -108,6 +116,7 @@ impl Settings {
             read_timeout: opts.read_timeout,
             ca_bundle: plan.ca_bundle.as_ref().map(|(p, from)| CaBundle::load(p, from)).transpose()?,
             attempts: plan.attempts.0,
+            say_waiting: !opts.renewal && !opts.quiet,
         })
     }
 
@@ -151,7 +160,52 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("could not start the async runtime")
 }
 
-fn client(settings: &Settings, signer: &Credentials) -> Result<aws_sdk_sts::Client> {
+/// The attempts a call gets: one when it carries an MFA code.
+fn attempts(settings: &Settings, with_code: bool) -> u32 {
+    if with_code { 1 } else { settings.attempts.max(1) }
+}
+
+/// The longest a call can take: each attempt's connect and read timeouts.
+fn longest(settings: &Settings, with_code: bool) -> Duration {
+    attempts(settings, with_code) * (settings.read_timeout + settings.connect_timeout)
+}
+
+/// `call`, with one line on stderr once it has waited [`WAIT_NOTICE`]: where swrole waits
+/// and for how long at most.
+async fn said_while_waiting<F: std::future::Future>(
+    settings: &Settings,
+    with_code: bool,
+    call: F,
+) -> F::Output {
+    use std::future::Future;
+    use std::task::Poll;
+    let mut call = std::pin::pin!(call);
+    let mut notice = std::pin::pin!(tokio::time::sleep(WAIT_NOTICE));
+    let mut said = !settings.say_waiting;
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(v) = call.as_mut().poll(cx) {
+            return Poll::Ready(v);
+        }
+        if !said && notice.as_mut().poll(cx).is_ready() {
+            said = true;
+            eprintln!("swrole: {}", waiting_line(settings, with_code));
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+fn waiting_line(settings: &Settings, with_code: bool) -> String {
+    let tries = attempts(settings, with_code);
+    format!(
+        "waiting for STS at {} (at most {} s{}; Ctrl-C stops)",
+        settings.describe_endpoint(),
+        longest(settings, with_code).as_secs(),
+        if tries == 1 { String::new() } else { format!(" for {tries} attempts") }
+    )
+}
+
+fn client(settings: &Settings, signer: &Credentials, with_code: bool) -> Result<aws_sdk_sts::Client> {
     let creds = aws_sdk_sts::config::Credentials::new(
         &signer.access_key_id,
         &signer.secret_access_key,
@@ -163,7 +217,7 @@ fn client(settings: &Settings, signer: &Credentials) -> Result<aws_sdk_sts::Clie
         .connect_timeout(settings.connect_timeout)
         .read_timeout(settings.read_timeout)
         .operation_attempt_timeout(settings.read_timeout + settings.connect_timeout)
-        .operation_timeout(settings.attempts * (settings.read_timeout + settings.connect_timeout))
+        .operation_timeout(longest(settings, with_code))
         .build();
     // No region anywhere: STS's default region, as the AWS CLI does.
     let region = settings.region.clone().unwrap_or_else(|| "us-east-1".to_string());
@@ -172,7 +226,7 @@ fn client(settings: &Settings, signer: &Credentials) -> Result<aws_sdk_sts::Clie
         .region(Region::new(region))
         .credentials_provider(creds)
         .timeout_config(timeouts)
-        .retry_config(RetryConfig::standard().with_max_attempts(settings.attempts));
+        .retry_config(RetryConfig::standard().with_max_attempts(attempts(settings, with_code)));
     if let Some(url) = &settings.endpoint {
         config = config.endpoint_url(url);
     }
@@ -210,7 +264,7 @@ pub async fn assume_role(
 ) -> Result<Credentials> {
     use aws_sdk_sts::types::{PolicyDescriptorType, Tag};
     let send = |tags: &[(String, String)]| {
-        let mut request = client(settings, signer)?
+        let mut request = client(settings, signer, mfa.is_some())?
             .assume_role()
             .role_arn(&hop.role_arn)
             .role_session_name(extras.session_name.as_deref().unwrap_or(&hop.session_name))
@@ -237,7 +291,10 @@ pub async fn assume_role(
         Ok::<_, anyhow::Error>(request)
     };
     let context = || format!("could not assume {} for profile {:?}", hop.role_arn, hop.profile);
-    let mut result = send(&extras.tags)?.send().await.map_err(|e| describe(e, settings));
+    let with_code = mfa.is_some();
+    let mut result = said_while_waiting(settings, with_code, send(&extras.tags)?.send())
+        .await
+        .map_err(|e| describe(e, settings));
     if let Err(e) = &result
         && !extras.tags.is_empty()
         && refused_permission(e, "sts:TagSession")
@@ -247,7 +304,9 @@ pub async fn assume_role(
              the reason tag (the reason is in swrole's record)",
             sanitize(&hop.role_arn)
         );
-        result = send(&[])?.send().await.map_err(|e| describe(e, settings));
+        result = said_while_waiting(settings, with_code, send(&[])?.send())
+            .await
+            .map_err(|e| describe(e, settings));
     }
     let output = match result {
         Err(e) if extras.source_identity.is_some() && refused_permission(&e, "sts:SetSourceIdentity") => {
@@ -273,12 +332,13 @@ pub async fn get_session_token(
     duration_seconds: u32,
 ) -> Result<Credentials> {
     let context = || format!("could not get an MFA session for {}", mfa.serial);
-    let output = client(settings, signer)?
+    let call = client(settings, signer, true)?
         .get_session_token()
         .serial_number(&mfa.serial)
         .token_code(&mfa.code)
         .duration_seconds(duration_seconds as i32)
-        .send()
+        .send();
+    let output = said_while_waiting(settings, true, call)
         .await
         .map_err(|e| describe(e, settings))
         .with_context(context)?;
@@ -306,12 +366,11 @@ fn from_sts(
 
 /// GetCallerIdentity: the ARN these credentials act as.
 pub async fn caller_identity(settings: &Settings, creds: &Credentials) -> Result<String> {
-    let output = client(settings, creds)?
-        .get_caller_identity()
-        .send()
-        .await
-        .map_err(|e| describe(e, settings))
-        .context("could not verify the credentials (GetCallerIdentity)")?;
+    let output =
+        said_while_waiting(settings, false, client(settings, creds, false)?.get_caller_identity().send())
+            .await
+            .map_err(|e| describe(e, settings))
+            .context("could not verify the credentials (GetCallerIdentity)")?;
     Ok(sanitize(output.arn().unwrap_or("(no ARN returned)")))
 }
 
@@ -865,7 +924,26 @@ mod tests {
             read_timeout: Duration::from_secs(7),
             ca_bundle: None,
             attempts: 2,
+            say_waiting: true,
         }
+    }
+
+    /// A call with a code is sent once, and waits at most one attempt's timeouts; the
+    /// waiting line says where and how long.
+    #[test]
+    fn a_call_with_a_code_is_sent_once() {
+        let s = settings();
+        assert_eq!((attempts(&s, true), attempts(&s, false)), (1, 2));
+        assert_eq!((longest(&s, true).as_secs(), longest(&s, false).as_secs()), (10, 20));
+        assert_eq!(
+            waiting_line(&s, true),
+            "waiting for STS at sts.eu-west-1.amazonaws.com (at most 10 s; Ctrl-C stops)"
+        );
+        assert_eq!(
+            waiting_line(&s, false),
+            "waiting for STS at sts.eu-west-1.amazonaws.com (at most 20 s for 2 attempts; Ctrl-C stops)"
+        );
+        assert_eq!(attempts(&Settings { attempts: 0, ..s }, false), 1);
     }
 
     type CallerError = aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
@@ -1133,7 +1211,7 @@ mod tests {
         let mut s = settings();
         s.connect_timeout = Duration::from_secs(9);
         s.read_timeout = Duration::from_secs(2);
-        let client = client(&s, &signer()).unwrap();
+        let client = client(&s, &signer(), false).unwrap();
         let timeouts = client.config().timeout_config().unwrap();
         assert_eq!(timeouts.operation_attempt_timeout(), Some(Duration::from_secs(11)));
         assert_eq!(timeouts.operation_timeout(), Some(Duration::from_secs(22)));

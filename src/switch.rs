@@ -422,7 +422,10 @@ impl Codes<'_> {
                 } else {
                     "there is no terminal to ask on"
                 };
-                bail!("profile {profile:?} needs an MFA code, but {why}: {instead}")
+                return Err(crate::mfa::NoCode(format!(
+                    "profile {profile:?} needs an MFA code, but {why}: {instead}"
+                ))
+                .into());
             }
         };
         Ok(MfaCode { serial: serial.to_string(), code })
@@ -761,6 +764,7 @@ fn offline_settings(plan: &Plan, args: &Options) -> sts::Settings {
         read_timeout: args.read_timeout,
         ca_bundle: None,
         attempts: plan.attempts.0,
+        say_waiting: false,
     }
 }
 

@@ -118,11 +118,17 @@ pub fn serve(
     let words = command_words(&command);
     let renew = std::sync::Arc::new(move || -> Result<crate::credentials::Credentials> {
         let files = Files::load(&renew_env)?;
-        let (plan, creds) = core::credentials(&files, &renew_env, &renew_profile, &renew_opts).inspect_err(|_| {
-            eprintln!(
-                "swrole: the credentials of {renew_profile} cannot be renewed without you: switch once in another \
-                 terminal (sw {renew_profile}) to renew the MFA session, or restart with --allow-prompt"
-            );
+        // Said once by the endpoint: an MFA session that ended needs the user; anything else
+        // (STS away, slow, refusing) is said as it is.
+        let (plan, creds) = core::credentials(&files, &renew_env, &renew_profile, &renew_opts).map_err(|e| {
+            if e.downcast_ref::<crate::mfa::NoCode>().is_some() {
+                anyhow::anyhow!(
+                    "they cannot be renewed without you: switch once in another terminal (sw {renew_profile}) to \
+                     renew the MFA session, or restart with --allow-prompt"
+                )
+            } else {
+                e
+            }
         })?;
         super::record(&renew_env, "renewal", &plan, &creds, |l| l.command = Some(words.clone()));
         Ok(creds)
@@ -130,7 +136,8 @@ pub fn serve(
     let open_files = crate::server::raise_open_files();
     let token = crate::server::new_token()?;
     let source = crate::server::Source {
-        current: tokio::sync::Mutex::new(creds.clone()),
+        profile: profile.to_string(),
+        current: creds.clone(),
         margin: i64::from(opts.refresh_margin),
         renew,
     };

@@ -379,6 +379,7 @@ fn retire(env: &Env, profile: &str, login: Option<&str>, delete: bool, yes: bool
         read_timeout: opts.read_timeout,
         ca_bundle,
         attempts: plan.attempts.0,
+        say_waiting: true,
     };
     let rt = crate::sts::runtime()?;
     let login_arn = rt.block_on(crate::sts::caller_identity(&settings, &login_creds))?;

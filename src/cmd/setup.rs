@@ -281,6 +281,7 @@ fn list_devices(env: &Env, files: &Files, profile: &str, base: &Base) -> Result<
             .map(|(p, from)| sts::CaBundle::load(&p, &from))
             .transpose()?,
         attempts: 3,
+        say_waiting: true,
     };
     let rt = sts::runtime()?;
     let arn = rt.block_on(sts::caller_identity(&sts_settings, &creds))?;

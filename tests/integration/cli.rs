@@ -29,6 +29,7 @@ fn static_profile_in_each_syntax() {
          \\unset AWS_VAULT\n\\unset AWSUME_EXPIRATION\n\\unset AWSUME_COMMAND\n\\unset AWSU_PROFILE\n\
          \\unset GRANTED_SSO\n\\unset GRANTED_SSO_START_URL\n\\unset GRANTED_SSO_ROLE_NAME\n\
          \\unset GRANTED_SSO_REGION\n\\unset GRANTED_SSO_ACCOUNT_ID\n\\unset GRANTED_COMMAND\n\
+         \\unset GRANTED_AWS_ROLE_PROFILE\n\\unset GRANTED_FLAG\n\
          \\unset AWS_SESSION_TOKEN\n\\unset AWS_CREDENTIAL_EXPIRATION\n\\unset AWS_ACCOUNT_ID\n\\unset SWROLE_ROLE_ARN\n\
          \\unset SWROLE_EXPIRATION\n\\unset SWROLE_COLOR\n\\unset SWROLE_ACCESS\n\\unset SWROLE_GUARDED\n\\unset SWROLE_IDLE\n\
          \\export AWS_ACCESS_KEY_ID=AKIASTATIC0000000001\n\\export AWS_SECRET_ACCESS_KEY=static-secret-value\n\

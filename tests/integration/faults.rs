@@ -116,23 +116,25 @@ fn fails(url: &str) -> String {
 }
 
 fn fails_with(url: &str, env: &[(&str, &str)]) -> String {
-    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    fails_as(url, env, &["sw-staging", "-t", "123456"])
+}
+
+/// A role without MFA: its calls carry no code, so they are retried.
+const NO_MFA: &str =
+    "[profile plain]\nsource_profile = default\nrole_arn = arn:aws:iam::210987654321:role/r\n";
+
+/// [`fails_with`] for profile `plain`, whose AssumeRole carries no code.
+fn fails_without_a_code(url: &str, env: &[(&str, &str)]) -> String {
+    fails_as(url, env, &["plain"])
+}
+
+fn fails_as(url: &str, env: &[(&str, &str)], switch: &[&str]) -> String {
+    let fx = Fixture::new(&format!("{SEED_CONFIG}\n{NO_MFA}"), SEED_CREDENTIALS);
     let started = Instant::now();
     let out = fx
         .swrole()
-        .args([
-            "sw-staging",
-            "-t",
-            "123456",
-            "--shell",
-            "bash",
-            "-v",
-            "--no-cache",
-            "--connect-timeout",
-            "1",
-            "--read-timeout",
-            "1",
-        ])
+        .args(switch)
+        .args(["--shell", "bash", "-v", "--no-cache", "--connect-timeout", "1", "--read-timeout", "1"])
         .env("AWS_ENDPOINT_URL_STS", url)
         .envs(env.iter().copied())
         .output()
@@ -245,11 +247,11 @@ fn chained_duration_over_an_hour() {
 #[test]
 fn server_errors_are_retried_then_reported() {
     let sts = FakeSts::start(Answer::Status(500, error_xml("InternalError", "boom")));
-    let line = fails_with(&sts.url(), &[]);
+    let line = fails_without_a_code(&sts.url(), &[]);
     assert!(line.contains("InternalError: boom"), "{line}");
     assert_eq!(sts.requests(), 3, "the SDK's standard retry: three attempts");
     // AWS_MAX_ATTEMPTS, as the SDKs and the AWS CLI read it.
-    fails_with(&sts.url(), &[("AWS_MAX_ATTEMPTS", "2")]);
+    fails_without_a_code(&sts.url(), &[("AWS_MAX_ATTEMPTS", "2")]);
     assert_eq!(sts.requests(), 3 + 2);
     fails(&sts.url());
     assert_eq!(sts.requests(), 3 + 2 + 1);
@@ -258,9 +260,67 @@ fn server_errors_are_retried_then_reported() {
 #[test]
 fn throttling_is_retried_then_reported() {
     let sts = FakeSts::start(Answer::Status(400, error_xml("Throttling", "Rate exceeded")));
-    let line = fails_with(&sts.url(), &[]);
+    let line = fails_without_a_code(&sts.url(), &[]);
     assert!(line.contains("Throttling: Rate exceeded (too many requests"), "{line}");
     assert_eq!(sts.requests(), 3);
+}
+
+/// Issue 41, item 5: STS takes an MFA code once, so a call that carries one is sent once,
+/// whatever the fault and whatever AWS_MAX_ATTEMPTS says (a retry after a slow first
+/// answer would be refused as an invalid code).
+#[test]
+fn a_call_with_an_mfa_code_is_sent_once() {
+    for answer in [
+        Answer::Status(500, error_xml("InternalError", "boom")),
+        Answer::Status(400, error_xml("Throttling", "Rate exceeded")),
+        Answer::Hang,
+    ] {
+        let sts = FakeSts::start(answer);
+        fails_with(&sts.url(), &[("AWS_MAX_ATTEMPTS", "5")]);
+        let forms = sts.forms();
+        assert_eq!(forms.len(), 1, "one request: {forms:?}");
+        assert!(forms[0].contains("TokenCode=123456"), "{forms:?}");
+    }
+}
+
+/// Issue 41, item 5: against an STS that never answers, a switch with a code says within
+/// a few seconds where it waits and for how long at most (also without -v), and gives up
+/// after that one attempt's timeouts (read 4 s + connect 1 s here), not three.
+#[test]
+fn a_hanging_sts_is_said_while_waiting_and_the_timeouts_hold() {
+    let sts = FakeSts::start(Answer::Hang);
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    let started = Instant::now();
+    let mut child = std::process::Command::new(crate::util::swrole_path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", fx.home())
+        .env("USER", "tester")
+        .env("SWROLE_CACHE_STORE", "file")
+        .args(["sw-staging", "-t", "123456", "--no-cache", "--connect-timeout", "1", "--read-timeout", "4"])
+        .env("AWS_ENDPOINT_URL_STS", sts.url())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send((started.elapsed(), line));
+        }
+    });
+    let (at, first) = rx.recv_timeout(Duration::from_secs(10)).expect("a line while waiting");
+    assert_eq!(first, format!("swrole: waiting for STS at {} (at most 5 s; Ctrl-C stops)", sts.url()));
+    assert!(at >= Duration::from_millis(2500) && at < Duration::from_secs(5), "said after {at:?}");
+    let status = child.wait().unwrap();
+    let took = started.elapsed();
+    let rest: Vec<String> = rx.iter().map(|(_, l)| l).collect();
+    assert_eq!(status.code(), Some(1));
+    assert!(rest.len() == 1 && rest[0].contains("timed out"), "{rest:?}");
+    assert!(took >= Duration::from_secs(4) && took < Duration::from_secs(9), "took {took:?}");
+    assert_eq!(sts.requests(), 1);
 }
 
 #[test]
