@@ -309,7 +309,8 @@ pub fn sign_in_again(profile: &str) -> String {
 /// The session's token, refreshed first when less than 15 minutes are left and it can be:
 /// under swrole's lock, the file read again (another program may have refreshed it), then
 /// CreateToken with the refresh token, then written back only if the file still holds what
-/// was read. A refresh that fails leaves a token that is still valid in use.
+/// was read. A refresh that fails leaves a token that is still valid in use (the policy of
+/// [`crate::signin::after_failed_refresh`], shared with `aws login`).
 pub fn token(
     env: &crate::env::Env,
     profile: &str,
@@ -363,19 +364,22 @@ pub fn token(
             )?;
             Ok(fresh)
         }
-        Err(e) if token.left(clock::now()) > 0 => {
-            eprintln!(
-                "swrole: warning: the IAM Identity Center token of profile {profile:?} could not be refreshed \
-                 ({}); it is used for the {} it has left",
-                sanitize(&format!("{e:#}")),
-                clock::left(token.left(clock::now()))
-            );
-            Ok(token)
+        Err(e) => {
+            let left = token.left(clock::now());
+            crate::signin::after_failed_refresh(
+                token,
+                left,
+                e,
+                &format!("the IAM Identity Center token of profile {profile:?}"),
+                |e| {
+                    e.context(format!(
+                        "the IAM Identity Center sign-in of profile {profile:?} has ended and could not be \
+                         refreshed: {}",
+                        sign_in_again(profile)
+                    ))
+                },
+            )
         }
-        Err(e) => Err(e.context(format!(
-            "the IAM Identity Center sign-in of profile {profile:?} has ended and could not be refreshed: {}",
-            sign_in_again(profile)
-        ))),
     }
 }
 

@@ -265,23 +265,56 @@ pub fn credentials(
         "grantType": "refresh_token",
         "refreshToken": token.refresh_token,
     });
-    let out = runtime.block_on(create_token(&svc, &key, &input)).map_err(|e| {
-        match e.downcast_ref::<Refused>() {
-            Some(r) if r.session_ended() => {
-                anyhow!(
-                    "the login session of profile {profile:?} has ended ({}): {}",
-                    r.code,
-                    sign_in_again(profile)
-                )
-            }
-            _ => e.context(format!("could not refresh the login session of profile {profile:?}")),
+    let out = match runtime.block_on(create_token(&svc, &key, &input)) {
+        Ok(out) => out,
+        Err(e) => {
+            let left = token.left(clock::now());
+            return after_failed_refresh(
+                token.credentials,
+                left,
+                e,
+                &format!("the login session of profile {profile:?}"),
+                |e| match e.downcast_ref::<Refused>() {
+                    Some(r) if r.session_ended() => {
+                        anyhow!(
+                            "the login session of profile {profile:?} has ended ({}): {}",
+                            r.code,
+                            sign_in_again(profile)
+                        )
+                    }
+                    _ => e.context(format!("could not refresh the login session of profile {profile:?}")),
+                },
+            );
         }
-    })?;
+    };
     let fresh = token.refreshed(&out, clock::now());
     // Another program (the AWS CLI, boto3) may have refreshed the file meanwhile: its token
     // is as new as this one and stays.
     save_unless_changed(&path, &before, &fresh.to_json(), "the refreshed login session")?;
     Ok(fresh.credentials)
+}
+
+/// The one policy for a sign-in token whose refresh failed, IAM Identity Center's and
+/// `aws login`'s alike: a token with time left is used for that time, with one warning that
+/// says why the refresh failed (the service away, the refresh token refused, another
+/// program's refresh cut short); a token with none left is the error `ended` makes of the
+/// failure, which says how to sign in again.
+pub fn after_failed_refresh<T>(
+    token: T,
+    left: i64,
+    error: anyhow::Error,
+    what: &str,
+    ended: impl FnOnce(anyhow::Error) -> anyhow::Error,
+) -> Result<T> {
+    if left <= 0 {
+        return Err(ended(error));
+    }
+    eprintln!(
+        "swrole: warning: {what} could not be refreshed ({}); it is used for the {} it has left",
+        sanitize(&format!("{error:#}")),
+        if left < 60 { format!("{left} s") } else { clock::left(left) }
+    );
+    Ok(token)
 }
 
 /// Seconds left on a session's access token and the sign-in's start (the ID token's

@@ -139,8 +139,11 @@ pub fn prepare(files: &Files, env: &Env, profile: &str, args: &Options) -> Resul
             margin / 60
         );
     }
-    // Long-term keys straight from the files are not worth caching.
-    let cache = if args.no_cache || plan.hops.is_empty() { None } else { Cache::locate(env, margin.into()) };
+    // Long-term keys straight from the files are not worth caching; an IAM Identity Center
+    // role's credentials are (each is a round trip to the portal, which may be away).
+    let worth_caching =
+        !plan.hops.is_empty() || matches!(plan.base, Base::Delegated { kind: DelegatedKind::Sso, .. });
+    let cache = if args.no_cache || !worth_caching { None } else { Cache::locate(env, margin.into()) };
     let source = source_identity(&plan.base, &files.set, env);
     let key = role_key(&plan, &source);
     Ok(Prepared { plan, cache, key, source })
@@ -363,6 +366,19 @@ pub fn source_identity(base: &Base, set: &ProfileSet, env: &Env) -> serde_json::
             json!({"environment": env.get("AWS_ACCESS_KEY_ID")})
         }
         Base::CredentialSource { profile, source } => json!({"source": source.name(), "profile": profile}),
+        // An IAM Identity Center role is bound to where it signs in, the account and the
+        // role: another value in the profile is another entry.
+        Base::Delegated { profile, kind: DelegatedKind::Sso } => {
+            let section = set.profile(profile);
+            let session = crate::sso::Session::of_profile(set, profile).ok().flatten();
+            json!({
+                "delegated": "Sso",
+                "profile": profile,
+                "start_url": session.as_ref().map(|s| s.start_url.clone()),
+                "region": session.as_ref().map(|s| s.region.clone()),
+                "role": section.and_then(crate::sso::role_of),
+            })
+        }
         Base::Delegated { profile, kind } => json!({"delegated": format!("{kind:?}"), "profile": profile}),
         Base::StoredKeys { profile } => json!({"stored": profile}),
         Base::LoginSession { session, .. } => json!({"login": session}),

@@ -5,6 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -143,6 +144,14 @@ impl World {
     fn expire(&self) {
         let mut t = self.token();
         t["accessToken"]["expiresAt"] = json!("2020-01-01T00:00:00Z");
+        std::fs::write(self.token_file(), t.to_string()).unwrap();
+    }
+
+    /// The access token has `secs` left: inside the refresh window, still valid.
+    fn expire_in(&self, secs: u64) {
+        let mut t = self.token();
+        let at = std::time::SystemTime::now() + Duration::from_secs(secs);
+        t["accessToken"]["expiresAt"] = json!(humantime::format_rfc3339_seconds(at).to_string());
         std::fs::write(self.token_file(), t.to_string()).unwrap();
     }
 
@@ -380,6 +389,37 @@ fn an_ended_session_asks_for_a_new_sign_in_and_changes_nothing() {
         "{err}"
     );
     assert!(!err.contains("has ended"), "{err}");
+    // With time left, a failed refresh keeps the token for that time, as IAM Identity
+    // Center's does (one policy): one warning says why, the switch works, the file stays.
+    for fail in ["TOKEN_EXPIRED", "INSUFFICIENT_PERMISSIONS"] {
+        w.expire_in(130);
+        let before = std::fs::read(w.token_file()).unwrap();
+        w.fake.config(json!({"fail": fail}));
+        let out = w.swrole(&["sw-staging", "--shell", "bash", "--no-cache"]);
+        let err = text(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        let warnings: Vec<&str> = err.lines().filter(|l| l.contains("could not be refreshed")).collect();
+        assert_eq!(warnings.len(), 1, "{err}");
+        assert!(
+            warnings[0]
+                .starts_with("swrole: warning: the login session of profile \"me\" could not be refreshed (")
+                && warnings[0].contains(fail)
+                && warnings[0].ends_with("it is used for the 2m it has left"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(w.token_file()).unwrap(), before, "the file is left as it was");
+    }
+    // A file another program's write cut short: the switch and doctor name it, and nothing
+    // is written over it.
+    let whole = std::fs::read(w.token_file()).unwrap();
+    std::fs::write(w.token_file(), &whole[..whole.len() / 2]).unwrap();
+    let out = w.swrole(&["sw-staging", "--shell", "bash", "--no-cache"]);
+    assert!(!out.status.success() && out.stdout.is_empty());
+    let file = w.token_file().display().to_string();
+    assert!(text(&out.stderr).contains(&file), "{}", text(&out.stderr));
+    let doctor = text(&w.swrole(&["doctor"]).stdout);
+    assert!(doctor.lines().any(|l| l.starts_with("error: ") && l.contains(&file)), "{doctor}");
+    assert_eq!(std::fs::read(w.token_file()).unwrap(), &whole[..whole.len() / 2]);
 }
 
 /// A profile signed in as someone else is switched to this sign-in only when the user says
@@ -532,7 +572,15 @@ fn exec_server_renews_on_a_login_session_until_it_ends() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let keys: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
     assert!(keys[0].starts_with("ASIA") && keys[1].starts_with("ASIA") && keys[0] != keys[1], "{keys:?}");
-    assert!(keys[2].contains("has ended (TOKEN_EXPIRED)") && keys[2].contains("swrole login me"), "{keys:?}");
+    // The session ended with its credentials still valid for minutes: they go on serving
+    // the renewals (one policy for every sign-in token), and swrole says why.
+    assert!(keys[2].starts_with("ASIA"), "{keys:?}");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("warning: the login session of profile \"me\" could not be refreshed (")
+            && err.contains("TOKEN_EXPIRED"),
+        "{err}"
+    );
     assert!(w.refreshes() >= 3, "the session was refreshed for each renewal: {:?}", w.fake.log());
 }
 

@@ -694,3 +694,40 @@ fn portal_role_names_outside_iam_s_characters_are_refused() {
         text(&out.stderr)
     );
 }
+
+/// Issue 41, item 6: an IAM Identity Center role's credentials are cached like any role's:
+/// the next switch makes no portal call, a switch with the portal away works from the
+/// cache, `cache list` shows the entry, and another role in the profile is another entry.
+#[test]
+fn identity_center_role_credentials_are_cached_like_any_role_s() {
+    let Some(w) = world(&config("")) else { return };
+    w.login();
+    let portal = || w.fake.log().into_iter().filter(|e| e["op"] == "/federation/credentials").count();
+    let key_of = |out: &Output| -> String {
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let c: Value = serde_json::from_slice(&out.stdout).unwrap();
+        c["AccessKeyId"].as_str().unwrap().to_string()
+    };
+    let first = key_of(&w.swrole(&["prod", "--shell", "json"]));
+    assert_eq!(portal(), 1);
+    assert_eq!(key_of(&w.swrole(&["prod", "--shell", "json"])), first);
+    assert_eq!(portal(), 1, "the second switch came from the cache");
+    // The portal away: the switch still works, from the cache.
+    let away = w.swrole_with(&["prod", "--shell", "json"], &[("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:9")]);
+    assert_eq!(key_of(&away), first);
+    let cache = text(&w.swrole(&["cache", "list"]).stdout);
+    assert!(cache.lines().any(|l| l.starts_with("prod\trole\t")), "{cache}");
+    // Another role in the same profile is not served the first role's credentials.
+    let config = config("").replace("sso_role_name = ReadOnly", "sso_role_name = AdministratorAccess");
+    std::fs::write(w.fx.home().join(".aws/config"), config).unwrap();
+    key_of(&w.swrole(&["prod", "--shell", "json"]));
+    assert_eq!(portal(), 2, "another role: another GetRoleCredentials");
+    let roles: Vec<Value> = w
+        .fake
+        .log()
+        .into_iter()
+        .filter(|e| e["op"] == "/federation/credentials")
+        .map(|e| e["query"]["role_name"].clone())
+        .collect();
+    assert_eq!(roles, [json!("ReadOnly"), json!("AdministratorAccess")]);
+}
