@@ -16,9 +16,10 @@ set -euo pipefail
 # static Linux build. (libdbus is built into swrole from source: no -dev package.)
 debian=(bash zsh fish dash shellcheck python3 python3-venv strace gnome-keyring dbus-daemon dbus-bin keyutils xvfb zenity xdotool openssl man-db git ruby musl-tools)
 # PyPI: moto's STS server (the local AWS emulator the tests start on 127.0.0.1), the AWS
-# CLI (an independent client), zizmor (the workflows' security lint), awscrt (what
+# CLI (an independent client), zizmor (the workflows' security lint), pyte (a terminal
+# emulator: what a pty test's screen shows), awscrt (what
 # `botocore[crt]` adds: botocore's login provider signs its DPoP proofs with it).
-pypi=('moto[server]==5.2.1' 'awscli==1.45.11' 'zizmor==1.33.1' 'awscrt==0.32.2')
+pypi=('moto[server]==5.2.1' 'awscli==1.45.11' 'zizmor==1.33.1' 'awscrt==0.32.2' 'pyte==0.8.2')
 # npm: nushell (the package ships the release binary), and the JS SDK v3's STS client and
 # the JS SDK v2 as independent clients of `exec --server` (found through
 # NODE_PATH=$(npm root -g)).
@@ -39,6 +40,7 @@ python3 -c 'import moto, flask' 2>/dev/null || missing_pypi+=("${pypi[0]}")
 command -v aws >/dev/null 2>&1 || missing_pypi+=("${pypi[1]}")
 command -v zizmor >/dev/null 2>&1 || missing_pypi+=("${pypi[2]}")
 python3 -c 'import awscrt' 2>/dev/null || missing_pypi+=("${pypi[3]}")
+python3 -c 'import pyte' 2>/dev/null || missing_pypi+=("${pypi[4]}")
 missing_npm=()
 command -v nu >/dev/null 2>&1 || missing_npm+=("${npm[0]}")
 [ -d "$(npm root -g 2>/dev/null)/@aws-sdk/client-sts" ] || missing_npm+=("${npm[1]}")

@@ -321,6 +321,13 @@ __swrole_guard() {
         return 0
     fi
     [[ -n "${SWROLE_GUARDED-}" && -n "${SWROLE_PROFILE-}" && -n "${1//[[:space:]]/}" ]] || return 0
+    # First only whether it asks (3): the screen changes only for a question, so every other
+    # line is drawn once; 0 runs it, 2 (the guard could not check, said) runs it too.
+    {
+        \builtin printf '%s\0' "$1"
+        \builtin alias || true
+    } | \command swrole guard --check
+    [[ $? -eq 3 ]] || return 0
     \builtin zle -I # swrole: zsh only
     \builtin printf '\n' >/dev/tty
     {

@@ -324,15 +324,23 @@ function __swrole_execute
         __swrole_drop
     end
     if test -n "$SWROLE_GUARDED" -a -n "$SWROLE_PROFILE"; and string length -q -- (string trim -- (commandline))
-        printf '\n' >/dev/tty
+        # First only whether it asks (3): the screen changes only for a question.
         begin
             printf '%s\0' (commandline | string collect)
             alias
             abbr --show
-        end | command swrole guard >/dev/tty
-        if test $pipestatus[2] -eq 1
-            commandline -f repaint
-            return
+        end | command swrole guard --check
+        if test $pipestatus[2] -eq 3
+            printf '\n' >/dev/tty
+            begin
+                printf '%s\0' (commandline | string collect)
+                alias
+                abbr --show
+            end | command swrole guard >/dev/tty
+            if test $pipestatus[2] -eq 1
+                commandline -f repaint
+                return
+            end
         end
     end
     commandline -f execute

@@ -356,9 +356,13 @@ pub enum Command {
     /// For the shell integration's command guard: exit 0 when the line on stdin may run in
     /// the active profile (after a y on the terminal when it matches swrole_guard_commands), 1
     /// when not. Stdin: the line, then a NUL and the shell's aliases (never on argv, where any
-    /// local user could read it)
+    /// local user could read it). With --check, nothing is asked: exit 0 when the line runs
+    /// without a question, 3 when it needs one (the shell then makes room for it)
     #[command(hide = true)]
-    Guard,
+    Guard {
+        #[arg(long)]
+        check: bool,
+    },
     /// List the profiles, one name a line
     List {
         /// Also show role, account, MFA and region

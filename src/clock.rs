@@ -8,6 +8,11 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
+/// [`left`], in seconds under a minute (`42 s`): for what is about to run out.
+pub fn left_exact(secs: i64) -> String {
+    if (1..60).contains(&secs) { format!("{secs} s") } else { left(secs) }
+}
+
 /// `2026-11-28T13:56:45Z`: RFC 3339, UTC, whole seconds (what starship and the SDKs parse).
 pub fn rfc3339(epoch: i64) -> String {
     let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(epoch.max(0) as u64);
@@ -81,6 +86,10 @@ mod tests {
 
     #[test]
     fn time_left() {
+        assert_eq!(
+            (left_exact(42), left_exact(59), left_exact(60), left_exact(0)),
+            ("42 s".into(), "59 s".into(), "1m".into(), "expired".into())
+        );
         assert_eq!(left(3 * 3600 + 5 * 60), "3h05m");
         assert_eq!(left(3599), "1h00m");
         assert_eq!(left(3570), "1h00m");

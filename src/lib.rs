@@ -76,7 +76,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Log { profile, since, write, json }) => {
             cmd::log::run(&env, profile.as_deref(), since.as_deref(), write, json)
         }
-        Some(Command::Guard) => cmd::log::guard(&env),
+        Some(Command::Guard { check }) => cmd::log::guard(&env, check),
         Some(Command::Man { install }) => cmd::man::man(&env, install),
         Some(Command::Completions { shell }) => cmd::man::completions(shell),
         Some(Command::Console { profile, switch, print, destination, container, browser_profile }) => {

@@ -3,7 +3,7 @@
 //! CloudTrail, and the guard the shell integration applies (commands that ask first, an idle
 //! limit). Pure (docs/production.md).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
@@ -164,6 +164,17 @@ pub fn session_policy(
         Policy::File(path)
     };
     Ok(Some(SessionPolicy { policy, from }))
+}
+
+/// A session policy file: a regular file of at most [`MAX_POLICY_FILE`] bytes, read, then
+/// checked by [`check_policy_text`]. `what` names it in errors.
+pub fn read_policy_file(path: &Path, what: &str) -> Result<String> {
+    let meta = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("{what} cannot be read: {e}"))?;
+    if !meta.is_file() || meta.len() > MAX_POLICY_FILE {
+        bail!("{what} is not a regular file of at most 64 KiB");
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{what} cannot be read: {e}"))?;
+    check_policy_text(&text, what)
 }
 
 /// A session policy document, checked as STS would before anything is sent: JSON, an
@@ -386,7 +397,8 @@ fn program_words(mut w: Vec<String>) -> Vec<String> {
         let name = word.rsplit('/').next().unwrap_or(word);
         let Some((wrapper, takes_value)) = WRAPPERS.iter().find(|(n, _)| *n == name) else { break };
         i += 1;
-        while let Some(option) = w.get(i).filter(|o| o.starts_with('-') && o.len() > 1) {
+        // `-` alone is an option too (`env -` empties the environment, as `env -i` does).
+        while let Some(option) = w.get(i).filter(|o| o.starts_with('-')) {
             i += 1;
             if option == "--" {
                 break;
@@ -567,6 +579,36 @@ mod tests {
         DEFAULT_GUARD.iter().map(|s| s.to_string()).collect()
     }
 
+    /// A policy file is read up to 64 KiB (a pretty-printed one of a few KiB is fine, its
+    /// minified form is what STS counts); a byte more is refused, as is a directory.
+    #[test]
+    fn policy_files_are_read_up_to_64_kib() {
+        let dir = tempfile::tempdir().unwrap();
+        let statement = r#"{"Effect": "Deny", "Action": "s3:Delete*", "Resource": "*"}"#;
+        let pretty = format!(
+            "{{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n{}\n  ]\n}}\n",
+            [statement; 10].join(",\n")
+        );
+        let padded = format!("{pretty}{}", " ".repeat(3000));
+        let file = dir.path().join("p.json");
+        std::fs::write(&file, &padded).unwrap();
+        let minified = read_policy_file(&file, "p").unwrap();
+        assert!(padded.len() > 3000 && minified.len() < MAX_POLICY_CHARS);
+        let at_the_limit = format!("{pretty}{}", " ".repeat(MAX_POLICY_FILE as usize - pretty.len()));
+        std::fs::write(&file, &at_the_limit).unwrap();
+        assert_eq!(read_policy_file(&file, "p").unwrap(), minified, "exactly 64 KiB is read");
+        std::fs::write(&file, format!("{at_the_limit} ")).unwrap();
+        let e = read_policy_file(&file, "the policy p").unwrap_err().to_string();
+        assert_eq!(e, "the policy p is not a regular file of at most 64 KiB");
+        assert!(read_policy_file(dir.path(), "d").unwrap_err().to_string().contains("not a regular file"));
+        assert!(
+            read_policy_file(&dir.path().join("none"), "n")
+                .unwrap_err()
+                .to_string()
+                .contains("cannot be read")
+        );
+    }
+
     #[test]
     fn guard_patterns() {
         let d = defaults();
@@ -644,6 +686,8 @@ mod tests {
             "nohup terraform destroy &",
             "sudo -u deploy -E terraform apply",
             "env -u X A=1 terraform apply",
+            "env - terraform apply",
+            "sudo -- terraform apply",
             "ls | xargs -n 1 aws s3 rm",
             "eval terraform apply",
             "eval \"terraform apply\"",
@@ -662,6 +706,9 @@ mod tests {
             "aws s3 sync . s3://b",
             "echo \\; terraform apply",
             "bash -c 'terraform plan'",
+            // bash runs a script of that name: only -c (alone or in a cluster) takes a line.
+            "bash -x 'terraform apply'",
+            "bash --rcfile x 'terraform apply'",
             "eval echo terraform apply",
             "timeout 5m terraform plan",
         ] {
@@ -692,6 +739,23 @@ mod tests {
         // A loop of aliases ends.
         let a = aliases("alias a='b apply'\nalias b='a'\n");
         assert_eq!(matching_pattern_with(&d, "a", &a), None);
+        // fish's abbreviations without `--`: the options go, the name and the text stay.
+        assert_eq!(
+            aliases("abbr -a tfd 'terraform destroy'"),
+            [("tfd".to_string(), "terraform destroy".to_string())]
+        );
+        assert_eq!(aliases("abbr --add -g tfd terraform"), [("tfd".to_string(), "terraform".to_string())]);
+        // Nesting is followed 16 levels deep (alias in alias, eval in eval), no deeper.
+        let chain = |n: usize| -> Vec<(String, String)> {
+            (1..=n)
+                .map(|i| (format!("a{i}"), if i == n { "terraform".into() } else { format!("a{}", i + 1) }))
+                .collect()
+        };
+        assert!(matching_pattern_with(&d, "a1 apply", &chain(16)).is_some(), "16 aliases deep");
+        assert_eq!(matching_pattern_with(&d, "a1 apply", &chain(17)), None, "17: past the bound");
+        let evals = |n: usize| format!("{}terraform apply", "eval ".repeat(n));
+        assert!(matching_pattern(&d, &evals(16)).is_some(), "16 evals deep");
+        assert_eq!(matching_pattern(&d, &evals(17)), None, "17: past the bound");
     }
 
     /// The profile `p` of a config text, and the paths that name it `/c`.

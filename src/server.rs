@@ -217,7 +217,7 @@ impl Renewal {
                 "could not renew the credentials of {}: {why}; the job keeps the ones it has ({} left) and swrole \
                  tries again in the background",
                 self.profile,
-                clock::left(l)
+                clock::left_exact(l)
             ),
             Some(_) => {
                 self.said_expired = true;

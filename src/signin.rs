@@ -312,7 +312,7 @@ pub fn after_failed_refresh<T>(
     eprintln!(
         "swrole: warning: {what} could not be refreshed ({}); it is used for the {} it has left",
         sanitize(&format!("{error:#}")),
-        if left < 60 { format!("{left} s") } else { clock::left(left) }
+        clock::left_exact(left)
     );
     Ok(token)
 }

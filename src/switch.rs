@@ -157,13 +157,7 @@ fn read_policies(plan: &mut Plan) -> Result<()> {
         let Some(p) = hop.policy.as_mut() else { continue };
         let Policy::File(path) = &p.policy else { continue };
         let what = format!("the session policy {} (swrole_session_policy, {})", path.display(), p.from);
-        let meta = std::fs::metadata(path).map_err(|e| anyhow::anyhow!("{what} cannot be read: {e}"))?;
-        if !meta.is_file() || meta.len() > crate::safety::MAX_POLICY_FILE {
-            bail!("{what} is not a regular file of at most 64 KiB");
-        }
-        let text =
-            std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{what} cannot be read: {e}"))?;
-        p.policy = Policy::Json(crate::safety::check_policy_text(&text, &what)?);
+        p.policy = Policy::Json(crate::safety::read_policy_file(path, &what)?);
     }
     Ok(())
 }

@@ -69,11 +69,20 @@ pub fn run(
 /// `run in SW-PRODUCTION (111111111111)?`, asked here, on the terminal, one key. Exit 0: run;
 /// 1: the answer was no (the integration leaves the line in the editor); 2: the guard could
 /// not check (it says why, and the line runs: a broken config must not lock the shell).
+/// With `check`, nothing is asked and 3 says a question is needed: the shell makes room on
+/// the screen for it only then (every other line is drawn once).
 /// Stdin holds the line, then (after a NUL) the shell's aliases: a typed line is never on
 /// argv, where any local user can read it for as long as the question waits.
-pub fn guard(env: &Env) -> Result<()> {
-    let checked = read_line_and_aliases(std::io::stdin().lock())
-        .and_then(|(line, aliases)| may_run(env, &line, &crate::safety::aliases(&aliases)));
+pub fn guard(env: &Env, check: bool) -> Result<()> {
+    let asked = read_line_and_aliases(std::io::stdin().lock())
+        .and_then(|(line, aliases)| question(env, &line, &crate::safety::aliases(&aliases)));
+    let checked = match asked {
+        Ok(None) => Ok(true),
+        Ok(Some(_)) if check => return Err(Failure::silent(3)),
+        Ok(Some(q)) => crate::tty::terminal("the command guard asks on the terminal", "")
+            .and_then(|t| crate::tty::confirm_key(&t, &q)),
+        Err(e) => Err(e),
+    };
     match checked {
         Ok(true) => Ok(()),
         Ok(false) => Err(Failure::silent(1)),
@@ -99,17 +108,17 @@ fn read_line_and_aliases(input: impl std::io::Read) -> Result<(String, String)> 
     Ok((line.to_string(), aliases.to_string()))
 }
 
-fn may_run(env: &Env, line: &str, aliases: &[(String, String)]) -> Result<bool> {
-    let Some(profile) = env.get("SWROLE_PROFILE") else { return Ok(true) };
+/// The question a line needs before it runs in the active profile, if any.
+fn question(env: &Env, line: &str, aliases: &[(String, String)]) -> Result<Option<String>> {
+    let Some(profile) = env.get("SWROLE_PROFILE") else { return Ok(None) };
     let files = crate::switch::Files::load(env)?;
     let plan = files.plan(env, profile, &crate::options::Options::default())?;
-    let Some(guard) = &plan.guard else { return Ok(true) };
+    let Some(guard) = &plan.guard else { return Ok(None) };
     let Some(pattern) = crate::safety::matching_pattern_with(&guard.commands, line, aliases) else {
-        return Ok(true);
+        return Ok(None);
     };
     let account = env.get("AWS_ACCOUNT_ID").or(plan.hops.last().and_then(|h| h.account())).unwrap_or("?");
-    let t = crate::tty::terminal("the command guard asks on the terminal", "")?;
-    crate::tty::confirm_key(&t, &format!("run in {} ({account})? ({pattern})", profile.to_uppercase()))
+    Ok(Some(format!("run in {} ({account})? ({pattern})", profile.to_uppercase())))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ mod login;
 mod macos;
 mod mfa;
 mod moto;
+mod outage;
 mod package;
 mod production;
 mod pty;

@@ -356,6 +356,15 @@ fn guard_tint_and_idle_in_real_shells() {
                 0.0,
             ),
             step(m2.clone(), &e2, 0.0),
+            // A line the guard does not ask about is drawn once: the screen changes only for
+            // a question (issue 43, item 1: zsh printed every line twice).
+            step(
+                if shell == "fish" { "echo drawn-once-(math 2+3)\r" } else { "echo drawn-once-$((2+3))\r" }
+                    .into(),
+                "drawn-once-5",
+                // Typed once the editor is up (typeahead is echoed by the terminal itself).
+                0.7,
+            ),
             // While the question waits, no process's argv holds the line (any local user
             // can read argv in ps).
             serde_json::json!({
@@ -422,6 +431,15 @@ fn guard_tint_and_idle_in_real_shells() {
         let tty = r["tty"].as_str().unwrap();
         assert!(r["failed"].is_null(), "{shell}: step {} failed:\n{tty}", r["failed"]);
         assert_eq!(r["scans"], serde_json::json!([[]]), "{shell}: the typed line is on no process's argv");
+        // On the screen (a terminal emulator reads the stream: a shell may redraw a line in
+        // place), the unguarded line is there once.
+        let screen = crate::util::screen(tty);
+        let typed = if shell == "fish" { "echo drawn-once-(math 2+3)" } else { "echo drawn-once-$((2+3))" };
+        assert_eq!(
+            screen.lines().filter(|l| l.contains(typed)).count(),
+            1,
+            "{shell}: the line is on the screen twice:\n{screen}"
+        );
         assert!(
             !tty.contains("@@4@@[sw-production]"),
             "{shell}: the line typed after the idle limit never ran in production"

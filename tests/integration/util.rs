@@ -342,3 +342,20 @@ pub fn isolated(program: &Path, home: &Path) -> Command {
         .env("FAKE_BROWSER_LOG", home.join("browser.log"));
     c
 }
+
+/// What a terminal of 120 columns shows for `raw` (what a program wrote to it), line by line:
+/// tests/support/screen.py, with pyte as the terminal emulator.
+pub fn screen(raw: &str) -> String {
+    use std::io::Write;
+    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/screen.py");
+    let mut child = std::process::Command::new("python3")
+        .args([helper, "120"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(raw.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "screen.py failed (pyte installed? scripts/test-tools.sh)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
