@@ -13,8 +13,12 @@ pub fn quote(value: &str) -> String {
     shell_escape::unix::escape(Cow::Borrowed(value)).into_owned()
 }
 
+/// One statement a line, each ended by `;`: the quoted `eval "$(swrole ...)"` runs them line by
+/// line, and the unquoted `eval $(swrole ...)` (the habit from `eval $(ssh-agent)`, whose
+/// output is joined into one line by word splitting) still runs them one by one.
 pub fn render(exports: &Exports) -> String {
-    exports.lines(|name, value| format!("\\export {name}={}", quote(value)), |name| format!("\\unset {name}"))
+    exports
+        .lines(|name, value| format!("\\export {name}={};", quote(value)), |name| format!("\\unset {name};"))
 }
 
 #[cfg(test)]
@@ -46,6 +50,6 @@ mod tests {
     #[test]
     fn lines() {
         let e = Exports(vec![Op::Unset("A"), Op::Set("B", "x y".into())]);
-        assert_eq!(render(&e), "\\unset A\n\\export B='x y'\n");
+        assert_eq!(render(&e), "\\unset A;\n\\export B='x y';\n");
     }
 }

@@ -29,7 +29,7 @@ fn entries(fx: &Fixture) -> Vec<PathBuf> {
 fn key_id(out: &[u8]) -> String {
     let text = String::from_utf8_lossy(out);
     text.lines()
-        .find_map(|l| l.strip_prefix("\\export AWS_ACCESS_KEY_ID="))
+        .find_map(|l| l.strip_prefix("\\export AWS_ACCESS_KEY_ID=").map(|v| v.trim_end_matches(';')))
         .expect("an access key")
         .to_string()
 }

@@ -25,16 +25,16 @@ fn static_profile_in_each_syntax() {
     let bash = fx.swrole().args(["static", "--shell", "bash"]).assert().success();
     assert_eq!(
         String::from_utf8_lossy(&bash.get_output().stdout),
-        "\\unset AWS_PROFILE\n\\unset AWS_DEFAULT_PROFILE\n\\unset AWS_SECURITY_TOKEN\n\\unset AWS_SESSION_EXPIRATION\n\
-         \\unset AWS_VAULT\n\\unset AWSUME_EXPIRATION\n\\unset AWSUME_COMMAND\n\\unset AWSU_PROFILE\n\
-         \\unset GRANTED_SSO\n\\unset GRANTED_SSO_START_URL\n\\unset GRANTED_SSO_ROLE_NAME\n\
-         \\unset GRANTED_SSO_REGION\n\\unset GRANTED_SSO_ACCOUNT_ID\n\\unset GRANTED_COMMAND\n\
-         \\unset GRANTED_AWS_ROLE_PROFILE\n\\unset GRANTED_FLAG\n\
-         \\unset AWS_SESSION_TOKEN\n\\unset AWS_CREDENTIAL_EXPIRATION\n\\unset AWS_ACCOUNT_ID\n\\unset SWROLE_ROLE_ARN\n\
-         \\unset SWROLE_EXPIRATION\n\\unset SWROLE_COLOR\n\\unset SWROLE_ACCESS\n\\unset SWROLE_GUARDED\n\\unset SWROLE_IDLE\n\
-         \\export AWS_ACCESS_KEY_ID=AKIASTATIC0000000001\n\\export AWS_SECRET_ACCESS_KEY=static-secret-value\n\
-         \\export AWS_REGION=eu-central-1\n\\export AWS_DEFAULT_REGION=eu-central-1\n\\export AWSUME_PROFILE=static\n\
-         \\export SWROLE_PROFILE=static\n"
+        "\\unset AWS_PROFILE;\n\\unset AWS_DEFAULT_PROFILE;\n\\unset AWS_SECURITY_TOKEN;\n\\unset AWS_SESSION_EXPIRATION;\n\
+         \\unset AWS_VAULT;\n\\unset AWSUME_EXPIRATION;\n\\unset AWSUME_COMMAND;\n\\unset AWSU_PROFILE;\n\
+         \\unset GRANTED_SSO;\n\\unset GRANTED_SSO_START_URL;\n\\unset GRANTED_SSO_ROLE_NAME;\n\
+         \\unset GRANTED_SSO_REGION;\n\\unset GRANTED_SSO_ACCOUNT_ID;\n\\unset GRANTED_COMMAND;\n\
+         \\unset GRANTED_AWS_ROLE_PROFILE;\n\\unset GRANTED_FLAG;\n\
+         \\unset AWS_SESSION_TOKEN;\n\\unset AWS_CREDENTIAL_EXPIRATION;\n\\unset AWS_ACCOUNT_ID;\n\\unset SWROLE_ROLE_ARN;\n\
+         \\unset SWROLE_EXPIRATION;\n\\unset SWROLE_COLOR;\n\\unset SWROLE_ACCESS;\n\\unset SWROLE_GUARDED;\n\\unset SWROLE_IDLE;\n\
+         \\export AWS_ACCESS_KEY_ID=AKIASTATIC0000000001;\n\\export AWS_SECRET_ACCESS_KEY=static-secret-value;\n\
+         \\export AWS_REGION=eu-central-1;\n\\export AWS_DEFAULT_REGION=eu-central-1;\n\\export AWSUME_PROFILE=static;\n\
+         \\export SWROLE_PROFILE=static;\n"
     );
     let pwsh = fx.swrole().args(["static", "--shell", "pwsh"]).assert().success();
     let text = String::from_utf8_lossy(&pwsh.get_output().stdout).into_owned();
@@ -188,7 +188,7 @@ fn list_and_profiles_named_like_subcommands() {
     for args in [&["--profile", "list", "--shell", "bash"][..], &["--shell", "bash", "--", "list"][..]] {
         let out = fx.swrole().args(args).assert().success();
         assert!(
-            String::from_utf8_lossy(&out.get_output().stdout).contains("export SWROLE_PROFILE=list\n"),
+            String::from_utf8_lossy(&out.get_output().stdout).contains("export SWROLE_PROFILE=list;\n"),
             "{args:?}"
         );
     }

@@ -443,7 +443,7 @@ fn spaces_in_a_secret_are_quoted() {
         .assert()
         .success();
     assert!(
-        String::from_utf8_lossy(&out.get_output().stdout).contains("\\export AWS_SECRET_ACCESS_KEY='a b'\n")
+        String::from_utf8_lossy(&out.get_output().stdout).contains("\\export AWS_SECRET_ACCESS_KEY='a b';\n")
     );
 }
 

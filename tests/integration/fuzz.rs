@@ -334,7 +334,7 @@ fn check_emitters(exports: &Exports) -> Result<(), TestCaseError> {
         let Op::Set(name, value) = op else { continue };
         let one = Exports(vec![op.clone()]);
         let p = posix::render(&one);
-        let q = p.strip_prefix(&format!("\\export {name}=")).and_then(|r| r.strip_suffix('\n'));
+        let q = p.strip_prefix(&format!("\\export {name}=")).and_then(|r| r.strip_suffix(";\n"));
         prop_assert_eq!(q.and_then(posix_unquote), Some(value.clone()), "posix: {:?}", p);
         let f = fish::render(&one);
         let q = f.strip_prefix(&format!("set -gx {name} ")).and_then(|r| r.strip_suffix('\n'));

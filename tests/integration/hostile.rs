@@ -181,9 +181,9 @@ fn profile_names_and_selection() {
     for name in ["-x", "a/../../b", "%2e%2e", "a:b@c"] {
         let out = fx.swrole().args(["--shell", "bash", "--", name]).assert().success();
         assert!(
-            String::from_utf8_lossy(&out.get_output().stdout).contains(&format!("SWROLE_PROFILE='{name}'"))
+            String::from_utf8_lossy(&out.get_output().stdout).contains(&format!("SWROLE_PROFILE='{name}';"))
                 || String::from_utf8_lossy(&out.get_output().stdout)
-                    .contains(&format!("SWROLE_PROFILE={name}\n"))
+                    .contains(&format!("SWROLE_PROFILE={name};\n"))
         );
         tally.round_trip += 1;
     }
@@ -208,7 +208,7 @@ fn profile_names_and_selection() {
         .env("AWS_PROFILE", "$(touch pwned)")
         .assert()
         .success();
-    assert!(String::from_utf8_lossy(&out.get_output().stdout).starts_with("\\unset AWS_PROFILE\n"));
+    assert!(String::from_utf8_lossy(&out.get_output().stdout).starts_with("\\unset AWS_PROFILE;\n"));
     tally.documented += 1;
     // Cache file names are hashes: a path-like profile name writes nothing outside.
     let cache_dir = fx.home().join(".cache");

@@ -107,6 +107,7 @@ swrole keys list > list.out
         .lines()
         .find_map(|l| l.strip_prefix("\\export AWS_SECRET_ACCESS_KEY="))
         .unwrap()
+        .trim_end_matches(';')
         .trim_matches('\'')
         .to_string();
     for f in ["staging.out", "production.out"] {

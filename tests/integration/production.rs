@@ -118,6 +118,7 @@ fn read_only_by_policy_until_write_with_a_reason() {
             .lines()
             .find_map(|l| l.strip_prefix("\\export AWS_SECRET_ACCESS_KEY="))
             .unwrap()
+            .trim_end_matches(';')
             .trim_matches('\'')
             .to_string();
         assert!(!log.contains(&secret), "no secret in the record");

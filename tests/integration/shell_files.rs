@@ -566,7 +566,7 @@ fn production_guardrail_asks_first() {
     assert!(moto.requests().is_empty());
     let yes = ask("y");
     assert_eq!(yes["status"], 0, "{yes}");
-    assert!(yes["stdout"].as_str().unwrap().contains("export SWROLE_COLOR=red\n"), "{yes}");
+    assert!(yes["stdout"].as_str().unwrap().contains("export SWROLE_COLOR=red;\n"), "{yes}");
     assert_eq!(moto.requests().len(), 2, "the MFA session, then the role");
 
     // Without a terminal: refused, unless --yes.
@@ -594,7 +594,7 @@ fn production_guardrail_asks_first() {
         .env("AWS_ENDPOINT_URL_STS", moto.url())
         .assert()
         .success();
-    assert!(text(&out.get_output().stdout).contains("unset SWROLE_COLOR\n"));
+    assert!(text(&out.get_output().stdout).contains("unset SWROLE_COLOR;\n"));
 }
 
 #[test]

@@ -204,6 +204,44 @@ fn swrole_output_evaluates_to_the_exact_values() {
     }
 }
 
+/// Issue 43, item 3: `eval $(swrole PROFILE)` without quotes (the habit from
+/// `eval $(ssh-agent)`) switches as the quoted form does, in bash, zsh and dash: word
+/// splitting joins the output into one line, and each statement ends with `;`.
+#[test]
+fn the_unquoted_eval_switches_too() {
+    let fx = Fixture::new(
+        "[profile plain]\nregion = eu-west-1\n",
+        "[plain]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG+bPxRfiCY\n",
+    );
+    for (shell, flag) in [("bash", "bash"), ("zsh", "zsh"), ("dash", "posix")] {
+        if !require(shell) {
+            continue;
+        }
+        let swrole = crate::util::swrole_path();
+        let code = format!(
+            "export AWS_PROFILE=stale\neval $('{}' plain --shell {flag})\n             printf '%s|%s|%s|%s\\n' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$SWROLE_PROFILE\" \"${{AWS_PROFILE-unset}}\"\n",
+            swrole.display()
+        );
+        let work = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new(shell)
+            .args(["-c", &code])
+            .current_dir(work.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", fx.home())
+            .env("SWROLE_CACHE_STORE", "file")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            stdout,
+            "AKIAIOSFODNN7EXAMPLE|wJalrXUtnFEMI/K7MDENG+bPxRfiCY|plain|unset\n",
+            "{shell}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
 /// `swrole unset` in each real shell removes every variable a switch sets.
 #[test]
 fn unset_command_clears_everything() {
