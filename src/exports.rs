@@ -198,19 +198,7 @@ mod tests {
         let cleared: Vec<&str> = OTHER_SWITCHERS.iter().map(|(v, _)| *v).collect();
         assert_eq!(documented, cleared);
         let c = creds();
-        let e = Exports::for_switch(&Switch {
-            profile: "p",
-            credentials: &c,
-            role_arn: None,
-            region: None,
-            color: None,
-            previous: None,
-            ca_bundle: None,
-            ca_bundle_from_swrole: false,
-            access: None,
-            guarded: None,
-            idle: None,
-        });
+        let e = Exports::for_switch(&plain(&c));
         for var in cleared {
             assert!(e.0.contains(&Op::Unset(var)), "{var} is not cleared");
         }

@@ -114,25 +114,7 @@ pub fn serve(
         ..opts.clone()
     };
     super::record(env, "server", &plan, &creds, |l| l.command = Some(command_words(&command)));
-    let (renew_env, renew_profile) = (env.clone(), profile.to_string());
-    let words = command_words(&command);
-    let renew = std::sync::Arc::new(move || -> Result<crate::credentials::Credentials> {
-        let files = Files::load(&renew_env)?;
-        // Said once by the endpoint: an MFA session that ended needs the user; anything else
-        // (STS away, slow, refusing) is said as it is.
-        let (plan, creds) = core::credentials(&files, &renew_env, &renew_profile, &renew_opts).map_err(|e| {
-            if e.downcast_ref::<crate::mfa::NoCode>().is_some() {
-                anyhow::anyhow!(
-                    "they cannot be renewed without you: switch once in another terminal (sw {renew_profile}) to \
-                     renew the MFA session, or restart with --allow-prompt"
-                )
-            } else {
-                e
-            }
-        })?;
-        super::record(&renew_env, "renewal", &plan, &creds, |l| l.command = Some(words.clone()));
-        Ok(creds)
-    });
+    let renew = renewal(env, profile, renew_opts, command_words(&command));
     let open_files = crate::server::raise_open_files();
     let token = crate::server::new_token()?;
     let source = crate::server::Source {
@@ -145,36 +127,7 @@ pub fn serve(
     let exports = super::switch_exports(env, profile, &plan, &creds);
     let (program, rest) = command.split_first().expect("clap requires a command");
     let mut cmd = job(program, rest, &exports);
-    for var in [
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_CREDENTIAL_EXPIRATION",
-        "SWROLE_EXPIRATION",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    ] {
-        cmd.env_remove(var);
-    }
-    let host = match bound {
-        std::net::SocketAddr::V4(a) => a.to_string(),
-        std::net::SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
-    };
-    // The SDKs read the default profile's keys (or its credential_process) before a
-    // container endpoint: CMD sees no AWS config or credentials file, so the endpoint is
-    // what it uses. The region is in AWS_REGION.
-    cmd.env("AWS_CONFIG_FILE", "/dev/null");
-    cmd.env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-    // The JS SDK v2 reads ~/.aws/credentials before the endpoint unless told to honour
-    // the two variables above.
-    cmd.env("AWS_SDK_LOAD_CONFIG", "1");
-    // What the profile gave and the files now hidden would have: its endpoints (the CA
-    // bundle is in the exports above, as for a switch).
-    for (var, url) in crate::plan::configured_endpoints(&files.set, env, profile) {
-        cmd.env(var, url);
-    }
-    cmd.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", format!("http://{host}/"));
-    cmd.env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &token);
+    endpoint_environment(&mut cmd, &files, env, profile, bound, &token);
     // The job dies with swrole where the OS allows (Linux: PR_SET_PDEATHSIG), and gets the
     // limit on open files it would have had.
     // SAFETY: prctl and setrlimit are async-signal-safe and touch no memory of the parent.
@@ -238,6 +191,76 @@ pub fn serve(
         return Ok(());
     }
     Err(crate::error::Failure::silent(code.clamp(1, 255) as u8))
+}
+
+/// What renews the credentials of `exec --server`: the switch again with the renewal's
+/// options (from the cache, else from the MFA session), recorded as a renewal. An MFA session
+/// that ended needs the user, and says so; anything else (STS away, slow, refusing) is said
+/// as it is, once, by the endpoint.
+fn renewal(
+    env: &Env,
+    profile: &str,
+    opts: crate::options::Options,
+    words: Vec<String>,
+) -> std::sync::Arc<dyn Fn() -> Result<crate::credentials::Credentials> + Send + Sync> {
+    let (env, profile) = (env.clone(), profile.to_string());
+    std::sync::Arc::new(move || -> Result<crate::credentials::Credentials> {
+        let files = Files::load(&env)?;
+        let (plan, creds) = core::credentials(&files, &env, &profile, &opts).map_err(|e| {
+            if e.downcast_ref::<crate::mfa::NoCode>().is_some() {
+                anyhow::anyhow!(
+                    "they cannot be renewed without you: switch once in another terminal (sw {profile}) to \
+                     renew the MFA session, or restart with --allow-prompt"
+                )
+            } else {
+                e
+            }
+        })?;
+        super::record(&env, "renewal", &plan, &creds, |l| l.command = Some(words.clone()));
+        Ok(creds)
+    })
+}
+
+/// The job's environment for the endpoint at `bound`: no keys, no files, the endpoint's URL
+/// and token, and what the hidden files gave the profile.
+fn endpoint_environment(
+    cmd: &mut std::process::Command,
+    files: &Files,
+    env: &Env,
+    profile: &str,
+    bound: std::net::SocketAddr,
+    token: &str,
+) {
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_CREDENTIAL_EXPIRATION",
+        "SWROLE_EXPIRATION",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    let host = match bound {
+        std::net::SocketAddr::V4(a) => a.to_string(),
+        std::net::SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
+    };
+    // The SDKs read the default profile's keys (or its credential_process) before a
+    // container endpoint: CMD sees no AWS config or credentials file, so the endpoint is
+    // what it uses. The region is in AWS_REGION.
+    cmd.env("AWS_CONFIG_FILE", "/dev/null");
+    cmd.env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    // The JS SDK v2 reads ~/.aws/credentials before the endpoint unless told to honour
+    // the two variables above.
+    cmd.env("AWS_SDK_LOAD_CONFIG", "1");
+    // What the profile gave and the files now hidden would have: its endpoints (the CA
+    // bundle is in the exports above, as for a switch).
+    for (var, url) in crate::plan::configured_endpoints(&files.set, env, profile) {
+        cmd.env(var, url);
+    }
+    cmd.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", format!("http://{host}/"));
+    cmd.env("AWS_CONTAINER_AUTHORIZATION_TOKEN", token);
 }
 
 /// The job's command line as text, for the record: without what looks like a secret.

@@ -223,13 +223,9 @@ fn the_unquoted_eval_switches_too() {
             swrole.display()
         );
         let work = tempfile::tempdir().unwrap();
-        let out = std::process::Command::new(shell)
+        let out = crate::util::isolated(std::path::Path::new(shell), fx.home())
             .args(["-c", &code])
             .current_dir(work.path())
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", fx.home())
-            .env("SWROLE_CACHE_STORE", "file")
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
