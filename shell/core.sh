@@ -63,9 +63,9 @@ __swrole_switch() {
     \builtin local __swrole_out __swrole_profile="" __swrole_found="" __swrole_rc
     \builtin local -a __swrole_args
     __swrole_args=()
-    # Ctrl-C at swrole's question: return 130, as bash and fish do (zsh would say 2).
-    \builtin setopt localoptions localtraps # swrole: zsh only
-    \builtin trap 'return 130' INT          # swrole: zsh only
+    # Ctrl-C at swrole's question interrupts sw as it does any command: the rest of the
+    # line (a loop) does not run. (No INT trap in zsh: one that returns lets a loop go on.
+    # The status is the shell's own for an interrupted function: 130, and 2 in zsh.)
     while [[ $# -gt 0 ]]; do
         case "$1" in
             -- | --profile)
@@ -119,7 +119,7 @@ __swrole_switch() {
         \builtin shift
     done
     if [[ -z "${SWROLE_QUIET-}" ]]; then
-        __swrole_status >&2
+        __swrole_switched >&2
     fi
 }
 
@@ -152,33 +152,53 @@ __swrole_time_left() {
     fi
 }
 
-# One line that fits the terminal: labelled when it fits, else the values alone, else the
-# profile, account and time left.
+# `sw` alone: the active role, one labelled line each, whatever the terminal's width.
 __swrole_status() {
     if [[ -z "${SWROLE_PROFILE-}" ]]; then
         \builtin printf 'swrole: no role active (sw PROFILE to switch)\n' >&2
         return 1
     fi
-    \builtin local __swrole_left __swrole_line __swrole_width="${COLUMNS-}" account="${AWS_ACCOUNT_ID-}" role="${SWROLE_ROLE_ARN-}" region="${AWS_REGION-}" when=""
-    case "${__swrole_width}" in
-        "" | *[!0-9]*) __swrole_width=1000 ;; # no terminal width known: the whole line
-        *) ;;
-    esac
+    \builtin local __swrole_left role="${SWROLE_ROLE_ARN-}"
     role="${role#*:role/}"
     __swrole_time_left
+    \builtin printf '%s\n' "${SWROLE_PROFILE}"
+    [[ -z "${AWS_ACCOUNT_ID-}" ]] || \builtin printf '  account  %s\n' "${AWS_ACCOUNT_ID}"
+    [[ -z "${role}" ]] || \builtin printf '  role     %s\n' "${role}"
+    [[ -z "${AWS_REGION-}" ]] || \builtin printf '  region   %s\n' "${AWS_REGION}"
+    case "${SWROLE_ACCESS-}" in
+        ro) \builtin printf '  access   read-only\n' ;;
+        rw) \builtin printf '  access   write (RW)\n' ;;
+        *) ;;
+    esac
     case "${__swrole_left}" in
         "") ;;
-        expired) when="expired" ;;
-        *) when="${__swrole_left} left" ;;
+        expired) \builtin printf '  expires  expired\n' ;;
+        *) \builtin printf '  expires  in %s\n' "${__swrole_left}" ;;
     esac
-    __swrole_line="${SWROLE_PROFILE}${account:+  account ${account}}${role:+  role ${role}}${region:+  region ${region}}${when:+  ${when}}"
-    if [[ "${#__swrole_line}" -ge "${__swrole_width}" ]]; then
-        __swrole_line="${SWROLE_PROFILE}${account:+  ${account}}${role:+  ${role}}${region:+  ${region}}${when:+  ${when}}"
+}
+
+# The line after a switch, one shape at every width: the profile (cut at 40 characters),
+# account, ro or RW, time left; under 80 columns. A switch in a subshell (`sw X | cat`)
+# says that it ends with the subshell.
+__swrole_switched() {
+    \builtin local __swrole_left line="${SWROLE_PROFILE-}" access=""
+    [[ "${#line}" -le 40 ]] || line="${line:0:39}…"
+    __swrole_time_left
+    case "${SWROLE_ACCESS-}" in
+        ro) access=ro ;;
+        rw) access=RW ;;
+        *) ;;
+    esac
+    case "${__swrole_left}" in
+        "" | expired) ;;
+        *) __swrole_left="${__swrole_left} left" ;;
+    esac
+    line="${line}${AWS_ACCOUNT_ID:+  ${AWS_ACCOUNT_ID}}${access:+  ${access}}${__swrole_left:+  ${__swrole_left}}"
+    # shellcheck disable=SC2154 # ZSH_SUBSHELL is zsh's
+    if [[ "${BASH_SUBSHELL:-0}" -gt 0 || "${ZSH_SUBSHELL:-0}" -gt 0 ]]; then
+        line="${line}  (in a subshell: this shell is unchanged)"
     fi
-    if [[ "${#__swrole_line}" -ge "${__swrole_width}" ]]; then
-        __swrole_line="${SWROLE_PROFILE}${account:+  ${account}}${when:+  ${when}}"
-    fi
-    \builtin printf '%s\n' "${__swrole_line}"
+    \builtin printf '%s\n' "${line}"
 }
 
 # The same text on stdout, for `PS1='$(swrole_prompt_info) ...'` or

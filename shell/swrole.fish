@@ -119,7 +119,7 @@ function __swrole_switch
         end
     end
     if test -z "$SWROLE_QUIET"
-        __swrole_status >&2
+        __swrole_switched >&2
     end
 end
 
@@ -138,53 +138,57 @@ function __swrole_time_left
     end
 end
 
-# One line that fits the terminal: labelled when it fits, else the values alone, else the
-# profile, account and time left.
+# `sw` alone: the active role, one labelled line each, whatever the terminal's width.
 function __swrole_status
     if test -z "$SWROLE_PROFILE"
         printf 'swrole: no role active (sw PROFILE to switch)\n' >&2
         return 1
     end
-    set -l width 80
-    string match -qr '^[0-9]+$' -- "$COLUMNS"; and set width $COLUMNS
     set -l left (__swrole_time_left)
-    set -l when
+    set -l role (string replace -r '^.*:role/' '' -- "$SWROLE_ROLE_ARN")
+    printf '%s\n' $SWROLE_PROFILE
+    test -n "$AWS_ACCOUNT_ID"; and printf '  account  %s\n' $AWS_ACCOUNT_ID
+    test -n "$role"; and printf '  role     %s\n' $role
+    test -n "$AWS_REGION"; and printf '  region   %s\n' $AWS_REGION
+    switch "$SWROLE_ACCESS"
+        case ro
+            printf '  access   read-only\n'
+        case rw
+            printf '  access   write (RW)\n'
+    end
     switch "$left"
         case ''
         case expired
-            set when expired
+            printf '  expires  expired\n'
         case '*'
-            set when "$left left"
+            printf '  expires  in %s\n' $left
     end
-    set -l role (string replace -r '^.*:role/' '' -- "$SWROLE_ROLE_ARN")
-    set -l full $SWROLE_PROFILE
-    set -l bare $SWROLE_PROFILE
-    set -l least $SWROLE_PROFILE
-    if test -n "$AWS_ACCOUNT_ID"
-        set full "$full  account $AWS_ACCOUNT_ID"
-        set bare "$bare  $AWS_ACCOUNT_ID"
-        set least "$least  $AWS_ACCOUNT_ID"
+    return 0
+end
+
+# The line after a switch, one shape at every width: the profile (cut at 40 characters),
+# account, ro or RW, time left; under 80 columns.
+function __swrole_switched
+    set -l line $SWROLE_PROFILE
+    if test (string length -- $line) -gt 40
+        set line (string sub -l 39 -- $line)…
     end
-    if test -n "$role"
-        set full "$full  role $role"
-        set bare "$bare  $role"
+    test -n "$AWS_ACCOUNT_ID"; and set line "$line  $AWS_ACCOUNT_ID"
+    switch "$SWROLE_ACCESS"
+        case ro
+            set line "$line  ro"
+        case rw
+            set line "$line  RW"
     end
-    if test -n "$AWS_REGION"
-        set full "$full  region $AWS_REGION"
-        set bare "$bare  $AWS_REGION"
+    set -l left (__swrole_time_left)
+    switch "$left"
+        case ''
+        case expired
+            set line "$line  expired"
+        case '*'
+            set line "$line  $left left"
     end
-    if test -n "$when"
-        set full "$full  $when"
-        set bare "$bare  $when"
-        set least "$least  $when"
-    end
-    for line in $full $bare
-        if test (string length -- $line) -lt $width
-            printf '%s\n' $line
-            return 0
-        end
-    end
-    printf '%s\n' $least
+    printf '%s\n' $line
 end
 
 function swrole_prompt_info

@@ -44,34 +44,39 @@ def __swrole_time_left [] {
     }
 }
 
-# One line that fits the terminal: labelled when it fits, else the values alone, else the
-# profile, account and time left. On stderr with --stderr (after a switch).
-def __swrole_status [--stderr] {
+# `sw` alone: the active role, one labelled line each, whatever the terminal's width.
+def __swrole_status [] {
     let profile = ($env.SWROLE_PROFILE? | default "")
     if ($profile | is-empty) {
         print -e "swrole: no role active (sw PROFILE to switch)"
         return
     }
-    # COLUMNS when set, else the terminal's width; with neither (no terminal), the whole line.
-    let columns = ($env.COLUMNS? | default "" | into string)
-    let width = if ($columns =~ '^[0-9]+$') { $columns | into int } else { try { (term size).columns } catch { 0 } }
-    let width = if $width > 0 { $width } else { 1000 }
-    let account = ($env.AWS_ACCOUNT_ID? | default "")
     let role = ($env.SWROLE_ROLE_ARN? | default "" | str replace -r '^.*:role/' '')
-    let region = ($env.AWS_REGION? | default "")
     let left = (__swrole_time_left)
+    let access = match ($env.SWROLE_ACCESS? | default "") { "ro" => "read-only", "rw" => "write (RW)", _ => "" }
+    let expires = if $left == "expired" { "expired" } else if ($left | is-empty) { "" } else { $"in ($left)" }
+    let rows = [
+        [account ($env.AWS_ACCOUNT_ID? | default "")]
+        [role $role]
+        [region ($env.AWS_REGION? | default "")]
+        [access $access]
+        [expires $expires]
+    ]
+    print $profile
+    for row in ($rows | where {|r| $r.1 | is-not-empty }) {
+        print $"  ($row.0 | fill -w 7)  ($row.1)"
+    }
+}
+
+# The line after a switch, on stderr, one shape at every width: the profile (cut at 40
+# characters), account, ro or RW, time left; under 80 columns.
+def __swrole_switched [] {
+    let profile = ($env.SWROLE_PROFILE? | default "")
+    let profile = if ($profile | str length) > 40 { ($profile | str substring 0..38) + "…" } else { $profile }
+    let left = (__swrole_time_left)
+    let access = match ($env.SWROLE_ACCESS? | default "") { "ro" => "ro", "rw" => "RW", _ => "" }
     let when = if $left == "expired" { "expired" } else if ($left | is-empty) { "" } else { $"($left) left" }
-    let join = {|parts| [$profile] ++ ($parts | where {|p| $p | is-not-empty }) | str join "  " }
-    let full = (do $join [
-        (if ($account | is-empty) { "" } else { $"account ($account)" })
-        (if ($role | is-empty) { "" } else { $"role ($role)" })
-        (if ($region | is-empty) { "" } else { $"region ($region)" })
-        $when
-    ])
-    let bare = (do $join [$account $role $region $when])
-    let least = (do $join [$account $when])
-    let line = if ($full | str length) < $width { $full } else if ($bare | str length) < $width { $bare } else { $least }
-    if $stderr { print -e $line } else { print $line }
+    print -e ([$profile ($env.AWS_ACCOUNT_ID? | default "") $access $when] | where {|p| $p | is-not-empty } | str join "  ")
 }
 
 # The profile and the flags among the words as typed, flags before or after the profile:
@@ -143,7 +148,7 @@ def --env __swrole_sw [args: list<string>] {
     }
     # The profile goes after `--`, so that a name starting with `-` is still a profile.
     __swrole_run ([--shell nu] ++ $w.flags ++ [-- $w.profile])
-    if ($env.SWROLE_QUIET? | default "" | is-empty) { __swrole_status --stderr }
+    if ($env.SWROLE_QUIET? | default "" | is-empty) { __swrole_switched }
 }
 
 # "sw-production 42m" for the prompt, or "".

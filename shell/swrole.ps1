@@ -46,29 +46,52 @@ function global:__swrole_switch {
     $profileName = [string]$args[0]
     $flags = @($args | Select-Object -Skip 1)
     $out = & $exe --shell powershell @flags -- $profileName | Out-String
-    if ($LASTEXITCODE -eq 0) { Invoke-Expression $out }
+    if ($LASTEXITCODE -eq 0) {
+        Invoke-Expression $out
+        if (-not $env:SWROLE_QUIET) { __swrole_switched }
+    }
 }
 
 function global:__swrole_time_left {
     if ($env:SWROLE_EXPIRATION -notmatch '^[0-9]+$') { return '' }
     $secs = [long]$env:SWROLE_EXPIRATION - [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
     if ($secs -le 0) { return 'expired' }
-    if ($secs -ge 3600) { return ('{0}h{1:d2}m' -f [math]::Floor($secs / 3600), [math]::Floor(($secs % 3600) / 60)) }
-    return ('{0}m' -f [math]::Floor($secs / 60))
+    # Whole minutes, rounded to the nearest, as swrole itself writes them.
+    $minutes = [math]::Floor(($secs + 30) / 60)
+    if ($minutes -ge 60) { return ('{0}h{1:d2}m' -f [long][math]::Floor($minutes / 60), [long]($minutes % 60)) }
+    return ('{0}m' -f [long]$minutes)
 }
 
+# `sw` alone: the active role, one labelled line each, whatever the terminal's width.
 function global:__swrole_status {
     if (-not $env:SWROLE_PROFILE) {
         [Console]::Error.WriteLine('swrole: no role active (sw PROFILE to switch)')
         return
     }
-    $line = $env:SWROLE_PROFILE
-    if ($env:AWS_ACCOUNT_ID) { $line += "  account $env:AWS_ACCOUNT_ID" }
-    if ($env:SWROLE_ROLE_ARN) { $line += '  role ' + ($env:SWROLE_ROLE_ARN -replace '^.*:role/', '') }
-    if ($env:AWS_REGION) { $line += "  region $env:AWS_REGION" }
+    $left = __swrole_time_left
+    $access = switch ($env:SWROLE_ACCESS) { 'ro' { 'read-only' } 'rw' { 'write (RW)' } default { '' } }
+    $expires = if ($left -eq 'expired') { 'expired' } elseif ($left) { "in $left" } else { '' }
+    $env:SWROLE_PROFILE
+    foreach ($row in @(
+            @('account', $env:AWS_ACCOUNT_ID),
+            @('role', ($env:SWROLE_ROLE_ARN -replace '^.*:role/', '')),
+            @('region', $env:AWS_REGION),
+            @('access', $access),
+            @('expires', $expires))) {
+        if ($row[1]) { '  {0,-7}  {1}' -f $row[0], $row[1] }
+    }
+}
+
+# The line after a switch, on stderr, one shape at every width: the profile (cut at 40
+# characters), account, ro or RW, time left; under 80 columns.
+function global:__swrole_switched {
+    $line = [string]$env:SWROLE_PROFILE
+    if ($line.Length -gt 40) { $line = $line.Substring(0, 39) + [char]0x2026 }
+    if ($env:AWS_ACCOUNT_ID) { $line += "  $env:AWS_ACCOUNT_ID" }
+    if ($env:SWROLE_ACCESS -eq 'ro') { $line += '  ro' } elseif ($env:SWROLE_ACCESS -eq 'rw') { $line += '  RW' }
     $left = __swrole_time_left
     if ($left -eq 'expired') { $line += '  expired' } elseif ($left) { $line += "  $left left" }
-    $line
+    [Console]::Error.WriteLine($line)
 }
 
 function global:swrole_prompt_info {

@@ -405,6 +405,36 @@ impl Cache {
         Ok(file.try_lock().ok().map(|()| file))
     }
 
+    /// Count one more time of `what` (a name made of letters, digits, `-` and `.`): 1 the
+    /// first time, and again 1 once `window` seconds have passed since that first. Kept in a
+    /// file of its own (no secret in it); 0 when it cannot be counted.
+    pub fn count(&self, what: &str, window: i64) -> u32 {
+        use std::io::Read;
+        let path = self.dir().join(format!("{what}.count"));
+        let read = || -> Option<(i64, u32)> {
+            let file = OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW).open(&path).ok()?;
+            if crate::store::file::distrust(&file.metadata().ok()?, false).is_some() {
+                return None;
+            }
+            let mut text = String::new();
+            file.take(64).read_to_string(&mut text).ok()?;
+            let (first, n) = text.trim_end().split_once('\t')?;
+            Some((first.parse().ok()?, n.parse().ok()?))
+        };
+        let (first, n) = match read() {
+            Some((first, n)) if now() - first < window && now() >= first => (first, n.saturating_add(1)),
+            _ => (now(), 1),
+        };
+        let write = || -> Result<()> {
+            self.files.ensure_dir()?;
+            let mut file = tempfile::NamedTempFile::new_in(self.dir())?;
+            writeln!(file, "{first}\t{n}")?;
+            file.persist(&path).map_err(|e| e.error)?;
+            Ok(())
+        };
+        if write().is_ok() { n } else { 0 }
+    }
+
     fn note_path(&self, name: &str) -> PathBuf {
         self.dir().join(format!("{name}.renew-failed"))
     }
@@ -702,6 +732,24 @@ mod tests {
         cache.remove("n1").unwrap();
         assert!(!cache.lock_path("n1").exists() && !cache.files.path("n1").exists());
         assert_eq!(cache.entries().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn counts_start_again_after_their_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = file_cache(dir.path(), 0);
+        assert_eq!([cache.count("a", 3600), cache.count("a", 3600), cache.count("a", 3600)], [1, 2, 3]);
+        assert_eq!(cache.count("b", 3600), 1, "each name its own");
+        assert_eq!([cache.count("c", 0), cache.count("c", 0)], [1, 1], "a window that has passed");
+        let path = cache.dir().join("a.count");
+        fs::write(&path, "not a count\n").unwrap();
+        assert_eq!(cache.count("a", 3600), 1, "a malformed file starts again");
+        fs::write(&path, format!("{}\t7\n", now() + 100)).unwrap();
+        assert_eq!(cache.count("a", 3600), 1, "a first time in the future starts again");
+        fs::write(&path, format!("{}\t7\n", now() - 10)).unwrap();
+        assert_eq!(cache.count("a", 3600), 8);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(cache.count("a", 3600), 1, "a file others can write is not trusted");
     }
 
     #[test]

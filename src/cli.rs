@@ -27,7 +27,17 @@ pub enum CompletionShell {
 /// `swrole --version`: the version and the commit it was built from.
 pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SWROLE_COMMIT"), ")");
 
+/// Under `-h`: how to use it, and where the rest is.
 const AFTER_HELP: &str = "\
+Usage in the shell:
+  eval \"$(swrole sw-staging)\"          bash, zsh
+  swrole sw-staging | source           fish
+  swrole exec sw-staging -- aws s3 ls  one command, without touching the shell
+
+swrole --help (or swrole COMMAND --help) says more: every option and variable.";
+
+/// Under `--help`. Every line is shorter than 80 columns, so that clap never wraps it.
+const AFTER_LONG_HELP: &str = "\
 Usage in the shell:
   eval \"$(swrole sw-staging)\"          bash, zsh
   swrole sw-staging | source           fish
@@ -37,33 +47,109 @@ Environment:
   AWS_CONFIG_FILE              config file (default ~/.aws/config)
   AWS_SHARED_CREDENTIALS_FILE  credentials file (default ~/.aws/credentials)
   AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL
-                               STS endpoint (also endpoint_url and [services] in the config)
-  AWS_CA_BUNDLE                a CA bundle to trust besides the system's (also ca_bundle)
-  SHELL                        output syntax when --shell is not given and the calling
-                               shell cannot be told
-  XDG_CACHE_HOME               the cache lives in $XDG_CACHE_HOME/swrole (default ~/.cache/swrole)
+                               STS endpoint (also endpoint_url and [services]
+                               in the config)
+  AWS_CA_BUNDLE                a CA bundle to trust besides the system's
+                               (also ca_bundle)
+  SHELL                        output syntax when --shell is not given and
+                               the calling shell cannot be told
+  XDG_CACHE_HOME               the cache lives in $XDG_CACHE_HOME/swrole
+                               (default ~/.cache/swrole)
   SWROLE_CACHE_STORE           keyutils (Linux default), file
-  SWROLE_KEY_STORE             secret-service (Linux default), keychain (macOS default),
-                               keyutils, file
-  SWROLE_MFA_PROCESS           a command that prints the MFA code (also --mfa-process,
-                               mfa_process in the profile)
-  SWROLE_MFA_PROMPT            auto, terminal, zenity, kdialog, osascript, never
+  SWROLE_KEY_STORE             secret-service (Linux default), keychain
+                               (macOS default), keyutils, file
+  SWROLE_MFA_PROCESS           a command that prints the MFA code (also
+                               --mfa-process, mfa_process in the profile)
+  SWROLE_MFA_PROMPT            auto, terminal, zenity, kdialog, osascript,
+                               never
   SWROLE_FEDERATION_URL        the federation endpoint of `swrole console`
-  SWROLE_CONNECT_TIMEOUT, SWROLE_READ_TIMEOUT, SWROLE_PROCESS_TIMEOUT, SWROLE_MFA_TIMEOUT,
-  SWROLE_REFRESH_MARGIN, SWROLE_MFA_SESSION_DURATION
+  SWROLE_CONNECT_TIMEOUT, SWROLE_READ_TIMEOUT, SWROLE_PROCESS_TIMEOUT,
+  SWROLE_MFA_TIMEOUT, SWROLE_REFRESH_MARGIN, SWROLE_MFA_SESSION_DURATION
                                the flags of the same names
 In the shell integration (swrole init):
-  SWROLE_REFRESH_MINUTES       renew the role this long before it expires (read each time)
-  SWROLE_QUIET                 no line on stderr after `sw PROFILE`";
+  SWROLE_REFRESH_MINUTES       renew the role this long before it expires
+                               (read each time)
+  SWROLE_QUIET                 no line after `sw PROFILE` or `sw off`";
+
+/// swrole's command line as it parses and shows help: under `-h` each command and option
+/// says its first sentence (one screen), under `--help` its whole text.
+pub fn command() -> clap::Command {
+    fn short(cmd: clap::Command) -> clap::Command {
+        let about = cmd.get_about().map(ToString::to_string);
+        let cmd = match about {
+            Some(about) if cmd.get_long_about().is_none() && summary(&about) != about => {
+                cmd.about(summary(&about)).long_about(about)
+            }
+            _ => cmd,
+        };
+        cmd.mut_args(|a| {
+            let tuning = TUNING.contains(&a.get_id().as_str());
+            let a = a.hide_short_help(tuning);
+            match a.get_help().map(ToString::to_string) {
+                Some(help) if a.get_long_help().is_none() && summary(&help) != help => {
+                    a.help(summary(&help)).long_help(help)
+                }
+                _ => a,
+            }
+        })
+        .mut_subcommands(short)
+    }
+    short(<Cli as clap::CommandFactory>::command())
+}
+
+/// Options for tuning and the rare case, shown by `--help` only.
+const TUNING: [&str; 10] = [
+    "profile_option",
+    "print",
+    "session_name",
+    "connect_timeout",
+    "read_timeout",
+    "mfa_process",
+    "mfa_timeout",
+    "process_timeout",
+    "refresh_margin",
+    "mfa_session_duration",
+];
+
+/// Parse the process's arguments (clap's errors and help exit here).
+pub fn parse() -> Cli {
+    use clap::FromArgMatches;
+    Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit())
+}
+
+/// The first clause of a help text: up to the first `. `, `: ` or `; ` outside brackets
+/// and backquotes.
+fn summary(text: &str) -> String {
+    let (mut depth, mut quoted) = (0usize, false);
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'`' => quoted = !quoted,
+            b'(' | b'[' if !quoted => depth += 1,
+            b')' | b']' if !quoted => depth = depth.saturating_sub(1),
+            b'.' | b':' | b';'
+                if !quoted
+                    && depth == 0
+                    && bytes.get(i + 1).is_some_and(u8::is_ascii_whitespace)
+                    && !text[..i].ends_with("e.g")
+                    && !text[..i].ends_with("i.e") =>
+            {
+                return text[..i].to_string();
+            }
+            _ => {}
+        }
+    }
+    text.trim_end_matches('.').to_string()
+}
 
 #[derive(Debug, Parser)]
-#[command(name = "swrole", version = VERSION, about, args_conflicts_with_subcommands = true, args_override_self = true, after_help = AFTER_HELP)]
+#[command(name = "swrole", version = VERSION, about, args_conflicts_with_subcommands = true, args_override_self = true, after_help = AFTER_HELP, after_long_help = AFTER_LONG_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
     /// Profile to switch to (from the AWS config and credentials files)
-    #[arg(add = ArgValueCandidates::new(profile_names), value_name = "PROFILE")]
+    #[arg(add = ArgValueCandidates::new(profiles_then_subcommands), value_name = "PROFILE")]
     pub profile: Option<String>,
 
     /// The profile, for names that look like a subcommand or an option
@@ -89,8 +175,8 @@ pub struct OutputArgs {
 
     /// For the shell integration's auto-refresh: print fresh credentials from the cache if
     /// it has them; else start a renewal in the background (it never asks) and exit 75
-    /// with nothing printed. Never waits on the network
-    #[arg(long)]
+    /// with nothing printed. Never waits on the network (internal)
+    #[arg(long, hide = true)]
     pub background: bool,
 
     /// The renewal that --background starts (internal)
@@ -186,7 +272,7 @@ impl SwitchArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a command with the role's credentials: `swrole exec PROFILE -- CMD ARGS...`.
+    /// Run a command with the role's credentials: `swrole exec PROFILE [--] CMD ARGS...`.
     /// With --server, CMD gets a credentials endpoint on loopback instead of keys, and
     /// fresh role credentials from it for as long as the MFA session lives (past the
     /// one-hour limit of a role assumed with an MFA session or another role)
@@ -207,8 +293,10 @@ pub enum Command {
         /// With --server: the loopback address to listen on
         #[arg(long, value_name = "ADDR", requires = "server", default_value = "127.0.0.1")]
         server_address: std::net::IpAddr,
-        /// The command and its arguments
-        #[arg(last = true, required = true, value_name = "CMD")]
+        /// The command and its arguments (after `--`, or, as aws-vault takes them, right
+        /// after the profile and the options: every word from CMD on is CMD's)
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+        #[arg(add = clap_complete::engine::ArgValueCompleter::new(CommandCompleter))]
         command: Vec<OsString>,
     },
     /// Print the lines that remove every variable swrole sets
@@ -217,7 +305,7 @@ pub enum Command {
         #[arg(short, long, value_enum, value_name = "SHELL")]
         shell: Option<Shell>,
     },
-    /// Print the shell integration (the `sw` function, prompt helper, completion)
+    /// Print the shell integration: the `sw` function, prompt helper, completion
     Init {
         /// The shell to integrate with
         #[arg(value_enum)]
@@ -241,14 +329,14 @@ pub enum Command {
         #[command(flatten)]
         switch: SwitchArgs,
     },
-    /// Check the files, profiles, environment and cache, with the fix for each problem
+    /// Check the files, profiles, environment and cache. Each problem comes with its fix
     Doctor {
         /// Findings as JSON, for scripts
         #[arg(long)]
         json: bool,
     },
-    /// Print the credential_process document for PROFILE (for `credential_process = swrole
-    /// credential-process PROFILE` in another profile); shares the cache
+    /// Print the credential_process document for PROFILE. For `credential_process = swrole
+    /// credential-process PROFILE` in another profile; shares the cache
     CredentialProcess {
         /// Profile to assume
         #[arg(add = ArgValueCandidates::new(profile_names))]
@@ -283,18 +371,18 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         browser_profile: Option<String>,
     },
-    /// Show or clear cached credentials and MFA sessions (never their secrets)
+    /// Show or clear cached credentials and MFA sessions. Never their secrets
     Cache {
         #[command(subcommand)]
         action: CacheAction,
     },
-    /// Keep the IAM user's keys in the OS key store instead of ~/.aws/credentials
-    /// (SWROLE_KEY_STORE: keychain, secret-service, keyutils or file)
+    /// Keep the IAM user's keys in the OS key store, not ~/.aws/credentials.
+    /// SWROLE_KEY_STORE: keychain, secret-service, keyutils or file
     Keys {
         #[command(subcommand)]
         action: KeysAction,
     },
-    /// Print swrole's man page (roff), made from this help and the guide's sections on sw,
+    /// Print swrole's man page (roff). It is made from this help and the guide's sections on sw,
     /// the prompt, auto-refresh, the cache and the environment; --install puts it where
     /// `man swrole` finds it
     Man {
@@ -303,23 +391,23 @@ pub enum Command {
         #[arg(long)]
         install: bool,
     },
-    /// Print the tab completion of the swrole command (subcommands, flags, and profile names
-    /// wherever a profile goes, asked from swrole at each Tab); `swrole init` registers it
-    /// too, with the `sw` function's
+    /// Print the tab completion of the swrole command. Profile names, subcommands and
+    /// flags, asked from swrole at each Tab; `swrole init` registers it too, with the `sw`
+    /// function's
     Completions {
         /// The shell to complete in
         #[arg(value_enum)]
         shell: CompletionShell,
     },
-    /// Keep the team's profiles in ~/.aws/config from one shared team file
-    /// (swrole-team.ini): in a block swrole owns, shown as a diff before it is written;
+    /// Keep the team's profiles in ~/.aws/config from a shared team file. The file
+    /// (swrole-team.ini) is written in a block swrole owns, shown as a diff before it is written;
     /// everything outside the block stays byte for byte
     Team {
         #[command(subcommand)]
         action: TeamAction,
     },
-    /// Sign in with the browser, as `aws login` does, so that PROFILE holds no access key
-    /// at all: an `aws login` session (login_session = ARN) that refreshes itself for up to
+    /// Sign in with the browser, as `aws login` does: PROFILE holds no access key. It is
+    /// an `aws login` session (login_session = ARN) that refreshes itself for up to
     /// 12 hours, shared with the AWS CLI v2 and the SDKs; profiles with source_profile =
     /// PROFILE then switch on top of it. The browser comes back to a one-time address on
     /// 127.0.0.1; with --remote (SSH), open the URL anywhere and paste the code it shows.
@@ -336,8 +424,8 @@ pub enum Command {
     /// ListMFADevices), then a check of every profile with one MFA code. Safe to run
     /// again; every question has a flag
     Setup(SetupArgs),
-    /// swrole's record of every credential it handed out (switch, exec, exec --server and its
-    /// renewals, credential-process, console): when, who, which role, until when, read-only
+    /// swrole's record of every credential it handed out. Switch, exec, exec --server and its
+    /// renewals, credential-process, console: when, who, which role, until when, read-only
     /// or write and why, from which terminal. Never a secret
     Log {
         /// Only this profile
@@ -431,6 +519,78 @@ pub enum KeysAction {
 
 /// The profile names of the AWS files, for tab completion wherever a profile goes (none
 /// when the files cannot be read: a completion never fails).
+/// The command as Tab completion sees it (clap_complete's factory). A word that does not
+/// start with `-` is offered no option (swrole has about forty); at the first word the
+/// profile names come first and swrole's subcommands after them, each with its summary.
+pub fn completion_command() -> clap::Command {
+    let words: Vec<String> = std::env::args().skip_while(|a| a != "--").skip(1).collect();
+    // bash and zsh say which word is completed; fish and PowerShell complete the last.
+    let index = std::env::var("_CLAP_COMPLETE_INDEX").ok().and_then(|i| i.parse::<usize>().ok());
+    let current = index.map_or(words.last(), |i| words.get(i)).map_or("", String::as_str);
+    let cmd = command();
+    if current.starts_with('-') {
+        return cmd;
+    }
+    fn without_options(cmd: clap::Command) -> clap::Command {
+        cmd.mut_args(|a| if a.is_positional() { a } else { a.hide(true) })
+            .disable_help_flag(true)
+            .disable_version_flag(true)
+            .mut_subcommands(without_options)
+    }
+    // The subcommands are offered by the profile's candidates instead (after the names).
+    without_options(cmd).mut_subcommands(|c| c.hide(true)).disable_help_subcommand(true)
+}
+
+/// The first word's candidates: profiles, then the subcommands.
+fn profiles_then_subcommands() -> Vec<CompletionCandidate> {
+    let mut all = profile_names();
+    let cmd = command();
+    all.extend(cmd.get_subcommands().filter(|c| !c.is_hide_set()).map(|c| {
+        CompletionCandidate::new(c.get_name())
+            .help(c.get_about().cloned())
+            .tag(Some("Commands".into()))
+            .display_order(Some(c.get_display_order()))
+    }));
+    all
+}
+
+/// Tab after `swrole exec PROFILE`: a program on PATH first, then files.
+struct CommandCompleter;
+
+impl clap_complete::engine::ValueCompleter for CommandCompleter {
+    fn complete(&self, current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
+        self.complete_at(0, current)
+    }
+
+    fn complete_at(&self, index: usize, current: &std::ffi::OsStr) -> Vec<CompletionCandidate> {
+        let files = || clap_complete::engine::PathCompleter::any().complete(current);
+        let Some(prefix) = current.to_str().filter(|c| index == 0 && !c.contains('/')) else {
+            return files();
+        };
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        programs(&path, prefix).into_iter().map(CompletionCandidate::new).collect()
+    }
+}
+
+/// The names of the executable files on `path` that start with `prefix`, sorted, once each.
+fn programs(path: &std::ffi::OsStr, prefix: &str) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut names = std::collections::BTreeSet::new();
+    for dir in std::env::split_paths(path) {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let Ok(name) = entry.file_name().into_string() else { continue };
+            if name.starts_with(prefix)
+                && std::fs::metadata(entry.path())
+                    .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            {
+                names.insert(name);
+            }
+        }
+    }
+    names.into_iter().collect()
+}
+
 fn profile_names() -> Vec<CompletionCandidate> {
     let env = crate::env::Env::from_process();
     match crate::switch::Files::load(&env) {
@@ -471,6 +631,30 @@ mod tests {
     use clap::CommandFactory;
 
     #[test]
+    fn short_help_is_the_first_clause_and_long_help_the_whole_text() {
+        assert_eq!(summary("Run a command: `swrole exec P -- C`. With more"), "Run a command");
+        assert_eq!(summary("Print `a. b`; then"), "Print `a. b`");
+        assert_eq!(
+            summary("Keep keys (SWROLE_KEY_STORE: x; y. z) here. More"),
+            "Keep keys (SWROLE_KEY_STORE: x; y. z) here"
+        );
+        assert_eq!((summary("Print it."), summary("e.g.x")), ("Print it".to_string(), "e.g.x".to_string()));
+        assert_eq!(summary("Length, e.g. 90m, i.e. long. More"), "Length, e.g. 90m, i.e. long");
+        for line in AFTER_LONG_HELP.lines().chain(AFTER_HELP.lines()) {
+            assert!(line.chars().count() < 80, "clap would wrap {line:?}");
+        }
+        let mut cmd = command();
+        let (short, long) = (cmd.render_help().to_string(), cmd.render_long_help().to_string());
+        assert!(short.contains("  exec ") && !short.contains("--connect-timeout"), "{short}");
+        assert!(!short.contains("SWROLE_MFA_PROMPT") && short.lines().count() < 60, "{short}");
+        assert!(long.contains("--connect-timeout") && long.contains("SWROLE_MFA_PROMPT"), "{long}");
+        let exec = cmd.find_subcommand_mut("exec").unwrap();
+        let words = |t: String| t.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(words(exec.render_long_help().to_string()).contains("With --server, CMD gets"));
+        assert!(!words(exec.render_help().to_string()).contains("With --server, CMD gets"));
+    }
+
+    #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
     }
@@ -496,6 +680,47 @@ mod tests {
             }
             assert!(Cli::try_parse_from(["swrole", "p", flag, "3600"]).is_ok());
         }
+    }
+
+    #[test]
+    fn exec_takes_the_command_with_or_without_a_double_dash() {
+        let exec = |args: &[&str]| match Cli::try_parse_from(["swrole", "exec"].iter().chain(args)) {
+            Ok(Cli { command: Some(Command::Exec { profile, server, command, .. }), .. }) => (
+                profile,
+                server,
+                command.iter().map(|c| c.to_string_lossy().into_owned()).collect::<Vec<_>>(),
+            ),
+            other => panic!("{args:?}: {other:?}"),
+        };
+        let aws = ["aws", "s3", "ls", "--recursive"].map(String::from).to_vec();
+        assert_eq!(exec(&["p", "aws", "s3", "ls", "--recursive"]), ("p".into(), false, aws.clone()));
+        assert_eq!(exec(&["p", "--", "aws", "s3", "ls", "--recursive"]), ("p".into(), false, aws.clone()));
+        assert_eq!(
+            exec(&["--server", "p", "aws", "s3", "ls", "--recursive"]),
+            ("p".into(), true, aws.clone())
+        );
+        assert_eq!(exec(&["p", "--server", "--", "aws", "s3", "ls", "--recursive"]), ("p".into(), true, aws));
+        // From CMD on, every word is CMD's, flags of swrole's own names too.
+        let (_, server, command) = exec(&["p", "env", "--server", "-d", "1h"]);
+        assert!(!server && command == ["env", "--server", "-d", "1h"], "{command:?}");
+        assert!(Cli::try_parse_from(["swrole", "exec", "p"]).is_err(), "a command is needed");
+    }
+
+    #[test]
+    fn a_command_is_completed_from_path() {
+        use std::os::unix::fs::PermissionsExt;
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        for (dir, name, mode) in
+            [(&a, "aws", 0o755), (&a, "awk", 0o755), (&b, "aws", 0o755), (&b, "aws-notes", 0o644)]
+        {
+            let path = dir.path().join(name);
+            std::fs::write(&path, "").unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        std::fs::create_dir(b.path().join("aws-dir")).unwrap();
+        let path = std::env::join_paths([a.path(), b.path(), std::path::Path::new("/nonexistent")]).unwrap();
+        assert_eq!(programs(&path, "aw"), ["awk", "aws"]);
+        assert_eq!(programs(&path, "aws"), ["aws"], "once, and only executable files");
     }
 
     #[test]

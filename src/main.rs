@@ -1,14 +1,12 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
     // Tab completion: with SWROLE_COMPLETE set, the shell asks for candidates (from the
-    // clap definition: subcommands, flags, profile names) and nothing else runs.
-    clap_complete::CompleteEnv::with_factory(<swrole::cli::Cli as clap::CommandFactory>::command)
+    // clap definition: profile names, subcommands, flags) and nothing else runs.
+    clap_complete::CompleteEnv::with_factory(swrole::cli::completion_command)
         .var(swrole::cli::COMPLETE_VAR)
         .complete();
-    let cli = swrole::cli::Cli::parse();
+    let cli = swrole::cli::parse();
     match swrole::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

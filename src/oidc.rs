@@ -331,7 +331,7 @@ pub fn token(
     };
     let (_, token) = read_token(&path)?.ok_or_else(missing)?;
     let now = clock::now();
-    if !token.needs_refresh(now) || (token.refreshable(now).is_none() && token.left(now) > 0) {
+    if !token.needs_refresh(now) || (token.refreshable(now).is_none() && token.valid(now)) {
         return Ok(token);
     }
     if token.refreshable(now).is_none() {
@@ -345,7 +345,7 @@ pub fn token(
     let (before, token) = read_token(&path)?.ok_or_else(missing)?;
     let now = clock::now();
     let Some(r) = token.refreshable(now).filter(|_| token.needs_refresh(now)).cloned() else {
-        return usable(token, profile, session);
+        return usable(token, now, profile, session);
     };
     let body = json!({
         "clientId": r.client_id,
@@ -383,8 +383,10 @@ pub fn token(
     }
 }
 
-fn usable(token: Token, profile: &str, session: &Session) -> Result<Token> {
-    if token.left(clock::now()) > 0 {
+/// After the lock, a token that needs no refresh (another program refreshed it) or cannot
+/// have one: used while it is valid, otherwise the sign-in has ended.
+fn usable(token: Token, now: i64, profile: &str, session: &Session) -> Result<Token> {
+    if token.valid(now) {
         return Ok(token);
     }
     bail!(
@@ -397,6 +399,26 @@ fn usable(token: Token, profile: &str, session: &Session) -> Result<Token> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_read_again_under_the_lock_is_used_while_it_is_valid() {
+        let session = Session {
+            name: Some("work".into()),
+            start_url: "https://example.awsapps.com/start".into(),
+            region: "eu-west-1".into(),
+            scopes: None,
+        };
+        let token = Token::parse(r#"{"accessToken":"a","expiresAt":"2026-01-01T00:00:00Z"}"#).unwrap();
+        let end = token.expires_at;
+        assert_eq!(usable(token.clone(), end - 1, "dev", &session).unwrap().access_token, "a");
+        for now in [end, end + 1] {
+            let e = usable(token.clone(), now, "dev", &session).unwrap_err().to_string();
+            assert!(
+                e.contains("profile \"dev\" (sso-session work) has ended") && e.contains("swrole login dev"),
+                "{e}"
+            );
+        }
+    }
 
     fn refusal(kind: &str, code: &str, description: &str) -> String {
         Refused { kind: kind.into(), code: code.into(), description: description.into() }.to_string()

@@ -211,7 +211,9 @@ pub fn default_session_name(env: &Env) -> String {
     name
 }
 
-fn valid_region(region: &str) -> bool {
+/// A region name as it may go into a URL and a config line: lowercase letters, digits and
+/// `-`, at most 64 characters.
+pub fn valid_region(region: &str) -> bool {
     !region.is_empty()
         && region.len() <= 64
         && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -911,6 +913,16 @@ pub fn is_loopback(url: &url::Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regions_are_lower_case_names_of_at_most_64_bytes() {
+        for good in ["eu-west-1", "us-gov-west-1", "a", &"a".repeat(64), "cn-north-1"] {
+            assert!(valid_region(good), "{good}");
+        }
+        for bad in ["", &"a".repeat(65), "EU-west-1", "eu_west_1", "eu-west-1 ", "eu/west", "ü"] {
+            assert!(!valid_region(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn session_names() {

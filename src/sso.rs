@@ -216,6 +216,11 @@ impl Token {
         self.expires_at - now
     }
 
+    /// The token still opens the portal at `now`: a second or more is left.
+    pub fn valid(&self, now: i64) -> bool {
+        self.left(now) > 0
+    }
+
     pub fn needs_refresh(&self, now: i64) -> bool {
         self.left(now) < REFRESH_WINDOW
     }
@@ -617,6 +622,10 @@ mod tests {
         let t = Token::new(&session(Some("work"), None), &out, &back, 1000).unwrap();
         assert_eq!((t.left(1000), t.needs_refresh(1000), t.needs_refresh(1000 + 2800)), (3600, false, true));
         assert!(!t.needs_refresh(1000 + 2700) && t.needs_refresh(1000 + 2701), "15 minutes left is enough");
+        assert!(
+            t.valid(1000 + 3599) && !t.valid(1000 + 3600) && !t.valid(1000 + 3601),
+            "it ends at its second"
+        );
         assert_eq!(t.refreshable(1000).unwrap().refresh_token, "rt");
         assert!(t.refreshable(10_001).is_none(), "the registration has ended");
         assert!(t.refreshable(10_000).is_none() && t.refreshable(9_999).is_some(), "it ends at its second");

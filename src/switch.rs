@@ -390,6 +390,8 @@ struct Codes<'a> {
     tty: Option<std::fs::File>,
     opts: &'a Options,
     env: &'a Env,
+    /// The plan's base: on a login session, a person asked a second time is told why.
+    base: &'a Base,
 }
 
 impl Codes<'_> {
@@ -407,6 +409,12 @@ impl Codes<'_> {
             self.tty.is_some() || crate::mfa::have_terminal(),
         );
         self.typed = matches!(source, Source::Terminal);
+        if matches!(source, Source::Terminal | Source::Dialog(_))
+            && mfa.route == MfaRoute::Code(CodeReason::LoginSession)
+            && let Base::LoginSession { profile: base, .. } = &self.base
+        {
+            login_mfa_again(self.cache, base);
+        }
         let code = match source {
             Source::Flag => self.flag.take().expect("a flag"),
             Source::Process { command, .. } => {
@@ -465,6 +473,24 @@ impl Codes<'_> {
                 other => return other,
             }
         }
+    }
+}
+
+/// On a login session every role takes a code of its own (a login session cannot make the
+/// MFA session that one code would serve): at the second question within the session's
+/// 12 hours, one line says why, and what to change.
+fn login_mfa_again(cache: Option<&Cache>, profile: &str) {
+    let Some(cache) = cache else { return };
+    let key = crate::login::hex(&<sha2::Sha256 as sha2::Digest>::digest(profile.as_bytes()));
+    if cache.count(&format!("login-mfa.{key}"), 12 * 3600) == 2 {
+        eprintln!(
+            "swrole: {}",
+            crate::text::printable(&format!(
+                "a code again: each role on the login session of {profile:?} takes its own (a login session cannot \
+                 make the MFA session one code would serve). If the roles' trust policies accept your sign-in's \
+                 MFA, remove mfa_serial from them (docs/login.md, \"MFA and the roles' trust policy\")"
+            ))
+        );
     }
 }
 
@@ -631,7 +657,15 @@ fn fetch(
         }
         other => net.rt().block_on(sts::provided_credentials(other, net.settings.ca_bundle.as_ref()))?,
     };
-    let mut codes = Codes { cache, typed: false, flag: args.token_code.clone(), tty: None, opts: args, env };
+    let mut codes = Codes {
+        cache,
+        typed: false,
+        flag: args.token_code.clone(),
+        tty: None,
+        opts: args,
+        env,
+        base: &plan.base,
+    };
     // The person behind the base, for `swrole_source_identity = true`: found once.
     let mut identity: Option<String> = None;
     for hop in &plan.hops {

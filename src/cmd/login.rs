@@ -31,12 +31,6 @@ const OTHER_CREDENTIALS: [(&str, &str); 8] = [
     ("credential_source", "a credential_source"),
 ];
 
-fn valid_region(region: &str) -> bool {
-    !region.is_empty()
-        && region.len() <= 64
-        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-}
-
 pub fn run(env: &Env, args: LoginArgs) -> Result<()> {
     let profile = args.profile.clone().or_else(|| env.get("AWS_PROFILE").map(str::to_string));
     let profile = profile.unwrap_or_else(|| "default".to_string());
@@ -71,7 +65,7 @@ pub fn run(env: &Env, args: LoginArgs) -> Result<()> {
         .ok_or_else(|| {
             anyhow!("no region for the sign-in: pass --region REGION (it is written to profile {profile:?})")
         })?;
-    if !valid_region(&region) {
+    if !crate::plan::valid_region(&region) {
         bail!("{:?} is not a region", sanitize(&region));
     }
     let write_region = from_profile(&profile).is_none();
@@ -87,7 +81,15 @@ pub fn run(env: &Env, args: LoginArgs) -> Result<()> {
     let key = DpopKey::generate()?;
     let pkce = Pkce::new()?;
     let state = login::uuid()?;
-    let (client, code, redirect) = if args.remote {
+    // Where no browser can open (SSH, a container, WSL), the URL is opened anywhere and
+    // the code pasted back on the terminal, as the device code is picked for IAM Identity
+    // Center. (With no terminal either, the URL is shown and its callback awaited.)
+    let pasted = args.remote
+        || no_browser_here(env).filter(|_| crate::mfa::have_terminal()).inspect(|why| {
+            eprintln!("swrole: no browser can open here ({why}): signing in as with --remote (set BROWSER to use one)")
+        })
+        .is_some();
+    let (client, code, redirect) = if pasted {
         remote(&base_url, &pkce, &state)?
     } else {
         same_device(env, &base_url, &from, &pkce, &state, Duration::from_secs(args.timeout.into()))?
@@ -188,9 +190,15 @@ fn open_beside(env: &Env, url: &str) -> bool {
 }
 
 /// Whether a browser can open here: `$BROWSER`, else not over SSH, not in a container,
-/// not without a display (Linux), and a launcher on PATH.
+/// not in WSL, not without a display (Linux), and a launcher on PATH.
 pub fn browser_can_open(env: &Env) -> bool {
-    can_open(env, cfg!(target_os = "macos"), in_container(std::path::Path::new("/")))
+    no_browser_here(env).is_none()
+}
+
+/// Why no browser can open here (`over SSH`), or `None` when one can.
+pub fn no_browser_here(env: &Env) -> Option<&'static str> {
+    let root = std::path::Path::new("/");
+    no_browser(env, cfg!(target_os = "macos"), in_container(root), in_wsl(env, root))
 }
 
 /// Whether the system under `root` is a container: Docker's or Podman's mark is there.
@@ -198,19 +206,36 @@ fn in_container(root: &std::path::Path) -> bool {
     root.join(".dockerenv").exists() || root.join("run/.containerenv").exists()
 }
 
-/// `browser_can_open` on a given system: macOS or not, in a container or not.
-fn can_open(env: &Env, macos: bool, container: bool) -> bool {
+/// Whether this is Linux under Windows (WSL): its variables, or the kernel's name. A
+/// browser started there opens on Windows, which cannot reach a callback on WSL's loopback.
+fn in_wsl(env: &Env, root: &std::path::Path) -> bool {
+    env.get("WSL_DISTRO_NAME").is_some()
+        || env.get("WSL_INTEROP").is_some()
+        || std::fs::read_to_string(root.join("proc/sys/kernel/osrelease"))
+            .is_ok_and(|r| r.to_ascii_lowercase().contains("microsoft"))
+}
+
+/// `no_browser_here` on a given system: macOS or not, in a container or WSL or not.
+fn no_browser(env: &Env, macos: bool, container: bool, wsl: bool) -> Option<&'static str> {
     if env.get("BROWSER").is_some() {
-        return true;
+        return None;
     }
     if env.get("SSH_CONNECTION").is_some() || env.get("SSH_TTY").is_some() {
-        return false;
+        return Some("over SSH");
+    }
+    if container {
+        return Some("in a container");
+    }
+    if wsl {
+        return Some("in WSL");
     }
     if macos {
-        return env.on_path("open");
+        return (!env.on_path("open")).then_some("no `open` on PATH");
     }
-    let display = env.get("DISPLAY").is_some() || env.get("WAYLAND_DISPLAY").is_some();
-    display && !container && env.on_path("xdg-open")
+    if env.get("DISPLAY").is_none() && env.get("WAYLAND_DISPLAY").is_none() {
+        return Some("no display");
+    }
+    (!env.on_path("xdg-open")).then_some("no xdg-open on PATH")
 }
 
 /// What `swrole login TARGET` signs in to when it is IAM Identity Center: a profile with
@@ -257,7 +282,14 @@ fn sso_login(
         crate::sso::cache_dir(env).ok_or_else(|| anyhow!("HOME is not set: there is no SSO token cache"))?;
     // A legacy profile (sso_start_url in it, no sso-session) signs in with the device code,
     // as the AWS CLI does: the browser flow needs a session to register for.
-    let device = args.device_code || args.remote || session.name.is_none() || !browser_can_open(env);
+    let device = args.device_code
+        || args.remote
+        || session.name.is_none()
+        || no_browser_here(env)
+            .inspect(|why| {
+                eprintln!("swrole: no browser can open here ({why}): signing in with a device code")
+            })
+            .is_some();
     let rt = crate::sts::runtime()?;
     // The client registration is shared with the AWS CLI (its file and key), and made anew
     // when it nears its end or was made for the other flow.
@@ -464,16 +496,6 @@ fn save(
 mod tests {
     use super::*;
 
-    #[test]
-    fn regions_are_lower_case_names_of_at_most_64_bytes() {
-        for good in ["eu-west-1", "us-gov-west-1", "a", &"a".repeat(64), "cn-north-1"] {
-            assert!(valid_region(good), "{good}");
-        }
-        for bad in ["", &"a".repeat(65), "EU-west-1", "eu_west_1", "eu-west-1 ", "eu/west", "ü"] {
-            assert!(!valid_region(bad), "{bad}");
-        }
-    }
-
     /// `$BROWSER` wins; over SSH never; on macOS `open`; elsewhere a display, no container
     /// and `xdg-open`.
     #[test]
@@ -486,23 +508,51 @@ mod tests {
         let path = bin.path().to_str().unwrap();
         let empty = none.path().to_str().unwrap();
         let env = |pairs: &[(&str, &str)]| Env::from_pairs(pairs.iter().copied());
+        let can_open =
+            |e: &Env, macos: bool, container: bool| no_browser(e, macos, container, false).is_none();
         let linux = |pairs: &[(&str, &str)]| can_open(&env(pairs), false, false);
         // Linux, not in a container.
         assert!(linux(&[("DISPLAY", ":0"), ("PATH", path)]));
         assert!(linux(&[("WAYLAND_DISPLAY", "wayland-0"), ("PATH", path)]));
-        assert!(!linux(&[("PATH", path)]), "no display");
+        assert_eq!(no_browser(&env(&[("PATH", path)]), false, false, false), Some("no display"));
         assert!(!linux(&[("DISPLAY", ":0"), ("PATH", empty)]), "no xdg-open");
         assert!(!linux(&[("DISPLAY", ":0"), ("PATH", path), ("SSH_CONNECTION", "1 2 3 4")]));
-        assert!(!linux(&[("DISPLAY", ":0"), ("PATH", path), ("SSH_TTY", "/dev/pts/1")]));
+        assert_eq!(
+            no_browser(&env(&[("DISPLAY", ":0"), ("SSH_TTY", "/dev/pts/1")]), false, false, false),
+            Some("over SSH")
+        );
         assert!(linux(&[("BROWSER", "firefox"), ("SSH_TTY", "/dev/pts/1")]), "BROWSER wins");
         assert!(!linux(&[("BROWSER", ""), ("DISPLAY", ":0"), ("PATH", empty)]), "an empty BROWSER is unset");
-        // In a container: only BROWSER.
-        assert!(!can_open(&env(&[("DISPLAY", ":0"), ("PATH", path)]), false, true));
+        // In a container, or WSL: only BROWSER.
+        assert_eq!(
+            no_browser(&env(&[("DISPLAY", ":0"), ("PATH", path)]), false, true, false),
+            Some("in a container")
+        );
         assert!(can_open(&env(&[("BROWSER", "w3m")]), false, true));
+        assert_eq!(
+            no_browser(&env(&[("DISPLAY", ":0"), ("PATH", path)]), false, false, true),
+            Some("in WSL")
+        );
+        assert_eq!(no_browser(&env(&[("BROWSER", "wslview")]), false, false, true), None);
         // macOS: `open`, no display needed, still not over SSH.
         assert!(can_open(&env(&[("PATH", path)]), true, false));
         assert!(!can_open(&env(&[("PATH", empty), ("DISPLAY", ":0")]), true, false));
         assert!(!can_open(&env(&[("PATH", path), ("SSH_CONNECTION", "x")]), true, false));
+    }
+
+    #[test]
+    fn wsl_is_known_by_its_variables_or_its_kernel() {
+        let root = tempfile::tempdir().unwrap();
+        let none = Env::from_pairs::<&str, &str>([]);
+        assert!(!in_wsl(&none, root.path()));
+        assert!(in_wsl(&Env::from_pairs([("WSL_DISTRO_NAME", "Ubuntu")]), root.path()));
+        assert!(in_wsl(&Env::from_pairs([("WSL_INTEROP", "/run/WSL/1_interop")]), root.path()));
+        std::fs::create_dir_all(root.path().join("proc/sys/kernel")).unwrap();
+        std::fs::write(root.path().join("proc/sys/kernel/osrelease"), "6.6.0-1-amd64\n").unwrap();
+        assert!(!in_wsl(&none, root.path()));
+        std::fs::write(root.path().join("proc/sys/kernel/osrelease"), "5.15.167.4-microsoft-standard-WSL2\n")
+            .unwrap();
+        assert!(in_wsl(&none, root.path()));
     }
 
     #[test]

@@ -11,14 +11,15 @@ use crate::env::Env;
 use crate::error::write_stdout;
 
 /// The man page on stdout, or with `install` in `../share/man/man1/swrole.1` beside the
-/// directory of this binary (where `man` looks for the page of a program on PATH).
+/// directory on PATH that holds this binary (or a link to it): where `man` looks for the
+/// page of a program on PATH.
 pub fn man(env: &Env, install: bool) -> Result<()> {
     let page = page()?;
     if !install {
         return write_stdout(&page);
     }
     let exe = std::env::current_exe().context("could not find swrole's own path")?;
-    let bin = exe.parent().context("swrole's path has no directory")?;
+    let (bin, on_path) = bin_dir(env.get("PATH").unwrap_or(""), &exe)?;
     let dir = bin.join("../share/man/man1");
     std::fs::create_dir_all(&dir).with_context(|| format!("could not create {}", dir.display()))?;
     let dir = dir.canonicalize().with_context(|| format!("could not open {}", dir.display()))?;
@@ -28,14 +29,26 @@ pub fn man(env: &Env, install: bool) -> Result<()> {
     std::io::Write::write_all(&mut tmp, page.as_bytes())
         .with_context(|| format!("could not write {}", file.display()))?;
     tmp.persist(&file).map_err(|e| e.error).with_context(|| format!("could not write {}", file.display()))?;
-    let on_path = env.get("PATH").unwrap_or("").split(':').any(|d| std::path::Path::new(d) == bin);
     let found = if on_path {
-        "`man swrole` finds it (man looks beside each directory on PATH)".to_string()
+        format!("`man swrole` finds it (man looks beside {}, swrole's directory on PATH)", bin.display())
     } else {
         format!("{} is not on PATH, so man will not look there: add it, or set MANPATH", bin.display())
     };
     eprintln!("swrole: {}", crate::text::printable(&format!("wrote {}; {found}", file.display())));
     Ok(())
+}
+
+/// The first directory of `path` whose `swrole` is this binary (itself or through a link),
+/// as written on PATH, and true; else the binary's own directory, and false.
+fn bin_dir(path: &str, exe: &std::path::Path) -> Result<(std::path::PathBuf, bool)> {
+    let real = exe.canonicalize().unwrap_or_else(|_| exe.to_path_buf());
+    for dir in path.split(':').filter(|d| !d.is_empty()) {
+        let dir = std::path::Path::new(dir);
+        if dir.join("swrole").canonicalize().is_ok_and(|p| p == real) {
+            return Ok((dir.to_path_buf(), true));
+        }
+    }
+    Ok((exe.parent().context("swrole's path has no directory")?.to_path_buf(), false))
 }
 
 /// The registration of the `swrole` command's completion in `shell`: at each Tab the shell
@@ -251,6 +264,27 @@ fn sections() -> Roff {
 
 #[cfg(test)]
 mod tests {
+    /// A link on PATH to the real binary (a package manager's layout): the page goes
+    /// beside the link's directory, where man looks, not beside the binary.
+    #[test]
+    fn the_page_goes_beside_the_path_entry_that_was_used() {
+        let t = tempfile::tempdir().unwrap();
+        let (real, linked, other) =
+            (t.path().join("opt/swrole/bin"), t.path().join("bin"), t.path().join("other"));
+        for d in [&real, &linked, &other] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        let exe = real.join("swrole");
+        std::fs::write(&exe, "").unwrap();
+        std::fs::write(other.join("swrole"), "").unwrap();
+        std::os::unix::fs::symlink(&exe, linked.join("swrole")).unwrap();
+        let path = format!("{}:{}::/nonexistent", other.display(), linked.display());
+        assert_eq!(super::bin_dir(&path, &exe).unwrap(), (linked.clone(), true));
+        let path = format!("{}:{}", real.display(), linked.display());
+        assert_eq!(super::bin_dir(&path, &exe).unwrap(), (real.clone(), true), "the first that was used");
+        assert_eq!(super::bin_dir(&other.display().to_string(), &exe).unwrap(), (real, false));
+    }
+
     #[test]
     fn the_page_has_the_sections_people_look_for() {
         let page = super::page().unwrap();

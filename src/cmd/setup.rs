@@ -258,8 +258,18 @@ fn find_user(env: &Env, files: &Files, profile: &str, base: &Base, serial: Optio
         Err(e) => say(&format!("could not ask IAM for your MFA device: {e:#}")),
     }
     let t = tty::terminal("the MFA device is asked on the terminal", "pass --user NAME or --mfa-serial ARN")?;
-    let answer = tty::ask_line(&t, "your MFA device's ARN (arn:aws:iam::ACCOUNT:mfa/NAME): ")?;
-    from_serial(answer.trim())
+    // A slip is said and asked again (three tries), not the end of setup.
+    let mut tries_left = 2;
+    loop {
+        let answer = tty::ask_line(&t, "your MFA device's ARN (arn:aws:iam::ACCOUNT:mfa/NAME): ")?;
+        match from_serial(answer.trim()) {
+            Err(e) if tries_left > 0 => {
+                tries_left -= 1;
+                say(&format!("{e:#}; try again (Ctrl-C stops)"));
+            }
+            done => return done,
+        }
+    }
 }
 
 fn list_devices(env: &Env, files: &Files, profile: &str, base: &Base) -> Result<Vec<String>> {

@@ -51,7 +51,7 @@ fn profiles(
     let name = session_name(&files.set, session)?;
     let s = crate::sso::Session::named(&files.set, &name)?;
     if let Some(r) = region
-        && (r.is_empty() || !r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'))
+        && !crate::plan::valid_region(r)
     {
         bail!("--region {:?} is not a region", crate::text::sanitize(r));
     }
@@ -70,7 +70,21 @@ fn profiles(
         .block_on(crate::oidc::access(&ep, &token.access_token))
         .map_err(|e| crate::oidc::unless_accepted(e, &format!("sso-session {name}"), &name))
         .context("nothing was written")?;
-    let rendered = crate::sso::render(&access, &name, template, region)?;
+    // Every profile gets a region (without one the next regional call fails): the flag's,
+    // else the one [default] works in, else the Identity Center's own.
+    let default_region = files.set.profile("default").and_then(|p| p.text("region"));
+    let (region, from) = match (region, default_region) {
+        (Some(r), _) => (r, "--region"),
+        (None, Some(r)) if crate::plan::valid_region(r) => (r, "the region of [default]"),
+        _ => (s.region.as_str(), "the sso-session's sso_region"),
+    };
+    eprintln!(
+        "swrole: {}",
+        printable(&format!(
+            "sso {name}: the profiles get region = {region} ({from}; --region REGION for another)"
+        ))
+    );
+    let rendered = crate::sso::render(&access, &name, template, Some(region))?;
     let Some(writing) = write else {
         if rendered.is_empty() {
             eprintln!("swrole: sso-session {name} can use no account and role");

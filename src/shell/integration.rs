@@ -266,7 +266,7 @@ mod tests {
             assert!(text.contains(&format!("swrole --shell {name} ")), "{name}");
             assert!(!text.contains(&format!("--shell {other}")), "{name}");
             assert!(!text.contains("This header ends at the first empty line"), "{name}: the core's header");
-            assert_eq!(text.contains("localtraps"), name == "zsh", "{name}: zsh-only lines");
+            assert_eq!(text.contains("zle -I"), name == "zsh", "{name}: zsh-only lines");
         }
         assert!(CORE.contains(ZSH_ONLY) && BASH.contains(CORE_LINE) && ZSH.contains(CORE_LINE));
     }

@@ -224,7 +224,7 @@ done
     );
     // The switch itself said one line (and SWROLE_QUIET silences it).
     assert!(
-        read("sw.err").starts_with("prod  account 111111111111  role r  region eu-west-1  "),
+        read("sw.err").starts_with("prod  111111111111  ") && read("sw.err").ends_with(" left\n"),
         "{}",
         read("sw.err")
     );
@@ -427,8 +427,8 @@ fn small_things() {
 }
 
 /// Item 7 in real interactive shells: Ctrl-C at swrole's question through `sw` ends the
-/// question's line and `sw` returns 130 (the status of an interrupted command) in zsh,
-/// bash and fish alike.
+/// question's line and interrupts `sw` as it would any command, in zsh, bash and fish: a
+/// loop around it stops (issue 43, item 5: zsh went on to the next turn).
 #[test]
 fn ctrl_c_through_sw_in_interactive_shells() {
     if !require("python3") {
@@ -456,8 +456,13 @@ fn ctrl_c_through_sw_in_interactive_shells() {
             .unwrap();
         let r: serde_json::Value =
             serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{shell}: {}", text(&out.stderr)));
-        assert_eq!(r["status"], "130", "{shell}: {r}");
+        // The shell's own status for an interrupted function.
+        assert_eq!(r["status"], if shell == "zsh" { "2" } else { "130" }, "{shell}: {r}");
         let tty = r["tty"].as_str().unwrap();
+        assert!(
+            !tty.contains("turn=1") && tty.matches("MFA code for sw-staging").count() == 1,
+            "{shell}: Ctrl-C stops the loop as it stops any command: {tty:?}"
+        );
         assert!(
             tty.contains("(your.mail@example.com): ^C\r\n"),
             "{shell}: the question's line is ended: {tty:?}"
@@ -582,53 +587,71 @@ fn explain_and_cache_list_agree_on_an_entry_inside_the_margin() {
 
 /// Round 2, item 10: the line after a switch fits the terminal at 100 and 80 columns (and
 /// at 40 keeps the profile, account and time left), in bash, zsh and fish.
+/// Issue 43, item 4: the line after a switch has one shape at every width (profile cut at
+/// 40 characters, account, ro or RW, time left) and fits 80 columns; `sw` alone gives the
+/// long form, a labelled line each; a switch in a bash or zsh subshell (`sw X | cat`) says
+/// that it ends there.
 #[test]
-fn the_status_line_fits_the_terminal() {
+fn the_line_after_a_switch_has_one_short_shape() {
     let fx = Fixture::new("", "");
     let expires = (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
         + 3600)
         .to_string();
-    for shell in ["bash", "zsh", "fish"] {
+    let long_name = format!("sw-production-{}", "x".repeat(50));
+    for shell in ["bash", "zsh", "fish", "nu"] {
         if !require(shell) {
             continue;
         }
         let file = crate::util::shell_file(&format!("swrole.{shell}"));
-        for columns in ["200", "100", "80", "40"] {
-            let out = Command::new(shell)
-                .args(no_rc(shell))
-                .arg(format!("source '{}'\nCOLUMNS={columns} __swrole_status", file.display()))
+        let run = |profile: &str, columns: &str, script: &str| {
+            let mut c = Command::new(shell);
+            match shell {
+                "nu" => {
+                    c.args(["--no-config-file", "-c"]).arg(format!("source '{}'\n{script}", file.display()))
+                }
+                _ => c.args(no_rc(shell)).arg(format!("source '{}'\n{script}", file.display())),
+            };
+            let out = c
                 .env_clear()
                 .env("PATH", path_with_swrole())
                 .env("HOME", fx.home())
-                .env("SWROLE_PROFILE", "sw-production")
+                .env("COLUMNS", columns)
+                .env("SWROLE_PROFILE", profile)
                 .env("AWS_ACCOUNT_ID", "111111111111")
                 .env("SWROLE_ROLE_ARN", "arn:aws:iam::111111111111:role/delegate_root_organization")
                 .env("AWS_REGION", "ap-northeast-1")
+                .env("SWROLE_ACCESS", "ro")
                 .env("SWROLE_EXPIRATION", &expires)
                 .output()
                 .unwrap();
-            let line = text(&out.stdout);
-            let width: usize = columns.parse().unwrap();
-            assert!(line.trim_end().chars().count() < width.max(40), "{shell} at {columns}: {line:?}");
+            (text(&out.stdout), text(&out.stderr))
+        };
+        // The line goes to stderr (nu prints it there itself).
+        let switched = if shell == "nu" { "__swrole_switched" } else { "__swrole_switched >&2" };
+        let mut shapes = std::collections::BTreeSet::new();
+        for columns in ["200", "80", "40"] {
+            let (_, line) = run("sw-production", columns, switched);
+            let line = line.replace("1h00m", "59m");
+            assert_eq!(line, "sw-production  111111111111  ro  59m left\n", "{shell} at {columns}");
+            shapes.insert(line);
+            let (_, line) = run(&long_name, columns, switched);
             assert!(
-                line.starts_with("sw-production  ") && line.contains("111111111111"),
+                line.starts_with(&format!("{}…  111111111111  ro  ", &long_name[..39])),
                 "{shell}: {line:?}"
             );
-            assert!(
-                line.trim_end().ends_with("1h00m left") || line.trim_end().ends_with("59m left"),
-                "{shell}: {line:?}"
+            assert!(line.trim_end().chars().count() < 80, "{shell}: {line:?}");
+            let (status, _) = run("sw-production", columns, "__swrole_status");
+            let status = status.replace("1h00m", "59m");
+            assert_eq!(
+                status,
+                "sw-production\n  account  111111111111\n  role     delegate_root_organization\n  region   ap-northeast-1\n  access   read-only\n  expires  in 59m\n",
+                "{shell} at {columns}"
             );
-            match columns {
-                "200" => assert!(
-                    line.contains("  account 111111111111  role delegate_root_organization  region "),
-                    "{line}"
-                ),
-                "100" => assert!(
-                    line.contains("delegate_root_organization") && !line.contains("account "),
-                    "{line}"
-                ),
-                _ => {}
-            }
+        }
+        assert_eq!(shapes.len(), 1, "{shell}: {shapes:?}");
+        if shell == "bash" || shell == "zsh" {
+            let (line, _) = run("sw-production", "80", "__swrole_switched | cat");
+            assert!(line.ends_with("left  (in a subshell: this shell is unchanged)\n"), "{shell}: {line:?}");
         }
     }
 }
@@ -714,7 +737,7 @@ fn an_interactive_hour_never_waits_and_completes_profiles() {
                 export("AWS_ENDPOINT_URL_STS", &sts.url()),
                 export("SWROLE_REFRESH_MINUTES", "10")
             ),
-            "prod  account 111111111111".to_string(),
+            "prod  111111111111".to_string(),
             15,
         ));
         let (m, e) = marker(3);
@@ -758,5 +781,54 @@ fn an_interactive_hour_never_waits_and_completes_profiles() {
             1,
             "{shell}: one renewal at a time, not one per command"
         );
+    }
+}
+
+/// Issue 43, item 2: `sw <Tab>` offers the profile names first, then swrole's subcommands,
+/// and no option until a `-` is typed; the internal `--background` never (bash's and fish's
+/// completion functions, as the shells call them; zsh uses bash's protocol).
+#[test]
+fn tab_after_sw_offers_the_profiles_first_and_no_options() {
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    for shell in ["bash", "fish"] {
+        if !require(shell) {
+            continue;
+        }
+        let file = crate::util::shell_file(&format!("swrole.{shell}"));
+        let complete = |line: &str| {
+            let script = match shell {
+                "fish" => format!("source '{}'\ncomplete -C '{line}'", file.display()),
+                _ => {
+                    let words: Vec<&str> = line.split(' ').collect();
+                    format!(
+                        "source '{}'\nCOMP_WORDS=({}); COMP_CWORD={}; __swrole_complete; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                        file.display(),
+                        words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+                        words.len() - 1
+                    )
+                }
+            };
+            let out = Command::new(shell)
+                .args(no_rc(shell))
+                .arg(script)
+                .env_clear()
+                .env("PATH", path_with_swrole())
+                .env("HOME", fx.home())
+                .output()
+                .unwrap();
+            text(&out.stdout).lines().map(|l| l.split('\t').next().unwrap().to_string()).collect::<Vec<_>>()
+        };
+        let first = complete("sw ");
+        assert_eq!(first[..3], ["default", "sw-production", "sw-staging"], "{shell}: {first:?}");
+        assert!(
+            first.contains(&"exec".to_string()) && first.contains(&"off".to_string()),
+            "{shell}: {first:?}"
+        );
+        assert!(first.iter().all(|c| c == "-" || !c.starts_with('-')), "{shell}: no option: {first:?}");
+        let options = complete("sw --");
+        assert!(options.contains(&"--no-cache".to_string()), "{shell}: {options:?}");
+        assert!(!options.iter().any(|c| c.starts_with("--background")), "{shell}: {options:?}");
+        let staging = complete("sw sw-s");
+        assert_eq!(staging, ["sw-staging"], "{shell}");
     }
 }

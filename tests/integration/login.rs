@@ -520,6 +520,17 @@ fn remote_login_takes_the_code_pasted_back() {
         c.arg(swrole_path()).args(["login", "me", "--remote", "--region", "ap-northeast-1"]);
         c.output().unwrap()
     };
+    // Over SSH with no BROWSER, --remote is picked without being asked for (issue 43, item 7).
+    let mut c = w.cmd(Path::new("python3"));
+    c.arg(support("remote_login.py")).arg(swrole_path()).args(["login", "me", "--region", "ap-northeast-1"]);
+    let out = c.env_remove("BROWSER").env("SSH_CONNECTION", "10.0.0.1 50000 10.0.0.2 22").output().unwrap();
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("no browser can open here (over SSH): signing in as with --remote"),
+        "{}",
+        text(&out.stdout)
+    );
+    std::fs::remove_file(w.token_file()).unwrap();
     let out = run(true);
     assert!(!out.status.success());
     assert!(text(&out.stdout).contains("its state does not match"), "{}", text(&out.stdout));
@@ -586,10 +597,16 @@ fn exec_server_renews_on_a_login_session_until_it_ends() {
 
 #[test]
 fn mfa_roles_on_a_login_session_send_the_code_and_every_view_shows_the_session() {
-    let config = format!(
+    let mut config = format!(
         "{ROLES}\n[profile sw-mfa]\nsource_profile = me\nrole_arn = arn:aws:iam::210987654321:role/admin\n\
          mfa_serial = arn:aws:iam::123456789012:mfa/ann\n"
     );
+    for n in [2, 3, 4] {
+        config += &format!(
+            "[profile sw-mfa{n}]\nsource_profile = me\nrole_arn = arn:aws:iam::210987654321:role/admin{n}\n\
+             mfa_serial = arn:aws:iam::123456789012:mfa/ann\n"
+        );
+    }
     let Some(w) = world(&config, "") else { return };
     assert!(w.login().status.success());
     // The code goes with the AssumeRole itself: no GetSessionToken on temporary credentials.
@@ -608,6 +625,26 @@ fn mfa_roles_on_a_login_session_send_the_code_and_every_view_shows_the_session()
     let out = w.swrole(&["sw-mfa", "--no-cache"]);
     assert!(!out.status.success() && out.stdout.is_empty());
     assert!(text(&out.stderr).contains("needs an MFA code"), "{}", text(&out.stderr));
+    // On a terminal each role asks its own code; the second question says why, once
+    // (issue 43, item 8).
+    let asked = |profile: &str| {
+        let out = w
+            .cmd(Path::new("python3"))
+            .arg(support("pty_run.py"))
+            .args(["MFA code for", "123456"])
+            .arg(swrole_path())
+            .args([profile, "--shell", "bash"])
+            .output()
+            .unwrap();
+        let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(r["status"], 0, "{r}");
+        r["tty"].as_str().unwrap().to_string()
+    };
+    let why = "a code again: each role on the login session of \"me\" takes its own";
+    assert!(!asked("sw-mfa2").contains(why));
+    let second = asked("sw-mfa3");
+    assert!(second.contains(why) && second.contains("remove mfa_serial from them"), "{second}");
+    assert!(!asked("sw-mfa4").contains(why), "said once, at the second question");
 
     let stdout = |args: &[&str]| text(&w.swrole(args).stdout);
     let explain = stdout(&["explain", "sw-mfa"]);

@@ -204,13 +204,24 @@ exit 0
         let stderr = text(&out.stderr);
         assert!(out.status.success(), "{shell}: status {:?}\n{stdout}\n{stderr}", out.status.code());
         assert!(stdout.contains("A=sw-staging\n"), "{shell}: {stdout}");
+        // `sw` alone: the long form, a labelled line each (issue 43, item 4).
         assert!(
             stdout.contains(
-                "sw-staging  account 210987654321  role delegate_root_organization  region ap-northeast-1  "
+                "sw-staging\n  account  210987654321\n  role     delegate_root_organization\n  region   ap-northeast-1\n  expires  in "
             ),
-            "{shell}: status line: {stdout}"
+            "{shell}: status: {stdout}"
         );
-        assert!(stdout.contains("m left\n"), "{shell}: {stdout}");
+        // After each switch, one short line on stderr; `sw off` says what it cleared.
+        let switched: Vec<&str> = stderr.lines().filter(|l| l.starts_with("sw-")).collect();
+        assert_eq!(switched.len(), 3, "{shell}: {stderr}");
+        assert!(
+            switched[0].starts_with("sw-staging  210987654321  ") && switched[0].ends_with("m left"),
+            "{shell}: {stderr}"
+        );
+        assert!(
+            stderr.contains("swrole: sw-staging is off; cleared AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "),
+            "{shell}: {stderr}"
+        );
         assert!(stdout.contains("B=sw-production P=sw-staging\n"), "{shell}: {stdout}");
         assert!(stdout.contains("C=sw-staging P=sw-production\n"), "{shell}: {stdout}");
         assert!(stdout.contains("D=none K=none\n"), "{shell}: {stdout}");

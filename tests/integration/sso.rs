@@ -478,6 +478,18 @@ fn sso_profiles_write_keeps_every_byte_outside_its_block() {
     let printed = text(&out.stdout);
     assert!(printed.contains("[profile production-readonly]\nsso_session = work\nsso_account_id = 111111111111\nsso_role_name = ReadOnly\n"), "{printed}");
     assert!(printed.contains("[profile sandbox-team-a-poweruser]"), "{printed}");
+    // Every profile has a region, and swrole says whose (issue 43, item 9).
+    assert_eq!(
+        printed.matches("\nregion = us-east-1\n").count(),
+        printed.matches("[profile ").count(),
+        "{printed}"
+    );
+    assert!(
+        text(&out.stderr)
+            .contains("the profiles get region = us-east-1 (the region of [default]; --region REGION"),
+        "{}",
+        text(&out.stderr)
+    );
     assert_eq!(read(), BUSY);
     // A portal that ends its lists with an empty nextToken, not none: each list ends there.
     w.fake.config(json!({"last_next_token": ""}));

@@ -616,6 +616,25 @@ fn setup_says_what_iam_lists_when_it_cannot_choose() {
         "{err}"
     );
     assert!(err.contains("pass --user NAME or --mfa-serial ARN"), "{err}");
+    // On a terminal the ARN is asked; a slip is said and asked again (issue 43, item 11).
+    let url = moto.url();
+    let asked = crate::util::pty_swrole(
+        fx.home(),
+        "MFA device's ARN",
+        "arn:aws:iam::123456789012:mfa/bob key,arn:aws:iam::123456789012:mfa/bob-key",
+        &["setup", dir.path().to_str().unwrap(), "--yes", "--no-check"],
+        &[
+            ("SWROLE_CACHE_STORE", "file"),
+            ("SWROLE_KEY_STORE", "file"),
+            ("AWS_ENDPOINT_URL_STS", &url),
+            ("AWS_ENDPOINT_URL_IAM", &url),
+        ],
+    );
+    let tty = asked["tty"].as_str().unwrap();
+    assert_eq!(asked["status"], 0, "{tty}");
+    assert!(tty.contains("try again (Ctrl-C stops)"), "{tty}");
+    assert_eq!(tty.matches("MFA device's ARN").count(), 2, "{tty}");
+    assert!(config(&fx).contains("mfa_serial = arn:aws:iam::123456789012:mfa/bob-key\n"), "{}", config(&fx));
 }
 
 // ---- A team file is code: what a shared file may set, and what a member sees first. ----

@@ -1,5 +1,6 @@
 """Drive a real interactive shell on a pseudo-terminal: source the shell file, run
-`sw sw-staging`, press Ctrl-C at swrole's MFA question, then print the status.
+`sw sw-staging` in a two-turn loop, press Ctrl-C at swrole's first MFA question (Ctrl-C
+stops the loop, as it stops any command), then print the status.
 
 Usage: interactive_ctrl_c.py SHELL SHELL_FILE
 Prints one JSON object: {"tty": ..., "status": "130"}. The environment (PATH, HOME, ...)
@@ -41,10 +42,14 @@ def read_until(pattern, timeout=10.0):
 time.sleep(0.5)
 os.write(fd, f"source {shell_file}\n".encode())
 time.sleep(0.5)
-os.write(fd, b"sw sw-staging\n")
+loop = {
+    "fish": b"for i in 1 2; sw sw-staging; echo turn=$i; end\n",
+}.get(shell, b"for i in 1 2; do sw sw-staging; echo turn=$i; done\n")
+os.write(fd, loop)
 read_until(rb"MFA code for sw-staging")
 os.write(fd, b"\x03")
-time.sleep(0.5)
+# A loop that goes on asks again (or says turn=1): give it the time to.
+read_until(rb"(?s)turn=1|MFA code for sw-staging.*MFA code for sw-staging", timeout=1.5)
 os.write(fd, b"echo rc=$status\n" if shell == "fish" else b"echo rc=$?\n")
 read_until(rb"rc=[0-9]+")
 match = re.findall(rb"rc=([0-9]+)", seen)
