@@ -539,33 +539,45 @@ fn key_store(set: &ProfileSet, paths: &Paths, env: &Env, out: &mut Vec<Finding>)
             _ => None,
         })
         .collect();
-    let store = match crate::keys::open(env) {
-        Ok(s) => s,
-        Err(e) => {
-            if !needs.is_empty() || env.get("SWROLE_KEY_STORE").is_some() {
+    // Each from its own store (SWROLE_KEY_STORE, else the profile's swrole_key_store, else
+    // the default); when that store cannot be used or lacks them, where they are instead.
+    for profile in &needs {
+        let (kind, from) = match crate::keys::store_kind_for(env, set, paths, profile) {
+            Ok(k) => k,
+            Err(e) => {
                 out.push(finding(
                     Severity::Error,
                     "key-store",
                     format!("{e:#}"),
-                    "start the key store, or set SWROLE_KEY_STORE",
+                    "keychain, secret-service, keyutils or file",
                 ));
+                continue;
             }
-            return;
-        }
-    };
-    for profile in needs {
-        if matches!(crate::keys::read(store.as_ref(), &profile), Ok(None)) {
-            out.push(finding(
-                Severity::Error,
-                "key-store",
-                format!(
-                    "profile {profile:?} takes its keys from the {} key store, which holds none for it",
-                    store.kind().name()
+        };
+        let problem = match crate::keys::open_for(env, set, paths, profile) {
+            Err(e) => format!("{e:#}"),
+            Ok(store) => match crate::keys::read(store.as_ref(), profile) {
+                Ok(Some(_)) => continue,
+                Ok(None) => format!(
+                    "profile {profile:?} takes its keys from the {} key store ({from}), which holds none for it",
+                    kind.name()
                 ),
-                format!("swrole keys add -- {}", sh(&profile)),
-            ));
-        }
+                Err(e) => format!("{e:#}"),
+            },
+        };
+        let fix = if kind != crate::store::StoreKind::File && crate::keys::in_file_store(env, profile) {
+            format!(
+                "the file store holds the keys of profile {profile:?}: add `{} = file` to its section in {} \
+                 (or set SWROLE_KEY_STORE=file)",
+                crate::keys::RECORD_KEY,
+                paths.get(FileKind::Config).display()
+            )
+        } else {
+            format!("start the {} key store, or: swrole keys add -- {}", kind.name(), sh(profile))
+        };
+        out.push(finding(Severity::Error, "key-store", problem, fix));
     }
+    let Ok(store) = crate::keys::open(env) else { return };
     for (name, section) in &set.profiles {
         let file = |k: &str| {
             section.get(k).filter(|v| v.origin.kind == FileKind::Credentials).map(|v| v.text.clone())

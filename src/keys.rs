@@ -4,9 +4,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::config::{Paths, ProfileSet};
 use crate::env::Env;
 use crate::store::{self, SecretStore, StoreKind};
 
@@ -78,7 +79,60 @@ pub fn store_kind(env: &Env) -> Result<StoreKind> {
 /// The key store. One that cannot be used is an error that names it and the other
 /// choices: keys never move to a weaker store without being asked.
 pub fn open(env: &Env) -> Result<Box<dyn SecretStore>> {
-    let kind = store_kind(env)?;
+    let chosen =
+        if env.get("SWROLE_KEY_STORE").is_some() { "chosen by SWROLE_KEY_STORE" } else { "the default" };
+    open_kind(env, store_kind(env)?, chosen)
+}
+
+/// The store that holds the keys of `profile`: `SWROLE_KEY_STORE` when set, else the
+/// profile's `swrole_key_store` (what `setup` and `keys import` record when the keys went to
+/// a store `SWROLE_KEY_STORE` chose), else the default. With where the choice came from.
+pub fn store_kind_for(
+    env: &Env,
+    set: &ProfileSet,
+    paths: &Paths,
+    profile: &str,
+) -> Result<(StoreKind, String)> {
+    if env.get("SWROLE_KEY_STORE").is_some() {
+        return Ok((store_kind(env)?, "SWROLE_KEY_STORE".to_string()));
+    }
+    match set.profile(profile).and_then(|s| s.get(RECORD_KEY)) {
+        Some(v) => {
+            let at = crate::plan::at(paths, v);
+            let kind = StoreKind::parse(RECORD_KEY, &v.text).with_context(|| at.clone())?;
+            Ok((kind, format!("{RECORD_KEY} at {at}")))
+        }
+        None => Ok((store_kind(env)?, "the default".to_string())),
+    }
+}
+
+/// The key store of `profile`'s keys ([`store_kind_for`]).
+pub fn open_for(env: &Env, set: &ProfileSet, paths: &Paths, profile: &str) -> Result<Box<dyn SecretStore>> {
+    let (kind, from) = store_kind_for(env, set, paths, profile)?;
+    let chosen = if from == "the default" { from } else { format!("chosen by {from}") };
+    open_kind(env, kind, &chosen)
+}
+
+/// The profile key that records which store holds the profile's keys.
+pub const RECORD_KEY: &str = "swrole_key_store";
+
+/// The value to record beside the keys just stored: the store `SWROLE_KEY_STORE` chose,
+/// `None` for the default (which needs no line).
+pub fn to_record(env: &Env) -> Result<Option<&'static str>> {
+    Ok(match env.get("SWROLE_KEY_STORE") {
+        Some(_) => Some(store_kind(env)?.name()),
+        None => None,
+    })
+}
+
+/// Whether the file store (always at hand) holds keys for `profile`: where keys stored
+/// with `SWROLE_KEY_STORE=file` before swrole recorded the store are found again.
+pub fn in_file_store(env: &Env, profile: &str) -> bool {
+    open_kind(env, StoreKind::File, "the file store")
+        .is_ok_and(|s| matches!(read(s.as_ref(), profile), Ok(Some(_))))
+}
+
+fn open_kind(env: &Env, kind: StoreKind, chosen: &str) -> Result<Box<dyn SecretStore>> {
     let dir = file_dir(env).ok_or_else(|| anyhow::anyhow!("neither XDG_DATA_HOME nor HOME is set"))?;
     // The kernel keyring is one per user, not per data directory: its descriptions carry
     // the directory's hash, so that two HOMEs (two test fixtures, two containers sharing a
@@ -89,16 +143,14 @@ pub fn open(env: &Env) -> Result<Box<dyn SecretStore>> {
         }
         _ => "keys".to_string(),
     };
-    store::open(kind, &namespace, &dir).map_err(|_| unavailable(env, kind, &dir))
+    store::open(kind, &namespace, &dir).map_err(|_| unavailable(env, kind, &dir, chosen))
 }
 
 /// Why the key store cannot be used, in a few short lines: what is missing, the command
 /// that starts it on this kind of machine, and the store that keeps keys across reboots.
 /// The kernel keyring is never offered for the only copy of long-term keys: it forgets
 /// them at reboot.
-fn unavailable(env: &Env, kind: StoreKind, dir: &std::path::Path) -> anyhow::Error {
-    let chosen =
-        if env.get("SWROLE_KEY_STORE").is_some() { "chosen by SWROLE_KEY_STORE" } else { "the default" };
+fn unavailable(env: &Env, kind: StoreKind, dir: &std::path::Path, chosen: &str) -> anyhow::Error {
     let (missing, start) = match kind {
         StoreKind::SecretService if env.get("DBUS_SESSION_BUS_ADDRESS").is_none() => (
             "there is no D-Bus session here (DBUS_SESSION_BUS_ADDRESS is not set: an SSH login, a container)",

@@ -617,7 +617,7 @@ fn fetch(
             environment_keys(env, profile)?
         }
         Base::StoredKeys { profile } => {
-            let store = crate::keys::open(env)?;
+            let store = crate::keys::open_for(env, &files.set, &files.paths, profile)?;
             match crate::keys::read(store.as_ref(), profile)? {
                 Some(k) => k.credentials(),
                 None => bail!(

@@ -46,6 +46,9 @@ pub fn key_rule(kind: Kind, key: &str) -> KeyRule {
         return KeyRule::Free;
     }
     match key {
+        "swrole_key_store" => {
+            KeyRule::Never("where your keys are kept is your own (swrole setup records it)")
+        }
         "login_session" => KeyRule::Never(
             "an aws login session is one person's sign-in: a team profile naming one would use yours",
         ),

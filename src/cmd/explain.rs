@@ -45,7 +45,8 @@ pub fn run(env: &Env, profile: &str, verify: bool, long: bool, args: &SwitchArgs
         _ => MfaSessionState { usable: false, left: None },
     };
     let default_name = plan::default_session_name(env);
-    let key_store = crate::keys::store_kind(env).map(|k| k.name()).unwrap_or("invalid SWROLE_KEY_STORE");
+    let key_store = crate::keys::store_kind_for(env, &files.set, &files.paths, plan.base.profile())
+        .map_or_else(|e| format!("{e:#}"), |(kind, from)| format!("{}, {from}", kind.name()));
     let terminal = crate::mfa::have_terminal();
     let mfa_sources: Vec<Option<String>> = plan
         .hops
@@ -78,7 +79,7 @@ pub fn run(env: &Env, profile: &str, verify: bool, long: bool, args: &SwitchArgs
         mfa_session: &mfa,
         default_session_name: &default_name,
         previous: env.get("SWROLE_PROFILE"),
-        key_store,
+        key_store: &key_store,
         mfa_sources: &mfa_sources,
         long,
         login: login.as_deref(),

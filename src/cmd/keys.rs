@@ -53,9 +53,19 @@ pub fn read_keys(profile: &str, stdin: bool, flag: &str) -> Result<StoredKeys> {
     Ok(k)
 }
 
+/// The store of `profile`'s keys: the one its `swrole_key_store` records, unless
+/// SWROLE_KEY_STORE says otherwise (with files that do not parse, the variable's or the
+/// default).
+fn store_of(env: &Env, profile: &str) -> Result<Box<dyn crate::store::SecretStore>> {
+    match Files::load(env) {
+        Ok(files) => keys::open_for(env, &files.set, &files.paths, profile),
+        Err(_) => keys::open(env),
+    }
+}
+
 fn add(env: &Env, profile: &str, stdin: bool) -> Result<()> {
     check_profile_name(profile)?;
-    let store = keys::open(env)?;
+    let store = store_of(env, profile)?;
     let k = read_keys(profile, stdin, "--stdin")?;
     let _lock = keys::lock(env)?;
     keys::write(store.as_ref(), profile, &k)?;
@@ -89,7 +99,7 @@ fn list(env: &Env) -> Result<()> {
 
 fn remove(env: &Env, profile: &str) -> Result<()> {
     check_profile_name(profile)?;
-    let store = keys::open(env)?;
+    let store = store_of(env, profile)?;
     let _lock = keys::lock(env)?;
     if !store.delete(profile)? {
         bail!("the {} key store holds no keys for profile {profile:?}", store.kind().name());
@@ -177,7 +187,7 @@ fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
     }
     let k = StoredKeys { aws_access_key_id: id.text.clone(), aws_secret_access_key: secret.text.clone() };
     k.check().with_context(|| crate::plan::at(&files.paths, id))?;
-    let store = keys::open(env)?;
+    let store = keys::open_for(env, &files.set, &files.paths, profile)?;
     // The real files behind links (a dotfiles repository): written there, links kept.
     let creds_path = real_file(&files.paths.credentials)?;
     let config_path = real_file(&files.paths.config)?;
@@ -188,12 +198,17 @@ fn import(env: &Env, profile: &str, keep_file: bool) -> Result<()> {
     let lines = |text: &str, kind| keys::key_lines(text, kind, profile);
     let new_creds = keys::remove_lines(&old_creds, &lines(&old_creds, FileKind::Credentials)?);
     let (line, which) = own_line(env, profile)?;
-    let new_config = keys::add_credential_process(
+    let mut new_config = keys::add_credential_process(
         &keys::remove_lines(&old_config, &lines(&old_config, FileKind::Config)?),
         profile,
         &line,
     )
     .with_context(|| config_path.display().to_string())?;
+    // The store SWROLE_KEY_STORE chose is recorded with the profile (see setup).
+    if let Some(kind) = keys::to_record(env)? {
+        new_config = keys::set_profile_value(&new_config, profile, keys::RECORD_KEY, kind, true)
+            .with_context(|| config_path.display().to_string())?;
+    }
     if !keep_file {
         let left = keys_left(&files.paths, &new_config, &new_creds, profile)?;
         if !left.is_empty() {
@@ -266,7 +281,7 @@ fn retire(env: &Env, profile: &str, login: Option<&str>, delete: bool, yes: bool
         .get("credential_process")
         .filter(|v| crate::chain::own_credential_process(&v.text, profile))
         .is_some();
-    let store = keys::open(env)?;
+    let store = keys::open_for(env, &files.set, &files.paths, profile)?;
     let (held, key) = match (section.get("aws_access_key_id"), section.get("aws_secret_access_key")) {
         (Some(id), Some(secret)) => {
             if section.get("aws_session_token").is_some() {

@@ -52,7 +52,7 @@ pub fn run(env: &Env, args: SetupArgs) -> Result<()> {
 
     // 2. The user's own keys.
     let files = Files::load(env)?;
-    let store = keys::open(env)?;
+    let store = keys::open_for(env, &files.set, &files.paths, &base_profile)?;
     let base = match keys::read(store.as_ref(), &base_profile)? {
         Some(k) => {
             say(&format!(
@@ -87,10 +87,17 @@ pub fn run(env: &Env, args: SetupArgs) -> Result<()> {
     let needs_line =
         matches!(base, Base::New(_) | Base::Stored(_)) && !points_at_store(&files, &base_profile);
     let line = if needs_line { Some(super::keys::own_line(env, &base_profile)?.0) } else { None };
+    // With the keys in a store SWROLE_KEY_STORE chose, the profile records which: every
+    // later switch, refresh and `aws --profile` finds them without the variable.
+    let record = if matches!(base, Base::New(_) | Base::Stored(_)) { keys::to_record(env)? } else { None };
     let add_line = |text: &str| -> Result<String> {
-        match &line {
-            Some(l) => keys::add_credential_process(text, &base_profile, l),
-            None => Ok(text.to_string()),
+        let text = match &line {
+            Some(l) => keys::add_credential_process(text, &base_profile, l)?,
+            None => text.to_string(),
+        };
+        match record {
+            Some(kind) => keys::set_profile_value(&text, &base_profile, keys::RECORD_KEY, kind, true),
+            None => Ok(text),
         }
     };
     let job = Job { file: file.clone(), source, params };

@@ -159,6 +159,7 @@ pub const KEYS: &[&str] = &[
     "swrole_write_duration",
     "swrole_guard_commands",
     "swrole_idle",
+    "swrole_key_store",
 ];
 
 impl Section {

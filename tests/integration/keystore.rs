@@ -93,7 +93,7 @@ swrole keys list > list.out
         serde_json::from_str(&read("cli.json")).unwrap_or_else(|_| panic!("{}", read("cli.err")));
     assert_eq!(cli["Account"], "210987654321");
     assert!(
-        read("explain.out").contains("read from swrole's key store (secret-service)"),
+        read("explain.out").contains("read from swrole's key store (secret-service, the default)"),
         "{}",
         read("explain.out")
     );
@@ -717,4 +717,54 @@ mod round3 {
             "an escape reached the terminal: {list:?}"
         );
     }
+}
+
+/// Issue 43, item 6: keys stored in the store SWROLE_KEY_STORE chose (what the D-Bus error
+/// tells an SSH or container user to set) are found later without the variable: `keys
+/// import` and `setup` record the store with the profile (`swrole_key_store = file`); a
+/// profile whose keys sit in the file store without the record gets a doctor error that
+/// says where they are and what to set. Here there is no D-Bus session, as over SSH.
+#[test]
+fn the_store_the_keys_went_to_is_found_again_without_the_variable() {
+    let fx = Fixture::new(SEED_CONFIG, SEED_CREDENTIALS);
+    let import =
+        fx.swrole().args(["keys", "import", "default"]).env("SWROLE_KEY_STORE", "file").output().unwrap();
+    assert!(import.status.success(), "{}", text(&import.stderr));
+    let config = std::fs::read_to_string(fx.home().join(".aws/config")).unwrap();
+    assert!(
+        config.starts_with(
+            "[default]\nswrole_key_store = file\ncredential_process = swrole credential-process default\n"
+        ) || config.contains("swrole_key_store = file\n"),
+        "{config}"
+    );
+    // No variable now: a switch of the base, and the AWS CLI's credential_process, work.
+    let out = fx.swrole().args(["default", "--shell", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["AccessKeyId"], "AKIASEEDUSERKEY00001");
+    let out = fx.swrole().args(["credential-process", "default"]).output().unwrap();
+    assert!(out.status.success() && text(&out.stdout).contains("\"Version\": 1"), "{}", text(&out.stderr));
+    let explain = text(&fx.swrole().args(["explain", "sw-staging"]).output().unwrap().stdout);
+    assert!(explain.contains("swrole's key store (file, swrole_key_store at "), "{explain}");
+    let doctor = fx.swrole().arg("doctor").output().unwrap();
+    assert!(!text(&doctor.stdout).contains("key-store"), "{}", text(&doctor.stdout));
+    // Without the record (stored before swrole wrote it): doctor says where the keys are.
+    let bare: String =
+        config.lines().filter(|l| !l.starts_with("swrole_key_store")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(fx.home().join(".aws/config"), &bare).unwrap();
+    let doctor = text(&fx.swrole().arg("doctor").output().unwrap().stdout);
+    assert!(
+        doctor
+            .contains("the file store holds the keys of profile \"default\": add `swrole_key_store = file`"),
+        "{doctor}"
+    );
+    // A record that names no store is refused, naming the file and line.
+    std::fs::write(
+        fx.home().join(".aws/config"),
+        bare.replacen("[default]\n", "[default]\nswrole_key_store = vault\n", 1),
+    )
+    .unwrap();
+    let out = fx.swrole().args(["default", "--shell", "json"]).output().unwrap();
+    assert!(!out.status.success() && out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("config:2"), "{}", text(&out.stderr));
 }
