@@ -19,14 +19,12 @@ def --env __swrole_apply [out: string] {
     load-env $r.set
 }
 
-# Run swrole with the given arguments; apply its output when it succeeds.
+# Run swrole with the given arguments; apply its output when it succeeds. Only stdout is
+# captured: stderr reaches the terminal as swrole writes it (a wait, -v, the MFA question's
+# context). A failure ends `sw` with swrole's status and swrole's own message, nothing on top.
 def --env __swrole_run [args: list<string>] {
-    let r = (do { ^swrole ...$args } | complete)
-    if ($r.stderr | is-not-empty) { print -e -n $r.stderr }
-    if $r.exit_code != 0 {
-        error make --unspanned {msg: $"swrole exited with status ($r.exit_code)"}
-    }
-    __swrole_apply $r.stdout
+    let out = (^swrole ...$args)
+    __swrole_apply $out
 }
 
 # "42m", "3h05m" or "expired" for SWROLE_EXPIRATION, or "".
@@ -155,8 +153,17 @@ def --env __swrole_sw [args: list<string>] {
 def swrole_prompt_info [] {
     let profile = ($env.SWROLE_PROFILE? | default "")
     if ($profile | is-empty) { return "" }
-    let left = (__swrole_time_left)
-    if ($left | is-empty) { $profile } else { $"($profile) ($left)" }
+    let access = match ($env.SWROLE_ACCESS? | default "") { "ro" => "ro", "rw" => "RW", _ => "" }
+    let text = ([$profile $access (__swrole_time_left)] | where {|p| $p | is-not-empty } | str join " ")
+    # In the profile's swrole_color: one of the 8 names, or 0-255.
+    let color = ($env.SWROLE_COLOR? | default "")
+    if ($color =~ '^[0-9]+$') {
+        $"(ansi -e $'38;5;($color)m')($text)(ansi reset)"
+    } else if ($color in [black red green yellow blue magenta cyan white]) {
+        $"(ansi $color)($text)(ansi reset)"
+    } else {
+        $text
+    }
 }
 
 # Completion, asked from swrole at each Tab (clap's one description of the commands; the

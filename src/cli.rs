@@ -440,6 +440,9 @@ pub enum Command {
         /// One JSON object a line, as recorded
         #[arg(long)]
         json: bool,
+        /// Times in UTC (RFC 3339, as recorded), not the local time
+        #[arg(long)]
+        utc: bool,
     },
     /// For the shell integration's command guard: exit 0 when the line on stdin may run in
     /// the active profile (after a y on the terminal when it matches swrole_guard_commands), 1

@@ -19,6 +19,31 @@ pub fn rfc3339(epoch: i64) -> String {
     humantime::format_rfc3339_seconds(time).to_string()
 }
 
+/// `2026-11-28 22:56:45 +09:00`: the local time of the machine (TZ, else /etc/localtime),
+/// whole seconds, with its offset from UTC.
+pub fn local(epoch: i64) -> String {
+    with_offset(epoch, local_offset(epoch))
+}
+
+/// The local clock's offset from UTC at `epoch`, in seconds (0 when it cannot be read).
+fn local_offset(epoch: i64) -> i64 {
+    let t: libc::time_t = epoch;
+    // SAFETY: localtime_r writes only the tm it is given, and reads TZ (no other thread of
+    // swrole changes the environment).
+    unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&t, &mut tm).is_null() { 0 } else { tm.tm_gmtoff }
+    }
+}
+
+/// `epoch` as the clock `offset` seconds east of UTC shows it.
+fn with_offset(epoch: i64, offset: i64) -> String {
+    let shifted = rfc3339(epoch + offset);
+    let sign = if offset < 0 { '-' } else { '+' };
+    let minutes = offset.abs() / 60;
+    format!("{} {} {sign}{:02}:{:02}", &shifted[..10], &shifted[11..19], minutes / 60, minutes % 60)
+}
+
 /// Time left as people read it: `42m`, `3h05m`, `expired`. Whole minutes, rounded to the
 /// nearest (a one-hour role just made reads `1h00m`).
 pub fn left(secs: i64) -> String {
@@ -67,6 +92,15 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn local_time_is_shown_with_its_offset() {
+        let t = parse_rfc3339("2026-11-28T13:56:45Z").unwrap();
+        assert_eq!(with_offset(t, 9 * 3600), "2026-11-28 22:56:45 +09:00");
+        assert_eq!(with_offset(t, -(5 * 3600 + 30 * 60)), "2026-11-28 08:26:45 -05:30");
+        assert_eq!(with_offset(t, 11 * 3600), "2026-11-29 00:56:45 +11:00", "the next day");
+        assert_eq!(with_offset(t, 0), "2026-11-28 13:56:45 +00:00");
+    }
 
     #[test]
     fn times() {

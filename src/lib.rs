@@ -73,8 +73,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Some(Command::Setup(args)) => cmd::setup::run(&env, args),
         Some(Command::Login(args)) => cmd::login::run(&env, args),
         Some(Command::Sso { action }) => cmd::sso::run(&env, action),
-        Some(Command::Log { profile, since, write, json }) => {
-            cmd::log::run(&env, profile.as_deref(), since.as_deref(), write, json)
+        Some(Command::Log { profile, since, write, json, utc }) => {
+            cmd::log::run(&env, profile.as_deref(), since.as_deref(), write, json, utc)
         }
         Some(Command::Guard { check }) => cmd::log::guard(&env, check),
         Some(Command::Man { install }) => cmd::man::man(&env, install),

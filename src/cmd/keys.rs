@@ -492,7 +492,8 @@ fn remove_from_store(
     Ok((true, String::new()))
 }
 
-/// The lines of swrole's own `credential_process` line of `profile` in the config.
+/// The lines of swrole's own `credential_process` line of `profile` in the config, and of
+/// the `swrole_key_store` that says where its keys are (both go with the keys).
 fn own_process_lines(config: &str, profile: &str) -> Result<Vec<usize>> {
     let sections =
         crate::config::parse::parse(config).map_err(|e| anyhow::anyhow!("line {}: {}", e.line, e.message))?;
@@ -500,8 +501,8 @@ fn own_process_lines(config: &str, profile: &str) -> Result<Vec<usize>> {
     for s in
         sections.iter().filter(|s| crate::config::profile_of(FileKind::Config, &s.header) == Some(profile))
     {
-        for p in s.properties.iter().filter(|p| p.key == "credential_process") {
-            if crate::chain::own_credential_process(&p.value, profile) {
+        for p in s.properties.iter().filter(|p| p.key == "credential_process" || p.key == keys::RECORD_KEY) {
+            if p.key == keys::RECORD_KEY || crate::chain::own_credential_process(&p.value, profile) {
                 lines.push(p.line);
                 lines.extend(&p.continuation);
             }

@@ -28,6 +28,7 @@ pub fn run(
     since_text: Option<&str>,
     write: bool,
     json: bool,
+    utc: bool,
 ) -> Result<()> {
     let from = since_text.map(|t| since(t, crate::clock::now())).transpose()?;
     let lines: Vec<Line> = record::read(env)?
@@ -36,32 +37,74 @@ pub fn run(
         .filter(|l| !write || l.access.as_deref() == Some("rw"))
         .filter(|l| from.is_none_or(|f| crate::clock::parse_rfc3339(&l.time).is_some_and(|t| t >= f)))
         .collect();
-    let mut out = String::new();
-    for l in &lines {
-        if json {
+    if json {
+        let mut out = String::new();
+        for l in &lines {
             out.push_str(&serde_json::to_string(l)?);
-        } else {
-            let what = match (&l.command, &l.caller) {
-                (Some(c), _) => c.join(" "),
-                (None, Some(c)) => format!("by {c}"),
-                _ => String::new(),
-            };
-            let fields = [
-                l.time.clone(),
-                l.profile.clone(),
-                l.account.clone().unwrap_or_else(|| "-".into()),
-                l.access.clone().unwrap_or_else(|| "-".into()),
-                l.mode.clone(),
-                l.user.clone(),
-                l.terminal.clone(),
-                l.reason.as_ref().map(|r| format!("reason: {r}")).unwrap_or_default(),
-                what,
-            ];
-            out.push_str(printable(fields.join("  ").trim_end()).as_str());
+            out.push('\n');
         }
+        return write_stdout(&out);
+    }
+    if lines.is_empty() {
+        return write_stdout("");
+    }
+    let rows: Vec<[String; 8]> = lines.iter().map(|l| row(l, utc)).collect();
+    write_stdout(&table(&rows))
+}
+
+/// The columns of the text view, the last one not padded.
+const HEADER: [&str; 8] =
+    ["WHEN", "PROFILE", "ACCOUNT", "ACCESS", "MODE", "USER", "TERMINAL", "WHY / WHAT RAN"];
+
+/// One line of the record as the table shows it: when (local time, or UTC with `--utc`),
+/// profile, account, access, mode, user, terminal, then the reason and what ran.
+fn row(l: &Line, utc: bool) -> [String; 8] {
+    let when = match crate::clock::parse_rfc3339(&l.time) {
+        Some(t) if !utc => crate::clock::local(t),
+        _ => l.time.clone(),
+    };
+    let what = match (&l.command, &l.caller) {
+        (Some(c), _) => c.join(" "),
+        (None, Some(c)) => format!("by {c}"),
+        _ => String::new(),
+    };
+    let why = l.reason.as_ref().map(|r| format!("reason: {r}"));
+    let last = [why.unwrap_or_default(), what].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>();
+    [
+        when,
+        l.profile.clone(),
+        l.account.clone().unwrap_or_else(|| "-".into()),
+        l.access.clone().unwrap_or_else(|| "-".into()),
+        l.mode.clone(),
+        l.user.clone(),
+        l.terminal.clone(),
+        last.join("  "),
+    ]
+    .map(|f| printable(&f).to_string())
+}
+
+/// A header and the rows, each column as wide as its widest cell.
+fn table(rows: &[[String; 8]]) -> String {
+    let mut widths = HEADER.map(|h| h.chars().count());
+    for r in rows {
+        for (w, cell) in widths.iter_mut().zip(r) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for cells in std::iter::once(HEADER.map(String::from)).chain(rows.iter().cloned()) {
+        let mut line = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            if i + 1 < cells.len() {
+                line.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            } else {
+                line.push_str(cell);
+            }
+        }
+        out.push_str(line.trim_end());
         out.push('\n');
     }
-    write_stdout(&out)
+    out
 }
 
 /// Whether the line on stdin may run in the active profile: at once when it matches none of

@@ -832,3 +832,62 @@ fn tab_after_sw_offers_the_profiles_first_and_no_options() {
         assert_eq!(staging, ["sw-staging"], "{shell}");
     }
 }
+
+/// Issue 43, item 15: in nushell `sw` streams swrole's stderr as it is written (here the
+/// "waiting for STS" line, said after 3 s of a hanging STS, arrives while swrole still
+/// waits), a failure says swrole's own message and nothing on top, and the prompt helper
+/// uses the profile's colour and says ro/RW.
+#[test]
+fn nu_streams_what_swrole_says_and_adds_nothing() {
+    if !require("nu") {
+        return;
+    }
+    use std::io::BufRead;
+    let fx = Fixture::new(PROD, "");
+    let hanging = HangingSts::start();
+    let file = crate::util::shell_file("swrole.nu");
+    let start = std::time::Instant::now();
+    let mut child = Command::new("nu")
+        .args(["--no-config-file", "-c"])
+        .arg(format!("source '{}'\nsw -y prod --no-cache", file.display()))
+        .clean(&fx)
+        .env("AWS_ENDPOINT_URL_STS", &hanging.url)
+        .env("SWROLE_READ_TIMEOUT", "6")
+        .env("SWROLE_CONNECT_TIMEOUT", "2")
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+        lines.push((start.elapsed(), line.unwrap()));
+    }
+    let status = child.wait().unwrap();
+    let ended = start.elapsed();
+    assert!(!status.success(), "{lines:?}");
+    let (at, _) = lines
+        .iter()
+        .find(|(_, l)| l.contains("waiting for STS at http://127.0.0.1"))
+        .expect("the wait is said");
+    assert!(
+        ended.saturating_sub(*at) >= std::time::Duration::from_secs(2),
+        "said at {at:?}, ended {ended:?}: {lines:?}"
+    );
+    let all: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+    assert!(!all.iter().any(|l| l.contains("swrole exited with status")), "{all:?}");
+    assert_eq!(
+        all.iter().filter(|l| l.starts_with("swrole: ") && l.contains("prod")).count(),
+        1,
+        "one message: {all:?}"
+    );
+    let prompt = Command::new("nu")
+        .args(["--no-config-file", "-c"])
+        .arg(format!("source '{}'\nprint (swrole_prompt_info)", file.display()))
+        .clean(&fx)
+        .env("SWROLE_PROFILE", "prod")
+        .env("SWROLE_ACCESS", "rw")
+        .env("SWROLE_COLOR", "red")
+        .output()
+        .unwrap();
+    assert_eq!(text(&prompt.stdout), "\u{1b}[31mprod RW\u{1b}[0m\n");
+}

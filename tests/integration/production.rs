@@ -134,17 +134,45 @@ fn read_only_by_policy_until_write_with_a_reason() {
     let mut c = fx.no_terminal(&moto.url());
     let shown = c
         .env("XDG_STATE_HOME", fx.home().join("state"))
+        .env("TZ", "UTC0")
         .args(["log", "sw-production", "--write", "--since", "7d"])
         .output()
         .unwrap();
     let table = text(&shown.stdout);
-    assert_eq!(table.lines().count(), 1, "{table}");
+    assert_eq!(table.lines().count(), 2, "a header and the line: {table}");
+    let words = |l: &str| l.split_whitespace().collect::<Vec<_>>().join(" ");
+    let header = table.lines().next().unwrap();
+    assert_eq!(words(header), "WHEN PROFILE ACCOUNT ACCESS MODE USER TERMINAL WHY / WHAT RAN", "{table}");
+    let row = table.lines().nth(1).unwrap();
     assert!(
-        table.contains(
-            "sw-production  111111111111  rw  switch  tester  none  reason: INC-42: rotate \"keys\""
-        ),
+        words(row)
+            .contains("sw-production 111111111111 rw switch tester none reason: INC-42: rotate \"keys\""),
         "{table}"
     );
+    // Aligned: every column starts where its header does; the time is local (here TZ=UTC0,
+    // +00:00), and --utc gives it as recorded.
+    assert_eq!(row.find("sw-production"), header.find("PROFILE"), "{table}");
+    assert!(row.contains(" +00:00  "), "{table}");
+    let mut c = fx.no_terminal(&moto.url());
+    let utc = c
+        .env("XDG_STATE_HOME", fx.home().join("state"))
+        .env("TZ", "JST-9")
+        .args(["log", "sw-production", "--write", "--utc"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&utc.stdout).lines().nth(1).unwrap().split(' ').next().unwrap().ends_with('Z'),
+        "{}",
+        text(&utc.stdout)
+    );
+    let mut c = fx.no_terminal(&moto.url());
+    let tokyo = c
+        .env("XDG_STATE_HOME", fx.home().join("state"))
+        .env("TZ", "JST-9")
+        .args(["log", "sw-production", "--write"])
+        .output()
+        .unwrap();
+    assert!(text(&tokyo.stdout).contains(" +09:00  "), "{}", text(&tokyo.stdout));
     let mut c = fx.no_terminal(&moto.url());
     let json = c.env("XDG_STATE_HOME", fx.home().join("state")).args(["log", "--json"]).output().unwrap();
     assert_eq!(text(&json.stdout).lines().count(), 3);
@@ -268,7 +296,7 @@ fn every_mode_is_recorded_whole_and_rotated() {
     let mut c = fx.no_terminal(&moto.url());
     let shown = c.env("XDG_STATE_HOME", fx.home().join("state")).arg("log").output().unwrap();
     let table = text(&shown.stdout);
-    let rows: Vec<&str> = table.lines().collect();
+    let rows: Vec<&str> = table.lines().skip(1).collect();
     assert_eq!(rows.len(), 2, "{table}");
     assert!(rows[0].contains("  exec  ") && rows[0].ends_with("  true --flag x y"), "{table}");
     assert!(rows[1].contains("  credential-process  ") && rows[1].ends_with("  by sh"), "{table}");
