@@ -785,6 +785,10 @@ pub enum TeamAction {
         /// Put this before every profile name of the team (when a name is already yours)
         #[arg(long, value_name = "PREFIX")]
         prefix: Option<String>,
+        /// Replace your own sections of the team's names with the team's (the difference is
+        /// shown first); without it, a terminal asks
+        #[arg(long)]
+        adopt: bool,
         #[command(flatten)]
         write: WriteArgs,
     },

@@ -429,6 +429,34 @@ impl TeamFile {
         out
     }
 
+    /// `{{user}}` as the member's own config already gives it: for a team profile line
+    /// `KEY = ...{{user}}...` (no other placeholder), the same key of the member's profile of
+    /// that name (with `prefix`), read as that text with the user in it. The first that
+    /// gives a name IAM allows, and the value it came from.
+    pub fn user_from(
+        &self,
+        set: &crate::config::ProfileSet,
+        prefix: &str,
+    ) -> Option<(String, crate::config::Value)> {
+        for (id, s) in self.sections.iter().filter(|(id, _)| id.kind == Kind::Profile) {
+            let Some(mine) = set.profile(&format!("{prefix}{}", id.name)) else { continue };
+            for p in &s.properties {
+                let marks = placeholders(&p.value);
+                let [(name, range)] = marks.as_slice() else { continue };
+                if name != "user" || !crate::config::KEYS.contains(&p.key.as_str()) {
+                    continue;
+                }
+                let Some(v) = mine.get(&p.key) else { continue };
+                let (before, after) = (&p.value[..range.start], &p.value[range.end..]);
+                let user = v.text.strip_prefix(before).and_then(|rest| rest.strip_suffix(after));
+                if let Some(user) = user.filter(|u| check_user(u).is_ok()) {
+                    return Some((user.to_string(), v.clone()));
+                }
+            }
+        }
+        None
+    }
+
     /// The names of the team's profiles (as in the team file).
     pub fn profiles(&self) -> Vec<&str> {
         self.sections
@@ -1115,6 +1143,27 @@ pub fn taken_outside(config: &str, owner: Owner, team: &str, config_name: &str) 
         }
     }
     Ok(out)
+}
+
+/// The 1-based lines (headers, properties, continuations) of the sections `ids` that sit
+/// outside every block swrole owns: the member's own, which adopting a team replaces.
+pub fn own_section_lines(config: &str, ids: &[Id]) -> Result<Vec<usize>> {
+    let sections = parse::parse(config).map_err(|e| anyhow::anyhow!("line {}: {}", e.line, e.message))?;
+    let owned = blocks(config)?;
+    let mut lines = Vec::new();
+    for s in sections {
+        if owned.iter().any(|b| s.line > b.begin && s.line <= b.end) {
+            continue;
+        }
+        if section_id(&s.header).is_some_and(|id| ids.contains(&id)) {
+            lines.push(s.line);
+            for p in &s.properties {
+                lines.push(p.line);
+                lines.extend(&p.continuation);
+            }
+        }
+    }
+    Ok(lines)
 }
 
 /// The config text with team `team`'s block made from `rendered` (added at the end when

@@ -110,7 +110,10 @@ pub fn run(env: &Env, action: CacheAction) -> Result<()> {
                 })
                 .collect();
             rows.extend(login_rows(env, now));
-            write_stdout(&table(&rows))
+            use std::io::IsTerminal;
+            let terminal = std::io::stdout().is_terminal();
+            let width = terminal.then(|| crate::text::width(env.get("COLUMNS")).unwrap_or(80));
+            write_stdout(&table(&rows, width))
         }
         CacheAction::Clear { profile } => {
             if let Some(p) = &profile {
@@ -157,24 +160,38 @@ fn left_text(left: i64, margin: i64, life: Option<u32>) -> String {
     if left > 0 && left <= margin { format!("{} (renews)", clock::left(left)) } else { clock::left(left) }
 }
 
-/// Aligned columns under a header on a terminal; tab-separated, one entry a line, for
-/// scripts.
-fn table(rows: &[[String; 5]]) -> String {
-    use std::io::IsTerminal;
+/// On a terminal (`width`), aligned columns under a header that fit it: one profile a row
+/// (an IAM Identity Center token serves several), the expiry in local time to the minute,
+/// what it is cut to the width left. Else tab-separated, one entry a line, for scripts.
+fn table(rows: &[[String; 5]], width: Option<usize>) -> String {
     let mut out = String::new();
-    if !std::io::stdout().is_terminal() {
+    let Some(width) = width else {
         for r in rows {
             out.push_str(&r.join("\t"));
             out.push('\n');
         }
         return out;
+    };
+    let mut shown: Vec<[String; 5]> = Vec::new();
+    for r in rows {
+        let expires = clock::parse_rfc3339(&r[2]).map_or(r[2].clone(), |t| clock::local(t)[..16].to_string());
+        for profile in r[0].split(' ') {
+            shown.push([profile.to_string(), r[1].clone(), expires.clone(), r[3].clone(), r[4].clone()]);
+        }
     }
     let header = ["PROFILE", "KIND", "EXPIRES", "LEFT", "WHAT"].map(str::to_string);
-    let widths: Vec<usize> = (0..5)
-        .map(|i| std::iter::once(&header).chain(rows).map(|r| r[i].chars().count()).max().unwrap_or(0))
+    let widths: Vec<usize> = (0..4)
+        .map(|i| std::iter::once(&header).chain(&shown).map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
-    for r in std::iter::once(&header).chain(rows) {
-        let cells: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+    let room = width.saturating_sub(widths.iter().map(|w| w + 2).sum::<usize>() + 1).max(10);
+    for r in std::iter::once(&header).chain(&shown) {
+        let mut cells: Vec<String> = r[..4].iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let what: String = if r[4].chars().count() > room {
+            r[4].chars().take(room - 1).chain(['…']).collect()
+        } else {
+            r[4].clone()
+        };
+        cells.push(what);
         out.push_str(cells.join("  ").trim_end());
         out.push('\n');
     }
@@ -200,6 +217,31 @@ fn mfa_coverage(env: &Env) -> BTreeMap<String, Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_terminal_table_fits_and_gives_each_profile_a_row() {
+        let row = |p: &str, what: &str| {
+            [p.to_string(), "sso".into(), "2026-11-28T13:56:45Z".into(), "7h59m".into(), what.to_string()]
+        };
+        let rows = [
+            row("production-readonly sandbox-team-a-poweruser staging-administratoraccess", &"w".repeat(200)),
+            row("default", "device ann"),
+        ];
+        let scripts = table(&rows, None);
+        assert_eq!(scripts.lines().count(), 2, "{scripts}");
+        assert!(
+            scripts.starts_with(
+                "production-readonly sandbox-team-a-poweruser staging-administratoraccess\tsso\t"
+            )
+        );
+        let shown = table(&rows, Some(80));
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines.len(), 5, "a header and one row a profile: {shown}");
+        assert!(lines[0].starts_with("PROFILE ") && lines[1].starts_with("production-readonly "), "{shown}");
+        assert!(lines.iter().all(|l| l.chars().count() <= 80), "{shown}");
+        assert!(lines[1].ends_with('…') && lines[4].ends_with("device ann"), "{shown}");
+        assert_eq!(lines[4].find("device"), lines[0].find("WHAT"), "aligned: {shown}");
+    }
 
     #[test]
     fn entries_inside_the_margin_say_a_switch_renews_them() {

@@ -83,6 +83,16 @@ pub fn run(env: &Env, profile: &str, args: &SwitchArgs, how: &Opening) -> Result
         url = console::container_url(profile, plan.color.as_deref(), &url);
     }
     if how.print {
+        // The URL is a password: say for how long, and for what.
+        let lasts = console::session_duration(remaining, chained).map_or(remaining, i64::from);
+        eprintln!(
+            "swrole: {}",
+            crate::text::printable(&format!(
+                "anyone with this URL can open the console as {profile} within 15 minutes, signed in for {} \
+                 (keep it to yourself)",
+                clock::left(lasts)
+            ))
+        );
         return write_stdout(&format!("{url}\n"));
     }
     let page = handoff(&url, "AWS console")?;

@@ -94,6 +94,12 @@ pub fn run(env: &Env, profile: &str, verify: bool, long: bool, args: &SwitchArgs
     // Text from the files and the network, shown to a person: escapes made visible, and
     // laid out for the terminal (continuation lines under the text column).
     let text = crate::text::printable(&text);
+    // Paths under the home directory as people write them (`~/.aws/config:9`): shorter
+    // lines, fewer of them wrapped.
+    let text = match env.get("HOME").filter(|h| h.starts_with('/') && h.len() > 1) {
+        Some(home) => text.replace(&format!("{}/", home.trim_end_matches('/')), "~/"),
+        None => text,
+    };
     let text = match crate::text::width(env.get("COLUMNS")) {
         Some(w) => crate::text::wrap(&text, w, 11),
         None => text,

@@ -117,7 +117,7 @@ pub fn run(env: &Env, args: LoginArgs) -> Result<()> {
         .filter(|(_, s)| s.text("source_profile") == Some(profile.as_str()))
         .map(|(n, _)| n.as_str())
         .collect();
-    let next = match users.first() {
+    let next = match likely(env, &files, &users) {
         Some(first) => format!("profiles on top of it: {} (try `sw {first}`)", users.join(", ")),
         None => format!("set source_profile = {profile} in the profiles that assume a role"),
     };
@@ -130,6 +130,29 @@ pub fn run(env: &Env, args: LoginArgs) -> Result<()> {
         ))
     );
     Ok(())
+}
+
+/// The profile among `users` to suggest after a sign-in: the active one, else the one last
+/// used (swrole's record), else the first that is neither guarded nor named like production,
+/// else the first.
+fn likely<'a>(env: &Env, files: &Files, users: &[&'a str]) -> Option<&'a str> {
+    let among = |p: &str| users.iter().copied().find(|u| *u == p);
+    if let Some(p) = env.get("SWROLE_PROFILE").and_then(among) {
+        return Some(p);
+    }
+    if let Some(p) =
+        crate::record::read(env).ok().and_then(|r| r.iter().rev().find_map(|l| among(&l.profile)))
+    {
+        return Some(p);
+    }
+    let guarded = |p: &str| {
+        files
+            .set
+            .profile(p)
+            .is_some_and(|s| s.get("swrole_confirm").is_some() || s.get("swrole_session_policy").is_some())
+    };
+    let production = |p: &str| p.to_ascii_lowercase().contains("prod");
+    users.iter().copied().find(|u| !guarded(u) && !production(u)).or(users.first().copied())
 }
 
 /// The browser on this machine: the page comes back to 127.0.0.1 with the code.

@@ -101,7 +101,8 @@ pub fn run(env: &Env, args: SetupArgs) -> Result<()> {
         }
     };
     let job = Job { file: file.clone(), source, params };
-    let writing = Writing { prune: false, yes: args.yes, dry_run: false, allow: args.allow.clone() };
+    let writing =
+        Writing { prune: false, yes: args.yes, dry_run: false, allow: args.allow.clone(), adopt: false };
     let applied = super::team::apply(env, vec![job], &writing, Some(&add_line))?;
     if let Base::New(k) = &base {
         store_typed_keys(env, store.as_ref(), &files, &base_profile, k)?;
@@ -208,20 +209,34 @@ fn table(rows: &[[String; 4]]) -> String {
     let all: Vec<&[String; 4]> = std::iter::once(&header).chain(rows.iter()).collect();
     let width = |i: usize| all.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
     let widths = [width(0), width(1), width(2)];
-    all.iter()
-        .map(|r| {
-            printable(&format!(
-                "{:w0$}  {:w1$}  {:w2$}  {}\n",
-                r[0],
-                r[1],
-                r[2],
-                r[3],
-                w0 = widths[0],
-                w1 = widths[1],
-                w2 = widths[2]
-            ))
-        })
-        .collect()
+    // The check (a problem can be long) goes on as far as 80 columns, the rest on lines of
+    // its own, indented.
+    let mut out = String::new();
+    for r in all {
+        let mut line = printable(&format!(
+            "{:w0$}  {:w1$}  {:w2$} ",
+            r[0],
+            r[1],
+            r[2],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        ));
+        let check = printable(&r[3]);
+        let mut words = check.split(' ').filter(|w| !w.is_empty()).peekable();
+        while let Some(w) = words.next_if(|w| line.chars().count() + 1 + w.chars().count() <= 80) {
+            line.push(' ');
+            line.push_str(w);
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+        let rest: Vec<&str> = words.collect();
+        if !rest.is_empty() {
+            out.push_str(&crate::text::wrap(&format!("    {}", rest.join(" ")), 80, 0));
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// Whether the files give `profile` credentials a switch can use without swrole's key
@@ -324,6 +339,27 @@ fn list_devices(env: &Env, files: &Files, profile: &str, base: &Base) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_check_table_fits_80_columns() {
+        let long = "AssumeRole: AccessDenied: User: arn:aws:iam::123456789012:user/ann is not authorized to perform \
+                    sts:AssumeRole on resource (the role does not let you assume it yet: ask an administrator)";
+        let rows = [
+            [
+                "sw-staging".to_string(),
+                "210987654321".into(),
+                "delegate_root_organization".into(),
+                "OK".into(),
+            ],
+            ["sw-production".to_string(), "-".into(), "-".into(), long.into()],
+        ];
+        let t = table(&rows);
+        assert!(t.lines().all(|l| l.chars().count() <= 80), "{t}");
+        assert!(t.lines().skip(3).all(|l| l.starts_with("    ") && !l.starts_with("     ")), "{t}");
+        let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(words(&t).contains(&words(long)), "nothing is cut: {t}");
+        assert!(t.lines().nth(1).unwrap().ends_with("delegate_root_organization  OK"), "{t}");
+    }
 
     /// The first line of the error, then the fix its kind has.
     #[test]

@@ -17,7 +17,7 @@ use crate::text::printable;
 pub fn run(env: &Env, action: SsoAction) -> Result<()> {
     match action {
         SsoAction::Profiles { session, write, template, region, prune, yes, dry_run } => {
-            let writing = Writing { prune, yes, dry_run, allow: Vec::new() };
+            let writing = Writing { prune, yes, dry_run, allow: Vec::new(), adopt: false };
             profiles(env, session.as_deref(), write.then_some(&writing), &template, region.as_deref())
         }
     }

@@ -14,23 +14,93 @@ use crate::text::printable;
 
 impl From<&crate::cli::WriteArgs> for Writing {
     fn from(w: &crate::cli::WriteArgs) -> Writing {
-        Writing { prune: w.prune, yes: w.yes, dry_run: w.dry_run, allow: w.allow.clone() }
+        Writing { prune: w.prune, yes: w.yes, dry_run: w.dry_run, allow: w.allow.clone(), adopt: false }
     }
 }
 
 pub fn run(env: &Env, action: TeamAction) -> Result<()> {
     match action {
-        TeamAction::Add { source, user, source_profile, prefix, write } => {
+        TeamAction::Add { source, user, source_profile, prefix, adopt, write } => {
             let cwd = std::env::current_dir().context("could not read the current directory")?;
             let source = Source::parse(&source, &cwd)?;
-            let params = Params { user, source_profile, prefix: prefix.unwrap_or_default() };
-            let job = Job::read(env, source, params, None)?;
-            apply(env, vec![job], &(&write).into(), None).map(|_| ())
+            let mut params = Params { user, source_profile, prefix: prefix.unwrap_or_default() };
+            let mut job = Job::read(env, source, params.clone(), None)?;
+            // {{user}} from the member's own profiles of the team's names (their mfa_serial
+            // names the device), as setup finds it from IAM.
+            if params.user.is_none() && job.file.uses().contains_key("user") {
+                let files = crate::switch::Files::load(env)?;
+                if let Some((user, at)) = job.file.user_from(&files.set, &params.prefix) {
+                    eprintln!(
+                        "swrole: {}",
+                        printable(&format!(
+                            "{{{{user}}}} = {user} (from {})",
+                            crate::plan::at(&files.paths, &at)
+                        ))
+                    );
+                    params.user = Some(user);
+                    job.params = params;
+                }
+            }
+            let writing = Writing { adopt, ..Writing::from(&write) };
+            apply(env, vec![job], &writing, None).map(|_| ())
         }
         TeamAction::Sync { team, write } => sync(env, team.as_deref(), &(&write).into()),
         TeamAction::List => list(env),
         TeamAction::Remove { team, yes } => remove(env, &team, yes),
     }
+}
+
+/// `[profile a], [profile b]`.
+fn list_ids(ids: &[Id]) -> String {
+    ids.iter().map(|i| format!("[{i}]")).collect::<Vec<_>>().join(", ")
+}
+
+/// Whether to replace the member's own sections `mine` with the team's: `--adopt`; else, on
+/// a terminal and without `--yes`, asked after the difference of each (yours, then the
+/// team's) is shown. No terminal, `--yes` or `--dry-run` alone: no.
+fn adopt(
+    text: &str,
+    rendered: &[team::Rendered],
+    mine: &[Id],
+    name: &str,
+    writing: &Writing,
+) -> Result<bool> {
+    let show = |id: &Id| -> Result<String> {
+        let lines = team::own_section_lines(text, std::slice::from_ref(id))?;
+        let all: Vec<&str> = text.lines().collect();
+        let yours: String = lines.iter().filter_map(|l| all.get(l - 1)).map(|l| format!("{l}\n")).collect();
+        let theirs: String = rendered
+            .iter()
+            .find(|r| r.id == *id)
+            .map(|r| r.lines.iter().map(|l| format!("{l}\n")).collect())
+            .unwrap_or_default();
+        Ok(diff(&yours, &theirs, &format!("[{id}]"), colour_on_stderr()))
+    };
+    if writing.adopt {
+        for id in mine {
+            eprint!("{}", show(id)?);
+        }
+        return Ok(true);
+    }
+    if writing.yes || writing.dry_run || !crate::mfa::have_terminal() {
+        return Ok(false);
+    }
+    eprintln!(
+        "swrole: {}",
+        printable(&format!(
+            "team {name}: {} {} yours already; the team's differ:",
+            list_ids(mine),
+            if mine.len() == 1 { "is" } else { "are" }
+        ))
+    );
+    for id in mine {
+        eprint!("{}", show(id)?);
+    }
+    let t = crate::tty::terminal("the question is asked on the terminal", "pass --adopt")?;
+    crate::tty::confirm(
+        &t,
+        &format!("replace yours with team {name}'s (the team's production safety comes with them)?"),
+    )
 }
 
 /// How an edit is written: `--prune`, `--yes`, `--dry-run`, and the keys the member lets a
@@ -41,6 +111,8 @@ pub struct Writing {
     pub yes: bool,
     pub dry_run: bool,
     pub allow: Vec<String>,
+    /// Replace the member's own sections of the team's names (`team add --adopt`).
+    pub adopt: bool,
 }
 
 /// One team to render: its file (read before anything is locked or written) and the
@@ -136,8 +208,42 @@ pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>)
             version: job.file.version,
             sections: Vec::new(),
         };
-        let m = team::merge(&text, team::Owner::Team, name, &rendered, &meta, &taken, writing.prune)
+        let mut m = team::merge(&text, team::Owner::Team, name, &rendered, &meta, &taken, writing.prune)
             .map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?;
+        // The member's own sections of the team's names (outside every block): replaced by
+        // the team's when the member says so, after seeing the difference.
+        let mine: Vec<Id> = m
+            .clashes
+            .iter()
+            .map(|(id, _)| id.clone())
+            .filter(|id| {
+                team::own_section_lines(&text, std::slice::from_ref(id)).is_ok_and(|l| !l.is_empty())
+            })
+            .collect();
+        if !mine.is_empty() && adopt(&text, &rendered, &mine, name, writing)? {
+            let without = crate::keys::remove_lines(&text, &team::own_section_lines(&text, &mine)?);
+            let mut taken = team::taken_outside(&without, team::Owner::Team, name, &config_name)?;
+            for (id, at) in &creds {
+                taken.entry(id.clone()).or_insert_with(|| at.clone());
+            }
+            m = team::merge(&without, team::Owner::Team, name, &rendered, &meta, &taken, writing.prune)
+                .map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?;
+            notes.push(format!("team {name}: your own {} replaced by the team's", list_ids(&mine)));
+        }
+        // Never an empty block: a team all of whose sections are the member's own adds nothing.
+        let had_block = team::blocks(&text)
+            .is_ok_and(|b| b.iter().any(|b| b.owner == team::Owner::Team && b.team == *name));
+        if !had_block && !rendered.is_empty() && m.clashes.len() == rendered.len() {
+            eprintln!(
+                "swrole: {}",
+                printable(&format!(
+                    "team {name}: every section is already yours in {config_name}, left as it is: nothing added \
+                     (swrole team add --adopt replaces yours with the team's, showing the difference)"
+                ))
+            );
+            applied.rendered.push(TeamResult { team: name.clone(), rendered, clashes: m.clashes.clone() });
+            continue;
+        }
         notes.extend(merge_notes(name, &m));
         applied.rendered.push(TeamResult { team: name.clone(), rendered, clashes: m.clashes.clone() });
         text = m.text;
@@ -271,7 +377,7 @@ pub fn confirm_and_write(
     text: &str,
     writing: &Writing,
 ) -> Result<bool> {
-    eprint!("{}", diff(old, text, config_name));
+    eprint!("{}", diff(old, text, config_name, colour_on_stderr()));
     if writing.dry_run {
         eprintln!("swrole: --dry-run: nothing written");
         return Ok(false);
@@ -288,12 +394,32 @@ pub fn confirm_and_write(
     Ok(true)
 }
 
-/// A unified diff for the terminal (the text escaped: a team file is someone else's).
-fn diff(old: &str, new: &str, name: &str) -> String {
+/// Colour for stderr: a terminal, not `TERM=dumb`, and no `NO_COLOR` (no-color.org).
+fn colour_on_stderr() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        && std::env::var("TERM").is_ok_and(|t| t != "dumb")
+}
+
+/// A unified diff for the terminal (the text escaped: a team file is someone else's), its
+/// removed lines red, added lines green and hunk headers cyan when `colour`.
+fn diff(old: &str, new: &str, name: &str, colour: bool) -> String {
     let d = similar::TextDiff::from_lines(old, new);
     let mut out = String::new();
     for line in d.unified_diff().context_radius(2).header(name, name).to_string().lines() {
-        out.push_str(&printable(line.trim_end_matches('\r')));
+        let line = printable(line.trim_end_matches('\r'));
+        let paint = match () {
+            _ if !colour || line.starts_with("+++") || line.starts_with("---") => None,
+            _ if line.starts_with('+') => Some("32"),
+            _ if line.starts_with('-') => Some("31"),
+            _ if line.starts_with("@@") => Some("36"),
+            _ => None,
+        };
+        match paint {
+            Some(c) => out.push_str(&format!("\x1b[{c}m{line}\x1b[0m")),
+            None => out.push_str(&line),
+        }
         out.push('\n');
     }
     out
@@ -371,7 +497,7 @@ fn remove(env: &Env, name: &str, yes: bool) -> Result<()> {
     else {
         bail!("{config_name} has no block of team {name:?}");
     };
-    eprint!("{}", diff(&old, &new, &config_name));
+    eprint!("{}", diff(&old, &new, &config_name, colour_on_stderr()));
     if !yes {
         let t = crate::tty::terminal("the removal is confirmed on the terminal", "pass --yes")?;
         if !crate::tty::confirm(&t, &format!("remove team {name}'s profiles from {config_name}?"))? {
@@ -381,4 +507,23 @@ fn remove(env: &Env, name: &str, yes: bool) -> Result<()> {
     edit::replace(&[Written { path: &config_path, old: &old, new: &new, name: "config" }])?;
     eprintln!("swrole: {}", printable(&format!("removed team {name}'s block from {config_name}")));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_diff_is_coloured_only_when_asked() {
+        let (old, new) = ("[a]\nx = 1\n", "[a]\nx = 2\n");
+        let plain = super::diff(old, new, "config", false);
+        assert!(plain.contains("\n-x = 1\n+x = 2\n") && !plain.contains('\u{1b}'), "{plain}");
+        let coloured = super::diff(old, new, "config", true);
+        assert!(coloured.contains("\u{1b}[31m-x = 1\u{1b}[0m\n\u{1b}[32m+x = 2\u{1b}[0m\n"), "{coloured:?}");
+        assert!(
+            coloured.contains("\u{1b}[36m@@") && coloured.starts_with("--- config\n+++ config\n"),
+            "{coloured:?}"
+        );
+        // A team file's own escape bytes stay visible, coloured or not.
+        let hostile = super::diff("", "x = \u{1b}[2J\n", "config", true);
+        assert!(!hostile.contains("\u{1b}[2J"), "{hostile:?}");
+    }
 }

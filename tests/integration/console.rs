@@ -190,6 +190,14 @@ fn the_console_opens_as_the_role_in_its_region() {
     let req = query(fed.requests.lock().unwrap().last().unwrap());
     let duration: u32 = req["SessionDuration"].parse().unwrap();
     assert!((3500..=3600).contains(&duration), "{duration}");
+    // The URL is a password: swrole says for how long (issue 43, item 16).
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            "anyone with this URL can open the console as sw-staging within 15 minutes, signed in for "
+        ) && (err.contains("for 1h00m") || err.contains("for 59m")),
+        "{err}"
+    );
 }
 
 #[test]

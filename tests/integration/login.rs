@@ -235,9 +235,10 @@ fn login_then_switch_with_no_key_and_share_the_session_with_boto3() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty(), "login prints nothing to eval");
     assert!(text(&out.stderr).contains(&format!("signed in as {}", w.arn)), "{}", text(&out.stderr));
+    // The suggestion: not the first name, but the one likely used (issue 43, item 16):
+    // with nothing to go by, the one not named like production.
     assert!(
-        text(&out.stderr)
-            .contains("profiles on top of it: sw-production, sw-staging (try `sw sw-production`)"),
+        text(&out.stderr).contains("profiles on top of it: sw-production, sw-staging (try `sw sw-staging`)"),
         "{}",
         text(&out.stderr)
     );
@@ -317,6 +318,9 @@ fn login_then_switch_with_no_key_and_share_the_session_with_boto3() {
         "{said}"
     );
     assert!(!said.contains(by_swrole["refreshToken"].as_str().unwrap()));
+    // Signed in again: the suggestion is the profile used last (swrole's record).
+    let again = w.swrole(&["login", "me", "--yes", "--region", "ap-northeast-1", "--timeout", "30"]);
+    assert!(text(&again.stderr).contains("(try `sw sw-production`)"), "{}", text(&again.stderr));
 }
 
 #[test]
@@ -844,4 +848,63 @@ fn keys_retire_from_the_key_store_with_delete_and_refuses_another_user() {
     let config = std::fs::read_to_string(w.fx.config_path()).unwrap();
     assert!(!config.contains("credential-process default"), "{config}");
     assert!(config.starts_with("[default]\nregion = ap-northeast-1\n"), "{config}");
+}
+
+/// tests/support/go_caller built once against Debian's AWS SDK for Go v2 (GOPATH mode: the
+/// library's source in /usr/share/gocode, nothing fetched).
+fn go_caller() -> Option<PathBuf> {
+    static BUILT: std::sync::OnceLock<Option<(tempfile::TempDir, PathBuf)>> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            if !require("go")
+                || !Path::new("/usr/share/gocode/src/github.com/aws/aws-sdk-go-v2/config").exists()
+            {
+                assert!(std::env::var_os("SWROLE_REQUIRE_TOOLS").is_none(), "the Go SDK is missing");
+                return None;
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let bin = dir.path().join("go-caller");
+            let out = Command::new("go")
+                .args(["build", "-o"])
+                .arg(&bin)
+                .arg(support("go_caller/main.go"))
+                .env("GOPATH", "/usr/share/gocode")
+                .env("GO111MODULE", "off")
+                .env("GOFLAGS", "")
+                .env("GOCACHE", dir.path().join("cache"))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "go build: {}", text(&out.stderr));
+            Some((dir, bin))
+        })
+        .as_ref()
+        .map(|(_, bin)| bin.clone())
+}
+
+/// Issue 43, item 17: Go tools (Terraform's AWS provider among them, on aws-sdk-go-v2) cannot
+/// chain a role on an `aws login` base; `credential_process = swrole credential-process
+/// PROFILE` in the profile they read is the bridge (docs/login.md), proven with a Go program
+/// built against the AWS SDK for Go v2.
+#[test]
+fn go_programs_reach_the_role_through_swrole_credential_process() {
+    let Some(caller) = go_caller() else { return };
+    let config =
+        format!("{ROLES}\n[profile tf-staging]\ncredential_process = swrole credential-process sw-staging\n");
+    let Some(w) = world(&config, "") else { return };
+    assert!(w.login().status.success());
+    let go = |profile: &str| {
+        let mut c = w.cmd(&caller);
+        c.arg(profile).env("STS_URL", w.moto.url()).env("AWS_REGION", "ap-northeast-1");
+        without_terminal(&mut c);
+        c.output().unwrap()
+    };
+    // The Go SDK alone: the role on the login session is out of its reach.
+    let direct = go("sw-staging");
+    assert!(!direct.status.success(), "{}", text(&direct.stdout));
+    // Through swrole: the role's account, signed with the role's credentials.
+    let bridged = go("tf-staging");
+    assert!(bridged.status.success(), "{}", text(&bridged.stderr));
+    assert_eq!(text(&bridged.stdout).trim(), "210987654321");
+    let last = w.moto.requests().into_iter().rev().find(|r| r.form["Action"] == "GetCallerIdentity").unwrap();
+    assert!(last.access_key.starts_with("ASIA") && last.access_key != w.login_key.0, "{}", last.access_key);
 }

@@ -1034,3 +1034,54 @@ fn sign_in_tokens_never_go_to_a_team_chosen_host() {
     assert!(err.contains("comes from team web's block, which you did not write"), "{err}");
     assert!(capture.accept().is_err(), "nothing connected to the team's host");
 }
+
+/// Issue 43, item 10: a member who already has the team's profiles adopts the team file.
+/// `team add` finds {{user}} in their own mfa_serial lines; with every profile theirs it adds
+/// no empty block and says how to adopt; `--adopt` shows the difference and replaces their
+/// sections with the team's (production safety included), every other byte kept; on a
+/// terminal the question is asked, and "n" changes nothing.
+#[test]
+fn a_member_with_the_profiles_adopts_the_team_file() {
+    let seed = crate::util::SEED_CONFIG;
+    let fx = Fixture::new(seed, crate::util::SEED_CREDENTIALS);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("swrole-team.ini"), TEAM).unwrap();
+    let team_dir = dir.path().to_str().unwrap();
+    let out = swrole(&fx, &["team", "add", team_dir]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("{{user}} = your.mail@example.com (from "), "{err}");
+    assert!(err.contains("team web: every section is already yours in "), "{err}");
+    assert!(err.contains("nothing added (swrole team add --adopt replaces yours"), "{err}");
+    assert_eq!(config(&fx), seed, "no empty block");
+    // On a terminal: asked, after the difference; "n" keeps everything.
+    let asked = crate::util::pty_swrole(fx.home(), "replace yours", "n", &["team", "add", team_dir], &[]);
+    let tty = asked["tty"].as_str().unwrap();
+    assert!(
+        tty.contains("[profile sw-production] are yours already") || tty.contains("are yours already"),
+        "{tty}"
+    );
+    assert!(tty.contains("+swrole_confirm = true"), "the team's production safety is shown: {tty}");
+    assert_eq!(config(&fx), seed);
+    // --adopt: theirs go, the team's block comes, the rest stays byte for byte.
+    let out = swrole(&fx, &["team", "add", team_dir, "--adopt", "--yes"]);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("your own [profile sw-staging], [profile sw-production] replaced by the team's"),
+        "{err}"
+    );
+    let written = config(&fx);
+    assert!(written.starts_with("[default]\nregion = ap-northeast-1\noutput = json\n"), "{written}");
+    assert_eq!(written.matches("[profile sw-production]").count(), 1, "{written}");
+    let block = &written[written.find("# swrole team web: begin").expect("a block")..];
+    assert!(block.contains("[profile sw-production]\nsource_profile = default\n"), "{written}");
+    assert!(
+        block.contains(
+            "mfa_serial = arn:aws:iam::123456789012:mfa/your.mail@example.com\nswrole_confirm = true\n"
+        ),
+        "{written}"
+    );
+    let again = swrole(&fx, &["team", "add", team_dir]);
+    assert!(text(&again.stderr).contains("is up to date"), "{}", text(&again.stderr));
+}
