@@ -28,16 +28,40 @@ pub fn run(env: &Env, shell: Option<Shell>) -> Result<()> {
     write_stdout(&text)
 }
 
-/// What an unset clears, said in one line: the profile and the variables that are set.
+/// What an unset clears, said in one short line: the profile, and the variables that are
+/// set, by what they are (keys, region, ...), so that it fits a terminal.
 fn cleared(profile: Option<&str>, names: &[&str]) -> String {
-    let list = match names {
+    let groups: [(&str, fn(&str) -> bool); 7] = [
+        ("keys", |n| {
+            ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"]
+                .contains(&n)
+                || n == "AWS_CREDENTIAL_EXPIRATION"
+                || n == "AWS_SESSION_EXPIRATION"
+        }),
+        ("region", |n| n == "AWS_REGION" || n == "AWS_DEFAULT_REGION"),
+        ("account", |n| n == "AWS_ACCOUNT_ID"),
+        ("AWS_PROFILE", |n| n == "AWS_PROFILE" || n == "AWS_DEFAULT_PROFILE"),
+        ("CA bundle", |n| crate::exports::CA_BUNDLE.contains(&n)),
+        ("other tools' marks", |n| crate::exports::OTHER_SWITCHERS.iter().any(|(v, _)| *v == n)),
+        // What else a switch sets (SWROLE_*, and AWSUME_PROFILE for prompts that read it).
+        ("swrole's marks", |n| n.starts_with("SWROLE_") || crate::exports::MANAGED.contains(&n)),
+    ];
+    let mut said: Vec<String> = Vec::new();
+    for (what, belongs) in groups {
+        if names.iter().any(|n| belongs(n)) {
+            said.push(what.to_string());
+        }
+    }
+    // Anything the groups miss is named.
+    said.extend(names.iter().filter(|n| !groups.iter().any(|(_, b)| b(n))).map(|n| n.to_string()));
+    let list = match said.as_slice() {
         [] => return "nothing to clear: no variable swrole sets or clears is set".to_string(),
-        [one] => one.to_string(),
+        [one] => one.clone(),
         [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     };
     match profile {
-        Some(p) => format!("{p} is off; cleared {list}"),
-        None => format!("cleared {list}"),
+        Some(p) => format!("{p} is off: {list} cleared"),
+        None => format!("{list} cleared"),
     }
 }
 
@@ -47,10 +71,36 @@ mod tests {
     fn an_unset_says_what_it_clears() {
         use super::cleared;
         assert_eq!(cleared(None, &[]), "nothing to clear: no variable swrole sets or clears is set");
-        assert_eq!(cleared(None, &["AWS_PROFILE"]), "cleared AWS_PROFILE");
+        assert_eq!(cleared(None, &["AWS_PROFILE"]), "AWS_PROFILE cleared");
+        let all: Vec<&str> = crate::exports::Exports::for_unset(Some("prod"), true)
+            .0
+            .iter()
+            .filter_map(|op| match op {
+                crate::exports::Op::Unset(n) => Some(*n),
+                _ => None,
+            })
+            .collect();
         assert_eq!(
-            cleared(Some("prod"), &["AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN", "SWROLE_PROFILE"]),
-            "prod is off; cleared AWS_ACCESS_KEY_ID, AWS_SESSION_TOKEN and SWROLE_PROFILE"
+            cleared(Some("sw-production"), &all),
+            "sw-production is off: keys, region, account, AWS_PROFILE, CA bundle, other tools' marks and swrole's \
+             marks cleared"
+        );
+        // After a switch: what it set, in a line that fits.
+        let set = [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_REGION",
+            "AWS_ACCOUNT_ID",
+            "AWSUME_PROFILE",
+            "SWROLE_PROFILE",
+        ];
+        assert_eq!(
+            format!("swrole: {}", cleared(Some("sw-production"), &set)),
+            "swrole: sw-production is off: keys, region, account and swrole's marks cleared"
+        );
+        assert_eq!(
+            cleared(Some("p"), &["AWS_ACCESS_KEY_ID", "SWROLE_PROFILE"]),
+            "p is off: keys and swrole's marks cleared"
         );
     }
 }

@@ -891,3 +891,89 @@ fn nu_streams_what_swrole_says_and_adds_nothing() {
         .unwrap();
     assert_eq!(text(&prompt.stdout), "\u{1b}[31mprod RW\u{1b}[0m\n");
 }
+
+/// Issue 43, "what done looks like": a day's work typed into each real shell on an
+/// 80-column terminal (switch, `sw -`, Tab, a guarded command answered no, Ctrl-C at a
+/// question inside a loop, `sw off`), and the screen read line by line: no line twice, none
+/// wrapped, nothing stray.
+#[test]
+fn a_day_at_an_80_column_terminal_reads_cleanly() {
+    if !require("python3") {
+        return;
+    }
+    let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/interactive.py");
+    for shell in ["zsh", "bash", "fish"] {
+        if !require(shell) {
+            continue;
+        }
+        let sts = ShortSts::start(&[3600]);
+        let fx = Fixture::new(PROD, "");
+        let file = crate::util::shell_file(&format!("swrole.{shell}"));
+        let marker = |n: u32| match shell {
+            "fish" => (format!("echo @@(math {n} + 0)@@\n"), format!("@@{n}@@")),
+            _ => (format!("echo @@$(({n} + 0))@@\n"), format!("@@{n}@@")),
+        };
+        let step = |send: String, expect: &str, sleep: f64| serde_json::json!({"send": send, "expect": expect, "timeout": 15, "sleep": sleep});
+        let mut steps = Vec::new();
+        if shell == "zsh" {
+            let (m, e) = marker(1);
+            steps.push(step(format!("autoload -Uz compinit && compinit -u; {m}"), &e, 0.3));
+        }
+        let (m, e) = marker(2);
+        steps.push(step(format!("source {}; {m}", file.display()), &e, 0.3));
+        steps.push(step("sw -y prod\n".into(), "prod  111111111111  ", 0.3));
+        steps.push(step("sw off\n".into(), "prod is off: keys", 0.3));
+        steps.push(step("sw - -y\n".into(), "prod  111111111111  ", 0.3));
+        // Tab completes the profile; the line is then cleared (Ctrl-U).
+        let (m, e) = marker(3);
+        steps.push(step("sw pro\t".into(), "sw prod", 0.3));
+        steps.push(step(format!("\u{15}{m}"), &e, 0.3));
+        // A guarded command: asked, answered no, left in the editor, then cleared.
+        steps.push(step("terraform apply\n".into(), "run in PROD \\(111111111111\\)\\?", 0.3));
+        let (m, e) = marker(4);
+        steps.push(step("n".into(), "terraform apply", 0.3));
+        steps.push(step(format!("\u{15}{m}"), &e, 0.3));
+        // Ctrl-C at the switch's question inside a loop: the loop stops.
+        steps.push(step("sw off\n".into(), "prod is off", 0.3));
+        let looped = match shell {
+            "fish" => "for i in 1 2; sw prod; echo turn=$i; end\n",
+            _ => "for i in 1 2; do sw prod; echo turn=$i; done\n",
+        };
+        steps.push(step(looped.into(), "switch to prod", 0.3));
+        let (m, e) = marker(5);
+        steps.push(step("\u{3}".into(), "\\^C", 0.3));
+        steps.push(step(m, &e, 1.0));
+        let out = Command::new("python3")
+            .arg(helper)
+            .arg(shell)
+            .arg(serde_json::Value::Array(steps).to_string())
+            .clean(&fx)
+            .env("TERM", "xterm")
+            .env("PTY_COLUMNS", "80")
+            .env("AWS_ENDPOINT_URL_STS", sts.url())
+            .output()
+            .unwrap();
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{shell}: {}\n{}", text(&out.stdout), text(&out.stderr)));
+        let raw = r["tty"].as_str().unwrap();
+        let screen = crate::util::screen_at(raw, 80);
+        assert!(r["failed"].is_null(), "{shell}: step {} failed:\n{screen}", r["failed"]);
+        let lines: Vec<&str> = screen.lines().collect();
+        for pair in lines.windows(2) {
+            assert!(pair[0].trim().len() < 3 || pair[0] != pair[1], "{shell}: a line twice:\n{screen}");
+        }
+        assert!(lines.iter().all(|l| l.chars().count() < 80), "{shell}: a wrapped line:\n{screen}");
+        assert!(
+            !screen.contains("turn=1") && screen.matches("switch to prod").count() == 1,
+            "{shell}:\n{screen}"
+        );
+        for stray in ["swrole exited", "\u{1b}", "command not found: __swrole", "Unknown command"] {
+            assert!(!screen.contains(stray), "{shell}: {stray:?}:\n{screen}");
+        }
+        assert_eq!(
+            screen.matches("prod  111111111111  ").count(),
+            2,
+            "{shell}: one line a switch:\n{screen}"
+        );
+    }
+}

@@ -219,7 +219,7 @@ exit 0
             "{shell}: {stderr}"
         );
         assert!(
-            stderr.contains("swrole: sw-staging is off; cleared AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, "),
+            stderr.contains("swrole: sw-staging is off: keys, region, account and swrole's marks cleared\n"),
             "{shell}: {stderr}"
         );
         assert!(stdout.contains("B=sw-production P=sw-staging\n"), "{shell}: {stdout}");

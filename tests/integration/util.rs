@@ -346,10 +346,15 @@ pub fn isolated(program: &Path, home: &Path) -> Command {
 /// What a terminal of 120 columns shows for `raw` (what a program wrote to it), line by line:
 /// tests/support/screen.py, with pyte as the terminal emulator.
 pub fn screen(raw: &str) -> String {
+    screen_at(raw, 120)
+}
+
+/// [`screen`] on a terminal `columns` wide.
+pub fn screen_at(raw: &str, columns: u16) -> String {
     use std::io::Write;
     let helper = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/screen.py");
     let mut child = std::process::Command::new("python3")
-        .args([helper, "120"])
+        .args([helper, &columns.to_string()])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()

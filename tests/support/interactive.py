@@ -6,7 +6,8 @@ after SLEEP seconds (default 0) TEXT is typed
 (a "\t" in it is the Tab key), then the terminal's output since the step began must match
 REGEX within TIMEOUT (default 10 s). A step with "scan": TEXT then lists the command lines
 of every process on the machine that hold TEXT (what any local user can read in `ps`).
-The environment (PATH, HOME, ...) is the caller's.
+The environment (PATH, HOME, ...) is the caller's; PTY_COLUMNS sets the terminal's width
+(24 lines by PTY_COLUMNS columns), as a real terminal of that size tells its programs.
 Prints one JSON object: {"tty": ALL_OUTPUT, "failed": INDEX_OR_NULL, "seconds": [PER_STEP],
 "scans": [[COMMAND_LINE, ...] per scanning step]}.
 """
@@ -28,6 +29,12 @@ os.environ["PS1"] = "$ "
 os.environ.setdefault("TERM", "xterm")
 pid, fd = pty.fork()
 if pid == 0:
+    if os.environ.get("PTY_COLUMNS"):
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, int(os.environ["PTY_COLUMNS"]), 0, 0))
     os.execvp(argv[0], argv)
 
 seen = b""
