@@ -28,10 +28,13 @@ pub fn run(env: &Env, shell: Option<Shell>) -> Result<()> {
     write_stdout(&text)
 }
 
+/// A kind of variable, named for people, and which names are of it.
+type Group = (&'static str, fn(&str) -> bool);
+
 /// What an unset clears, said in one short line: the profile, and the variables that are
 /// set, by what they are (keys, region, ...), so that it fits a terminal.
 fn cleared(profile: Option<&str>, names: &[&str]) -> String {
-    let groups: [(&str, fn(&str) -> bool); 7] = [
+    let groups: [Group; 7] = [
         ("keys", |n| {
             ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"]
                 .contains(&n)
