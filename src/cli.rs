@@ -286,9 +286,15 @@ pub enum Command {
         /// protocol every AWS SDK reads); swrole stays CMD's parent and forwards signals
         #[arg(long)]
         server: bool,
-        /// With --server: when the MFA session runs out, ask for a code (on the terminal or
-        /// in a dialog) instead of answering CMD with an error
-        #[arg(long, requires = "server")]
+        /// Run CMD, a `docker run` (or `docker compose`), with the container served as
+        /// --server serves CMD: on swrole's Docker network (169.254.170.0/24, made on first
+        /// use), the endpoint at 169.254.170.2, its token in a read-only mounted file; the
+        /// container never sees a key (docs/containers.md)
+        #[arg(long, conflicts_with = "server")]
+        container: bool,
+        /// With --server or --container: when the MFA session runs out, ask for a code (on
+        /// the terminal or in a dialog) instead of answering CMD with an error
+        #[arg(long)]
         allow_prompt: bool,
         /// With --server: the loopback address to listen on
         #[arg(long, value_name = "ADDR", requires = "server", default_value = "127.0.0.1")]

@@ -14,6 +14,7 @@ pub mod cmd;
 pub mod config;
 pub mod console;
 pub mod credentials;
+pub mod docker;
 pub mod doctor;
 pub mod edit;
 pub mod env;
@@ -50,9 +51,11 @@ pub fn run(cli: Cli) -> Result<()> {
     let env = Env::from_process();
     sts::keep_loopback_off_proxies();
     match cli.command {
-        Some(Command::Exec { profile, switch, command, server, allow_prompt, server_address }) => {
-            if server {
-                cmd::exec::serve(&env, &profile, &switch, command, allow_prompt, server_address)
+        Some(Command::Exec { profile, switch, command, server, container, allow_prompt, server_address }) => {
+            if server || container {
+                cmd::exec::serve(&env, &profile, &switch, command, allow_prompt, server_address, container)
+            } else if allow_prompt {
+                Err(anyhow::anyhow!("--allow-prompt is for exec --server and exec --container"))
             } else {
                 cmd::exec::run(&env, &profile, &switch, command)
             }

@@ -412,10 +412,42 @@ async fn handle(
     })
 }
 
-/// Bind `addr` (loopback only) and serve on a thread of its own until the process ends.
-/// Returns the address bound.
-pub fn start(addr: SocketAddr, token: String, source: Source) -> Result<SocketAddr> {
-    if !addr.ip().is_loopback() {
+/// Who may connect to the endpoint. A connection from anywhere else is closed unread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Peers {
+    /// This machine's own programs (`exec --server`).
+    Loopback,
+    /// The containers of swrole's Docker network (`exec --container`), which reach the
+    /// endpoint at the network's gateway, and this machine.
+    Network { gateway: std::net::Ipv4Addr, prefix: u8 },
+}
+
+impl Peers {
+    /// Whether the endpoint may listen on `ip`.
+    pub fn may_listen_on(self, ip: std::net::IpAddr) -> bool {
+        match self {
+            Peers::Loopback => ip.is_loopback(),
+            Peers::Network { gateway, .. } => ip == std::net::IpAddr::V4(gateway),
+        }
+    }
+
+    /// Whether a connection from `ip` is served.
+    pub fn allows(self, ip: std::net::IpAddr) -> bool {
+        match (self, ip) {
+            _ if ip.is_loopback() => true,
+            (Peers::Network { gateway, prefix }, std::net::IpAddr::V4(v4)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+                u32::from(v4) & mask == u32::from(gateway) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Bind `addr` (where `peers` allows) and serve on a thread of its own until the process
+/// ends. Returns the address bound.
+pub fn start(addr: SocketAddr, token: String, source: Source, peers: Peers) -> Result<SocketAddr> {
+    if !peers.may_listen_on(addr.ip()) {
         bail!("the credentials endpoint listens on loopback only ({} is not a loopback address)", addr.ip());
     }
     let listener =
@@ -453,7 +485,7 @@ pub fn start(addr: SocketAddr, token: String, source: Source) -> Result<SocketAd
                         continue;
                     }
                 };
-                if !peer.ip().is_loopback() {
+                if !peers.allows(peer.ip()) {
                     continue;
                 }
                 let (id, pushed_out) = unproven.lock().expect("not poisoned").add();
@@ -500,6 +532,36 @@ pub fn start(addr: SocketAddr, token: String, source: Source) -> Result<SocketAd
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_peers_it_serves_may_connect() {
+        use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+        let ip = |a, b, c, d| IpAddr::V4(Ipv4Addr::new(a, b, c, d));
+        let net = Peers::Network { gateway: Ipv4Addr::new(169, 254, 170, 2), prefix: 24 };
+        assert!(
+            Peers::Loopback.allows(ip(127, 0, 0, 1))
+                && Peers::Loopback.allows(IpAddr::V6(Ipv6Addr::LOCALHOST))
+        );
+        assert!(!Peers::Loopback.allows(ip(169, 254, 170, 3)));
+        assert!(
+            net.allows(ip(169, 254, 170, 1))
+                && net.allows(ip(169, 254, 170, 254))
+                && net.allows(ip(127, 0, 0, 1))
+        );
+        assert!(
+            !net.allows(ip(169, 254, 171, 1))
+                && !net.allows(ip(10, 0, 0, 1))
+                && !net.allows(ip(169, 254, 169, 254))
+        );
+        assert!(!net.allows(IpAddr::V6("fd00:ec2::23".parse().unwrap())));
+        assert!(net.may_listen_on(ip(169, 254, 170, 2)) && !net.may_listen_on(ip(0, 0, 0, 0)));
+        assert!(
+            Peers::Loopback.may_listen_on(ip(127, 0, 0, 1))
+                && !Peers::Loopback.may_listen_on(ip(169, 254, 170, 2))
+        );
+        let all = Peers::Network { gateway: Ipv4Addr::new(169, 254, 170, 2), prefix: 0 };
+        assert!(all.allows(ip(8, 8, 8, 8)), "a /0 is everything (no shift overflow)");
+    }
 
     /// Past its cap, the oldest unproven connection is pushed out; a proven one never is,
     /// and its sender going away closes nothing.
@@ -615,7 +677,8 @@ mod tests {
             margin: 0,
             renew: Arc::new(|| anyhow::bail!("not called")),
         };
-        let e = start("0.0.0.0:0".parse().unwrap(), "t".into(), never).unwrap_err().to_string();
+        let e =
+            start("0.0.0.0:0".parse().unwrap(), "t".into(), never, Peers::Loopback).unwrap_err().to_string();
         assert!(e.contains("loopback only (0.0.0.0 is not a loopback address)"), "{e}");
     }
 

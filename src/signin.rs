@@ -95,21 +95,16 @@ pub async fn create_token(svc: &Service, key: &DpopKey, input: &serde_json::Valu
 /// make their session yours. A missing file or directory passes.
 pub fn check_shared(path: &Path) -> Result<()> {
     use std::os::unix::fs::MetadataExt;
-    let file = crate::store::file::euid();
     if let Some(dir) = path.parent()
         && let Ok(meta) = std::fs::metadata(dir)
+        && let Some(why) = dir_problem(meta.uid(), meta.mode(), crate::store::file::euid())
     {
-        let foreign = meta.uid() != file && meta.uid() != 0;
-        let open = meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0;
-        if foreign || open {
-            bail!(
-                "{} {}: another user could put a session there, so {} is not used (chmod go-w it if it is yours, \
-                 or choose a directory only you can write)",
-                dir.display(),
-                if foreign { "is owned by another user" } else { "can be written by group or others" },
-                path.display()
-            );
-        }
+        bail!(
+            "{} {why}: another user could put a session there, so {} is not used (chmod go-w it if it is yours, \
+             or choose a directory only you can write)",
+            dir.display(),
+            path.display()
+        );
     }
     match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -123,6 +118,16 @@ pub fn check_shared(path: &Path) -> Result<()> {
             None => Ok(()),
         },
     }
+}
+
+/// Why a directory of token files (its owner and mode) could hold another user's session
+/// for `me`: owned by someone else than `me` or root, or writable by group or others
+/// without the sticky bit. `None` when it is sound.
+fn dir_problem(owner: u32, mode: u32, me: u32) -> Option<&'static str> {
+    if owner != me && owner != 0 {
+        return Some("is owned by another user");
+    }
+    (mode & 0o022 != 0 && mode & 0o1000 == 0).then_some("can be written by group or others")
 }
 
 /// The text of a token file, when there is one, bounded; held to [`check_shared`] first.
@@ -622,6 +627,33 @@ mod tests {
         assert!(e.starts_with("could not read"), "{e}");
     }
 
+    /// The directory rule for any user, not only the one running the tests (root, whose
+    /// own and root's directories are the same).
+    #[test]
+    fn a_token_directory_is_sound_only_when_no_one_else_can_write_in_it() {
+        let me = 1000;
+        assert_eq!(dir_problem(me, 0o40700, me), None);
+        assert_eq!(dir_problem(0, 0o40755, me), None, "root's");
+        assert_eq!(dir_problem(1001, 0o40700, me), Some("is owned by another user"));
+        assert_eq!(dir_problem(me, 0o40770, me), Some("can be written by group or others"));
+        assert_eq!(dir_problem(me, 0o40702, me), Some("can be written by group or others"));
+        assert_eq!(dir_problem(0, 0o41777, me), None, "sticky, as /tmp");
+        assert_eq!(dir_problem(1001, 0o41777, me), Some("is owned by another user"));
+    }
+
+    #[test]
+    fn a_refresh_waits_for_another_only_so_long() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.json");
+        let held = lock_within(&path, Duration::from_secs(1)).unwrap();
+        let start = std::time::Instant::now();
+        let e = lock_within(&path, Duration::from_millis(300)).unwrap_err().to_string();
+        assert!(e.contains("another swrole has been refreshing"), "{e}");
+        assert!(start.elapsed() >= Duration::from_millis(300) && start.elapsed() < Duration::from_secs(5));
+        drop(held);
+        assert!(lock_within(&path, Duration::from_millis(300)).is_ok(), "free again");
+    }
+
     /// A token file is a session only when it is this user's own, private, regular file in
     /// a directory nobody else can write (or a sticky one). As root, another user's file is
     /// made with chown; the same checks run as any user.
@@ -635,6 +667,14 @@ mod tests {
         let path = cache.join("t.json");
         write_private(&path, "token").unwrap();
         assert_eq!(read_text(&path).unwrap().as_deref(), Some("token"));
+        // Only a missing file is "no session": a path that cannot be looked at is an error.
+        assert_eq!(read_text(&cache.join("none.json")).unwrap(), None);
+        let beyond = path.join("x.json");
+        assert!(
+            check_shared(&beyond).unwrap_err().to_string().contains("could not read"),
+            "a file is no directory"
+        );
+        assert!(read_text(&beyond).is_err());
         // An AWS CLI directory is 0755: fine. Group- or world-writable: not, unless sticky.
         mode(&cache, 0o755);
         assert!(read_text(&path).is_ok());

@@ -89,8 +89,18 @@ pub fn serve(
     command: Vec<OsString>,
     allow_prompt: bool,
     address: std::net::IpAddr,
+    container: bool,
 ) -> Result<()> {
     use std::os::unix::process::ExitStatusExt;
+    // In a container: the docker CLI, and its daemon and network, checked before anything
+    // is asked or started.
+    let docker = if container {
+        let cli = crate::docker::cli(&command)?.to_os_string();
+        crate::docker::ensure_network(&cli)?;
+        Some(cli)
+    } else {
+        None
+    };
     let opts =
         crate::options::Options { purpose: crate::options::Purpose::Job, ..super::options(env, args)? };
     let files = Files::load(env)?;
@@ -113,21 +123,61 @@ pub fn serve(
         mfa_prompt: if allow_prompt { opts.mfa_prompt } else { crate::options::Prompt::Never },
         ..opts.clone()
     };
-    super::record(env, "server", &plan, &creds, |l| l.command = Some(command_words(&command)));
-    let renew = renewal(env, profile, renew_opts, command_words(&command));
-    let open_files = crate::server::raise_open_files();
     let token = crate::server::new_token()?;
+    // A container gets a name of swrole's unless the command gives one: the record names it.
+    let token_dir = if container { Some(token_dir()?) } else { None };
+    let token_file = token_dir.as_ref().map(|d| d.path().join("token"));
+    let wiring = |port: u16| -> Result<(Vec<OsString>, Option<String>)> {
+        let name = crate::docker::name_for(profile, &token);
+        let w = crate::docker::Wiring {
+            port,
+            token_file: token_file.as_deref().expect("a container's token file"),
+            region: plan.region.as_deref(),
+            name: &name,
+        };
+        crate::docker::wire(&command, &w)
+    };
+    let (mode, mut words) = match container {
+        // The port is not known yet: the words are the same but for it.
+        true => ("container", command_words(&wiring(0)?.0)),
+        false => ("server", command_words(&command)),
+    };
+    words.retain(|w| !w.starts_with("AWS_CONTAINER_CREDENTIALS_FULL_URI="));
+    super::record(env, mode, &plan, &creds, |l| l.command = Some(words.clone()));
+    let renew = renewal(env, profile, renew_opts, words.clone());
+    let open_files = crate::server::raise_open_files();
     let source = crate::server::Source {
         profile: profile.to_string(),
         current: creds.clone(),
         margin: i64::from(opts.refresh_margin),
         renew,
     };
-    let bound = crate::server::start(std::net::SocketAddr::new(address, 0), token.clone(), source)?;
-    let exports = super::switch_exports(env, profile, &plan, &creds);
-    let (program, rest) = command.split_first().expect("clap requires a command");
-    let mut cmd = job(program, rest, &exports);
-    endpoint_environment(&mut cmd, &files, env, profile, bound, &token);
+    let (address, peers) = match docker {
+        Some(_) => (
+            std::net::IpAddr::V4(crate::docker::GATEWAY),
+            crate::server::Peers::Network { gateway: crate::docker::GATEWAY, prefix: 24 },
+        ),
+        None => (address, crate::server::Peers::Loopback),
+    };
+    let bound = crate::server::start(std::net::SocketAddr::new(address, 0), token.clone(), source, peers)?;
+    let (program, mut cmd) = match (&docker, &token_file) {
+        (Some(cli), Some(file)) => {
+            std::fs::write(file, &token)?;
+            let (words, _) = wiring(bound.port())?;
+            let mut cmd = std::process::Command::new(cli);
+            cmd.args(&words[1..]);
+            container_environment(&mut cmd, bound, file, plan.region.as_deref());
+            (cli.clone(), cmd)
+        }
+        _ => {
+            let exports = super::switch_exports(env, profile, &plan, &creds);
+            let (program, rest) = command.split_first().expect("clap requires a command");
+            let mut cmd = job(program, rest, &exports);
+            endpoint_environment(&mut cmd, &files, env, profile, bound, &token);
+            (program.clone(), cmd)
+        }
+    };
+    let program = &program;
     // The job dies with swrole where the OS allows (Linux: PR_SET_PDEATHSIG), and gets the
     // limit on open files it would have had.
     // SAFETY: prctl and setrlimit are async-signal-safe and touch no memory of the parent.
@@ -261,6 +311,43 @@ fn endpoint_environment(
     }
     cmd.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", format!("http://{host}/"));
     cmd.env("AWS_CONTAINER_AUTHORIZATION_TOKEN", token);
+}
+
+/// A directory of its own for a container's token file (0700: no other local user reaches
+/// the file; the file itself 0644, so that a container's user other than root reads it
+/// through the mount). Removed when swrole ends.
+fn token_dir() -> Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt;
+    let base = std::env::var_os("XDG_RUNTIME_DIR").map(std::path::PathBuf::from).filter(|d| d.is_dir());
+    let dir = match base {
+        Some(b) => tempfile::Builder::new().prefix("swrole-container-").tempdir_in(b)?,
+        None => tempfile::Builder::new().prefix("swrole-container-").tempdir()?,
+    };
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
+    let file = dir.path().join("token");
+    std::fs::write(&file, "")?;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644))?;
+    Ok(dir)
+}
+
+/// The docker CLI's environment: no keys of the role or of the user, and for `docker
+/// compose` the values its file refers to (docs/containers.md).
+fn container_environment(
+    cmd: &mut std::process::Command,
+    bound: std::net::SocketAddr,
+    token_file: &std::path::Path,
+    region: Option<&str>,
+) {
+    for var in crate::exports::MANAGED.iter().chain(["AWS_CONTAINER_AUTHORIZATION_TOKEN"].iter()) {
+        cmd.env_remove(var);
+    }
+    cmd.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", format!("http://{bound}/"))
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", crate::docker::TOKEN_PATH)
+        .env("SWROLE_TOKEN_FILE", token_file)
+        .env("SWROLE_NETWORK", crate::docker::NETWORK);
+    if let Some(r) = region {
+        cmd.env("AWS_REGION", r).env("AWS_DEFAULT_REGION", r);
+    }
 }
 
 /// The job's command line as text, for the record: without what looks like a secret.

@@ -491,6 +491,8 @@ fn save(
     }
     let path = signin::token_path(env, session)?;
     signin::write(&path, token)?;
+    // One editor of the AWS files at a time: the lock keys import, team and sso take.
+    let _lock = crate::keys::lock(env)?;
     let config_path = real_file(&files.paths.config)?;
     let old = edit::read_or_empty(&config_path)?;
     let mut new = old.clone();

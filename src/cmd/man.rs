@@ -195,12 +195,20 @@ fn sections() -> Roff {
     );
 
     r.control("SH", ["ENVIRONMENT"]);
+    // From the exports contract itself, so the page never drifts from what a switch does.
+    let list = |names: &[&str]| match names {
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+        [] => String::new(),
+    };
     para(
         &mut r,
-        "A switch first unsets AWS_PROFILE, AWS_DEFAULT_PROFILE, AWS_SECURITY_TOKEN, AWS_SESSION_EXPIRATION and \
-         other switchers' markers, then sets AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, \
-         AWS_CREDENTIAL_EXPIRATION, AWS_REGION, AWS_DEFAULT_REGION, AWS_ACCOUNT_ID, AWSUME_PROFILE, SWROLE_PROFILE, \
-         SWROLE_ROLE_ARN, SWROLE_EXPIRATION, SWROLE_COLOR and SWROLE_PREVIOUS_PROFILE. swrole unset clears them.",
+        &format!(
+            "A switch first unsets {} and other switchers' markers, then sets {} (each when it has a value), and {} \
+             when the profile names a ca_bundle. swrole unset clears them.",
+            list(&crate::exports::STALE_AWS),
+            list(&crate::exports::MANAGED),
+            list(&crate::exports::CA_BUNDLE),
+        ),
     );
     for (name, what) in [
         ("AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE", "the two files (defaults below)"),
@@ -283,6 +291,17 @@ mod tests {
         let path = format!("{}:{}", real.display(), linked.display());
         assert_eq!(super::bin_dir(&path, &exe).unwrap(), (real.clone(), true), "the first that was used");
         assert_eq!(super::bin_dir(&other.display().to_string(), &exe).unwrap(), (real, false));
+    }
+
+    #[test]
+    fn the_page_names_every_variable_a_switch_sets_or_clears() {
+        let page = super::page().unwrap().replace("\\-", "-").replace("\\_", "_");
+        let words = page.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).collect::<Vec<_>>();
+        for name in
+            crate::exports::MANAGED.iter().chain(&crate::exports::STALE_AWS).chain(&crate::exports::CA_BUNDLE)
+        {
+            assert!(words.contains(name), "the man page does not name {name}");
+        }
     }
 
     #[test]

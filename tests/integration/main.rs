@@ -6,6 +6,7 @@ mod cache;
 mod cli;
 mod conformance;
 mod console;
+mod containers;
 mod dayone;
 mod diagnose;
 mod docs;
