@@ -15,8 +15,8 @@ set -euo pipefail
 # git for team sources, ruby to check the generated Homebrew formula, musl-tools for the
 # static Linux build, Go with the AWS SDK for Go v2 for a Go client (Terraform's SDK) of
 # swrole credential-process, docker.io for a real Docker daemon (dockerd, started and
-# stopped by the container tests). (libdbus is built into swrole from source: no -dev package.)
-debian=(bash zsh fish dash shellcheck python3 python3-venv strace gnome-keyring dbus-daemon dbus-bin keyutils xvfb zenity xdotool openssl man-db git ruby musl-tools golang-go golang-github-aws-aws-sdk-go-v2-dev docker.io)
+# stopped by the container tests) and docker-compose for a compose file's service. (libdbus is built into swrole from source: no -dev package.)
+debian=(bash zsh fish dash shellcheck python3 python3-venv strace gnome-keyring dbus-daemon dbus-bin keyutils xvfb zenity xdotool openssl man-db git ruby musl-tools golang-go golang-github-aws-aws-sdk-go-v2-dev docker.io docker-compose)
 # PyPI: moto's STS server (the local AWS emulator the tests start on 127.0.0.1), the AWS
 # CLI (an independent client), zizmor (the workflows' security lint), pyte (a terminal
 # emulator: what a pty test's screen shows), awscrt (what

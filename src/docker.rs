@@ -21,17 +21,19 @@ pub const GATEWAY: Ipv4Addr = Ipv4Addr::new(169, 254, 170, 2);
 /// Where the token file is mounted inside the container.
 pub const TOKEN_PATH: &str = "/run/swrole/token";
 
-/// The docker CLI to run: the first word of the command, when it is a docker.
-pub fn cli(command: &[OsString]) -> Result<&OsStr> {
+/// The docker CLI that checks the daemon and the network: the command's own `docker`, or
+/// `docker` beside (or on PATH for) a `docker-compose`.
+pub fn cli(command: &[OsString]) -> Result<OsString> {
     let Some(first) = command.first() else { bail!("--container needs a docker command: -- docker run ...") };
-    let name = Path::new(first).file_name().and_then(OsStr::to_str).unwrap_or("");
-    if name != "docker" {
-        bail!(
-            "--container runs a docker command (-- docker run ... or -- docker compose ...), not {:?}",
+    match Path::new(first).file_name().and_then(OsStr::to_str).unwrap_or("") {
+        "docker" => Ok(first.clone()),
+        "docker-compose" => Ok(Path::new(first).with_file_name("docker").into_os_string())
+            .map(|d| if Path::new(&d).is_absolute() { d } else { OsString::from("docker") }),
+        _ => bail!(
+            "--container runs a docker command (-- docker run ..., docker compose ... or docker-compose ...), not {:?}",
             crate::text::sanitize(&first.to_string_lossy())
-        );
+        ),
     }
-    Ok(first)
 }
 
 /// The daemon answers, and swrole's network is there (made on first use) with its subnet
@@ -113,6 +115,9 @@ pub struct Wiring<'a> {
 /// Returns the words and the container's name.
 pub fn wire(command: &[OsString], w: &Wiring<'_>) -> Result<(Vec<OsString>, Option<String>)> {
     let words: Vec<String> = command.iter().map(|c| c.to_string_lossy().into_owned()).collect();
+    if words.first().is_some_and(|w| w == "docker-compose" || w.ends_with("/docker-compose")) {
+        return Ok((command.to_vec(), None));
+    }
     let Some(at) = words.iter().skip(1).position(|w| w == "run" || w == "create").map(|i| i + 2) else {
         if words.iter().any(|w| w == "compose") {
             return Ok((command.to_vec(), None));
@@ -354,6 +359,9 @@ mod tests {
         assert!(wired(&["docker", "run", "-e", "-d", "img"]).is_ok(), "-d as the value of -e");
         assert!(wired(&["docker", "ps"]).unwrap_err().to_string().contains("docker run"));
         assert!(cli(&words(&["podman", "run"])).is_err() && cli(&words(&["/usr/bin/docker", "run"])).is_ok());
+        assert_eq!(cli(&words(&["/usr/bin/docker-compose", "up"])).unwrap(), "/usr/bin/docker");
+        assert_eq!(cli(&words(&["docker-compose", "up"])).unwrap(), "docker");
+        assert_eq!(wired(&["docker-compose", "run", "app"]).unwrap().1, None, "compose: as it is");
     }
 
     #[test]

@@ -95,9 +95,8 @@ pub fn serve(
     // In a container: the docker CLI, and its daemon and network, checked before anything
     // is asked or started.
     let docker = if container {
-        let cli = crate::docker::cli(&command)?.to_os_string();
-        crate::docker::ensure_network(&cli)?;
-        Some(cli)
+        crate::docker::ensure_network(&crate::docker::cli(&command)?)?;
+        Some(command[0].clone())
     } else {
         None
     };
@@ -142,7 +141,9 @@ pub fn serve(
         true => ("container", command_words(&wiring(0)?.0)),
         false => ("server", command_words(&command)),
     };
-    words.retain(|w| !w.starts_with("AWS_CONTAINER_CREDENTIALS_FULL_URI="));
+    for w in words.iter_mut().filter(|w| w.starts_with("AWS_CONTAINER_CREDENTIALS_FULL_URI=")) {
+        *w = format!("AWS_CONTAINER_CREDENTIALS_FULL_URI=http://{}:PORT/", crate::docker::GATEWAY);
+    }
     super::record(env, mode, &plan, &creds, |l| l.command = Some(words.clone()));
     let renew = renewal(env, profile, renew_opts, words.clone());
     let open_files = crate::server::raise_open_files();

@@ -303,6 +303,53 @@ fn the_role_inside_containers() {
     );
     assert_eq!(staging["renewed"], true, "{staging}");
 
+    // docker compose (Debian's docker-compose): the service names the network, the URL, the
+    // token file and the region from compose's environment (docs/containers.md).
+    if require("docker-compose") {
+        let dir = tempfile::tempdir().unwrap();
+        let mut volumes = vec![serde_json::json!("${SWROLE_TOKEN_FILE}:/run/swrole/token:ro")];
+        volumes.extend(mounts(&python).chunks(2).map(|m| serde_json::json!(m[1])));
+        let compose = format!(
+            "version: \"3.8\"\nservices:\n  app:\n    image: {image}\n    networks: [swrole]\n    environment:\n      \
+             AWS_CONTAINER_CREDENTIALS_FULL_URI: ${{AWS_CONTAINER_CREDENTIALS_FULL_URI}}\n      \
+             AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: /run/swrole/token\n      AWS_REGION: ${{AWS_REGION}}\n      \
+             AWS_DEFAULT_REGION: ${{AWS_DEFAULT_REGION}}\n      \
+             STS: {sts_url}\n    volumes: {}\n    command: {}\nnetworks:\n  swrole:\n    external: true\n",
+            serde_json::Value::from(volumes),
+            serde_json::json!([python.display().to_string(), "-c", IN_THE_CONTAINER]),
+        );
+        std::fs::write(dir.path().join("compose.yml"), &compose).unwrap();
+        let file = dir.path().join("compose.yml");
+        let out = swrole(&[
+            "exec",
+            "--container",
+            "sw-staging",
+            "-t",
+            "123456",
+            "--",
+            "docker-compose",
+            "-f",
+            file.to_str().unwrap(),
+            "-p",
+            "swroletest",
+            "run",
+            "--rm",
+            "-T",
+            "app",
+        ])
+        .output()
+        .unwrap();
+        assert!(out.status.success(), "{}\n{}", text(&out.stdout), text(&out.stderr));
+        let last = text(&out.stdout).lines().last().unwrap_or_default().to_string();
+        let got: serde_json::Value =
+            serde_json::from_str(&last).unwrap_or_else(|_| panic!("{}", text(&out.stdout)));
+        assert_eq!(
+            (got["account"].as_str(), got["no_token"].as_u64()),
+            (Some("210987654321"), Some(401)),
+            "{got}"
+        );
+    }
+
     // Nothing of swrole's is left: no container, no token file; the network stays.
     assert_eq!(text(&daemon.docker(&["ps", "-aq"]).stdout), "", "no container left");
     assert_eq!(std::fs::read_dir(&runtime).unwrap().count(), 0, "no token file left");
@@ -311,8 +358,13 @@ fn the_role_inside_containers() {
     let log = swrole(&["log", "--json"]).output().unwrap();
     let lines: Vec<serde_json::Value> =
         text(&log.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let containers: Vec<&serde_json::Value> = lines.iter().filter(|l| l["mode"] == "container").collect();
+    let containers: Vec<&serde_json::Value> =
+        lines.iter().filter(|l| l["mode"] == "container" && l["command"][0] == "docker").collect();
     assert!(containers.len() >= 5, "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l["mode"] == "container" && l["command"][0] == "docker-compose"),
+        "{lines:?}"
+    );
     assert!(
         containers.iter().all(|l| l["command"]
             .as_array()
