@@ -267,14 +267,15 @@ fn is_detach(o: &str) -> bool {
             && o[1..].bytes().all(|b| b"dit".contains(&b)))
 }
 
-/// A container name for the record: `swrole-PROFILE-XXXX`, in the characters Docker takes.
-pub fn name_for(profile: &str, token: &str) -> String {
+/// A container name for the record: `swrole-PROFILE-` and 8 characters of `random`, in the
+/// characters Docker takes.
+pub fn name_for(profile: &str, random: &str) -> String {
     let clean: String = profile
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '-' })
         .take(40)
         .collect();
-    format!("swrole-{}-{}", clean.trim_matches('-'), &token[..8.min(token.len())])
+    format!("swrole-{}-{}", clean.trim_matches('-'), &random[..8.min(random.len())])
 }
 
 #[cfg(test)]

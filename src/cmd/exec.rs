@@ -91,7 +91,6 @@ pub fn serve(
     address: std::net::IpAddr,
     container: bool,
 ) -> Result<()> {
-    use std::os::unix::process::ExitStatusExt;
     // In a container: the docker CLI, and its daemon and network, checked before anything
     // is asked or started.
     let docker = if container {
@@ -123,29 +122,15 @@ pub fn serve(
         ..opts.clone()
     };
     let token = crate::server::new_token()?;
-    // A container gets a name of swrole's unless the command gives one: the record names it.
-    let token_dir = if container { Some(token_dir()?) } else { None };
-    let token_file = token_dir.as_ref().map(|d| d.path().join("token"));
-    let wiring = |port: u16| -> Result<(Vec<OsString>, Option<String>)> {
-        let name = crate::docker::name_for(profile, &token);
-        let w = crate::docker::Wiring {
-            port,
-            token_file: token_file.as_deref().expect("a container's token file"),
-            region: plan.region.as_deref(),
-            name: &name,
-        };
-        crate::docker::wire(&command, &w)
+    let container = docker.map(|cli| Container::new(cli, profile)).transpose()?;
+    let words = match &container {
+        Some(c) => c.record_words(&command, plan.region.as_deref())?,
+        None => command_words(&command),
     };
-    let (mode, mut words) = match container {
-        // The port is not known yet: the words are the same but for it.
-        true => ("container", command_words(&wiring(0)?.0)),
-        false => ("server", command_words(&command)),
-    };
-    for w in words.iter_mut().filter(|w| w.starts_with("AWS_CONTAINER_CREDENTIALS_FULL_URI=")) {
-        *w = format!("AWS_CONTAINER_CREDENTIALS_FULL_URI=http://{}:PORT/", crate::docker::GATEWAY);
-    }
-    super::record(env, mode, &plan, &creds, |l| l.command = Some(words.clone()));
-    let renew = renewal(env, profile, renew_opts, words.clone());
+    super::record(env, if container.is_some() { "container" } else { "server" }, &plan, &creds, |l| {
+        l.command = Some(words.clone())
+    });
+    let renew = renewal(env, profile, renew_opts, words);
     let open_files = crate::server::raise_open_files();
     let source = crate::server::Source {
         profile: profile.to_string(),
@@ -153,7 +138,7 @@ pub fn serve(
         margin: i64::from(opts.refresh_margin),
         renew,
     };
-    let (address, peers) = match docker {
+    let (address, peers) = match container {
         Some(_) => (
             std::net::IpAddr::V4(crate::docker::GATEWAY),
             crate::server::Peers::Network { gateway: crate::docker::GATEWAY, prefix: 24 },
@@ -161,16 +146,9 @@ pub fn serve(
         None => (address, crate::server::Peers::Loopback),
     };
     let bound = crate::server::start(std::net::SocketAddr::new(address, 0), token.clone(), source, peers)?;
-    let (program, mut cmd) = match (&docker, &token_file) {
-        (Some(cli), Some(file)) => {
-            std::fs::write(file, &token)?;
-            let (words, _) = wiring(bound.port())?;
-            let mut cmd = std::process::Command::new(cli);
-            cmd.args(&words[1..]);
-            container_environment(&mut cmd, bound, file, plan.region.as_deref());
-            (cli.clone(), cmd)
-        }
-        _ => {
+    let (program, cmd) = match &container {
+        Some(c) => c.command(&command, plan.region.as_deref(), bound, &token)?,
+        None => {
             let exports = super::switch_exports(env, profile, &plan, &creds);
             let (program, rest) = command.split_first().expect("clap requires a command");
             let mut cmd = job(program, rest, &exports);
@@ -178,7 +156,19 @@ pub fn serve(
             (program.clone(), cmd)
         }
     };
-    let program = &program;
+    // The token file lives until the job ends (`container` is dropped after it).
+    run_job(&program, cmd, open_files)
+}
+
+/// Run the job of `exec --server` or `--container` as swrole's child and wait for it: it dies
+/// with swrole, gets its own limit on open files back, and receives the signals swrole gets;
+/// its exit status (or 128 + its signal) is swrole's.
+fn run_job(
+    program: &OsString,
+    mut cmd: std::process::Command,
+    open_files: Option<libc::rlim_t>,
+) -> Result<()> {
+    use std::os::unix::process::ExitStatusExt;
     // The job dies with swrole where the OS allows (Linux: PR_SET_PDEATHSIG), and gets the
     // limit on open files it would have had.
     // SAFETY: prctl and setrlimit are async-signal-safe and touch no memory of the parent.
@@ -314,40 +304,82 @@ fn endpoint_environment(
     cmd.env("AWS_CONTAINER_AUTHORIZATION_TOKEN", token);
 }
 
-/// A directory of its own for a container's token file (0700: no other local user reaches
-/// the file; the file itself 0644, so that a container's user other than root reads it
-/// through the mount). Removed when swrole ends.
-fn token_dir() -> Result<tempfile::TempDir> {
-    use std::os::unix::fs::PermissionsExt;
-    let base = std::env::var_os("XDG_RUNTIME_DIR").map(std::path::PathBuf::from).filter(|d| d.is_dir());
-    let dir = match base {
-        Some(b) => tempfile::Builder::new().prefix("swrole-container-").tempdir_in(b)?,
-        None => tempfile::Builder::new().prefix("swrole-container-").tempdir()?,
-    };
-    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
-    let file = dir.path().join("token");
-    std::fs::write(&file, "")?;
-    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644))?;
-    Ok(dir)
+/// What `exec --container` keeps for its container: the docker CLI to run, the directory
+/// of the token file (0700: no other local user reaches the file; the file itself 0644, so
+/// that a container's user other than root reads it through the mount; removed with this
+/// value), and the container's name, unless the command gives one (the record names it).
+struct Container {
+    cli: OsString,
+    dir: tempfile::TempDir,
+    name: String,
 }
 
-/// The docker CLI's environment: no keys of the role or of the user, and for `docker
-/// compose` the values its file refers to (docs/containers.md).
-fn container_environment(
-    cmd: &mut std::process::Command,
-    bound: std::net::SocketAddr,
-    token_file: &std::path::Path,
-    region: Option<&str>,
-) {
-    for var in crate::exports::MANAGED.iter().chain(["AWS_CONTAINER_AUTHORIZATION_TOKEN"].iter()) {
-        cmd.env_remove(var);
+impl Container {
+    fn new(cli: OsString, profile: &str) -> Result<Container> {
+        use std::os::unix::fs::PermissionsExt;
+        let base = std::env::var_os("XDG_RUNTIME_DIR").map(std::path::PathBuf::from).filter(|d| d.is_dir());
+        let builder = || tempfile::Builder::new().prefix("swrole-container-").clone();
+        let dir = match base {
+            Some(b) => builder().tempdir_in(b)?,
+            None => builder().tempdir()?,
+        };
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))?;
+        let file = dir.path().join("token");
+        std::fs::write(&file, "")?;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644))?;
+        // A random suffix of its own: the name is public (`docker ps`, argv), the token not.
+        let name = crate::docker::name_for(profile, &crate::server::new_token()?);
+        Ok(Container { cli, dir, name })
     }
-    cmd.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", format!("http://{bound}/"))
-        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", crate::docker::TOKEN_PATH)
-        .env("SWROLE_TOKEN_FILE", token_file)
-        .env("SWROLE_NETWORK", crate::docker::NETWORK);
-    if let Some(r) = region {
-        cmd.env("AWS_REGION", r).env("AWS_DEFAULT_REGION", r);
+
+    fn token_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("token")
+    }
+
+    fn wire(&self, command: &[OsString], region: Option<&str>, port: u16) -> Result<Vec<OsString>> {
+        let file = self.token_file();
+        let w = crate::docker::Wiring { port, token_file: &file, region, name: &self.name };
+        Ok(crate::docker::wire(command, &w)?.0)
+    }
+
+    /// The command as the record keeps it: wired, the port (not known yet) written `PORT`.
+    fn record_words(&self, command: &[OsString], region: Option<&str>) -> Result<Vec<String>> {
+        let mut words = command_words(&self.wire(command, region, 0)?);
+        for w in words.iter_mut().filter(|w| w.starts_with("AWS_CONTAINER_CREDENTIALS_FULL_URI=")) {
+            *w = format!("AWS_CONTAINER_CREDENTIALS_FULL_URI=http://{}:PORT/", crate::docker::GATEWAY);
+        }
+        Ok(words)
+    }
+
+    /// The docker command wired to the endpoint at `bound`, the token written to its file.
+    /// The docker CLI's environment has no keys of the role or of the user (nor what other
+    /// switchers left), and for `docker compose` the values its file refers to.
+    fn command(
+        &self,
+        command: &[OsString],
+        region: Option<&str>,
+        bound: std::net::SocketAddr,
+        token: &str,
+    ) -> Result<(OsString, std::process::Command)> {
+        let file = self.token_file();
+        std::fs::write(&file, token)?;
+        let words = self.wire(command, region, bound.port())?;
+        let mut cmd = std::process::Command::new(&self.cli);
+        cmd.args(&words[1..]);
+        let stale = crate::exports::always_unset().chain(crate::exports::MANAGED);
+        for var in
+            stale.chain(["AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"])
+        {
+            cmd.env_remove(var);
+        }
+        cmd.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", format!("http://{bound}/"))
+            .env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", crate::docker::TOKEN_PATH)
+            .env("SWROLE_TOKEN_FILE", &file)
+            .env("SWROLE_NETWORK", crate::docker::NETWORK);
+        if let Some(r) = region {
+            cmd.env("AWS_REGION", r).env("AWS_DEFAULT_REGION", r);
+        }
+        Ok((self.cli.clone(), cmd))
     }
 }
 
