@@ -193,60 +193,11 @@ pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>)
     let mut applied = Applied { rendered: Vec::new() };
     let mut notes = Vec::new();
     for job in &jobs {
-        let name = &job.file.name;
-        let rendered = job.file.render(&job.params)?;
-        notes.extend(check_job(job, &rendered, &text, &config_name, &writing.allow)?);
-        let mut taken = team::taken_outside(&text, team::Owner::Team, name, &config_name)?;
-        for (id, at) in &creds {
-            taken.entry(id.clone()).or_insert_with(|| at.clone());
+        let (result, merged) = merge_job(job, &text, &creds, &config_name, writing, &mut notes)?;
+        if let Some(t) = merged {
+            text = t;
         }
-        let meta = Meta {
-            source: job.source.describe(),
-            user: job.params.user.clone(),
-            source_profile: job.params.source_profile.clone(),
-            prefix: job.params.prefix.clone(),
-            version: job.file.version,
-            sections: Vec::new(),
-        };
-        let mut m = team::merge(&text, team::Owner::Team, name, &rendered, &meta, &taken, writing.prune)
-            .map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?;
-        // The member's own sections of the team's names (outside every block): replaced by
-        // the team's when the member says so, after seeing the difference.
-        let mine: Vec<Id> = m
-            .clashes
-            .iter()
-            .map(|(id, _)| id.clone())
-            .filter(|id| {
-                team::own_section_lines(&text, std::slice::from_ref(id)).is_ok_and(|l| !l.is_empty())
-            })
-            .collect();
-        if !mine.is_empty() && adopt(&text, &rendered, &mine, name, writing)? {
-            let without = crate::keys::remove_lines(&text, &team::own_section_lines(&text, &mine)?);
-            let mut taken = team::taken_outside(&without, team::Owner::Team, name, &config_name)?;
-            for (id, at) in &creds {
-                taken.entry(id.clone()).or_insert_with(|| at.clone());
-            }
-            m = team::merge(&without, team::Owner::Team, name, &rendered, &meta, &taken, writing.prune)
-                .map_err(|e| anyhow::anyhow!("{config_name}: {e}"))?;
-            notes.push(format!("team {name}: your own {} replaced by the team's", list_ids(&mine)));
-        }
-        // Never an empty block: a team all of whose sections are the member's own adds nothing.
-        let had_block = team::blocks(&text)
-            .is_ok_and(|b| b.iter().any(|b| b.owner == team::Owner::Team && b.team == *name));
-        if !had_block && !rendered.is_empty() && m.clashes.len() == rendered.len() {
-            eprintln!(
-                "swrole: {}",
-                printable(&format!(
-                    "team {name}: every section is already yours in {config_name}, left as it is: nothing added \
-                     (swrole team add --adopt replaces yours with the team's, showing the difference)"
-                ))
-            );
-            applied.rendered.push(TeamResult { team: name.clone(), rendered, clashes: m.clashes.clone() });
-            continue;
-        }
-        notes.extend(merge_notes(name, &m));
-        applied.rendered.push(TeamResult { team: name.clone(), rendered, clashes: m.clashes.clone() });
-        text = m.text;
+        applied.rendered.push(result);
     }
     // What will be written must read as the AWS tools read it.
     ProfileSet::from_texts(&text, &creds_text, &paths)
@@ -279,6 +230,68 @@ pub fn apply(env: &Env, jobs: Vec<Job>, writing: &Writing, extra: Option<Extra>)
         eprintln!("swrole: {}", printable(&done));
     }
     Ok(applied)
+}
+
+/// One team's block merged into the config `text`: its result, and the new text (`None` when
+/// it adds nothing: every section is the member's own and the member keeps them). What is
+/// said of it goes to `notes`.
+fn merge_job(
+    job: &Job,
+    text: &str,
+    creds: &Taken,
+    config_name: &str,
+    writing: &Writing,
+    notes: &mut Vec<String>,
+) -> Result<(TeamResult, Option<String>)> {
+    let name = &job.file.name;
+    let rendered = job.file.render(&job.params)?;
+    notes.extend(check_job(job, &rendered, text, config_name, &writing.allow)?);
+    let meta = Meta {
+        source: job.source.describe(),
+        user: job.params.user.clone(),
+        source_profile: job.params.source_profile.clone(),
+        prefix: job.params.prefix.clone(),
+        version: job.file.version,
+        sections: Vec::new(),
+    };
+    // The team's block merged into a text, the names taken outside it (in the config or
+    // the credentials file) left out.
+    let merge_into = |text: &str| -> Result<team::Merge> {
+        let mut taken = team::taken_outside(text, team::Owner::Team, name, config_name)?;
+        for (id, at) in creds {
+            taken.entry(id.clone()).or_insert_with(|| at.clone());
+        }
+        team::merge(text, team::Owner::Team, name, &rendered, &meta, &taken, writing.prune)
+            .map_err(|e| anyhow::anyhow!("{config_name}: {e}"))
+    };
+    let mut m = merge_into(text)?;
+    // The member's own sections of the team's names (outside every block): replaced by
+    // the team's when the member says so, after seeing the difference.
+    let mine: Vec<Id> = m
+        .clashes
+        .iter()
+        .map(|(id, _)| id.clone())
+        .filter(|id| team::own_section_lines(text, std::slice::from_ref(id)).is_ok_and(|l| !l.is_empty()))
+        .collect();
+    if !mine.is_empty() && adopt(text, &rendered, &mine, name, writing)? {
+        m = merge_into(&crate::keys::remove_lines(text, &team::own_section_lines(text, &mine)?))?;
+        notes.push(format!("team {name}: your own {} replaced by the team's", list_ids(&mine)));
+    }
+    // Never an empty block: a team all of whose sections are the member's own adds nothing.
+    let had_block =
+        team::blocks(text).is_ok_and(|b| b.iter().any(|b| b.owner == team::Owner::Team && b.team == *name));
+    if !had_block && !rendered.is_empty() && m.clashes.len() == rendered.len() {
+        eprintln!(
+            "swrole: {}",
+            printable(&format!(
+                "team {name}: every section is already yours in {config_name}, left as it is: nothing added \
+                 (swrole team add --adopt replaces yours with the team's, showing the difference)"
+            ))
+        );
+        return Ok((TeamResult { team: name.clone(), rendered, clashes: m.clashes }, None));
+    }
+    notes.extend(merge_notes(name, &m));
+    Ok((TeamResult { team: name.clone(), rendered, clashes: m.clashes }, Some(m.text)))
 }
 
 /// What is checked of one team before its block is merged, and what is said of it: its
