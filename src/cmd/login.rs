@@ -85,10 +85,8 @@ pub fn run(env: &Env, args: LoginArgs) -> Result<()> {
     // the code pasted back on the terminal, as the device code is picked for IAM Identity
     // Center. (With no terminal either, the URL is shown and its callback awaited.)
     let pasted = args.remote
-        || no_browser_here(env).filter(|_| crate::mfa::have_terminal()).inspect(|why| {
-            eprintln!("swrole: no browser can open here ({why}): signing in as with --remote (set BROWSER to use one)")
-        })
-        .is_some();
+        || (crate::mfa::have_terminal()
+            && without_browser(env, "signing in as with --remote (set BROWSER to use one)"));
     let (client, code, redirect) = if pasted {
         remote(&base_url, &pkce, &state)?
     } else {
@@ -218,6 +216,13 @@ pub fn browser_can_open(env: &Env) -> bool {
     no_browser_here(env).is_none()
 }
 
+/// Whether no browser can open here, said once with what is done `instead`.
+fn without_browser(env: &Env, instead: &str) -> bool {
+    no_browser_here(env)
+        .inspect(|why| eprintln!("swrole: no browser can open here ({why}): {instead}"))
+        .is_some()
+}
+
 /// Why no browser can open here (`over SSH`), or `None` when one can.
 pub fn no_browser_here(env: &Env) -> Option<&'static str> {
     let root = std::path::Path::new("/");
@@ -308,11 +313,7 @@ fn sso_login(
     let device = args.device_code
         || args.remote
         || session.name.is_none()
-        || no_browser_here(env)
-            .inspect(|why| {
-                eprintln!("swrole: no browser can open here ({why}): signing in with a device code")
-            })
-            .is_some();
+        || without_browser(env, "signing in with a device code");
     let rt = crate::sts::runtime()?;
     // The client registration is shared with the AWS CLI (its file and key), and made anew
     // when it nears its end or was made for the other flow.

@@ -40,6 +40,22 @@ pub fn session_name(set: &ProfileSet, given: Option<&str>) -> Result<String> {
     }
 }
 
+/// The region every generated profile gets (without one the next regional call fails):
+/// the flag's, else the one `[default]` works in, else the Identity Center's own; with
+/// where it came from.
+fn profiles_region<'a>(
+    flag: Option<&'a str>,
+    set: &'a ProfileSet,
+    session: &'a crate::sso::Session,
+) -> (&'a str, &'static str) {
+    let default_region = set.profile("default").and_then(|p| p.text("region"));
+    match (flag, default_region) {
+        (Some(r), _) => (r, "--region"),
+        (None, Some(r)) if crate::plan::valid_region(r) => (r, "the region of [default]"),
+        _ => (session.region.as_str(), "the sso-session's sso_region"),
+    }
+}
+
 fn profiles(
     env: &Env,
     session: Option<&str>,
@@ -70,14 +86,7 @@ fn profiles(
         .block_on(crate::oidc::access(&ep, &token.access_token))
         .map_err(|e| crate::oidc::unless_accepted(e, &format!("sso-session {name}"), &name))
         .context("nothing was written")?;
-    // Every profile gets a region (without one the next regional call fails): the flag's,
-    // else the one [default] works in, else the Identity Center's own.
-    let default_region = files.set.profile("default").and_then(|p| p.text("region"));
-    let (region, from) = match (region, default_region) {
-        (Some(r), _) => (r, "--region"),
-        (None, Some(r)) if crate::plan::valid_region(r) => (r, "the region of [default]"),
-        _ => (s.region.as_str(), "the sso-session's sso_region"),
-    };
+    let (region, from) = profiles_region(region, &files.set, &s);
     eprintln!(
         "swrole: {}",
         printable(&format!(

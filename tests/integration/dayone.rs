@@ -133,6 +133,15 @@ const PROD: &str = "[profile prod]\nsource_profile = base\nrole_arn = arn:aws:ia
                     swrole_confirm = true\nswrole_color = red\nregion = eu-west-1\n\
                     [profile base]\naws_access_key_id = AKIABASEKEY000000001\naws_secret_access_key = s\n";
 
+/// A line for an interactive shell to run, and what it prints: a marker the shell computes,
+/// so that the typed line (echoed by the terminal) does not match it.
+fn marker(shell: &str, n: u32) -> (String, String) {
+    match shell {
+        "fish" => (format!("echo @@(math {n} + 0)@@\n"), format!("@@{n}@@")),
+        _ => (format!("echo @@$(({n} + 0))@@\n"), format!("@@{n}@@")),
+    }
+}
+
 fn run_bash(fx: &Fixture, script: &str, env: &[(&str, &str)]) -> std::process::Output {
     let file = crate::util::shell_file("swrole.bash");
     let path = path_with_swrole();
@@ -714,11 +723,7 @@ fn an_interactive_hour_never_waits_and_completes_profiles() {
         let hanging_url = hanging.url.clone();
         let fx = Fixture::new(PROD, "");
         let file = crate::util::shell_file(&format!("swrole.{shell}"));
-        // A marker the shell computes, so that the typed line does not match it.
-        let marker = |n: u32| match shell {
-            "fish" => (format!("echo @@(math {n} + 0)@@\n"), format!("@@{n}@@")),
-            _ => (format!("echo @@$(({n} + 0))@@\n"), format!("@@{n}@@")),
-        };
+        let marker = |n: u32| marker(shell, n);
         let export = |name: &str, value: &str| match shell {
             "fish" => format!("set -gx {name} {value}; "),
             _ => format!("export {name}={value}; "),
@@ -909,10 +914,7 @@ fn a_day_at_an_80_column_terminal_reads_cleanly() {
         let sts = ShortSts::start(&[3600]);
         let fx = Fixture::new(PROD, "");
         let file = crate::util::shell_file(&format!("swrole.{shell}"));
-        let marker = |n: u32| match shell {
-            "fish" => (format!("echo @@(math {n} + 0)@@\n"), format!("@@{n}@@")),
-            _ => (format!("echo @@$(({n} + 0))@@\n"), format!("@@{n}@@")),
-        };
+        let marker = |n: u32| marker(shell, n);
         let step = |send: String, expect: &str, sleep: f64| serde_json::json!({"send": send, "expect": expect, "timeout": 15, "sleep": sleep});
         let mut steps = Vec::new();
         if shell == "zsh" {
