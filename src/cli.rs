@@ -111,10 +111,13 @@ const TUNING: [&str; 10] = [
     "mfa_session_duration",
 ];
 
-/// Parse the process's arguments (clap's errors and help exit here).
+/// Parse the process's arguments (clap's errors and help exit here). The help texts are
+/// reshaped only when help is asked for: a switch from the cache pays nothing for them.
 pub fn parse() -> Cli {
     use clap::FromArgMatches;
-    Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit())
+    let help = std::env::args_os().skip(1).any(|a| a == "-h" || a == "--help" || a == "help");
+    let cmd = if help { command() } else { <Cli as clap::CommandFactory>::command() };
+    Cli::from_arg_matches(&cmd.get_matches()).unwrap_or_else(|e| e.exit())
 }
 
 /// The first clause of a help text: up to the first `. `, `: ` or `; ` outside brackets
